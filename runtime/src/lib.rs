@@ -1,0 +1,24 @@
+//! `ferrite-runtime`: the EVM semantics shared by every ferrite tier.
+//!
+//! This crate is the single home of what an opcode *means*: the opcode table ([`opcode`]), forks
+//! ([`fork`]), the gas schedule ([`gas`]), 256-bit word semantics ([`word`]), memory and stack, the
+//! [`host::Host`] trait and the one-byte [`exit::ExitCode`]. The interpreter calls these functions
+//! directly; compiled code will call them through `extern "C"` wrappers. Nothing here knows about
+//! Cranelift, so the semantics can be tested, fuzzed and reused without the code generator.
+
+pub mod exit;
+pub mod fork;
+pub mod gas;
+pub mod host;
+pub mod memory;
+pub mod opcode;
+pub mod stack;
+pub mod word;
+
+pub use exit::ExitCode;
+pub use fork::SpecId;
+pub use host::{Bytes, Env, Host, Log, StateLoad};
+pub use memory::Memory;
+pub use opcode::{OpInfo, Opcode, OPCODE_INFO};
+pub use stack::{Stack, STACK_LIMIT};
+pub use word::{Address, B256, U256};

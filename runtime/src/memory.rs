@@ -1,0 +1,180 @@
+//! EVM memory: a byte vector grown in whole words, charged before it grows.
+//!
+//! Expansion computes the new size and its gas first and allocates only after the charge succeeds,
+//! so a hostile offset (say 2^255) is an out-of-gas result, never an allocation. Sizes above
+//! [`MEMORY_LIMIT`](crate::gas::MEMORY_LIMIT) are rejected outright: they would cost more gas than
+//! any block holds.
+
+use crate::exit::ExitCode;
+use crate::gas::{self, Gas};
+use crate::word::U256;
+
+/// A frame's memory.
+#[derive(Clone, Debug, Default)]
+pub struct Memory {
+    data: Vec<u8>,
+}
+
+impl Memory {
+    /// Empty memory.
+    pub fn new() -> Memory {
+        Memory::default()
+    }
+
+    /// Current size in bytes (always a multiple of 32).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// True when no memory has been touched.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The bytes.
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// Ensures `[offset, offset + len)` is addressable, charging expansion gas.
+    ///
+    /// Returns the offset as `usize` (0 when `len == 0`: nothing is touched then, whatever the
+    /// offset). Errors with `OutOfGas` when the range is beyond the memory limit or unaffordable.
+    #[inline]
+    pub fn expand(&mut self, gas: &mut Gas, offset: &U256, len: &U256) -> Result<usize, ExitCode> {
+        if len.is_zero() {
+            return Ok(0);
+        }
+        let (Some(off), Some(l)) = (crate::word::to_u64(offset), crate::word::to_u64(len)) else {
+            return Err(ExitCode::OutOfGas);
+        };
+        self.expand_u64(gas, off, l)?;
+        Ok(off as usize)
+    }
+
+    /// [`Memory::expand`] for operands already known to fit in `u64`; `len` must be non-zero.
+    #[inline]
+    pub fn expand_u64(&mut self, gas: &mut Gas, offset: u64, len: u64) -> Result<(), ExitCode> {
+        let end = offset.checked_add(len).ok_or(ExitCode::OutOfGas)?;
+        if end <= self.data.len() as u64 {
+            return Ok(());
+        }
+        if end > gas::MEMORY_LIMIT {
+            return Err(ExitCode::OutOfGas);
+        }
+        let new_words = gas::words(end);
+        let old_words = (self.data.len() / 32) as u64;
+        let cost = gas::memory_cost(new_words) - gas::memory_cost(old_words);
+        if !gas.charge(cost) {
+            return Err(ExitCode::OutOfGas);
+        }
+        self.data.resize((new_words * 32) as usize, 0);
+        Ok(())
+    }
+
+    /// Reads 32 bytes at `offset` (must be expanded).
+    #[inline]
+    pub fn load_word(&self, offset: usize) -> U256 {
+        U256::from_be_slice(&self.data[offset..offset + 32])
+    }
+
+    /// Writes 32 bytes at `offset` (must be expanded).
+    #[inline]
+    pub fn store_word(&mut self, offset: usize, value: &U256) {
+        self.data[offset..offset + 32].copy_from_slice(&value.to_be_bytes::<32>());
+    }
+
+    /// Writes one byte (must be expanded).
+    #[inline]
+    pub fn store_byte(&mut self, offset: usize, value: u8) {
+        self.data[offset] = value;
+    }
+
+    /// The slice `[offset, offset + len)` (must be expanded, or `len == 0`).
+    #[inline]
+    pub fn slice(&self, offset: usize, len: usize) -> &[u8] {
+        if len == 0 {
+            return &[];
+        }
+        &self.data[offset..offset + len]
+    }
+
+    /// Writes `len` bytes at `dst` from `src` starting at `src_offset`, zero-filling past its end.
+    ///
+    /// This is the shared body of CALLDATACOPY, CODECOPY, EXTCODECOPY and RETURNDATACOPY.
+    /// `src_offset` saturates: any offset beyond `src` copies zeros.
+    #[inline]
+    pub fn copy_padded(&mut self, dst: usize, src: &[u8], src_offset: u64, len: usize) {
+        if len == 0 {
+            return;
+        }
+        let out = &mut self.data[dst..dst + len];
+        let start = src_offset.min(src.len() as u64) as usize;
+        let avail = (src.len() - start).min(len);
+        out[..avail].copy_from_slice(&src[start..start + avail]);
+        out[avail..].fill(0);
+    }
+
+    /// MCOPY: overlapping-safe copy within memory (both ranges expanded).
+    #[inline]
+    pub fn copy_within(&mut self, dst: usize, src: usize, len: usize) {
+        if len != 0 {
+            self.data.copy_within(src..src + len, dst);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expansion_charges_once_per_word() {
+        let mut m = Memory::new();
+        let mut g = Gas::new(1000);
+        assert_eq!(m.expand(&mut g, &U256::from(0), &U256::from(32)), Ok(0));
+        assert_eq!(g.remaining, 997);
+        assert_eq!(m.expand(&mut g, &U256::from(10), &U256::from(22)), Ok(10));
+        assert_eq!(g.remaining, 997);
+        assert_eq!(m.expand(&mut g, &U256::from(32), &U256::from(1)), Ok(32));
+        assert_eq!(g.remaining, 994);
+        assert_eq!(m.len(), 64);
+    }
+
+    #[test]
+    fn huge_offsets_are_out_of_gas_without_allocating() {
+        let mut m = Memory::new();
+        let mut g = Gas::new(u64::MAX);
+        let big = U256::from(1u64 << 32);
+        assert_eq!(
+            m.expand(&mut g, &big, &U256::from(1)),
+            Err(ExitCode::OutOfGas)
+        );
+        assert_eq!(
+            m.expand(&mut g, &U256::MAX, &U256::from(1)),
+            Err(ExitCode::OutOfGas)
+        );
+        assert_eq!(
+            m.expand(&mut g, &U256::from(u64::MAX), &U256::from(2)),
+            Err(ExitCode::OutOfGas)
+        );
+        assert_eq!(m.expand(&mut g, &U256::MAX, &U256::ZERO), Ok(0));
+        assert_eq!(m.len(), 0);
+        assert_eq!(g.remaining, u64::MAX);
+    }
+
+    #[test]
+    fn copy_padded_zero_fills() {
+        let mut m = Memory::new();
+        let mut g = Gas::new(1000);
+        m.expand(&mut g, &U256::ZERO, &U256::from(32)).unwrap();
+        m.store_word(0, &U256::MAX);
+        m.copy_padded(0, &[1, 2, 3], 1, 4);
+        assert_eq!(&m.as_slice()[..5], &[2, 3, 0, 0, 0xff]);
+        m.copy_padded(0, &[1, 2, 3], u64::MAX, 2);
+        assert_eq!(&m.as_slice()[..3], &[0, 0, 0]);
+    }
+}

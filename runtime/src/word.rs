@@ -1,0 +1,282 @@
+//! 256-bit word semantics on [`ruint`]'s `Uint<256, 4>` (re-exported as [`U256`]).
+//!
+//! Every tier computes the EVM's arithmetic through these functions, so there is exactly one
+//! definition of SDIV's overflow case, SIGNEXTEND's byte index or SAR's sign fill. They are plain,
+//! `#[inline]` functions; the JIT's `extern "C"` helpers wrap them.
+
+pub use alloy_primitives::{Address, B256, U256};
+
+/// 2^255: the sign bit.
+pub const SIGN_BIT: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
+
+/// True when the word is negative as a two's-complement signed integer.
+#[inline]
+pub fn is_negative(x: &U256) -> bool {
+    x.bit(255)
+}
+
+/// Two's-complement negation.
+#[inline]
+pub fn neg(x: U256) -> U256 {
+    x.wrapping_neg()
+}
+
+/// Absolute value as an unsigned magnitude (|-2^255| = 2^255).
+#[inline]
+fn abs(x: U256) -> U256 {
+    if is_negative(&x) {
+        neg(x)
+    } else {
+        x
+    }
+}
+
+/// DIV: `a / b`, 0 when `b == 0`.
+#[inline]
+pub fn div(a: U256, b: U256) -> U256 {
+    a.checked_div(b).unwrap_or(U256::ZERO)
+}
+
+/// MOD: `a % b`, 0 when `b == 0`.
+#[inline]
+pub fn rem(a: U256, b: U256) -> U256 {
+    a.checked_rem(b).unwrap_or(U256::ZERO)
+}
+
+/// SDIV: signed division truncating toward zero; 0 when `b == 0`; `-2^255 / -1 = -2^255`.
+#[inline]
+pub fn sdiv(a: U256, b: U256) -> U256 {
+    if b.is_zero() {
+        return U256::ZERO;
+    }
+    let q = abs(a) / abs(b);
+    if is_negative(&a) != is_negative(&b) {
+        neg(q)
+    } else {
+        q
+    }
+}
+
+/// SMOD: signed remainder with the sign of the dividend; 0 when `b == 0`.
+#[inline]
+pub fn smod(a: U256, b: U256) -> U256 {
+    if b.is_zero() {
+        return U256::ZERO;
+    }
+    let r = abs(a) % abs(b);
+    if is_negative(&a) {
+        neg(r)
+    } else {
+        r
+    }
+}
+
+/// ADDMOD: `(a + b) % n` without intermediate overflow; 0 when `n == 0`.
+#[inline]
+pub fn addmod(a: U256, b: U256, n: U256) -> U256 {
+    a.add_mod(b, n)
+}
+
+/// MULMOD: `(a * b) % n` without intermediate overflow; 0 when `n == 0`.
+#[inline]
+pub fn mulmod(a: U256, b: U256, n: U256) -> U256 {
+    a.mul_mod(b, n)
+}
+
+/// EXP: `base ^ exponent mod 2^256`.
+#[inline]
+pub fn exp(base: U256, exponent: U256) -> U256 {
+    base.wrapping_pow(exponent)
+}
+
+/// SIGNEXTEND: extends the sign of byte `b` (0 = least significant) of `x`; `b >= 31` is a no-op.
+#[inline]
+pub fn signextend(b: U256, x: U256) -> U256 {
+    if b >= U256::from(31) {
+        return x;
+    }
+    let bit = (b.as_limbs()[0] as usize) * 8 + 7;
+    let mask = (U256::from(1) << bit) - U256::from(1);
+    if x.bit(bit) {
+        x | !mask
+    } else {
+        x & mask
+    }
+}
+
+/// BYTE: byte `i` of `x` counting from the most significant; 0 when `i >= 32`.
+#[inline]
+pub fn byte(i: U256, x: U256) -> U256 {
+    if i >= U256::from(32) {
+        return U256::ZERO;
+    }
+    U256::from(x.byte(31 - i.as_limbs()[0] as usize))
+}
+
+/// SHL: `value << shift`, 0 when `shift >= 256`.
+#[inline]
+pub fn shl(shift: U256, value: U256) -> U256 {
+    if shift >= U256::from(256) {
+        U256::ZERO
+    } else {
+        value << (shift.as_limbs()[0] as usize)
+    }
+}
+
+/// SHR: logical `value >> shift`, 0 when `shift >= 256`.
+#[inline]
+pub fn shr(shift: U256, value: U256) -> U256 {
+    if shift >= U256::from(256) {
+        U256::ZERO
+    } else {
+        value >> (shift.as_limbs()[0] as usize)
+    }
+}
+
+/// SAR: arithmetic `value >> shift`, filling with the sign bit.
+#[inline]
+pub fn sar(shift: U256, value: U256) -> U256 {
+    let negative = is_negative(&value);
+    if shift >= U256::from(256) {
+        return if negative { U256::MAX } else { U256::ZERO };
+    }
+    value.arithmetic_shr(shift.as_limbs()[0] as usize)
+}
+
+/// SLT: signed `a < b`.
+#[inline]
+pub fn slt(a: &U256, b: &U256) -> bool {
+    match (is_negative(a), is_negative(b)) {
+        (true, false) => true,
+        (false, true) => false,
+        _ => a < b,
+    }
+}
+
+/// CLZ (EIP-7939): number of leading zero bits, 256 for zero.
+#[inline]
+pub fn clz(x: U256) -> U256 {
+    U256::from(x.leading_zeros())
+}
+
+/// Converts a bool to 0/1.
+#[inline]
+pub fn from_bool(b: bool) -> U256 {
+    if b {
+        U256::from(1)
+    } else {
+        U256::ZERO
+    }
+}
+
+/// The low 160 bits as an address.
+#[inline]
+pub fn to_address(x: U256) -> Address {
+    Address::from_word(B256::from(x))
+}
+
+/// An address as a word.
+#[inline]
+pub fn from_address(a: Address) -> U256 {
+    U256::from_be_bytes(a.into_word().0)
+}
+
+/// The word as `u64` if it fits, else `None`.
+#[inline]
+pub fn to_u64(x: &U256) -> Option<u64> {
+    let l = x.as_limbs();
+    if l[1] | l[2] | l[3] == 0 {
+        Some(l[0])
+    } else {
+        None
+    }
+}
+
+/// The word as `u64`, saturating at `u64::MAX`.
+#[inline]
+pub fn saturating_u64(x: &U256) -> u64 {
+    to_u64(x).unwrap_or(u64::MAX)
+}
+
+/// Number of significant bytes of `x` (0 for zero): the EXP gas factor.
+#[inline]
+pub fn byte_len(x: &U256) -> u64 {
+    (x.bit_len() as u64).div_ceil(8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(x: u64) -> U256 {
+        U256::from(x)
+    }
+    fn minus(x: u64) -> U256 {
+        neg(U256::from(x))
+    }
+
+    #[test]
+    fn signed_division() {
+        assert_eq!(sdiv(SIGN_BIT, U256::MAX), SIGN_BIT, "-2^255 / -1 wraps");
+        assert_eq!(sdiv(minus(7), u(2)), minus(3));
+        assert_eq!(sdiv(u(7), minus(2)), minus(3));
+        assert_eq!(sdiv(minus(7), minus(2)), u(3));
+        assert_eq!(sdiv(u(7), U256::ZERO), U256::ZERO);
+        assert_eq!(smod(minus(7), u(3)), minus(1));
+        assert_eq!(smod(u(7), minus(3)), u(1));
+        assert_eq!(smod(SIGN_BIT, U256::MAX), U256::ZERO);
+        assert_eq!(smod(u(7), U256::ZERO), U256::ZERO);
+        assert_eq!(div(u(7), U256::ZERO), U256::ZERO);
+        assert_eq!(rem(u(7), U256::ZERO), U256::ZERO);
+    }
+
+    #[test]
+    fn modular() {
+        assert_eq!(
+            addmod(U256::MAX, u(2), u(10)),
+            (U256::MAX % u(10) + u(2)) % u(10)
+        );
+        assert_eq!(addmod(u(1), u(2), U256::ZERO), U256::ZERO);
+        assert_eq!(mulmod(U256::MAX, U256::MAX, u(12)), u(9));
+        assert_eq!(mulmod(u(5), u(5), U256::ZERO), U256::ZERO);
+        assert_eq!(exp(u(2), u(255)), SIGN_BIT);
+        assert_eq!(exp(u(2), u(256)), U256::ZERO);
+        assert_eq!(exp(U256::ZERO, U256::ZERO), u(1));
+    }
+
+    #[test]
+    fn bits() {
+        assert_eq!(signextend(U256::ZERO, u(0xff)), U256::MAX);
+        assert_eq!(signextend(U256::ZERO, u(0x7f)), u(0x7f));
+        assert_eq!(signextend(u(1), u(0x80ff)), U256::MAX - u(0x7f00));
+        assert_eq!(signextend(u(31), u(5)), u(5));
+        assert_eq!(signextend(U256::MAX, u(0xff)), u(0xff));
+        assert_eq!(byte(u(31), u(0xab)), u(0xab));
+        assert_eq!(byte(U256::ZERO, SIGN_BIT), u(0x80));
+        assert_eq!(byte(u(32), U256::MAX), U256::ZERO);
+        assert_eq!(shl(u(255), u(1)), SIGN_BIT);
+        assert_eq!(shl(u(256), u(1)), U256::ZERO);
+        assert_eq!(shr(u(255), SIGN_BIT), u(1));
+        assert_eq!(shr(U256::MAX, U256::MAX), U256::ZERO);
+        assert_eq!(sar(u(255), SIGN_BIT), U256::MAX);
+        assert_eq!(sar(u(300), SIGN_BIT), U256::MAX);
+        assert_eq!(sar(u(300), u(5)), U256::ZERO);
+        assert_eq!(sar(u(1), minus(4)), minus(2));
+        assert!(slt(&minus(1), &u(0)));
+        assert!(!slt(&u(0), &minus(1)));
+        assert!(slt(&minus(2), &minus(1)));
+        assert_eq!(clz(U256::ZERO), u(256));
+        assert_eq!(clz(SIGN_BIT), U256::ZERO);
+        assert_eq!(clz(u(1)), u(255));
+        assert_eq!(byte_len(&U256::ZERO), 0);
+        assert_eq!(byte_len(&u(256)), 2);
+        assert_eq!(byte_len(&U256::MAX), 32);
+    }
+
+    #[test]
+    fn addresses() {
+        let a = Address::repeat_byte(0xcc);
+        assert_eq!(to_address(from_address(a)), a);
+        assert_eq!(to_address(U256::MAX), Address::repeat_byte(0xff));
+    }
+}
