@@ -1,0 +1,167 @@
+//! The `ferrite` command line: `run` (geth `evm run` conventions) and `statetest`.
+
+use alloy_primitives::{hex, Bytes, U256};
+use clap::{Parser, Subcommand};
+use ferrite::call::{self, CallConfig};
+use ferrite::runtime::SpecId;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "ferrite", version, about = "An Ethereum Virtual Machine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run bytecode as the target of a transaction call.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Contract code as hex.
+    #[arg(long, conflicts_with_all = ["codefile", "example"])]
+    code: Option<String>,
+    /// File holding the contract code as hex.
+    #[arg(long, conflicts_with = "example")]
+    codefile: Option<String>,
+    /// A built-in example: `fib` (fibonacci of 1000).
+    #[arg(long)]
+    example: Option<String>,
+    /// Calldata as hex.
+    #[arg(long, default_value = "")]
+    input: String,
+    /// Gas limit.
+    #[arg(long, default_value_t = 1_000_000_000)]
+    gas: u64,
+    /// Wei sent with the call (decimal or 0x-hex).
+    #[arg(long, default_value = "0")]
+    value: String,
+    /// Fork name as in the state tests (Frontier … Cancun, Prague, Osaka).
+    #[arg(long, default_value = "Prague")]
+    fork: String,
+    /// Print one JSON line.
+    #[arg(long)]
+    json: bool,
+    /// Print an EIP-3155 trace to stderr.
+    #[arg(long)]
+    trace: bool,
+    /// Run N more times (fresh state each) after one warm-up and report the median time.
+    #[arg(long)]
+    bench: Option<u32>,
+}
+
+/// Fibonacci: n = calldata word 0, returns fib(n) mod 2^256.
+const FIB_CODE: &str =
+    "600035600060015b8215601c57818101915090916001900391600756 5b50600052602060 00f3";
+
+fn example(name: &str) -> Result<(String, String), String> {
+    match name {
+        "fib" => Ok((FIB_CODE.replace(' ', ""), format!("{:064x}", 1000))),
+        other => Err(format!("unknown example '{other}' (available: fib)")),
+    }
+}
+
+fn parse_hex(what: &str, s: &str) -> Result<Bytes, String> {
+    let s = s.trim();
+    hex::decode(s)
+        .map(Bytes::from)
+        .map_err(|e| format!("invalid {what} hex: {e}"))
+}
+
+fn parse_u256(s: &str) -> Result<U256, String> {
+    let r = if let Some(h) = s.strip_prefix("0x") {
+        U256::from_str_radix(h, 16)
+    } else {
+        U256::from_str_radix(s, 10)
+    };
+    r.map_err(|e| format!("invalid value '{s}': {e}"))
+}
+
+fn run(args: RunArgs) -> Result<(), String> {
+    let (code_hex, default_input) = match (&args.code, &args.codefile, &args.example) {
+        (Some(c), _, _) => (c.clone(), String::new()),
+        (None, Some(f), _) => (
+            std::fs::read_to_string(f).map_err(|e| format!("cannot read {f}: {e}"))?,
+            String::new(),
+        ),
+        (None, None, Some(name)) => example(name)?,
+        (None, None, None) => {
+            return Err("one of --code, --codefile or --example is required".into())
+        }
+    };
+    let spec =
+        SpecId::from_name(&args.fork).ok_or_else(|| format!("unknown fork '{}'", args.fork))?;
+    let input = if args.input.is_empty() {
+        default_input
+    } else {
+        args.input.clone()
+    };
+    let mut cfg = CallConfig::new(parse_hex("code", &code_hex)?, parse_hex("input", &input)?);
+    cfg.gas_limit = args.gas;
+    cfg.value = parse_u256(&args.value)?;
+    cfg.spec = spec;
+
+    let outcome = if args.trace {
+        let stderr = std::io::stderr();
+        let mut tracer = ferrite::trace::Eip3155::new(stderr.lock());
+        call::run_traced(&cfg, &mut tracer)
+    } else {
+        call::run(&cfg)
+    };
+    let median_ns = args.bench.map(|n| {
+        let mut times: Vec<u128> = (0..n.max(1))
+            .map(|_| {
+                let mut state = call::prepare_state(&cfg);
+                let t = Instant::now();
+                let o = call::run_on(&mut state, &cfg, &mut ferrite::interpreter::NoTracer);
+                let e = t.elapsed().as_nanos();
+                std::hint::black_box(o);
+                e
+            })
+            .collect();
+        times.sort_unstable();
+        times[times.len() / 2]
+    });
+    let status = outcome.exit.name();
+    let error = if outcome.exit.is_halt() {
+        format!("\"{status}\"")
+    } else {
+        "null".to_string()
+    };
+    let output = hex::encode_prefixed(&outcome.output);
+    if args.json {
+        let bench = median_ns
+            .map(|m| format!(",\"medianNs\":{m}"))
+            .unwrap_or_default();
+        println!(
+            "{{\"status\":\"{status}\",\"gasUsed\":{},\"output\":\"{output}\",\"error\":{error}{bench}}}",
+            outcome.gas_used
+        );
+    } else {
+        println!("status:  {status}");
+        println!("gasUsed: {}", outcome.gas_used);
+        println!("output:  {output}");
+        if let Some(m) = median_ns {
+            println!("median:  {:.3} ms", m as f64 / 1e6);
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.command {
+        Command::Run(a) => run(a),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

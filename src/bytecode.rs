@@ -1,0 +1,110 @@
+//! Bytecode with its jump-destination map, analysed once per code hash.
+//!
+//! Invariant relied on by the interpreter: `padded` is the raw code followed by 33 zero bytes, so a
+//! truncated final PUSH reads zeros and running off the end executes STOP; dispatch needs no bounds
+//! check beyond `pc < padded.len()`, which every instruction preserves.
+
+use alloy_primitives::{keccak256, Bytes, B256};
+use ferrite_runtime::opcode::op;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Analysed code.
+#[derive(Debug)]
+pub struct Bytecode {
+    raw: Bytes,
+    padded: Vec<u8>,
+    jumpdests: Vec<u64>,
+    hash: B256,
+}
+
+impl Bytecode {
+    /// Analyses `raw`: pads it and marks every JUMPDEST that is not PUSH data.
+    pub fn new(raw: Bytes) -> Bytecode {
+        let hash = keccak256(&raw);
+        Self::with_hash(raw, hash)
+    }
+
+    fn with_hash(raw: Bytes, hash: B256) -> Bytecode {
+        let mut padded = Vec::with_capacity(raw.len() + 33);
+        padded.extend_from_slice(&raw);
+        padded.resize(raw.len() + 33, 0);
+        let mut jumpdests = vec![0u64; raw.len().div_ceil(64)];
+        let mut pc = 0;
+        while pc < raw.len() {
+            let b = raw[pc];
+            if b == op::JUMPDEST {
+                jumpdests[pc / 64] |= 1 << (pc % 64);
+            } else if (op::PUSH1..=op::PUSH32).contains(&b) {
+                pc += (b - op::PUSH1 + 1) as usize;
+            }
+            pc += 1;
+        }
+        Bytecode {
+            raw,
+            padded,
+            jumpdests,
+            hash,
+        }
+    }
+
+    /// The original code.
+    #[inline]
+    pub fn raw(&self) -> &Bytes {
+        &self.raw
+    }
+
+    /// Code followed by 33 zero bytes.
+    #[inline]
+    pub fn padded(&self) -> &[u8] {
+        &self.padded
+    }
+
+    /// keccak256 of the code.
+    #[inline]
+    pub fn hash(&self) -> B256 {
+        self.hash
+    }
+
+    /// True when `pc` is a JUMPDEST outside PUSH data.
+    #[inline]
+    pub fn is_jumpdest(&self, pc: usize) -> bool {
+        pc < self.raw.len() && self.jumpdests[pc / 64] & (1 << (pc % 64)) != 0
+    }
+
+    /// The analysed code for `raw`, from a process-wide cache keyed by code hash.
+    pub fn cached(raw: &Bytes) -> Arc<Bytecode> {
+        static CACHE: OnceLock<Mutex<HashMap<B256, Arc<Bytecode>>>> = OnceLock::new();
+        const MAX_ENTRIES: usize = 4096;
+        let hash = keccak256(raw);
+        let cache = CACHE.get_or_init(Default::default);
+        if let Some(c) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&hash) {
+            return c.clone();
+        }
+        let code = Arc::new(Bytecode::with_hash(raw.clone(), hash));
+        let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_ENTRIES {
+            // A crude bound: the engine's real cache (with LRU eviction) replaces this.
+            map.clear();
+        }
+        map.insert(hash, code.clone());
+        code
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jumpdests_skip_push_data() {
+        // PUSH1 0x5b JUMPDEST PUSH2 0x5b5b
+        let c = Bytecode::new(Bytes::from(vec![0x60, 0x5b, 0x5b, 0x61, 0x5b, 0x5b]));
+        assert!(!c.is_jumpdest(1));
+        assert!(c.is_jumpdest(2));
+        assert!(!c.is_jumpdest(4));
+        assert!(!c.is_jumpdest(5));
+        assert!(!c.is_jumpdest(100));
+        assert_eq!(c.padded().len(), 6 + 33);
+    }
+}

@@ -1,0 +1,158 @@
+//! Running one contract call the way `ferrite run` (and geth's `evm run`) does.
+//!
+//! The code is installed at [`TARGET`] (nonce 1) and called by [`CALLER`] as the target of a
+//! transaction: caller, target, coinbase (Shanghai+) and precompiles (Berlin+) are warm, storage is
+//! fresh unless pre-set. Gas reported is execution gas only — limit minus gas left, before refunds,
+//! without intrinsic cost — the figure geth's `evm run` and revm's bare interpreter report.
+
+use crate::frame;
+use crate::interpreter::{CallKind, Message, MessageKind, NoTracer, Tracer};
+use crate::state::{Account, State};
+use alloy_primitives::{address, Address, Bytes, U256};
+use ferrite_runtime::{Env, ExitCode, Log, SpecId};
+
+/// The transaction sender: `0x1111…1111`.
+pub const CALLER: Address = address!("1111111111111111111111111111111111111111");
+/// The called contract: `0xcccc…cccc`.
+pub const TARGET: Address = address!("cccccccccccccccccccccccccccccccccccccccc");
+
+/// One call to run.
+#[derive(Clone, Debug)]
+pub struct CallConfig {
+    /// Code installed at [`TARGET`].
+    pub code: Bytes,
+    /// Calldata.
+    pub input: Bytes,
+    /// Gas limit of the frame.
+    pub gas_limit: u64,
+    /// Wei sent with the call.
+    pub value: U256,
+    /// Fork.
+    pub spec: SpecId,
+    /// Pre-set storage of [`TARGET`].
+    pub storage: Vec<(U256, U256)>,
+    /// Extra accounts (for calls into other contracts).
+    pub accounts: Vec<(Address, Account)>,
+}
+
+impl CallConfig {
+    /// A call of `code` with `input`, gas 10^9, no value, Prague.
+    pub fn new(code: impl Into<Bytes>, input: impl Into<Bytes>) -> CallConfig {
+        CallConfig {
+            code: code.into(),
+            input: input.into(),
+            gas_limit: 1_000_000_000,
+            value: U256::ZERO,
+            spec: SpecId::Prague,
+            storage: Vec::new(),
+            accounts: Vec::new(),
+        }
+    }
+}
+
+/// What a call did.
+#[derive(Debug)]
+pub struct CallOutcome {
+    /// How the top frame ended.
+    pub exit: ExitCode,
+    /// Execution gas used (limit − left), before refunds.
+    pub gas_used: u64,
+    /// Refund counter at the end (0 unless successful).
+    pub gas_refund: i64,
+    /// Returned or reverted data.
+    pub output: Bytes,
+    /// Logs emitted (empty unless successful).
+    pub logs: Vec<Log>,
+    /// The state after the call (transaction finalized).
+    pub state: State,
+}
+
+/// The block environment of a bare call: chain id 1, timestamp 1, block gas limit 2^64−1, all
+/// else zero (revm's defaults, so results compare directly).
+pub fn default_env() -> Env {
+    Env {
+        chain_id: 1,
+        timestamp: U256::from(1),
+        gas_limit: U256::from(u64::MAX),
+        blob_basefee: U256::from(1),
+        origin: CALLER,
+        ..Env::default()
+    }
+}
+
+/// Builds the state for `cfg`, ready for a transaction.
+pub fn prepare_state(cfg: &CallConfig) -> State {
+    let mut state = State::new(cfg.spec, default_env());
+    state.insert_account(
+        CALLER,
+        Account {
+            balance: U256::MAX,
+            ..Account::default()
+        },
+    );
+    let mut target = Account::with_code(cfg.code.clone());
+    target.nonce = 1;
+    target.storage = cfg
+        .storage
+        .iter()
+        .copied()
+        .filter(|(_, v)| !v.is_zero())
+        .collect();
+    state.insert_account(TARGET, target);
+    for (a, acc) in &cfg.accounts {
+        state.insert_account(*a, acc.clone());
+    }
+    state.begin_tx();
+    state.warm_account(CALLER);
+    state.warm_account(TARGET);
+    if cfg.spec.is_enabled_in(SpecId::Shanghai) {
+        state.warm_account(state.env.coinbase);
+    }
+    if cfg.spec.is_enabled_in(SpecId::Berlin) {
+        for a in frame::precompiles(cfg.spec).addresses() {
+            state.warm_account(a);
+        }
+    }
+    state
+}
+
+/// Runs the call on a prepared state.
+pub fn run_on<T: Tracer>(state: &mut State, cfg: &CallConfig, tracer: &mut T) -> CallOutcome {
+    let msg = Message {
+        kind: MessageKind::Call(CallKind::Call),
+        caller: CALLER,
+        target: TARGET,
+        code_address: TARGET,
+        value: cfg.value,
+        input: cfg.input.clone(),
+        gas_limit: cfg.gas_limit,
+        is_static: false,
+        depth: 0,
+    };
+    let r = frame::execute(state, msg, tracer);
+    let logs = if r.exit.is_success() {
+        std::mem::take(&mut state.logs)
+    } else {
+        Vec::new()
+    };
+    state.finalize_tx();
+    CallOutcome {
+        exit: r.exit,
+        gas_used: r.gas.used(),
+        gas_refund: r.gas.refund,
+        output: r.output,
+        logs,
+        state: std::mem::replace(state, State::new(cfg.spec, Env::default())),
+    }
+}
+
+/// Runs `cfg` on fresh state.
+pub fn run(cfg: &CallConfig) -> CallOutcome {
+    run_traced(cfg, &mut NoTracer)
+}
+
+/// Runs `cfg` on fresh state with a tracer.
+pub fn run_traced<T: Tracer>(cfg: &CallConfig, tracer: &mut T) -> CallOutcome {
+    let mut state = prepare_state(cfg);
+    run_on(&mut state, cfg, tracer)
+}

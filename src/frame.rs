@@ -1,0 +1,225 @@
+//! The frame driver: runs nested CALL/CREATE without recursing on the native stack.
+//!
+//! A frame that reaches CALL*/CREATE* suspends with a [`Message`]. The driver sets the callee up
+//! (depth limit, journal checkpoint, value transfer, precompile dispatch, EIP-7702 code
+//! resolution, CREATE address derivation and collision check), pushes its frame on a heap-allocated
+//! stack and loops; when a frame finishes, the driver commits or reverts its checkpoint, deposits
+//! created code, and resumes the parent with the result. The Rust stack depth is constant, so a
+//! 1024-deep EVM call chain runs on a 2 MiB thread. Compiled frames will plug into the same loop.
+
+use crate::bytecode::Bytecode;
+use crate::interpreter::{
+    delegation_target, Action, Frame, FrameResult, Message, MessageKind, Tracer,
+};
+use crate::precompiles::{PrecompileFork, Precompiles};
+use alloy_primitives::{Address, Bytes, U256};
+use ferrite_runtime::gas::{self, Gas};
+use ferrite_runtime::host::Checkpoint;
+use ferrite_runtime::{ExitCode, Host, SpecId};
+
+/// The precompile set in force in `spec`.
+pub fn precompiles(spec: SpecId) -> &'static Precompiles {
+    use SpecId::*;
+    let fork = match spec {
+        Frontier | Homestead | Tangerine | SpuriousDragon => PrecompileFork::Homestead,
+        Byzantium | Constantinople | Petersburg => PrecompileFork::Byzantium,
+        Istanbul => PrecompileFork::Istanbul,
+        Berlin | London | Merge | Shanghai => PrecompileFork::Berlin,
+        Cancun => PrecompileFork::Cancun,
+        Prague => PrecompileFork::Prague,
+        Osaka => PrecompileFork::Osaka,
+    };
+    Precompiles::for_fork(fork)
+}
+
+/// The address of a contract created by `creator` with `nonce` (CREATE).
+pub fn create_address(creator: Address, nonce: u64) -> Address {
+    creator.create(nonce)
+}
+
+/// The address of a contract created by CREATE2.
+pub fn create2_address(creator: Address, salt: U256, initcode: &[u8]) -> Address {
+    creator.create2_from_code(salt.to_be_bytes::<32>(), initcode)
+}
+
+struct Scope {
+    frame: Frame,
+    checkpoint: Checkpoint,
+    created: Option<Address>,
+}
+
+enum Started {
+    Frame(Box<Scope>),
+    Done(FrameResult),
+}
+
+/// A result that hands all gas back and pushes 0: a call that could not start (depth limit,
+/// insufficient balance, nonce overflow). It is not a revert of executed code, so no return data.
+fn not_started(gas_limit: u64) -> FrameResult {
+    FrameResult::new(ExitCode::Revert, Gas::new(gas_limit))
+}
+
+/// A result that consumed all gas.
+fn halted(exit: ExitCode, gas_limit: u64) -> FrameResult {
+    let mut g = Gas::new(gas_limit);
+    g.remaining = 0;
+    FrameResult::new(exit, g)
+}
+
+/// Runs `msg` and all frames it spawns to completion.
+pub fn execute<H: Host, T: Tracer>(host: &mut H, msg: Message, tracer: &mut T) -> FrameResult {
+    let spec = host.spec();
+    let mut stack: Vec<Box<Scope>> = Vec::new();
+    match start(host, msg, spec) {
+        Started::Frame(s) => stack.push(s),
+        Started::Done(r) => return r,
+    }
+    loop {
+        let Some(top) = stack.last_mut() else {
+            unreachable!("the loop returns when the last frame finishes")
+        };
+        match top.frame.run(host, tracer) {
+            Action::Call(msg) => match start(host, *msg, spec) {
+                Started::Frame(s) => stack.push(s),
+                Started::Done(r) => top.frame.resume(r),
+            },
+            Action::Done(result) => {
+                let Some(scope) = stack.pop() else {
+                    unreachable!("a frame just finished")
+                };
+                let result = finish(host, *scope, result, spec);
+                match stack.last_mut() {
+                    Some(parent) => parent.frame.resume(result),
+                    None => return result,
+                }
+            }
+        }
+    }
+}
+
+fn start<H: Host>(host: &mut H, mut msg: Message, spec: SpecId) -> Started {
+    if msg.depth > gas::CALL_DEPTH_LIMIT {
+        return Started::Done(not_started(msg.gas_limit));
+    }
+    match msg.kind {
+        MessageKind::Call(kind) => {
+            let checkpoint = host.checkpoint();
+            if let Some((from, to)) = msg.transfer() {
+                if !host.transfer(from, to, msg.value) {
+                    host.checkpoint_revert(checkpoint);
+                    return Started::Done(not_started(msg.gas_limit));
+                }
+            } else if kind == crate::interpreter::CallKind::StaticCall {
+                // Like geth's zero-value AddBalance: the callee counts as touched (EIP-161).
+                host.touch(msg.target);
+            }
+            if let Some(r) = precompiles(spec).run(&msg.code_address, &msg.input, msg.gas_limit) {
+                return Started::Done(match r {
+                    Ok(out) => {
+                        host.checkpoint_commit();
+                        let mut g = Gas::new(msg.gas_limit);
+                        g.remaining -= out.gas_used;
+                        FrameResult {
+                            exit: ExitCode::Return,
+                            output: Bytes::from(out.output),
+                            gas: g,
+                            created: None,
+                        }
+                    }
+                    Err(_) => {
+                        host.checkpoint_revert(checkpoint);
+                        halted(ExitCode::PrecompileError, msg.gas_limit)
+                    }
+                });
+            }
+            let mut code = host.code(msg.code_address).data;
+            if spec.is_enabled_in(SpecId::Prague) {
+                if let Some(delegate) = delegation_target(&code) {
+                    code = host.code(delegate).data;
+                }
+            }
+            if code.is_empty() {
+                host.checkpoint_commit();
+                return Started::Done(FrameResult::new(ExitCode::Stop, Gas::new(msg.gas_limit)));
+            }
+            let frame = Frame::new(msg, Bytecode::cached(&code), spec);
+            Started::Frame(Box::new(Scope {
+                frame,
+                checkpoint,
+                created: None,
+            }))
+        }
+        MessageKind::Create { salt } => {
+            if host.balance(msg.caller).data < msg.value {
+                return Started::Done(not_started(msg.gas_limit));
+            }
+            let Some(nonce) = host.bump_nonce(msg.caller) else {
+                return Started::Done(not_started(msg.gas_limit));
+            };
+            let address = match salt {
+                None => create_address(msg.caller, nonce),
+                Some(s) => create2_address(msg.caller, s, &msg.input),
+            };
+            host.access_account(address);
+            let checkpoint = host.checkpoint();
+            if !host.create_account(address) {
+                host.checkpoint_revert(checkpoint);
+                return Started::Done(halted(ExitCode::CreateCollision, msg.gas_limit));
+            }
+            host.transfer(msg.caller, address, msg.value);
+            msg.target = address;
+            msg.code_address = address;
+            let code = Bytecode::new(std::mem::take(&mut msg.input));
+            let frame = Frame::new(msg, std::sync::Arc::new(code), spec);
+            Started::Frame(Box::new(Scope {
+                frame,
+                checkpoint,
+                created: Some(address),
+            }))
+        }
+    }
+}
+
+fn finish<H: Host>(
+    host: &mut H,
+    scope: Scope,
+    mut result: FrameResult,
+    spec: SpecId,
+) -> FrameResult {
+    let Some(address) = scope.created else {
+        if result.exit.is_success() {
+            host.checkpoint_commit();
+        } else {
+            host.checkpoint_revert(scope.checkpoint);
+        }
+        return result;
+    };
+    if !result.exit.is_success() {
+        host.checkpoint_revert(scope.checkpoint);
+        return result;
+    }
+    let code = std::mem::take(&mut result.output);
+    let limit = result.gas.limit;
+    let fail = |host: &mut H, exit| {
+        host.checkpoint_revert(scope.checkpoint);
+        halted(exit, limit)
+    };
+    if spec.is_enabled_in(SpecId::SpuriousDragon) && code.len() > gas::MAX_CODE_SIZE {
+        return fail(host, ExitCode::CreateContractSizeLimit);
+    }
+    if spec.is_enabled_in(SpecId::London) && code.first() == Some(&0xef) {
+        return fail(host, ExitCode::CreateContractStartingWithEF);
+    }
+    let deposit = gas::CODE_DEPOSIT * code.len() as u64;
+    if !result.gas.charge(deposit) {
+        if spec.is_enabled_in(SpecId::Homestead) {
+            return fail(host, ExitCode::OutOfGas);
+        }
+        // Frontier: the contract is created without code.
+    } else {
+        host.set_code(address, code);
+    }
+    host.checkpoint_commit();
+    result.created = Some(address);
+    result
+}

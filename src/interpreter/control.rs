@@ -1,0 +1,61 @@
+//! JUMP, JUMPI, PC, GAS, RETURN/REVERT.
+
+use super::{done, Frame};
+use alloy_primitives::{Bytes, U256};
+use ferrite_runtime::{word, ExitCode};
+
+impl Frame {
+    /// Moves to `dest` if it is a JUMPDEST outside PUSH data.
+    #[inline(always)]
+    fn jump_to(&mut self, dest: &U256) -> ExitCode {
+        match word::to_u64(dest) {
+            Some(d) if self.code.is_jumpdest(d as usize) => {
+                self.pc = d as usize;
+                ExitCode::Continue
+            }
+            _ => ExitCode::InvalidJump,
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn jump(&mut self) -> ExitCode {
+        let dest = self.stack.pop();
+        self.jump_to(&dest)
+    }
+
+    #[inline(always)]
+    pub(super) fn jumpi(&mut self) -> ExitCode {
+        let [dest, cond] = self.popn();
+        if cond.is_zero() {
+            ExitCode::Continue
+        } else {
+            self.jump_to(&dest)
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn pc_op(&mut self) -> ExitCode {
+        self.stack.push(U256::from(self.pc - 1));
+        ExitCode::Continue
+    }
+
+    #[inline(always)]
+    pub(super) fn gas_op(&mut self) -> ExitCode {
+        self.stack.push(U256::from(self.gas.remaining));
+        ExitCode::Continue
+    }
+
+    /// RETURN or REVERT (`exit` says which).
+    #[inline(always)]
+    pub(super) fn ret(&mut self, exit: ExitCode) -> ExitCode {
+        let [offset, len] = self.popn();
+        match self.memory.expand(&mut self.gas, &offset, &len) {
+            Ok(off) => {
+                let len = len.as_limbs()[0] as usize;
+                self.output = Bytes::copy_from_slice(self.memory.slice(off, len));
+                exit
+            }
+            Err(e) => done(Err(e)),
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Message, code and block environment: ADDRESS … BLOBBASEFEE, CALLDATA*, CODE*, RETURNDATA*.
+
+use super::{done, Frame};
+use alloy_primitives::{Bytes, U256};
+use ferrite_runtime::{gas, word, ExitCode, Host};
+
+impl Frame {
+    #[inline(always)]
+    fn push_word(&mut self, v: U256) -> ExitCode {
+        self.stack.push(v);
+        ExitCode::Continue
+    }
+
+    /// Shared body of the copy instructions: charges copy and memory gas, then copies `source`
+    /// (zero-padded) to memory.
+    pub(super) fn copy_to_memory(
+        &mut self,
+        dst: U256,
+        src_offset: U256,
+        len: U256,
+        source: &[u8],
+    ) -> Result<(), ExitCode> {
+        if len.is_zero() {
+            return Ok(());
+        }
+        let l = word::to_u64(&len).ok_or(ExitCode::OutOfGas)?;
+        self.charge(gas::per_word(gas::COPY, l))?;
+        let d = self.memory.expand(&mut self.gas, &dst, &len)?;
+        self.memory
+            .copy_padded(d, source, word::saturating_u64(&src_offset), l as usize);
+        Ok(())
+    }
+
+    pub(super) fn address(&mut self) -> ExitCode {
+        self.push_word(word::from_address(self.msg.target))
+    }
+    pub(super) fn caller(&mut self) -> ExitCode {
+        self.push_word(word::from_address(self.msg.caller))
+    }
+    pub(super) fn callvalue(&mut self) -> ExitCode {
+        self.push_word(self.msg.value)
+    }
+    pub(super) fn origin<H: Host>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(word::from_address(host.env().origin))
+    }
+    pub(super) fn gasprice<H: Host>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(host.env().gas_price)
+    }
+
+    pub(super) fn calldataload(&mut self) -> ExitCode {
+        let offset = word::saturating_u64(self.stack.peek(0));
+        let input = &self.msg.input;
+        let mut buf = [0u8; 32];
+        if offset < input.len() as u64 {
+            let start = offset as usize;
+            let n = (input.len() - start).min(32);
+            buf[..n].copy_from_slice(&input[start..start + n]);
+        }
+        *self.stack.top_mut() = U256::from_be_bytes(buf);
+        ExitCode::Continue
+    }
+    pub(super) fn calldatasize(&mut self) -> ExitCode {
+        self.push_word(U256::from(self.msg.input.len()))
+    }
+    pub(super) fn calldatacopy(&mut self) -> ExitCode {
+        let [dst, src, len] = self.popn();
+        let input = self.msg.input.clone();
+        done(self.copy_to_memory(dst, src, len, &input))
+    }
+    pub(super) fn codesize(&mut self) -> ExitCode {
+        self.push_word(U256::from(self.code.raw().len()))
+    }
+    pub(super) fn codecopy(&mut self) -> ExitCode {
+        let [dst, src, len] = self.popn();
+        let code = self.code.clone();
+        done(self.copy_to_memory(dst, src, len, code.raw()))
+    }
+    pub(super) fn returndatasize(&mut self) -> ExitCode {
+        self.push_word(U256::from(self.return_data.len()))
+    }
+    pub(super) fn returndatacopy(&mut self) -> ExitCode {
+        let [dst, src, len] = self.popn();
+        let end = word::to_u64(&src)
+            .zip(word::to_u64(&len))
+            .and_then(|(s, l)| s.checked_add(l));
+        match end {
+            Some(e) if e <= self.return_data.len() as u64 => {}
+            _ => return ExitCode::OutOfOffset,
+        }
+        let data: Bytes = self.return_data.clone();
+        done(self.copy_to_memory(dst, src, len, &data))
+    }
+
+    pub(super) fn blockhash<H: Host>(&mut self, host: &mut H) -> ExitCode {
+        let requested = *self.stack.peek(0);
+        let current = host.env().number;
+        let hash = match (word::to_u64(&requested), word::to_u64(&current)) {
+            (Some(n), Some(cur)) if n < cur && cur - n <= 256 => {
+                U256::from_be_bytes(host.block_hash(n).0)
+            }
+            _ => U256::ZERO,
+        };
+        *self.stack.top_mut() = hash;
+        ExitCode::Continue
+    }
+    pub(super) fn coinbase<H: Host>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(word::from_address(host.env().coinbase))
+    }
+    pub(super) fn timestamp<H: Host>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(host.env().timestamp)
+    }
+    pub(super) fn number<H: Host>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(host.env().number)
+    }
+    pub(super) fn prevrandao<H: Host>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(host.env().prevrandao)
+    }
+    pub(super) fn gaslimit<H: Host>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(host.env().gas_limit)
+    }
+    pub(super) fn chainid<H: Host>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(U256::from(host.env().chain_id))
+    }
+    pub(super) fn basefee<H: Host>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(host.env().basefee)
+    }
+    pub(super) fn blobbasefee<H: Host>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(host.env().blob_basefee)
+    }
+    pub(super) fn blobhash<H: Host>(&mut self, host: &mut H) -> ExitCode {
+        let i = *self.stack.peek(0);
+        let hashes = &host.env().blob_hashes;
+        let v = match word::to_u64(&i) {
+            Some(i) if (i as usize) < hashes.len() => U256::from_be_bytes(hashes[i as usize].0),
+            _ => U256::ZERO,
+        };
+        *self.stack.top_mut() = v;
+        ExitCode::Continue
+    }
+}

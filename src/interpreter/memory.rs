@@ -1,0 +1,87 @@
+//! MLOAD, MSTORE, MSTORE8, MSIZE, MCOPY, KECCAK256.
+
+use super::{done, Frame};
+use alloy_primitives::{keccak256, U256};
+use ferrite_runtime::{gas, ExitCode};
+
+const WORD: U256 = U256::from_limbs([32, 0, 0, 0]);
+const ONE: U256 = U256::from_limbs([1, 0, 0, 0]);
+
+impl Frame {
+    #[inline(always)]
+    pub(super) fn mload(&mut self) -> ExitCode {
+        let offset = *self.stack.peek(0);
+        match self.memory.expand(&mut self.gas, &offset, &WORD) {
+            Ok(off) => {
+                *self.stack.top_mut() = self.memory.load_word(off);
+                ExitCode::Continue
+            }
+            Err(e) => e,
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn mstore(&mut self) -> ExitCode {
+        let [offset, value] = self.popn();
+        match self.memory.expand(&mut self.gas, &offset, &WORD) {
+            Ok(off) => {
+                self.memory.store_word(off, &value);
+                ExitCode::Continue
+            }
+            Err(e) => e,
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn mstore8(&mut self) -> ExitCode {
+        let [offset, value] = self.popn();
+        match self.memory.expand(&mut self.gas, &offset, &ONE) {
+            Ok(off) => {
+                self.memory.store_byte(off, value.byte(0));
+                ExitCode::Continue
+            }
+            Err(e) => e,
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn msize(&mut self) -> ExitCode {
+        self.stack.push(U256::from(self.memory.len()));
+        ExitCode::Continue
+    }
+
+    pub(super) fn mcopy(&mut self) -> ExitCode {
+        let [dst, src, len] = self.popn();
+        done(self.mcopy_inner(dst, src, len))
+    }
+
+    fn mcopy_inner(&mut self, dst: U256, src: U256, len: U256) -> Result<(), ExitCode> {
+        if len.is_zero() {
+            return Ok(());
+        }
+        let l = ferrite_runtime::word::to_u64(&len).ok_or(ExitCode::OutOfGas)?;
+        self.charge(gas::per_word(gas::COPY, l))?;
+        let d = self.memory.expand(&mut self.gas, &dst, &len)?;
+        let s = self.memory.expand(&mut self.gas, &src, &len)?;
+        self.memory.copy_within(d, s, l as usize);
+        Ok(())
+    }
+
+    pub(super) fn keccak256(&mut self) -> ExitCode {
+        let offset = self.stack.pop();
+        let len = *self.stack.peek(0);
+        let r = (|| {
+            let off = self.memory.expand(&mut self.gas, &offset, &len)?;
+            let l = len.as_limbs()[0];
+            self.charge(gas::per_word(gas::KECCAK256_WORD, l))?;
+            Ok(keccak256(self.memory.slice(off, l as usize)))
+        })();
+        match r {
+            Ok(h) => {
+                *self.stack.top_mut() = U256::from_be_bytes(h.0);
+                ExitCode::Continue
+            }
+            Err(e) => e,
+        }
+    }
+}

@@ -1,0 +1,529 @@
+//! In-memory world state with a journal: the [`Host`] used by the CLI, the tests and the
+//! state-test runner.
+//!
+//! Every mutation pushes an undo record; [`Host::checkpoint`] remembers the journal length and
+//! [`Host::checkpoint_revert`] pops back to it, so a reverted frame leaves no trace — balances,
+//! nonces, code, storage, transient storage, warm sets (EIP-2929 says access lists revert too),
+//! "touched" marks and logs alike. Per-transaction bookkeeping (original storage values for
+//! EIP-2200, accounts created in the transaction for EIP-6780, destructions, touched accounts for
+//! EIP-161 clean-up) lives beside the accounts and is reset by [`State::begin_tx`].
+
+use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
+use ferrite_runtime::gas::SStoreValues;
+use ferrite_runtime::host::{AccountStatus, Checkpoint, SelfDestructResult, KECCAK_EMPTY};
+use ferrite_runtime::{Env, Host, Log, SpecId, StateLoad};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A plain account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// Wei.
+    pub balance: U256,
+    /// Nonce.
+    pub nonce: u64,
+    /// Code.
+    pub code: Bytes,
+    /// keccak256(code).
+    pub code_hash: B256,
+    /// Non-zero storage slots.
+    pub storage: HashMap<U256, U256>,
+}
+
+impl Default for Account {
+    fn default() -> Self {
+        Account {
+            balance: U256::ZERO,
+            nonce: 0,
+            code: Bytes::new(),
+            code_hash: KECCAK_EMPTY,
+            storage: HashMap::new(),
+        }
+    }
+}
+
+impl Account {
+    /// An account with code.
+    pub fn with_code(code: Bytes) -> Account {
+        Account {
+            code_hash: keccak256(&code),
+            code,
+            ..Account::default()
+        }
+    }
+
+    /// EIP-161 empty: no code, zero nonce, zero balance.
+    pub fn is_empty(&self) -> bool {
+        self.balance.is_zero() && self.nonce == 0 && self.code.is_empty()
+    }
+}
+
+#[derive(Debug)]
+enum Entry {
+    Created(Address),
+    Replaced(Address, Box<Account>),
+    Balance(Address, U256),
+    Nonce(Address, u64),
+    Code(Address, Bytes, B256),
+    Storage(Address, U256, Option<U256>),
+    Transient(Address, U256, U256),
+    WarmAccount(Address),
+    WarmSlot(Address, U256),
+    Touched(Address),
+    CreatedInTx(Address),
+    Destroyed(Address),
+}
+
+/// World state plus the current block/transaction environment.
+#[derive(Debug)]
+pub struct State {
+    /// Accounts that exist.
+    pub accounts: HashMap<Address, Account>,
+    /// Block and transaction environment.
+    pub env: Env,
+    /// Active fork.
+    pub spec: SpecId,
+    /// Known block hashes; missing ones default to keccak256 of the decimal block number (the
+    /// convention of the Ethereum state tests).
+    pub block_hashes: BTreeMap<u64, B256>,
+    /// Logs of the current transaction.
+    pub logs: Vec<Log>,
+    journal: Vec<Entry>,
+    warm_accounts: HashSet<Address>,
+    warm_slots: HashSet<(Address, U256)>,
+    transient: HashMap<(Address, U256), U256>,
+    original: HashMap<(Address, U256), U256>,
+    touched: HashSet<Address>,
+    created: HashSet<Address>,
+    destroyed: HashSet<Address>,
+}
+
+impl State {
+    /// Empty state.
+    pub fn new(spec: SpecId, env: Env) -> State {
+        State {
+            accounts: HashMap::new(),
+            env,
+            spec,
+            block_hashes: BTreeMap::new(),
+            logs: Vec::new(),
+            journal: Vec::new(),
+            warm_accounts: HashSet::new(),
+            warm_slots: HashSet::new(),
+            transient: HashMap::new(),
+            original: HashMap::new(),
+            touched: HashSet::new(),
+            created: HashSet::new(),
+            destroyed: HashSet::new(),
+        }
+    }
+
+    /// Inserts or replaces an account (outside any transaction).
+    pub fn insert_account(&mut self, address: Address, account: Account) {
+        self.accounts.insert(address, account);
+    }
+
+    /// Starts a transaction: clears warm sets, transient storage and per-transaction marks.
+    pub fn begin_tx(&mut self) {
+        self.journal.clear();
+        self.logs.clear();
+        self.warm_accounts.clear();
+        self.warm_slots.clear();
+        self.transient.clear();
+        self.original.clear();
+        self.touched.clear();
+        self.created.clear();
+        self.destroyed.clear();
+    }
+
+    /// Pre-warms an account (EIP-2929 tx-level warm set, access lists).
+    pub fn warm_account(&mut self, address: Address) {
+        self.warm_accounts.insert(address);
+    }
+
+    /// Pre-warms a storage slot (EIP-2930 access lists).
+    pub fn warm_slot(&mut self, address: Address, key: U256) {
+        self.warm_slots.insert((address, key));
+    }
+
+    /// Ends a transaction: removes self-destructed accounts and, since EIP-161, touched empty
+    /// accounts. The journal is discarded (the transaction is final).
+    pub fn finalize_tx(&mut self) {
+        for a in self.destroyed.drain() {
+            self.accounts.remove(&a);
+        }
+        if self.spec.is_enabled_in(SpecId::SpuriousDragon) {
+            for a in self.touched.drain() {
+                if self.accounts.get(&a).is_some_and(Account::is_empty) {
+                    self.accounts.remove(&a);
+                }
+            }
+        }
+        self.journal.clear();
+    }
+
+    /// Storage value (0 when absent).
+    pub fn storage(&self, address: &Address, key: &U256) -> U256 {
+        self.accounts
+            .get(address)
+            .and_then(|a| a.storage.get(key).copied())
+            .unwrap_or_default()
+    }
+
+    /// Account that must exist for a write: created (journaled) when absent.
+    fn account_mut(&mut self, address: Address) -> &mut Account {
+        if !self.accounts.contains_key(&address) {
+            self.journal.push(Entry::Created(address));
+        }
+        self.accounts.entry(address).or_default()
+    }
+
+    fn warm(&mut self, address: Address) -> bool {
+        let cold = self.warm_accounts.insert(address);
+        if cold {
+            self.journal.push(Entry::WarmAccount(address));
+        }
+        cold
+    }
+
+    fn warm_key(&mut self, address: Address, key: U256) -> bool {
+        let cold = self.warm_slots.insert((address, key));
+        if cold {
+            self.journal.push(Entry::WarmSlot(address, key));
+        }
+        cold
+    }
+
+    fn set_balance(&mut self, address: Address, balance: U256) {
+        let acc = self.account_mut(address);
+        let old = std::mem::replace(&mut acc.balance, balance);
+        self.journal.push(Entry::Balance(address, old));
+    }
+
+    fn original_value(&mut self, address: Address, key: U256) -> U256 {
+        if let Some(v) = self.original.get(&(address, key)) {
+            return *v;
+        }
+        let v = self.storage(&address, &key);
+        self.original.insert((address, key), v);
+        v
+    }
+
+    fn mark_destroyed(&mut self, address: Address) -> bool {
+        let fresh = self.destroyed.insert(address);
+        if fresh {
+            self.journal.push(Entry::Destroyed(address));
+        }
+        !fresh
+    }
+
+    fn undo(&mut self, e: Entry) {
+        match e {
+            Entry::Created(a) => {
+                self.accounts.remove(&a);
+            }
+            Entry::Replaced(a, acc) => {
+                self.accounts.insert(a, *acc);
+            }
+            Entry::Balance(a, v) => {
+                if let Some(acc) = self.accounts.get_mut(&a) {
+                    acc.balance = v;
+                }
+            }
+            Entry::Nonce(a, v) => {
+                if let Some(acc) = self.accounts.get_mut(&a) {
+                    acc.nonce = v;
+                }
+            }
+            Entry::Code(a, c, h) => {
+                if let Some(acc) = self.accounts.get_mut(&a) {
+                    acc.code = c;
+                    acc.code_hash = h;
+                }
+            }
+            Entry::Storage(a, k, old) => {
+                if let Some(acc) = self.accounts.get_mut(&a) {
+                    match old {
+                        Some(v) => acc.storage.insert(k, v),
+                        None => acc.storage.remove(&k),
+                    };
+                }
+            }
+            Entry::Transient(a, k, v) => {
+                if v.is_zero() {
+                    self.transient.remove(&(a, k));
+                } else {
+                    self.transient.insert((a, k), v);
+                }
+            }
+            Entry::WarmAccount(a) => {
+                self.warm_accounts.remove(&a);
+            }
+            Entry::WarmSlot(a, k) => {
+                self.warm_slots.remove(&(a, k));
+            }
+            Entry::Touched(a) => {
+                self.touched.remove(&a);
+            }
+            Entry::CreatedInTx(a) => {
+                self.created.remove(&a);
+            }
+            Entry::Destroyed(a) => {
+                self.destroyed.remove(&a);
+            }
+        }
+    }
+}
+
+impl Host for State {
+    fn env(&self) -> &Env {
+        &self.env
+    }
+
+    fn spec(&self) -> SpecId {
+        self.spec
+    }
+
+    fn block_hash(&mut self, number: u64) -> B256 {
+        self.block_hashes
+            .get(&number)
+            .copied()
+            .unwrap_or_else(|| keccak256(number.to_string().as_bytes()))
+    }
+
+    fn access_account(&mut self, address: Address) -> bool {
+        self.warm(address)
+    }
+
+    fn account_status(&mut self, address: Address) -> StateLoad<AccountStatus> {
+        let cold = self.warm(address);
+        let status = match self.accounts.get(&address) {
+            Some(a) => AccountStatus {
+                exists: true,
+                is_empty: a.is_empty(),
+            },
+            None => AccountStatus {
+                exists: false,
+                is_empty: true,
+            },
+        };
+        StateLoad::new(status, cold)
+    }
+
+    fn balance(&mut self, address: Address) -> StateLoad<U256> {
+        let cold = self.warm(address);
+        let b = self
+            .accounts
+            .get(&address)
+            .map(|a| a.balance)
+            .unwrap_or_default();
+        StateLoad::new(b, cold)
+    }
+
+    fn code(&mut self, address: Address) -> StateLoad<Bytes> {
+        let cold = self.warm(address);
+        let c = self
+            .accounts
+            .get(&address)
+            .map(|a| a.code.clone())
+            .unwrap_or_default();
+        StateLoad::new(c, cold)
+    }
+
+    fn code_hash(&mut self, address: Address) -> StateLoad<B256> {
+        let cold = self.warm(address);
+        let h = match self.accounts.get(&address) {
+            Some(a) if !a.is_empty() => a.code_hash,
+            _ => B256::ZERO,
+        };
+        StateLoad::new(h, cold)
+    }
+
+    fn sload(&mut self, address: Address, key: U256) -> StateLoad<U256> {
+        let cold = self.warm_key(address, key);
+        self.original_value(address, key);
+        StateLoad::new(self.storage(&address, &key), cold)
+    }
+
+    fn sstore(&mut self, address: Address, key: U256, value: U256) -> StateLoad<SStoreValues> {
+        let cold = self.warm_key(address, key);
+        let original = self.original_value(address, key);
+        let present = self.storage(&address, &key);
+        if present != value {
+            let acc = self.account_mut(address);
+            let old = if value.is_zero() {
+                acc.storage.remove(&key)
+            } else {
+                acc.storage.insert(key, value)
+            };
+            self.journal.push(Entry::Storage(address, key, old));
+        }
+        StateLoad::new(
+            SStoreValues {
+                original,
+                present,
+                new: value,
+            },
+            cold,
+        )
+    }
+
+    fn tload(&mut self, address: Address, key: U256) -> U256 {
+        self.transient
+            .get(&(address, key))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    fn tstore(&mut self, address: Address, key: U256, value: U256) {
+        let old = if value.is_zero() {
+            self.transient.remove(&(address, key))
+        } else {
+            self.transient.insert((address, key), value)
+        };
+        self.journal
+            .push(Entry::Transient(address, key, old.unwrap_or_default()));
+    }
+
+    fn log(&mut self, log: Log) {
+        self.logs.push(log);
+    }
+
+    fn selfdestruct(&mut self, address: Address, target: Address) -> StateLoad<SelfDestructResult> {
+        let target_cold = self.warm(target);
+        let (target_exists, target_is_empty) = match self.accounts.get(&target) {
+            Some(a) => (true, a.is_empty()),
+            None => (false, true),
+        };
+        let balance = self
+            .accounts
+            .get(&address)
+            .map(|a| a.balance)
+            .unwrap_or_default();
+        let eip6780 = self.spec.is_enabled_in(SpecId::Cancun) && !self.created.contains(&address);
+        if target != address {
+            let tb = self
+                .accounts
+                .get(&target)
+                .map(|a| a.balance)
+                .unwrap_or_default();
+            self.set_balance(target, tb.saturating_add(balance));
+            self.set_balance(address, U256::ZERO);
+        } else if !eip6780 {
+            // Destroying into itself burns the balance.
+            self.set_balance(address, U256::ZERO);
+        }
+        self.touch(target);
+        let previously_destroyed = if eip6780 {
+            false
+        } else {
+            self.mark_destroyed(address)
+        };
+        StateLoad::new(
+            SelfDestructResult {
+                had_value: !balance.is_zero(),
+                target_exists,
+                target_is_empty,
+                previously_destroyed,
+            },
+            target_cold,
+        )
+    }
+
+    fn checkpoint(&mut self) -> Checkpoint {
+        Checkpoint {
+            journal: self.journal.len(),
+            logs: self.logs.len(),
+        }
+    }
+
+    fn checkpoint_commit(&mut self) {}
+
+    fn checkpoint_revert(&mut self, checkpoint: Checkpoint) {
+        while self.journal.len() > checkpoint.journal {
+            if let Some(e) = self.journal.pop() {
+                self.undo(e);
+            }
+        }
+        self.logs.truncate(checkpoint.logs);
+    }
+
+    fn transfer(&mut self, from: Address, to: Address, value: U256) -> bool {
+        let fb = self
+            .accounts
+            .get(&from)
+            .map(|a| a.balance)
+            .unwrap_or_default();
+        if fb < value {
+            return false;
+        }
+        self.touch(from);
+        self.touch(to);
+        if from == to || value.is_zero() {
+            // Still materialise the recipient (pre-EIP-161 calls create empty accounts).
+            self.account_mut(to);
+            return true;
+        }
+        self.set_balance(from, fb - value);
+        let tb = self
+            .accounts
+            .get(&to)
+            .map(|a| a.balance)
+            .unwrap_or_default();
+        self.set_balance(to, tb.saturating_add(value));
+        true
+    }
+
+    fn nonce(&mut self, address: Address) -> u64 {
+        self.accounts.get(&address).map(|a| a.nonce).unwrap_or(0)
+    }
+
+    fn bump_nonce(&mut self, address: Address) -> Option<u64> {
+        let acc = self.account_mut(address);
+        let old = acc.nonce;
+        acc.nonce = old.checked_add(1)?;
+        self.journal.push(Entry::Nonce(address, old));
+        Some(old)
+    }
+
+    fn create_account(&mut self, address: Address) -> bool {
+        if let Some(a) = self.accounts.get(&address) {
+            if !a.code.is_empty() || a.nonce != 0 || !a.storage.is_empty() {
+                return false;
+            }
+        }
+        let nonce = u64::from(self.spec.is_enabled_in(SpecId::SpuriousDragon));
+        let balance = self
+            .accounts
+            .get(&address)
+            .map(|a| a.balance)
+            .unwrap_or_default();
+        let fresh = Account {
+            balance,
+            nonce,
+            ..Account::default()
+        };
+        match self.accounts.insert(address, fresh) {
+            Some(old) => self.journal.push(Entry::Replaced(address, Box::new(old))),
+            None => self.journal.push(Entry::Created(address)),
+        }
+        if self.created.insert(address) {
+            self.journal.push(Entry::CreatedInTx(address));
+        }
+        self.touch(address);
+        true
+    }
+
+    fn set_code(&mut self, address: Address, code: Bytes) {
+        let hash = keccak256(&code);
+        let acc = self.account_mut(address);
+        let old_code = std::mem::replace(&mut acc.code, code);
+        let old_hash = std::mem::replace(&mut acc.code_hash, hash);
+        self.journal.push(Entry::Code(address, old_code, old_hash));
+    }
+
+    fn touch(&mut self, address: Address) {
+        if self.touched.insert(address) {
+            self.journal.push(Entry::Touched(address));
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Support for the Ethereum `GeneralStateTest` fixtures (ethereum/tests
+//! `GeneralStateTests` and execution-spec-tests `state_tests`).
+//!
+//! [`fixture`] is a pure data model: it parses a fixture file and resolves
+//! its test vectors, but executes nothing. Running a vector (building the
+//! pre-state, applying the transaction with ferrite's interpreter, comparing
+//! the state root from [`crate::trie`] and the logs hash) belongs to the
+//! runner, so the model stays independent of the interpreter and can be
+//! tested on its own.
+
+pub mod fixture;
