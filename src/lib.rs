@@ -18,4 +18,5 @@ pub mod precompiles;
 pub mod state;
 pub mod statetest;
 pub mod trace;
+pub mod transaction;
 pub mod trie;

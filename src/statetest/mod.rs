@@ -9,3 +9,4 @@
 //! tested on its own.
 
 pub mod fixture;
+pub mod runner;

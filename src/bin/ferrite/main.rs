@@ -18,6 +18,34 @@ struct Cli {
 enum Command {
     /// Run bytecode as the target of a transaction call.
     Run(RunArgs),
+    /// Run Ethereum state tests (files or folders, recursively).
+    Statetest(StatetestArgs),
+}
+
+#[derive(clap::Args)]
+/// Options of `ferrite statetest`.
+pub struct StatetestArgs {
+    /// Fixture files or folders.
+    #[arg(required = true)]
+    pub paths: Vec<String>,
+    /// Print one JSON array of case results.
+    #[arg(long)]
+    pub json: bool,
+    /// Only this fork.
+    #[arg(long)]
+    pub fork: Option<String>,
+    /// Only tests whose name matches this regular expression.
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Execution engine.
+    #[arg(long, default_value = "interp", value_parser = ["interp"])]
+    pub engine: String,
+    /// Print an EIP-3155 trace of every selected case to stderr (narrow with --run/--fork).
+    #[arg(long)]
+    pub trace: bool,
+    /// Worker threads (default: available cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
 }
 
 #[derive(clap::Args)]
@@ -81,7 +109,7 @@ fn parse_u256(s: &str) -> Result<U256, String> {
     r.map_err(|e| format!("invalid value '{s}': {e}"))
 }
 
-fn run(args: RunArgs) -> Result<(), String> {
+fn run(args: RunArgs) -> Result<bool, String> {
     let (code_hex, default_input) = match (&args.code, &args.codefile, &args.example) {
         (Some(c), _, _) => (c.clone(), String::new()),
         (None, Some(f), _) => (
@@ -149,16 +177,20 @@ fn run(args: RunArgs) -> Result<(), String> {
             println!("median:  {:.3} ms", m as f64 / 1e6);
         }
     }
-    Ok(())
+    Ok(true)
 }
+
+mod statetest;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.command {
         Command::Run(a) => run(a),
+        Command::Statetest(a) => statetest::main(a),
     };
     match r {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)

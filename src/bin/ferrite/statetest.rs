@@ -1,0 +1,175 @@
+//! `ferrite statetest`: runs fixture files on worker threads and reports like geth's
+//! `evm statetest` (`--json`: one array of case results) or with a progress bar and a per-fork
+//! summary table.
+
+use crate::StatetestArgs;
+use ferrite::runtime::SpecId;
+use ferrite::statetest::fixture;
+use ferrite::statetest::runner::{self, CaseResult, Filter};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+fn json_escape(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+fn run_traced(files: &[PathBuf], filter: &Filter) -> Vec<CaseResult> {
+    let mut out = Vec::new();
+    for f in files {
+        let Ok(units) = fixture::load_file(f) else {
+            out.extend(runner::run_file(f, filter));
+            continue;
+        };
+        for (name, unit) in &units {
+            if filter.name.as_ref().is_some_and(|re| !re.is_match(name)) {
+                continue;
+            }
+            for case in unit.cases().flatten() {
+                if filter
+                    .fork
+                    .is_some_and(|fk| SpecId::from_name(case.fork) != Some(fk))
+                {
+                    continue;
+                }
+                let stderr = std::io::stderr();
+                let mut tracer = ferrite::trace::Eip3155::new(stderr.lock());
+                out.push(runner::run_case_traced(name, unit, &case, &mut tracer));
+            }
+        }
+    }
+    out
+}
+
+/// Entry point; `Ok(false)` when some case failed.
+pub fn main(args: StatetestArgs) -> Result<bool, String> {
+    let fork = match &args.fork {
+        Some(f) => Some(SpecId::from_name(f).ok_or_else(|| format!("unknown fork '{f}'"))?),
+        None => None,
+    };
+    let name = match &args.run {
+        Some(r) => Some(regex_lite::Regex::new(r).map_err(|e| format!("invalid --run: {e}"))?),
+        None => None,
+    };
+    let filter = Filter { fork, name };
+    let mut files = Vec::new();
+    for p in &args.paths {
+        files.extend(runner::collect_files(std::path::Path::new(p))?);
+    }
+    let start = Instant::now();
+    let results: Vec<CaseResult> = if args.trace {
+        run_traced(&files, &filter)
+    } else {
+        let jobs = args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let next = AtomicUsize::new(0);
+        let all = Mutex::new(Vec::new());
+        let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
+            let b = indicatif::ProgressBar::new(files.len() as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} files {elapsed_precise} {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        std::thread::scope(|s| {
+            for _ in 0..jobs.max(1) {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(f) = files.get(i) else { break };
+                    let r = runner::run_file(f, &filter);
+                    if let Some(b) = &bar {
+                        b.inc(1);
+                    }
+                    all.lock().unwrap_or_else(|e| e.into_inner()).extend(r);
+                });
+            }
+        });
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        let mut v = all.into_inner().unwrap_or_else(|e| e.into_inner());
+        v.sort_by(|a, b| (&a.name, &a.fork, a.index).cmp(&(&b.name, &b.fork, b.index)));
+        v
+    };
+    let elapsed = start.elapsed();
+    let failed = results
+        .iter()
+        .filter(|r| !r.pass && r.skipped.is_none())
+        .count();
+
+    if args.json {
+        let items: Vec<String> = results
+            .iter()
+            .map(|r| {
+                format!(
+                    "{{\"name\":{},\"fork\":{},\"index\":{},\"pass\":{},\"stateRoot\":\"{}\",\"error\":{}}}",
+                    json_escape(&r.name),
+                    json_escape(&r.fork),
+                    r.index,
+                    r.pass,
+                    r.state_root,
+                    match (&r.error, &r.skipped) {
+                        (Some(e), _) => json_escape(e),
+                        (None, Some(s)) => json_escape(&format!("skipped: {s}")),
+                        _ => "null".into(),
+                    }
+                )
+            })
+            .collect();
+        println!("[{}]", items.join(","));
+        return Ok(failed == 0);
+    }
+
+    let mut table: BTreeMap<(u8, String), [usize; 3]> = BTreeMap::new();
+    for r in &results {
+        let order = SpecId::from_name(&r.fork).map_or(255, |s| s as u8);
+        let e = table.entry((order, r.fork.clone())).or_default();
+        if r.skipped.is_some() {
+            e[2] += 1;
+        } else if r.pass {
+            e[0] += 1;
+        } else {
+            e[1] += 1;
+        }
+    }
+    for r in results.iter().filter(|r| !r.pass) {
+        match &r.skipped {
+            Some(s) => println!("SKIP {} [{}:{}]: {s}", r.name, r.fork, r.index),
+            None => println!(
+                "FAIL {} [{}:{}]: {}",
+                r.name,
+                r.fork,
+                r.index,
+                r.error.as_deref().unwrap_or("")
+            ),
+        }
+    }
+    println!(
+        "{:<20} {:>8} {:>8} {:>8}",
+        "fork", "passed", "failed", "skipped"
+    );
+    let mut tot = [0usize; 3];
+    for ((_, fork), c) in &table {
+        let fork = if fork.is_empty() { "(unparsed)" } else { fork };
+        println!("{fork:<20} {:>8} {:>8} {:>8}", c[0], c[1], c[2]);
+        for i in 0..3 {
+            tot[i] += c[i];
+        }
+    }
+    println!("{:<20} {:>8} {:>8} {:>8}", "total", tot[0], tot[1], tot[2]);
+    let n = results.len();
+    println!(
+        "{n} cases in {:.2} s ({:.0} cases/s), {} files",
+        elapsed.as_secs_f64(),
+        n as f64 / elapsed.as_secs_f64().max(1e-9),
+        files.len()
+    );
+    Ok(failed == 0)
+}

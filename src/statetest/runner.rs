@@ -1,0 +1,288 @@
+//! Runs state-test cases: builds the pre-state and block, executes the transaction, and compares
+//! the post-state root and logs hash with the fixture.
+//!
+//! A malformed fixture or an unknown fork becomes one failed (or skipped, with its reason) case,
+//! never a crash of the run.
+
+use super::fixture::{self, Case, TestUnit};
+use crate::interpreter::{NoTracer, Tracer};
+use crate::state::{Account, State};
+use crate::transaction::{self, fake_exponential, Authorization, Block, Tx};
+use crate::trie::{self, AccountView, LogView};
+use alloy_primitives::{keccak256, Bytes, B256, U256};
+use ferrite_runtime::{Env, SpecId};
+use std::path::Path;
+
+/// The outcome of one (test, fork, index) case.
+#[derive(Clone, Debug)]
+pub struct CaseResult {
+    /// Test name (file stem and test key).
+    pub name: String,
+    /// Fork name as written in the fixture.
+    pub fork: String,
+    /// Index in `post[fork]`.
+    pub index: usize,
+    /// True when the state root and logs hash (or the expected exception) matched.
+    pub pass: bool,
+    /// The computed post-state root.
+    pub state_root: B256,
+    /// Why the case failed (or was skipped).
+    pub error: Option<String>,
+    /// Set when the case was not run, with the reason.
+    pub skipped: Option<String>,
+}
+
+/// Filters applied to a run.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Only this fork.
+    pub fork: Option<SpecId>,
+    /// Only tests whose name contains a match of this pattern.
+    pub name: Option<regex_lite::Regex>,
+}
+
+/// Blob parameters (max blobs per block, base-fee update fraction) of a fork, from the fixture's
+/// `blobSchedule` or the EIP defaults.
+fn blob_params(unit: &TestUnit, fork: &str, spec: SpecId) -> (u64, u64) {
+    if let Some(p) = unit
+        .config
+        .as_ref()
+        .and_then(|c| c.blob_schedule.as_ref())
+        .and_then(|s| s.get(fork))
+    {
+        return (p.max, p.base_fee_update_fraction);
+    }
+    if spec.is_enabled_in(SpecId::Prague) {
+        (9, 5_007_716)
+    } else {
+        (6, 3_338_477)
+    }
+}
+
+/// Builds the pre-state of `unit` for `spec`.
+pub fn pre_state(unit: &TestUnit, spec: SpecId) -> State {
+    let e = &unit.env;
+    let env = Env {
+        chain_id: unit.config.as_ref().and_then(|c| c.chainid).unwrap_or(1),
+        coinbase: e.current_coinbase,
+        number: U256::from(e.current_number),
+        timestamp: U256::from(e.current_timestamp),
+        gas_limit: U256::from(e.current_gas_limit),
+        basefee: e.current_base_fee.unwrap_or_default(),
+        prevrandao: match (spec.is_enabled_in(SpecId::Merge), e.current_random) {
+            (true, Some(r)) => U256::from_be_bytes(r.0),
+            _ => e.current_difficulty,
+        },
+        ..Env::default()
+    };
+    let mut state = State::new(spec, env);
+    for (addr, a) in &unit.pre {
+        let mut acc = Account::with_code(Bytes::from(a.code.clone()));
+        acc.balance = a.balance;
+        acc.nonce = a.nonce;
+        acc.storage = a
+            .storage
+            .iter()
+            .filter(|(_, v)| !v.is_zero())
+            .map(|(k, v)| (*k, *v))
+            .collect();
+        state.insert_account(*addr, acc);
+    }
+    state
+}
+
+/// The decoded transaction of a case, or the reason it cannot be encoded.
+pub fn build_tx(case: &Case<'_>) -> Result<Tx, String> {
+    let t = case.transaction;
+    let tx_type = case.tx_type().ok_or("transaction cannot be encoded")?;
+    let value = case.value.ok_or("value does not fit in 256 bits")?;
+    let authorizations = t
+        .authorization_list
+        .iter()
+        .flatten()
+        .map(|a| Authorization {
+            chain_id: a.chain_id,
+            address: a.address,
+            nonce: a.nonce,
+            authority: a.parity().and_then(|p| {
+                transaction::recover_authority(a.chain_id, a.address, a.nonce, p, a.r, a.s)
+            }),
+        })
+        .collect();
+    Ok(Tx {
+        tx_type,
+        caller: t.resolved_sender()?,
+        to: t.to,
+        value,
+        data: Bytes::copy_from_slice(case.data),
+        gas_limit: case.gas_limit,
+        nonce: t.nonce,
+        gas_price: t.gas_price.unwrap_or_default(),
+        max_fee_per_gas: t.max_fee_per_gas.unwrap_or_default(),
+        max_priority_fee_per_gas: t.max_priority_fee_per_gas.unwrap_or_default(),
+        access_list: case
+            .access_list
+            .iter()
+            .flat_map(|l| l.iter())
+            .map(|i| (i.address, i.storage_keys.clone()))
+            .collect(),
+        blob_hashes: t.blob_versioned_hashes.clone().unwrap_or_default(),
+        max_fee_per_blob_gas: t.max_fee_per_blob_gas.unwrap_or_default(),
+        authorizations,
+    })
+}
+
+/// The secure-trie root of the whole state.
+pub fn state_root(state: &State) -> B256 {
+    trie::state_root(state.accounts.iter().map(|(a, acc)| {
+        (
+            *a,
+            AccountView {
+                nonce: acc.nonce,
+                balance: acc.balance,
+                code_hash: acc.code_hash,
+                storage: acc.storage.iter().map(|(k, v)| (*k, *v)),
+            },
+        )
+    }))
+}
+
+/// Runs one case with a tracer.
+pub fn run_case_traced<T: Tracer>(
+    name: &str,
+    unit: &TestUnit,
+    case: &Case<'_>,
+    tracer: &mut T,
+) -> CaseResult {
+    let mut result = CaseResult {
+        name: name.to_string(),
+        fork: case.fork.to_string(),
+        index: case.post_index,
+        pass: false,
+        state_root: B256::ZERO,
+        error: None,
+        skipped: None,
+    };
+    let Some(spec) = SpecId::from_name(case.fork) else {
+        result.skipped = Some(format!("unsupported fork {}", case.fork));
+        return result;
+    };
+    let mut state = pre_state(unit, spec);
+    let (max_blobs, fraction) = blob_params(unit, case.fork, spec);
+    let blob_basefee = if spec.is_enabled_in(SpecId::Cancun) {
+        fake_exponential(1, unit.env.current_excess_blob_gas.unwrap_or(0), fraction)
+    } else {
+        U256::ZERO
+    };
+    state.env.blob_basefee = blob_basefee;
+    let block = Block {
+        gas_limit: unit.env.current_gas_limit,
+        basefee: state.env.basefee,
+        blob_basefee,
+        max_blobs,
+        chain_id: state.env.chain_id,
+    };
+    let outcome = build_tx(case).and_then(|tx| {
+        transaction::execute_traced(&mut state, &block, &tx, tracer).map_err(|e| e.0)
+    });
+    let root = state_root(&state);
+    result.state_root = root;
+    let logs_hash = match &outcome {
+        Ok(r) => trie::logs_hash(r.logs.iter().map(|l| LogView {
+            address: l.address,
+            topics: &l.topics,
+            data: &l.data,
+        })),
+        Err(_) => keccak256([0xc0u8]),
+    };
+    let mut problems = Vec::new();
+    match (&outcome, case.expect_exception) {
+        (Err(e), None) => problems.push(format!("unexpected invalid transaction: {e}")),
+        (Ok(_), Some(x)) => problems.push(format!("expected exception {x}, transaction was valid")),
+        _ => {}
+    }
+    if root != case.hash {
+        problems.push(format!("state root {root} != expected {}", case.hash));
+    }
+    if logs_hash != case.logs {
+        problems.push(format!("logs hash {logs_hash} != expected {}", case.logs));
+    }
+    result.pass = problems.is_empty();
+    if !result.pass {
+        result.error = Some(problems.join("; "));
+    }
+    result
+}
+
+/// Runs every selected case of one fixture file.
+pub fn run_file(path: &Path, filter: &Filter) -> Vec<CaseResult> {
+    let stem = path.display().to_string();
+    let units = match fixture::load_file(path) {
+        Ok(u) => u,
+        Err(e) => {
+            return vec![CaseResult {
+                name: stem,
+                fork: String::new(),
+                index: 0,
+                pass: false,
+                state_root: B256::ZERO,
+                error: Some(e),
+                skipped: None,
+            }]
+        }
+    };
+    let mut out = Vec::new();
+    for (name, unit) in &units {
+        if let Some(re) = &filter.name {
+            if !re.is_match(name) {
+                continue;
+            }
+        }
+        for case in unit.cases() {
+            match case {
+                Ok(case) => {
+                    if let Some(f) = filter.fork {
+                        if SpecId::from_name(case.fork) != Some(f) {
+                            continue;
+                        }
+                    }
+                    out.push(run_case_traced(name, unit, &case, &mut NoTracer));
+                }
+                Err(e) => out.push(CaseResult {
+                    name: name.clone(),
+                    fork: String::new(),
+                    index: 0,
+                    pass: false,
+                    state_root: B256::ZERO,
+                    error: Some(e),
+                    skipped: None,
+                }),
+            }
+        }
+    }
+    out
+}
+
+/// All `.json` files under `path` (a file or a folder, recursively), sorted.
+pub fn collect_files(path: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let mut out = Vec::new();
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(out);
+    }
+    let mut dirs = vec![path.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "json") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}

@@ -1,0 +1,540 @@
+//! Transactions on the in-memory state: validation, intrinsic gas, fees, EIP-7702 authorizations,
+//! execution through the frame driver, refunds and coinbase payment.
+//!
+//! The rules follow the Yellow Paper and the EIPs that changed them, gated by fork: EIP-2/EIP-2028
+//! (intrinsic costs), EIP-2930 (access lists), EIP-1559 (fees), EIP-3529 (refund cap), EIP-3607
+//! (sender must be an EOA), EIP-3860 (initcode), EIP-4844 (blobs), EIP-7702 (set code),
+//! EIP-7623 (calldata floor), EIP-7825 (Osaka gas cap). An invalid transaction is returned as
+//! [`TxError`] and changes nothing.
+
+use crate::frame;
+use crate::interpreter::{delegation_target, CallKind, Message, MessageKind, NoTracer, Tracer};
+use crate::state::State;
+use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
+use ferrite_runtime::gas;
+use ferrite_runtime::{ExitCode, Host, Log, SpecId};
+
+/// An EIP-7702 authorization tuple with its recovered signer.
+#[derive(Clone, Debug)]
+pub struct Authorization {
+    /// Chain id (0 = any chain).
+    pub chain_id: U256,
+    /// Delegate address (zero clears the delegation).
+    pub address: Address,
+    /// Authority nonce the tuple is valid for.
+    pub nonce: u64,
+    /// Recovered signer, `None` when the signature is invalid.
+    pub authority: Option<Address>,
+}
+
+/// A transaction, already decoded.
+#[derive(Clone, Debug, Default)]
+pub struct Tx {
+    /// EIP-2718 type: 0 legacy, 1 access list, 2 dynamic fee, 3 blob, 4 set code.
+    pub tx_type: u8,
+    /// Sender.
+    pub caller: Address,
+    /// Recipient; `None` creates a contract.
+    pub to: Option<Address>,
+    /// Wei transferred.
+    pub value: U256,
+    /// Calldata or initcode.
+    pub data: Bytes,
+    /// Gas limit.
+    pub gas_limit: u64,
+    /// Sender nonce.
+    pub nonce: u64,
+    /// Legacy / EIP-2930 gas price.
+    pub gas_price: U256,
+    /// EIP-1559 fee cap (types 2–4).
+    pub max_fee_per_gas: U256,
+    /// EIP-1559 tip cap (types 2–4).
+    pub max_priority_fee_per_gas: U256,
+    /// EIP-2930 access list.
+    pub access_list: Vec<(Address, Vec<B256>)>,
+    /// EIP-4844 blob versioned hashes.
+    pub blob_hashes: Vec<B256>,
+    /// EIP-4844 blob fee cap.
+    pub max_fee_per_blob_gas: U256,
+    /// EIP-7702 authorizations.
+    pub authorizations: Vec<Authorization>,
+}
+
+/// Block parameters a transaction is validated against.
+#[derive(Clone, Debug)]
+pub struct Block {
+    /// Block gas limit.
+    pub gas_limit: u64,
+    /// Base fee (London+).
+    pub basefee: U256,
+    /// Blob base fee (Cancun+).
+    pub blob_basefee: U256,
+    /// Maximum blobs per block.
+    pub max_blobs: u64,
+    /// Chain id.
+    pub chain_id: u64,
+}
+
+/// Why a transaction is invalid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxError(pub String);
+
+/// Outcome of a valid transaction.
+#[derive(Clone, Debug)]
+pub struct TxResult {
+    /// How the top frame ended.
+    pub exit: ExitCode,
+    /// Gas charged to the sender (after refund and floor).
+    pub gas_used: u64,
+    /// Output of the top frame.
+    pub output: Bytes,
+    /// Logs (empty unless successful).
+    pub logs: Vec<Log>,
+}
+
+/// EIP-4844 blob gas per blob.
+pub const GAS_PER_BLOB: u64 = 1 << 17;
+/// EIP-4844 blob hash version byte.
+pub const VERSIONED_HASH_VERSION_KZG: u8 = 1;
+/// EIP-7825 transaction gas limit cap (Osaka).
+pub const TX_GAS_LIMIT_CAP: u64 = 1 << 24;
+/// EIP-7702 cost per authorization (charged as intrinsic gas).
+pub const PER_EMPTY_ACCOUNT_COST: u64 = 25_000;
+/// EIP-7702 refund when the authority already exists.
+pub const PER_AUTH_BASE_COST: u64 = 12_500;
+/// EIP-7623 cost per calldata token in the floor.
+pub const TOTAL_COST_FLOOR_PER_TOKEN: u64 = 10;
+
+/// EIP-4844 `fake_exponential(factor, numerator, denominator)`.
+pub fn fake_exponential(factor: u64, numerator: u64, denominator: u64) -> U256 {
+    if denominator == 0 {
+        return U256::ZERO;
+    }
+    let (factor, numerator, denominator) = (
+        U256::from(factor),
+        U256::from(numerator),
+        U256::from(denominator),
+    );
+    let mut i = U256::from(1);
+    let mut output = U256::ZERO;
+    let mut acc = factor * denominator;
+    while !acc.is_zero() {
+        output += acc;
+        acc = acc * numerator / (denominator * i);
+        i += U256::from(1);
+    }
+    output / denominator
+}
+
+/// Calldata tokens (EIP-7623): zero bytes count 1, others 4.
+fn calldata_tokens(data: &[u8]) -> u64 {
+    let zeros = data.iter().filter(|b| **b == 0).count() as u64;
+    zeros + (data.len() as u64 - zeros) * 4
+}
+
+/// Intrinsic gas and the EIP-7623 floor of `tx` in `spec`.
+pub fn intrinsic_gas(spec: SpecId, tx: &Tx) -> (u64, u64) {
+    let zeros = tx.data.iter().filter(|b| **b == 0).count() as u64;
+    let nonzero = tx.data.len() as u64 - zeros;
+    let nonzero_cost = if spec.is_enabled_in(SpecId::Istanbul) {
+        16
+    } else {
+        68
+    };
+    let mut g = 21_000 + zeros * 4 + nonzero * nonzero_cost;
+    if tx.to.is_none() {
+        if spec.is_enabled_in(SpecId::Homestead) {
+            g += 32_000;
+        }
+        if spec.is_enabled_in(SpecId::Shanghai) {
+            g += gas::per_word(gas::INITCODE_WORD, tx.data.len() as u64);
+        }
+    }
+    for (_, keys) in &tx.access_list {
+        g += gas::ACCESS_LIST_ADDRESS + gas::ACCESS_LIST_STORAGE_KEY * keys.len() as u64;
+    }
+    g += PER_EMPTY_ACCOUNT_COST * tx.authorizations.len() as u64;
+    let floor = if spec.is_enabled_in(SpecId::Prague) {
+        21_000 + TOTAL_COST_FLOOR_PER_TOKEN * calldata_tokens(&tx.data)
+    } else {
+        0
+    };
+    (g, floor)
+}
+
+fn err<T>(s: impl Into<String>) -> Result<T, TxError> {
+    Err(TxError(s.into()))
+}
+
+/// Validates `tx` against the block and the sender's account; returns (intrinsic, floor).
+fn validate(state: &State, block: &Block, tx: &Tx) -> Result<(u64, u64), TxError> {
+    let spec = state.spec;
+    let needed = match tx.tx_type {
+        0 => SpecId::Frontier,
+        1 => SpecId::Berlin,
+        2 => SpecId::London,
+        3 => SpecId::Cancun,
+        4 => SpecId::Prague,
+        _ => return err("TYPE_NOT_SUPPORTED"),
+    };
+    if !spec.is_enabled_in(needed) {
+        return err("TYPE_NOT_SUPPORTED");
+    }
+    if tx.tx_type >= 2 {
+        if tx.max_priority_fee_per_gas > tx.max_fee_per_gas {
+            return err("PRIORITY_GREATER_THAN_MAX_FEE_PER_GAS");
+        }
+        if tx.max_fee_per_gas < block.basefee {
+            return err("INSUFFICIENT_MAX_FEE_PER_GAS");
+        }
+    } else if spec.is_enabled_in(SpecId::London) && tx.gas_price < block.basefee {
+        return err("INSUFFICIENT_MAX_FEE_PER_GAS");
+    }
+    if tx.tx_type == 3 {
+        if tx.to.is_none() {
+            return err("TYPE_3_TX_CONTRACT_CREATION");
+        }
+        if tx.blob_hashes.is_empty() {
+            return err("TYPE_3_TX_ZERO_BLOBS");
+        }
+        if tx
+            .blob_hashes
+            .iter()
+            .any(|h| h[0] != VERSIONED_HASH_VERSION_KZG)
+        {
+            return err("TYPE_3_TX_INVALID_BLOB_VERSIONED_HASH");
+        }
+        let max = if spec.is_enabled_in(SpecId::Osaka) {
+            block.max_blobs.min(6)
+        } else {
+            block.max_blobs
+        };
+        if tx.blob_hashes.len() as u64 > max {
+            return err("TYPE_3_TX_BLOB_COUNT_EXCEEDED");
+        }
+        if tx.max_fee_per_blob_gas < block.blob_basefee {
+            return err("INSUFFICIENT_MAX_FEE_PER_BLOB_GAS");
+        }
+    }
+    if tx.tx_type == 4 {
+        if tx.to.is_none() {
+            return err("TYPE_4_TX_CONTRACT_CREATION");
+        }
+        if tx.authorizations.is_empty() {
+            return err("TYPE_4_EMPTY_AUTHORIZATION_LIST");
+        }
+    }
+    if tx.gas_limit > block.gas_limit {
+        return err("GAS_ALLOWANCE_EXCEEDED");
+    }
+    if spec.is_enabled_in(SpecId::Osaka) && tx.gas_limit > TX_GAS_LIMIT_CAP {
+        return err("GAS_LIMIT_EXCEEDS_MAXIMUM");
+    }
+    if tx.to.is_none()
+        && spec.is_enabled_in(SpecId::Shanghai)
+        && tx.data.len() > gas::MAX_INITCODE_SIZE
+    {
+        return err("INITCODE_SIZE_EXCEEDED");
+    }
+    let (intrinsic, floor) = intrinsic_gas(spec, tx);
+    if tx.gas_limit < intrinsic {
+        return err("INTRINSIC_GAS_TOO_LOW");
+    }
+    if tx.gas_limit < floor {
+        return err("INTRINSIC_GAS_BELOW_FLOOR_GAS_COST");
+    }
+    let sender = state.accounts.get(&tx.caller);
+    let (nonce, balance, code) = sender
+        .map(|a| (a.nonce, a.balance, a.code.clone()))
+        .unwrap_or_default();
+    if nonce == u64::MAX {
+        return err("NONCE_IS_MAX");
+    }
+    if tx.nonce != nonce {
+        return err(if tx.nonce > nonce {
+            "NONCE_TOO_HIGH"
+        } else {
+            "NONCE_TOO_LOW"
+        });
+    }
+    if spec.is_enabled_in(SpecId::London) && !code.is_empty() && delegation_target(&code).is_none()
+    {
+        return err("SENDER_NOT_EOA");
+    }
+    let price = if tx.tx_type >= 2 {
+        tx.max_fee_per_gas
+    } else {
+        tx.gas_price
+    };
+    let blob_gas = GAS_PER_BLOB * tx.blob_hashes.len() as u64;
+    let max_cost = U256::from(tx.gas_limit)
+        .checked_mul(price)
+        .and_then(|c| c.checked_add(tx.value))
+        .and_then(|c| c.checked_add(U256::from(blob_gas).checked_mul(tx.max_fee_per_blob_gas)?));
+    match max_cost {
+        Some(c) if c <= balance => {}
+        _ => return err("INSUFFICIENT_ACCOUNT_FUNDS"),
+    }
+    Ok((intrinsic, floor))
+}
+
+/// Applies the EIP-7702 authorizations; returns the refund for already-existing authorities.
+fn apply_authorizations(state: &mut State, block: &Block, tx: &Tx) -> u64 {
+    let mut refund = 0;
+    for auth in &tx.authorizations {
+        if !auth.chain_id.is_zero() && auth.chain_id != U256::from(block.chain_id) {
+            continue;
+        }
+        if auth.nonce == u64::MAX {
+            continue;
+        }
+        let Some(authority) = auth.authority else {
+            continue;
+        };
+        state.warm_account(authority);
+        let (exists, code, nonce) = match state.accounts.get(&authority) {
+            Some(a) => (true, a.code.clone(), a.nonce),
+            None => (false, Bytes::new(), 0),
+        };
+        if !code.is_empty() && delegation_target(&code).is_none() {
+            continue;
+        }
+        if nonce != auth.nonce {
+            continue;
+        }
+        if exists {
+            refund += PER_EMPTY_ACCOUNT_COST - PER_AUTH_BASE_COST;
+        }
+        let designator = if auth.address.is_zero() {
+            Bytes::new()
+        } else {
+            let mut c = crate::interpreter::DELEGATION_PREFIX.to_vec();
+            c.extend_from_slice(auth.address.as_slice());
+            Bytes::from(c)
+        };
+        state.set_code(authority, designator);
+        state.bump_nonce(authority);
+        state.touch(authority);
+    }
+    refund
+}
+
+/// Validates and executes `tx`, committing its effects to `state`.
+pub fn execute(state: &mut State, block: &Block, tx: &Tx) -> Result<TxResult, TxError> {
+    execute_traced(state, block, tx, &mut NoTracer)
+}
+
+/// [`execute`] with a tracer.
+pub fn execute_traced<T: Tracer>(
+    state: &mut State,
+    block: &Block,
+    tx: &Tx,
+    tracer: &mut T,
+) -> Result<TxResult, TxError> {
+    let spec = state.spec;
+    let (intrinsic, floor) = validate(state, block, tx)?;
+    state.begin_tx();
+
+    let effective_price = if tx.tx_type >= 2 {
+        tx.max_fee_per_gas
+            .min(block.basefee + tx.max_priority_fee_per_gas)
+    } else {
+        tx.gas_price
+    };
+    state.env.gas_price = effective_price;
+    state.env.origin = tx.caller;
+    state.env.blob_hashes = tx.blob_hashes.clone();
+    let blob_fee = U256::from(GAS_PER_BLOB * tx.blob_hashes.len() as u64) * block.blob_basefee;
+    let upfront = U256::from(tx.gas_limit) * effective_price + blob_fee;
+    let acc = state.accounts.entry(tx.caller).or_default();
+    acc.balance -= upfront;
+
+    // EIP-2929 / EIP-2930 / EIP-3651 warm sets.
+    state.warm_account(tx.caller);
+    if let Some(to) = tx.to {
+        state.warm_account(to);
+    }
+    if spec.is_enabled_in(SpecId::Shanghai) {
+        state.warm_account(block_coinbase(state));
+    }
+    if spec.is_enabled_in(SpecId::Berlin) {
+        for a in frame::precompiles(spec).addresses() {
+            state.warm_account(a);
+        }
+    }
+    for (a, keys) in &tx.access_list {
+        state.warm_account(*a);
+        for k in keys {
+            state.warm_slot(*a, U256::from_be_bytes(k.0));
+        }
+    }
+    let auth_refund = apply_authorizations(state, block, tx);
+    if let Some(to) = tx.to {
+        // EIP-7702: a delegated target's delegate is warm too.
+        if let Some(d) = state
+            .accounts
+            .get(&to)
+            .and_then(|a| delegation_target(&a.code))
+        {
+            state.warm_account(d);
+        }
+    }
+
+    let gas_limit = tx.gas_limit - intrinsic;
+    let msg = match tx.to {
+        Some(to) => {
+            state.bump_nonce(tx.caller);
+            Message {
+                kind: MessageKind::Call(CallKind::Call),
+                caller: tx.caller,
+                target: to,
+                code_address: to,
+                value: tx.value,
+                input: tx.data.clone(),
+                gas_limit,
+                is_static: false,
+                depth: 0,
+            }
+        }
+        None => Message {
+            kind: MessageKind::Create { salt: None },
+            caller: tx.caller,
+            target: Address::ZERO,
+            code_address: Address::ZERO,
+            value: tx.value,
+            input: tx.data.clone(),
+            gas_limit,
+            is_static: false,
+            depth: 0,
+        },
+    };
+    let r = frame::execute(state, msg, tracer);
+
+    let mut gas_used = tx.gas_limit - r.gas.remaining;
+    let refund = if r.exit.is_success() {
+        r.gas.refund.max(0) as u64
+    } else {
+        0
+    } + auth_refund;
+    gas_used -= refund.min(gas::max_refund(spec, gas_used));
+    gas_used = gas_used.max(floor);
+
+    let sender_back = U256::from(tx.gas_limit - gas_used) * effective_price;
+    if let Some(acc) = state.accounts.get_mut(&tx.caller) {
+        acc.balance += sender_back;
+    }
+    let tip = if spec.is_enabled_in(SpecId::London) {
+        effective_price - block.basefee
+    } else {
+        effective_price
+    };
+    let coinbase = block_coinbase(state);
+    let reward = U256::from(gas_used) * tip;
+    let cb = state.accounts.entry(coinbase).or_default();
+    cb.balance += reward;
+    state.touch(coinbase);
+
+    let logs = if r.exit.is_success() {
+        std::mem::take(&mut state.logs)
+    } else {
+        Vec::new()
+    };
+    state.finalize_tx();
+    Ok(TxResult {
+        exit: r.exit,
+        gas_used,
+        output: r.output,
+        logs,
+    })
+}
+
+fn block_coinbase(state: &State) -> Address {
+    state.env.coinbase
+}
+
+/// Recovers the EIP-7702 authority: `ecrecover(keccak(0x05 ‖ rlp([chain_id, address, nonce])))`.
+/// `None` for an invalid signature (bad parity, high s, or not on the curve).
+pub fn recover_authority(
+    chain_id: U256,
+    address: Address,
+    nonce: u64,
+    y_parity: U256,
+    r: U256,
+    s: U256,
+) -> Option<Address> {
+    use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+    let secp256k1n_half = U256::from_str_radix(
+        "7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0",
+        16,
+    )
+    .ok()?;
+    if y_parity > U256::from(1) || s > secp256k1n_half {
+        return None;
+    }
+    let mut payload = Vec::new();
+    rlp_uint(&mut payload, &chain_id.to_be_bytes::<32>());
+    rlp_bytes(&mut payload, address.as_slice());
+    rlp_uint(&mut payload, &nonce.to_be_bytes());
+    let mut msg = vec![0x05];
+    rlp_header(&mut msg, 0xc0, payload.len());
+    msg.extend_from_slice(&payload);
+    let hash = keccak256(&msg);
+    let sig = Signature::from_scalars(r.to_be_bytes::<32>(), s.to_be_bytes::<32>()).ok()?;
+    let rid = RecoveryId::new(y_parity == U256::from(1), false);
+    let key = VerifyingKey::recover_from_prehash(hash.as_slice(), &sig, rid).ok()?;
+    let point = key.to_encoded_point(false);
+    Some(Address::from_slice(
+        &keccak256(&point.as_bytes()[1..])[12..],
+    ))
+}
+
+fn rlp_header(out: &mut Vec<u8>, base: u8, len: usize) {
+    if len <= 55 {
+        out.push(base + len as u8);
+    } else {
+        let be = (len as u64).to_be_bytes();
+        let skip = be.iter().take_while(|b| **b == 0).count();
+        out.push(base + 55 + (8 - skip) as u8);
+        out.extend_from_slice(&be[skip..]);
+    }
+}
+
+fn rlp_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    if b.len() == 1 && b[0] < 0x80 {
+        out.push(b[0]);
+    } else {
+        rlp_header(out, 0x80, b.len());
+        out.extend_from_slice(b);
+    }
+}
+
+fn rlp_uint(out: &mut Vec<u8>, be: &[u8]) {
+    let skip = be.iter().take_while(|b| **b == 0).count();
+    rlp_bytes(out, &be[skip..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_base_fee() {
+        assert_eq!(fake_exponential(1, 0, 3338477), U256::from(1));
+        assert_eq!(
+            fake_exponential(1, 3338477 * 10, 3338477),
+            U256::from(22026)
+        );
+    }
+
+    #[test]
+    fn intrinsic() {
+        let tx = Tx {
+            to: Some(Address::ZERO),
+            data: Bytes::from(vec![0, 1]),
+            ..Tx::default()
+        };
+        assert_eq!(intrinsic_gas(SpecId::Cancun, &tx), (21_000 + 4 + 16, 0));
+        assert_eq!(intrinsic_gas(SpecId::Byzantium, &tx).0, 21_000 + 4 + 68);
+        assert_eq!(intrinsic_gas(SpecId::Prague, &tx).1, 21_000 + 10 * 5);
+    }
+}

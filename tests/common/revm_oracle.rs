@@ -1,0 +1,282 @@
+//! revm 43 as an engine: a [`CallConfig`] run as a full transaction (approach (A) of
+//! `/work/shared/design/revm-oracle.md`) and reported in ferrite's terms.
+//!
+//! Setup mirrors `ferrite::call::prepare_state`: caller `0x1111…1111` with balance 2^256−1,
+//! target `0xcccc…cccc` with the code, nonce 1 and the pre-set storage, plus `cfg.accounts`. The
+//! block is revm's default `BlockEnv`, which is exactly `ferrite::call::default_env()` (chain id
+//! 1, timestamp 1, gas limit 2^64−1, excess blob gas 0 so BLOBBASEFEE = 1, everything else 0);
+//! the transaction is a legacy call with gas price 0, nonce check disabled and the EIP-7825 cap
+//! lifted.
+//!
+//! Gas. revm reports transaction gas: intrinsic (21,000 + calldata + …) plus execution, after
+//! the refund is capped and possibly raised to the EIP-7623 calldata floor. ferrite reports
+//! execution gas of the top frame before refunds. So the transaction's gas limit is
+//! `cfg.gas_limit + intrinsic` (the top frame then gets exactly `cfg.gas_limit`), and an inspector
+//! reads the top frame's own result at `call_end`: execution gas = limit − remaining, refund =
+//! the frame's raw refund counter (uncapped, what ferrite reports). Both are cross-checked
+//! against revm's transaction-level [`ResultGas`](revm::context_interface::result::ResultGas):
+//! `total_gas_spent == intrinsic + exec` (unless the EIP-7623 floor applied) and
+//! `inner_refunded == min(raw refund, total_gas_spent / quotient)`; a mismatch panics, which the
+//! comparison reports as a harness failure rather than an engine divergence.
+//!
+//! Pitfall found while writing this: setting `cfg.spec` alone (as the design note shows) keeps
+//! the *gas parameters* of the default spec; [`CfgEnv::set_spec_and_mainnet_gas_params`] must be
+//! used to pin a fork.
+
+use super::Outcome;
+use ferrite::call::{CallConfig, CALLER, TARGET};
+use ferrite::runtime::SpecId;
+use revm::bytecode::Bytecode;
+use revm::context::{CfgEnv, Context, ContextTr, TxEnv};
+use revm::context_interface::cfg::gas::calculate_initial_tx_gas;
+use revm::context_interface::result::{ExecutionResult, HaltReason, OutOfGasError, SuccessReason};
+use revm::database::{AccountState, InMemoryDB};
+use revm::interpreter::interpreter::EthInterpreter;
+use revm::interpreter::{CallInputs, CallOutcome, CreateInputs, CreateOutcome};
+use revm::primitives::hardfork::SpecId as RevmSpec;
+use revm::primitives::{keccak256, Bytes, TxKind, U256};
+use revm::state::AccountInfo;
+use revm::{InspectCommitEvm, Inspector, MainBuilder, MainContext};
+use std::collections::BTreeMap;
+
+/// revm's fork for a ferrite fork (`None` for Constantinople, which revm does not model apart
+/// from Petersburg).
+pub fn revm_spec(spec: SpecId) -> Option<RevmSpec> {
+    Some(match spec {
+        SpecId::Frontier => RevmSpec::FRONTIER,
+        SpecId::Homestead => RevmSpec::HOMESTEAD,
+        SpecId::Tangerine => RevmSpec::TANGERINE,
+        SpecId::SpuriousDragon => RevmSpec::SPURIOUS_DRAGON,
+        SpecId::Byzantium => RevmSpec::BYZANTIUM,
+        SpecId::Constantinople => return None,
+        SpecId::Petersburg => RevmSpec::PETERSBURG,
+        SpecId::Istanbul => RevmSpec::ISTANBUL,
+        SpecId::Berlin => RevmSpec::BERLIN,
+        SpecId::London => RevmSpec::LONDON,
+        SpecId::Merge => RevmSpec::MERGE,
+        SpecId::Shanghai => RevmSpec::SHANGHAI,
+        SpecId::Cancun => RevmSpec::CANCUN,
+        SpecId::Prague => RevmSpec::PRAGUE,
+        SpecId::Osaka => RevmSpec::OSAKA,
+    })
+}
+
+/// Code as revm stores it: EIP-7702 designators are recognised, anything else is legacy code.
+fn bytecode(code: &[u8]) -> Bytecode {
+    let raw = Bytes::copy_from_slice(code);
+    Bytecode::new_raw_checked(raw.clone()).unwrap_or_else(|_| Bytecode::new_legacy(raw))
+}
+
+fn account_info(balance: U256, nonce: u64, code: &[u8]) -> AccountInfo {
+    AccountInfo {
+        balance,
+        nonce,
+        code_hash: keccak256(code),
+        code: Some(bytecode(code)),
+        ..AccountInfo::default()
+    }
+}
+
+/// The top frame's own result, captured when it ends.
+#[derive(Clone, Copy, Debug)]
+struct TopFrame {
+    gas_limit: u64,
+    remaining: u64,
+    refund: i64,
+}
+
+/// Inspector that tracks call depth and keeps the depth-0 frame's gas.
+#[derive(Default)]
+struct TopFrameInspector {
+    depth: usize,
+    top: Option<TopFrame>,
+}
+
+impl<CTX> Inspector<CTX, EthInterpreter> for TopFrameInspector {
+    fn call(&mut self, _: &mut CTX, _: &mut CallInputs) -> Option<CallOutcome> {
+        self.depth += 1;
+        None
+    }
+
+    fn call_end(&mut self, _: &mut CTX, inputs: &CallInputs, outcome: &mut CallOutcome) {
+        self.depth -= 1;
+        if self.depth == 0 {
+            self.top = Some(TopFrame {
+                gas_limit: inputs.gas_limit,
+                remaining: outcome.result.gas.remaining(),
+                refund: outcome.result.gas.refunded(),
+            });
+        }
+    }
+
+    fn create(&mut self, _: &mut CTX, _: &mut CreateInputs) -> Option<CreateOutcome> {
+        self.depth += 1;
+        None
+    }
+
+    fn create_end(&mut self, _: &mut CTX, _: &CreateInputs, _: &mut CreateOutcome) {
+        self.depth -= 1;
+    }
+}
+
+/// Maps a revm halt reason onto ferrite's `ExitCode` names.
+pub fn halt_name(reason: &HaltReason) -> String {
+    use HaltReason::*;
+    match reason {
+        OutOfGas(
+            OutOfGasError::Basic
+            | OutOfGasError::MemoryLimit
+            | OutOfGasError::Memory
+            | OutOfGasError::Precompile
+            | OutOfGasError::InvalidOperand
+            | OutOfGasError::ReentrancySentry,
+        ) => "OutOfGas".into(),
+        OpcodeNotFound | InvalidFEOpcode | NotActivated => "InvalidOpcode".into(),
+        InvalidJump => "InvalidJump".into(),
+        StackUnderflow => "StackUnderflow".into(),
+        StackOverflow => "StackOverflow".into(),
+        OutOfOffset => "OutOfOffset".into(),
+        CreateCollision => "CreateCollision".into(),
+        PrecompileError | PrecompileErrorWithContext(_) => "PrecompileError".into(),
+        NonceOverflow => "NonceOverflow".into(),
+        CreateContractSizeLimit => "CreateContractSizeLimit".into(),
+        CreateContractStartingWithEF => "CreateContractStartingWithEF".into(),
+        CreateInitCodeSizeLimit => "CreateInitCodeSizeLimit".into(),
+        StateChangeDuringStaticCall | CallNotAllowedInsideStatic => "StaticCallViolation".into(),
+        // Never the result of a top-level call in this setup; keep revm's name visible.
+        other => format!("revm:{other:?}"),
+    }
+}
+
+/// Runs `cfg` on revm as a transaction and reports the top frame in ferrite's terms.
+pub fn revm_run(cfg: &CallConfig) -> Outcome {
+    let spec = revm_spec(cfg.spec)
+        .unwrap_or_else(|| panic!("revm has no separate fork for {}", cfg.spec.name()));
+
+    let mut db = InMemoryDB::default();
+    db.insert_account_info(CALLER, account_info(U256::MAX, 0, &[]));
+    db.insert_account_info(TARGET, account_info(U256::ZERO, 1, &cfg.code));
+    for (k, v) in &cfg.storage {
+        db.insert_account_storage(TARGET, *k, *v)
+            .expect("in-memory db");
+    }
+    for (addr, acc) in &cfg.accounts {
+        db.insert_account_info(*addr, account_info(acc.balance, acc.nonce, &acc.code));
+        for (k, v) in &acc.storage {
+            db.insert_account_storage(*addr, *k, *v)
+                .expect("in-memory db");
+        }
+    }
+
+    let initial = calculate_initial_tx_gas(spec, &cfg.input, false, 0, 0, 0, None);
+    assert_eq!(initial.initial_state_gas, 0, "no EIP-8037 state gas before Amsterdam");
+    let intrinsic = initial.initial_regular_gas;
+    let tx_gas = cfg
+        .gas_limit
+        .checked_add(intrinsic)
+        .expect("gas limit + intrinsic overflows u64");
+
+    let mut cfg_env = CfgEnv::default();
+    cfg_env.set_spec_and_mainnet_gas_params(spec);
+    cfg_env.chain_id = 1;
+    cfg_env.disable_nonce_check = true;
+    cfg_env.tx_gas_limit_cap = Some(u64::MAX);
+
+    let mut evm = Context::mainnet()
+        .with_db(db)
+        .with_cfg(cfg_env)
+        .build_mainnet_with_inspector(TopFrameInspector::default());
+    let tx = TxEnv::builder()
+        .caller(CALLER)
+        .kind(TxKind::Call(TARGET))
+        .data(cfg.input.clone())
+        .value(cfg.value)
+        .gas_limit(tx_gas)
+        .gas_price(0)
+        .build()
+        .expect("valid tx env");
+
+    let result = match evm.inspect_tx_commit(tx) {
+        Ok(r) => r,
+        Err(e) => {
+            return Outcome {
+                status: format!("revm-error: {e:?}"),
+                ..Outcome::default()
+            }
+        }
+    };
+    let top = evm.inspector.top.expect("the top frame ended");
+    assert_eq!(
+        top.gas_limit, cfg.gas_limit,
+        "harness: top frame gas limit != cfg.gas_limit (intrinsic {intrinsic})"
+    );
+
+    let (status, output, logs, ok) = match &result {
+        ExecutionResult::Success {
+            reason,
+            logs,
+            output,
+            ..
+        } => {
+            let name = match reason {
+                SuccessReason::Stop => "Stop",
+                SuccessReason::Return => "Return",
+                SuccessReason::SelfDestruct => "SelfDestruct",
+            };
+            let logs = logs
+                .iter()
+                .map(|l| (l.address, l.topics().to_vec(), l.data.data.to_vec()))
+                .collect();
+            (name.to_string(), output.data().to_vec(), logs, true)
+        }
+        ExecutionResult::Revert { output, .. } => {
+            ("Revert".to_string(), output.to_vec(), Vec::new(), false)
+        }
+        ExecutionResult::Halt { reason, .. } => (halt_name(reason), Vec::new(), Vec::new(), false),
+    };
+    let halted = matches!(result, ExecutionResult::Halt { .. });
+    let gas_used = if halted {
+        cfg.gas_limit
+    } else {
+        top.gas_limit - top.remaining
+    };
+    let gas_refund = if ok { top.refund } else { 0 };
+
+    // Cross-check against revm's transaction-level figures (EIP-3529 cap, EIP-7623 floor).
+    let spent = intrinsic + gas_used;
+    let quotient = if cfg.spec.is_enabled_in(SpecId::London) { 5 } else { 2 };
+    let capped = (gas_refund.max(0) as u64).min(spent / quotient);
+    let floor = result.gas().floor_gas();
+    let (want_total, want_refund) = if spent - capped < floor {
+        (floor, 0)
+    } else {
+        (spent, capped)
+    };
+    assert_eq!(
+        (result.gas().total_gas_spent(), result.gas().inner_refunded()),
+        (want_total, want_refund),
+        "harness: revm (total_gas_spent, refunded) vs intrinsic {intrinsic} + exec {gas_used}, \
+         raw refund {gas_refund}, floor {floor}"
+    );
+
+    let mut storage = BTreeMap::new();
+    for (addr, acc) in &evm.ctx.db_ref().cache.accounts {
+        if matches!(acc.account_state, AccountState::NotExisting) {
+            continue;
+        }
+        for (k, v) in &acc.storage {
+            if !v.is_zero() {
+                storage.insert((*addr, *k), *v);
+            }
+        }
+    }
+
+    Outcome {
+        status,
+        gas_used,
+        gas_refund,
+        output,
+        logs,
+        storage,
+    }
+}

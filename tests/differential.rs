@@ -1,0 +1,4 @@
+//! stub
+use revm as _;
+#[test]
+fn stub() {}
