@@ -368,6 +368,10 @@ pub fn execute_traced<T: Tracer>(
             state.warm_slot(*a, U256::from_be_bytes(k.0));
         }
     }
+    if tx.to.is_some() {
+        // The sender's nonce moves before authorizations are applied (EIP-7702 self-sponsoring).
+        state.bump_nonce(tx.caller);
+    }
     let auth_refund = apply_authorizations(state, block, tx);
     if let Some(to) = tx.to {
         // EIP-7702: a delegated target's delegate is warm too.
@@ -382,20 +386,17 @@ pub fn execute_traced<T: Tracer>(
 
     let gas_limit = tx.gas_limit - intrinsic;
     let msg = match tx.to {
-        Some(to) => {
-            state.bump_nonce(tx.caller);
-            Message {
-                kind: MessageKind::Call(CallKind::Call),
-                caller: tx.caller,
-                target: to,
-                code_address: to,
-                value: tx.value,
-                input: tx.data.clone(),
-                gas_limit,
-                is_static: false,
-                depth: 0,
-            }
-        }
+        Some(to) => Message {
+            kind: MessageKind::Call(CallKind::Call),
+            caller: tx.caller,
+            target: to,
+            code_address: to,
+            value: tx.value,
+            input: tx.data.clone(),
+            gas_limit,
+            is_static: false,
+            depth: 0,
+        },
         None => Message {
             kind: MessageKind::Create { salt: None },
             caller: tx.caller,
