@@ -78,7 +78,7 @@ pub fn execute<H: Host, T: Tracer>(host: &mut H, msg: Message, tracer: &mut T) -
         let Some(top) = stack.last_mut() else {
             unreachable!("the loop returns when the last frame finishes")
         };
-        match top.frame.run(host, tracer) {
+        match crate::interpreter::run(&mut top.frame, host, tracer) {
             Action::Call(msg) => match start(host, *msg, spec) {
                 Started::Frame(s) => stack.push(s),
                 Started::Done(r) => top.frame.resume(r),

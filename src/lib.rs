@@ -10,7 +10,7 @@
 
 pub use ferrite_runtime as runtime;
 
-pub mod bytecode;
+pub use ferrite_runtime::bytecode;
 pub mod call;
 pub mod frame;
 pub mod interpreter;

@@ -2,14 +2,19 @@
 //!
 //! This crate is the single home of what an opcode *means*: the opcode table ([`opcode`]), forks
 //! ([`fork`]), the gas schedule ([`gas`]), 256-bit word semantics ([`word`]), memory and stack, the
-//! [`host::Host`] trait and the one-byte [`exit::ExitCode`]. The interpreter calls these functions
-//! directly; compiled code will call them through `extern "C"` wrappers. Nothing here knows about
+//! [`host::Host`] trait, the one-byte [`exit::ExitCode`], the message [`frame::Frame`] and the
+//! instruction bodies ([`instructions`]). The interpreter's loop calls the bodies directly; compiled
+//! code calls them through the `extern "C"` helpers of [`builtins`]. Nothing here knows about
 //! Cranelift, so the semantics can be tested, fuzzed and reused without the code generator.
 
+pub mod builtins;
+pub mod bytecode;
 pub mod exit;
 pub mod fork;
+pub mod frame;
 pub mod gas;
 pub mod host;
+pub mod instructions;
 pub mod memory;
 pub mod opcode;
 pub mod stack;
@@ -17,6 +22,7 @@ pub mod word;
 
 pub use exit::ExitCode;
 pub use fork::SpecId;
+pub use frame::{Action, Frame, FrameResult};
 pub use host::{Bytes, Env, Host, Log, StateLoad};
 pub use memory::Memory;
 pub use opcode::{OpInfo, Opcode, OPCODE_INFO};

@@ -4,8 +4,8 @@
 //! truncated final PUSH reads zeros and running off the end executes STOP; dispatch needs no bounds
 //! check beyond `pc < padded.len()`, which every instruction preserves.
 
+use crate::opcode::op;
 use alloy_primitives::{keccak256, Bytes, B256};
-use ferrite_runtime::opcode::op;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 

@@ -1,8 +1,9 @@
 //! Message, code and block environment: ADDRESS … BLOBBASEFEE, CALLDATA*, CODE*, RETURNDATA*.
 
-use super::{done, Frame};
+use super::done;
+use crate::frame::Frame;
+use crate::{gas, word, ExitCode, Host};
 use alloy_primitives::{Bytes, U256};
-use ferrite_runtime::{gas, word, ExitCode, Host};
 
 impl Frame {
     #[inline(always)]
@@ -40,10 +41,10 @@ impl Frame {
     pub(super) fn callvalue(&mut self) -> ExitCode {
         self.push_word(self.msg.value)
     }
-    pub(super) fn origin<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn origin<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         self.push_word(word::from_address(host.env().origin))
     }
-    pub(super) fn gasprice<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn gasprice<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         self.push_word(host.env().gas_price)
     }
 
@@ -91,7 +92,7 @@ impl Frame {
         done(self.copy_to_memory(dst, src, len, &data))
     }
 
-    pub(super) fn blockhash<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn blockhash<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         let requested = *self.stack.peek(0);
         let current = host.env().number;
         let hash = match (word::to_u64(&requested), word::to_u64(&current)) {
@@ -103,31 +104,31 @@ impl Frame {
         *self.stack.top_mut() = hash;
         ExitCode::Continue
     }
-    pub(super) fn coinbase<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn coinbase<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         self.push_word(word::from_address(host.env().coinbase))
     }
-    pub(super) fn timestamp<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn timestamp<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         self.push_word(host.env().timestamp)
     }
-    pub(super) fn number<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn number<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         self.push_word(host.env().number)
     }
-    pub(super) fn prevrandao<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn prevrandao<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         self.push_word(host.env().prevrandao)
     }
-    pub(super) fn gaslimit<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn gaslimit<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         self.push_word(host.env().gas_limit)
     }
-    pub(super) fn chainid<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn chainid<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         self.push_word(U256::from(host.env().chain_id))
     }
-    pub(super) fn basefee<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn basefee<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         self.push_word(host.env().basefee)
     }
-    pub(super) fn blobbasefee<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn blobbasefee<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         self.push_word(host.env().blob_basefee)
     }
-    pub(super) fn blobhash<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn blobhash<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         let i = *self.stack.peek(0);
         let hashes = &host.env().blob_hashes;
         let v = match word::to_u64(&i) {

@@ -1,7 +1,7 @@
 //! ADD … SIGNEXTEND: binary and ternary word arithmetic.
 
-use super::Frame;
-use ferrite_runtime::{gas, word, ExitCode};
+use crate::frame::Frame;
+use crate::{gas, word, ExitCode};
 
 binary! {
     add => |a, b| a.wrapping_add(*b);

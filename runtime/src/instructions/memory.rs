@@ -1,8 +1,9 @@
 //! MLOAD, MSTORE, MSTORE8, MSIZE, MCOPY, KECCAK256.
 
-use super::{done, Frame};
+use super::done;
+use crate::frame::Frame;
+use crate::{gas, ExitCode};
 use alloy_primitives::{keccak256, U256};
-use ferrite_runtime::{gas, ExitCode};
 
 const WORD: U256 = U256::from_limbs([32, 0, 0, 0]);
 const ONE: U256 = U256::from_limbs([1, 0, 0, 0]);
@@ -59,7 +60,7 @@ impl Frame {
         if len.is_zero() {
             return Ok(());
         }
-        let l = ferrite_runtime::word::to_u64(&len).ok_or(ExitCode::OutOfGas)?;
+        let l = crate::word::to_u64(&len).ok_or(ExitCode::OutOfGas)?;
         self.charge(gas::per_word(gas::COPY, l))?;
         let d = self.memory.expand(&mut self.gas, &dst, &len)?;
         let s = self.memory.expand(&mut self.gas, &src, &len)?;

@@ -1,12 +1,13 @@
 //! Instructions that read or write the world: BALANCE, EXTCODE*, SELFBALANCE, SLOAD/SSTORE,
 //! TLOAD/TSTORE, LOG0–LOG4, SELFDESTRUCT.
 
-use super::{done, Frame};
+use super::done;
+use crate::frame::Frame;
+use crate::{gas, word, ExitCode, Host, Log, SpecId};
 use alloy_primitives::{Bytes, B256, U256};
-use ferrite_runtime::{gas, word, ExitCode, Host, Log, SpecId};
 
 impl Frame {
-    pub(super) fn balance<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn balance<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         let addr = word::to_address(*self.stack.peek(0));
         let r = host.balance(addr);
         if !self
@@ -19,13 +20,13 @@ impl Frame {
         ExitCode::Continue
     }
 
-    pub(super) fn selfbalance<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn selfbalance<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         let b = host.balance(self.msg.target).data;
         self.stack.push(b);
         ExitCode::Continue
     }
 
-    pub(super) fn extcodesize<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn extcodesize<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         let addr = word::to_address(*self.stack.peek(0));
         let r = host.code(addr);
         if !self
@@ -38,7 +39,7 @@ impl Frame {
         ExitCode::Continue
     }
 
-    pub(super) fn extcodehash<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn extcodehash<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         let addr = word::to_address(*self.stack.peek(0));
         let r = host.code_hash(addr);
         if !self
@@ -51,7 +52,7 @@ impl Frame {
         ExitCode::Continue
     }
 
-    pub(super) fn extcodecopy<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn extcodecopy<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         let [a, dst, src, len] = self.popn();
         let r = host.code(word::to_address(a));
         if !self
@@ -63,7 +64,7 @@ impl Frame {
         done(self.copy_to_memory(dst, src, len, &r.data))
     }
 
-    pub(super) fn sload<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn sload<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         let key = *self.stack.peek(0);
         let r = host.sload(self.msg.target, key);
         if !self
@@ -76,7 +77,7 @@ impl Frame {
         ExitCode::Continue
     }
 
-    pub(super) fn sstore<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn sstore<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         if self.msg.is_static {
             return ExitCode::StaticCallViolation;
         }
@@ -94,13 +95,13 @@ impl Frame {
         ExitCode::Continue
     }
 
-    pub(super) fn tload<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn tload<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         let key = *self.stack.peek(0);
         *self.stack.top_mut() = host.tload(self.msg.target, key);
         ExitCode::Continue
     }
 
-    pub(super) fn tstore<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn tstore<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         if self.msg.is_static {
             return ExitCode::StaticCallViolation;
         }
@@ -109,7 +110,7 @@ impl Frame {
         ExitCode::Continue
     }
 
-    pub(super) fn log<H: Host>(&mut self, host: &mut H, topics: usize) -> ExitCode {
+    pub(super) fn log<H: Host + ?Sized>(&mut self, host: &mut H, topics: usize) -> ExitCode {
         if self.msg.is_static {
             return ExitCode::StaticCallViolation;
         }
@@ -132,7 +133,7 @@ impl Frame {
         ExitCode::Continue
     }
 
-    pub(super) fn selfdestruct<H: Host>(&mut self, host: &mut H) -> ExitCode {
+    pub(super) fn selfdestruct<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         if self.msg.is_static {
             return ExitCode::StaticCallViolation;
         }

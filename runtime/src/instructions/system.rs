@@ -4,9 +4,9 @@
 //! access, EIP-150 63/64 forwarding) and build the callee's [`Message`]; the frame driver runs it
 //! and [`Frame::resume`] writes the result back. Nothing here recurses.
 
-use super::{Frame, FrameResult, Pending};
+use crate::frame::{Frame, FrameResult, Pending};
+use crate::{gas, word, ExitCode, Host, SpecId};
 use alloy_primitives::{Address, Bytes, U256};
-use ferrite_runtime::{gas, word, ExitCode, Host, SpecId};
 
 /// The four call flavours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,18 +81,22 @@ pub fn delegation_target(code: &[u8]) -> Option<Address> {
 }
 
 impl Frame {
-    pub(super) fn take_request(&mut self) -> Message {
+    pub(crate) fn take_request(&mut self) -> Message {
         self.request.take().unwrap_or_else(|| self.msg.clone())
     }
 
-    pub(super) fn call<H: Host>(&mut self, host: &mut H, kind: CallKind) -> ExitCode {
+    pub(super) fn call<H: Host + ?Sized>(&mut self, host: &mut H, kind: CallKind) -> ExitCode {
         match self.call_inner(host, kind) {
             Ok(()) => ExitCode::Suspend,
             Err(e) => e,
         }
     }
 
-    fn call_inner<H: Host>(&mut self, host: &mut H, kind: CallKind) -> Result<(), ExitCode> {
+    fn call_inner<H: Host + ?Sized>(
+        &mut self,
+        host: &mut H,
+        kind: CallKind,
+    ) -> Result<(), ExitCode> {
         let spec = self.spec;
         let gas_req = self.stack.pop();
         let to = word::to_address(self.stack.pop());

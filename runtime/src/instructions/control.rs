@@ -1,8 +1,9 @@
 //! JUMP, JUMPI, PC, GAS, RETURN/REVERT.
 
-use super::{done, Frame};
+use super::done;
+use crate::frame::Frame;
+use crate::{word, ExitCode};
 use alloy_primitives::{Bytes, U256};
-use ferrite_runtime::{word, ExitCode};
 
 impl Frame {
     /// Moves to `dest` if it is a JUMPDEST outside PUSH data.

@@ -1,8 +1,8 @@
 //! POP, PUSH0–PUSH32, DUP1–DUP16, SWAP1–SWAP16.
 
-use super::Frame;
+use crate::frame::Frame;
+use crate::ExitCode;
 use alloy_primitives::U256;
-use ferrite_runtime::ExitCode;
 
 impl Frame {
     #[inline(always)]

@@ -1,7 +1,7 @@
 //! Comparisons, bitwise logic, BYTE, shifts and CLZ.
 
-use super::Frame;
-use ferrite_runtime::{word, ExitCode};
+use crate::frame::Frame;
+use crate::{word, ExitCode};
 
 binary! {
     lt => |a, b| word::from_bool(a < *b);
