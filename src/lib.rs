@@ -11,6 +11,7 @@
 pub use ferrite_runtime as runtime;
 
 pub use ferrite_runtime::bytecode;
+pub mod analysis;
 pub mod call;
 pub mod frame;
 pub mod interpreter;

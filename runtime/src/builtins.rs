@@ -1,1 +1,123 @@
-//! placeholder
+//! The `extern "C"` helpers compiled code calls, and the ABI facts it relies on.
+//!
+//! [`for_each_builtin!`] is the one list of helpers: each line gives the symbol name, the Rust
+//! function and its parameter/return types as [`AbiType`]s. The JIT walks the same list to
+//! register symbols and to declare Cranelift signatures, so a helper cannot be declared twice or
+//! drift from its definition (the wasmtime `foreach_builtin_function!` pattern, avoiding revmc's
+//! double declarations).
+//!
+//! Compiled code receives `*mut Frame` and `*mut HostRef` and touches the frame only at the
+//! offsets in [`offsets`] (computed with `offset_of!`, so they follow the Rust layout). Helpers
+//! return a one-byte [`ExitCode`]; `0` means continue, anything else sends compiled code to its
+//! single exit.
+
+use crate::frame::Frame;
+use crate::host::Host;
+use crate::word::U256;
+use crate::ExitCode;
+
+/// A thin pointer to a `dyn Host`, so compiled code can pass the host through the C ABI.
+pub struct HostRef<'a> {
+    /// The host.
+    pub host: &'a mut (dyn Host + 'a),
+}
+
+/// Machine types of helper parameters and results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AbiType {
+    /// A pointer (`*mut Frame`, `*mut HostRef`).
+    Ptr,
+    /// A 32-bit integer.
+    I32,
+    /// An 8-bit integer (the exit code).
+    I8,
+}
+
+/// Byte offsets of the frame fields compiled code reads and writes.
+pub mod offsets {
+    use crate::frame::Frame;
+    use crate::gas::Gas;
+    use crate::stack::Stack;
+    use core::mem::offset_of;
+
+    /// `frame.pc` (usize).
+    pub const PC: usize = offset_of!(Frame, pc);
+    /// `frame.stack.len` (usize).
+    pub const STACK_LEN: usize = offset_of!(Frame, stack) + Stack::LEN_OFFSET;
+    /// `frame.gas.remaining` (u64).
+    pub const GAS_REMAINING: usize = offset_of!(Frame, gas) + offset_of!(Gas, remaining);
+}
+
+const _: () = {
+    assert!(core::mem::size_of::<U256>() == 32, "compiled code assumes 4 little-endian u64 limbs");
+    assert!(core::mem::align_of::<U256>() == 8);
+    assert!(core::mem::size_of::<usize>() == 8, "compiled code assumes 64-bit pointers");
+};
+
+/// Runs the body of `opcode` on the frame (checks already done by the compiled block).
+///
+/// # Safety
+/// `frame` and `host` must be valid, exclusive pointers for the duration of the call.
+pub unsafe extern "C" fn ferrite_exec(frame: *mut Frame, host: *mut HostRef<'_>, opcode: u32) -> u8 {
+    // SAFETY: compiled code passes the frame and host pointers it was entered with, which the
+    // caller of the compiled program guarantees are valid and not aliased during the call.
+    let (frame, host) = unsafe { (&mut *frame, &mut *(*host).host) };
+    frame.execute(host, opcode as u8) as u8
+}
+
+/// Address of the frame's stack buffer (stable while the frame lives).
+///
+/// # Safety
+/// `frame` must be a valid, exclusive pointer.
+pub unsafe extern "C" fn ferrite_stack_base(frame: *mut Frame) -> *mut U256 {
+    // SAFETY: as above; the returned pointer stays valid because the buffer is boxed.
+    unsafe { (*frame).stack.base_ptr() }
+}
+
+/// Calls `$m!` with the list of builtins: `name, function, [params], result`.
+#[macro_export]
+macro_rules! for_each_builtin {
+    ($m:ident) => {
+        $m! {
+            ferrite_exec = $crate::builtins::ferrite_exec, [Ptr, Ptr, I32], I8;
+            ferrite_stack_base = $crate::builtins::ferrite_stack_base, [Ptr], Ptr;
+        }
+    };
+}
+
+macro_rules! declare_ids {
+    ($($name:ident = $f:path, [$($p:ident),*], $r:ident;)*) => {
+        /// Identifies a builtin.
+        #[allow(non_camel_case_types, reason = "variants are the helper symbol names")]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Builtin { $(
+            #[doc = concat!("`", stringify!($name), "`")]
+            $name,
+        )* }
+
+        impl Builtin {
+            /// Every builtin.
+            pub const ALL: &'static [Builtin] = &[$(Builtin::$name),*];
+
+            /// The symbol name.
+            pub fn name(self) -> &'static str {
+                match self { $(Builtin::$name => stringify!($name),)* }
+            }
+
+            /// The function's address.
+            pub fn address(self) -> *const u8 {
+                match self { $(Builtin::$name => $f as *const u8,)* }
+            }
+
+            /// Parameter and result types.
+            pub fn signature(self) -> (&'static [AbiType], AbiType) {
+                match self { $(Builtin::$name => (&[$(AbiType::$p),*], AbiType::$r),)* }
+            }
+        }
+    };
+}
+
+for_each_builtin!(declare_ids);
+
+#[allow(unused_imports, reason = "used by the macro expansion's docs")]
+use ExitCode as _;

@@ -21,6 +21,9 @@ pub enum ExitCode {
     Revert = 4,
     /// The frame suspended for a nested CALL*/CREATE*; the driver resumes it.
     Suspend = 5,
+    /// Compiled code hands the frame to the interpreter at `frame.pc` (a block's entry check
+    /// failed, or the resume point is not a compiled block): the exact halt is the interpreter's.
+    Interpret = 6,
     /// Out of gas (static, dynamic, memory expansion, or SSTORE under the stipend).
     OutOfGas = 0x10,
     /// Undefined opcode, INVALID (0xFE), or an opcode not yet enabled in the fork.
@@ -89,6 +92,7 @@ impl ExitCode {
             3 => SelfDestruct,
             4 => Revert,
             5 => Suspend,
+            6 => Interpret,
             0x10 => OutOfGas,
             0x11 => InvalidOpcode,
             0x12 => InvalidJump,
@@ -123,6 +127,7 @@ impl ExitCode {
             SelfDestruct => "SelfDestruct",
             Revert => "Revert",
             Suspend => "Suspend",
+            Interpret => "Interpret",
             OutOfGas => "OutOfGas",
             InvalidOpcode => "InvalidOpcode",
             InvalidJump => "InvalidJump",

@@ -9,10 +9,14 @@ use crate::word::U256;
 /// Maximum number of items.
 pub const STACK_LIMIT: usize = 1024;
 
-/// A frame's operand stack.
+/// A frame's operand stack: a fixed heap buffer of [`STACK_LIMIT`] words and a length.
+///
+/// The buffer never moves while the frame lives, so compiled code can hold its address; `len` is
+/// read and written by compiled code at [`Stack::LEN_OFFSET`].
 #[derive(Clone, Debug)]
 pub struct Stack {
-    data: Vec<U256>,
+    data: Box<[U256; STACK_LIMIT]>,
+    len: usize,
 }
 
 impl Default for Stack {
@@ -22,74 +26,85 @@ impl Default for Stack {
 }
 
 impl Stack {
-    /// An empty stack with room for [`STACK_LIMIT`] items (never reallocates).
+    /// Byte offset of the length field.
+    pub const LEN_OFFSET: usize = core::mem::offset_of!(Stack, len);
+
+    /// An empty stack.
     pub fn new() -> Stack {
-        Stack {
-            data: Vec::with_capacity(STACK_LIMIT),
-        }
+        let data: Box<[U256; STACK_LIMIT]> = vec![U256::ZERO; STACK_LIMIT]
+            .into_boxed_slice()
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("the vector has STACK_LIMIT items"));
+        Stack { data, len: 0 }
+    }
+
+    /// Address of the bottom word (stable for the stack's life).
+    #[inline]
+    pub fn base_ptr(&mut self) -> *mut U256 {
+        self.data.as_mut_ptr()
     }
 
     /// Number of items.
     #[inline]
     pub fn len(&self) -> usize {
-        self.data.len()
+        self.len
     }
 
     /// True when empty.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
+        self.len == 0
     }
 
     /// Items, bottom first.
     #[inline]
     pub fn as_slice(&self) -> &[U256] {
-        &self.data
+        &self.data[..self.len]
     }
 
     /// Pushes (caller checked for overflow).
     #[inline]
     pub fn push(&mut self, v: U256) {
-        debug_assert!(self.data.len() < STACK_LIMIT);
-        self.data.push(v);
+        self.data[self.len] = v;
+        self.len += 1;
     }
 
     /// Pops (caller checked for underflow).
     #[inline]
     pub fn pop(&mut self) -> U256 {
-        self.data.pop().unwrap_or_default()
+        self.len -= 1;
+        self.data[self.len]
     }
 
     /// The `n`-th item from the top (0 = top).
     #[inline]
     pub fn peek(&self, n: usize) -> &U256 {
-        &self.data[self.data.len() - 1 - n]
+        &self.data[self.len - 1 - n]
     }
 
     /// Mutable top item.
     #[inline]
     pub fn top_mut(&mut self) -> &mut U256 {
-        let n = self.data.len() - 1;
-        &mut self.data[n]
+        &mut self.data[self.len - 1]
     }
 
     /// DUPn (n from 1).
     #[inline]
     pub fn dup(&mut self, n: usize) {
-        let v = self.data[self.data.len() - n];
-        self.data.push(v);
+        self.data[self.len] = self.data[self.len - n];
+        self.len += 1;
     }
 
     /// SWAPn (n from 1).
     #[inline]
     pub fn swap(&mut self, n: usize) {
-        let top = self.data.len() - 1;
+        let top = self.len - 1;
         self.data.swap(top, top - n);
     }
 
     /// Clears the stack.
     #[inline]
     pub fn clear(&mut self) {
-        self.data.clear();
+        self.len = 0;
     }
 }

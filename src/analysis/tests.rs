@@ -1,0 +1,68 @@
+use super::*;
+use alloy_primitives::Bytes;
+
+fn an(code: &[u8]) -> Analysis {
+    analyze(Arc::new(Bytecode::new(Bytes::copy_from_slice(code))), SpecId::Cancun)
+}
+
+#[test]
+fn splits_at_jumpdest_and_after_jumps() {
+    // PUSH1 4 JUMP INVALID JUMPDEST PUSH1 1 PUSH1 0 SSTORE STOP
+    let a = an(&[0x60, 0x04, 0x56, 0xfe, 0x5b, 0x60, 0x01, 0x60, 0x00, 0x55, 0x00]);
+    assert_eq!(a.blocks.len(), 3, "{a}");
+    assert_eq!(a.blocks[0].exit, Exit::StaticJump(Some(1)));
+    // INVALID after the JUMP is dead code: no block, no instruction.
+    assert!(a.instrs.iter().all(|i| i.pc != 3));
+    assert_eq!(a.blocks[1].start, 4);
+    assert_eq!(a.blocks[1].static_gas, 1 + 3 + 3);
+    assert_eq!(a.blocks[1].exit, Exit::Fallthrough(10), "SSTORE needs exact gas: block ends");
+    assert!(!a.blocks[2].is_resume_point);
+    assert_eq!(a.static_jumps, 1);
+}
+
+#[test]
+fn stack_bounds() {
+    // POP POP PUSH1 1 PUSH1 2 PUSH1 3 STOP: needs 2, grows to +1 relative to entry.
+    let a = an(&[0x50, 0x50, 0x60, 1, 0x60, 2, 0x60, 3, 0x00]);
+    assert_eq!(a.blocks[0].min_stack, 2);
+    assert_eq!(a.blocks[0].max_growth, 1);
+    assert_eq!(a.fused_pushes, 3);
+    assert!(stack_ok(&a.blocks[0], 2));
+    assert!(!stack_ok(&a.blocks[0], 1));
+    assert!(!stack_ok(&a.blocks[0], STACK_LIMIT));
+}
+
+#[test]
+fn static_jump_into_push_data_is_invalid() {
+    // PUSH1 3 JUMP PUSH1 0x5b (the 0x5b at pc 4 is data) STOP
+    let a = an(&[0x60, 0x04, 0x56, 0x60, 0x5b, 0x00]);
+    assert_eq!(a.blocks[0].exit, Exit::StaticJump(None));
+}
+
+#[test]
+fn jumpi_with_constant_condition_and_fallthrough() {
+    // PUSH1 1 PUSH1 6 JUMPI STOP JUMPDEST STOP
+    let a = an(&[0x60, 0x01, 0x60, 0x06, 0x57, 0x00, 0x5b, 0x00]);
+    assert_eq!(a.blocks[0].exit, Exit::StaticJumpI(Some(2), 5));
+    assert_eq!(a.blocks.len(), 3);
+}
+
+#[test]
+fn suspending_ops_end_blocks_and_mark_resume_points() {
+    // 7 x PUSH0, CALL, POP, STOP (Cancun has PUSH0)
+    let mut code = vec![0x5f; 7];
+    code.extend_from_slice(&[0xf1, 0x50, 0x00]);
+    let a = an(&code);
+    assert_eq!(a.blocks.len(), 2);
+    assert!(a.blocks[1].is_resume_point);
+    assert_eq!(a.blocks[0].static_gas, 7 * 2 + 100);
+}
+
+#[test]
+fn unreachable_code_and_undefined_opcodes() {
+    // STOP ADD ADD JUMPDEST 0x0c(undefined) ADD
+    let a = an(&[0x00, 0x01, 0x01, 0x5b, 0x0c, 0x01]);
+    assert_eq!(a.blocks.len(), 2);
+    assert_eq!(a.blocks[1].exit, Exit::Terminate);
+    assert_eq!(a.instrs.len(), 3);
+}
