@@ -5,7 +5,7 @@
 //! fresh unless pre-set. Gas reported is execution gas only — limit minus gas left, before refunds,
 //! without intrinsic cost — the figure geth's `evm run` and revm's bare interpreter report.
 
-use crate::frame;
+use crate::frame::{self, Mode};
 use crate::interpreter::{CallKind, Message, MessageKind, NoTracer, Tracer};
 use crate::state::{Account, State};
 use alloy_primitives::{address, Address, Bytes, U256};
@@ -33,6 +33,8 @@ pub struct CallConfig {
     pub storage: Vec<(U256, U256)>,
     /// Extra accounts (for calls into other contracts).
     pub accounts: Vec<(Address, Account)>,
+    /// Execution tier.
+    pub mode: Mode,
 }
 
 impl CallConfig {
@@ -46,6 +48,7 @@ impl CallConfig {
             spec: SpecId::Prague,
             storage: Vec::new(),
             accounts: Vec::new(),
+            mode: Mode::Interp,
         }
     }
 }
@@ -129,7 +132,7 @@ pub fn run_on<T: Tracer>(state: &mut State, cfg: &CallConfig, tracer: &mut T) ->
         is_static: false,
         depth: 0,
     };
-    let r = frame::execute(state, msg, tracer);
+    let r = frame::execute_with(state, msg, tracer, cfg.mode);
     let logs = if r.exit.is_success() {
         std::mem::take(&mut state.logs)
     } else {

@@ -11,7 +11,9 @@ use crate::bytecode::Bytecode;
 use crate::interpreter::{
     delegation_target, Action, Frame, FrameResult, Message, MessageKind, Tracer,
 };
+use crate::jit::Program;
 use crate::precompiles::{PrecompileFork, Precompiles};
+use std::sync::Arc;
 use alloy_primitives::{Address, Bytes, U256};
 use ferrite_runtime::gas::{self, Gas};
 use ferrite_runtime::host::Checkpoint;
@@ -42,8 +44,20 @@ pub fn create2_address(creator: Address, salt: U256, initcode: &[u8]) -> Address
     creator.create2_from_code(salt.to_be_bytes::<32>(), initcode)
 }
 
+/// Which tier runs frames.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// The interpreter only.
+    #[default]
+    Interp,
+    /// Native code, compiled synchronously before the first run (falls back to the interpreter
+    /// for code the JIT refuses, e.g. over its size limits).
+    Jit,
+}
+
 struct Scope {
     frame: Frame,
+    program: Option<Arc<Program>>,
     checkpoint: Checkpoint,
     created: Option<Address>,
 }
@@ -66,11 +80,33 @@ fn halted(exit: ExitCode, gas_limit: u64) -> FrameResult {
     FrameResult::new(exit, g)
 }
 
-/// Runs `msg` and all frames it spawns to completion.
+/// Runs `msg` and all frames it spawns to completion in the interpreter.
 pub fn execute<H: Host, T: Tracer>(host: &mut H, msg: Message, tracer: &mut T) -> FrameResult {
+    execute_with(host, msg, tracer, Mode::Interp)
+}
+
+/// Runs one frame until it finishes or suspends: natively when it has a program (continuing in
+/// the interpreter if the program hands over), else in the interpreter.
+fn run_scope<H: Host, T: Tracer>(scope: &mut Scope, host: &mut H, tracer: &mut T) -> Action {
+    if let Some(p) = &scope.program {
+        match p.run(&mut scope.frame, host) {
+            ExitCode::Interpret => {}
+            e => return scope.frame.finish(e),
+        }
+    }
+    crate::interpreter::run(&mut scope.frame, host, tracer)
+}
+
+/// Runs `msg` and all frames it spawns to completion with the given tier.
+pub fn execute_with<H: Host, T: Tracer>(
+    host: &mut H,
+    msg: Message,
+    tracer: &mut T,
+    mode: Mode,
+) -> FrameResult {
     let spec = host.spec();
     let mut stack: Vec<Box<Scope>> = Vec::new();
-    match start(host, msg, spec) {
+    match start(host, msg, spec, mode) {
         Started::Frame(s) => stack.push(s),
         Started::Done(r) => return r,
     }
@@ -78,8 +114,8 @@ pub fn execute<H: Host, T: Tracer>(host: &mut H, msg: Message, tracer: &mut T) -
         let Some(top) = stack.last_mut() else {
             unreachable!("the loop returns when the last frame finishes")
         };
-        match crate::interpreter::run(&mut top.frame, host, tracer) {
-            Action::Call(msg) => match start(host, *msg, spec) {
+        match run_scope(top, host, tracer) {
+            Action::Call(msg) => match start(host, *msg, spec, mode) {
                 Started::Frame(s) => stack.push(s),
                 Started::Done(r) => top.frame.resume(r),
             },
@@ -97,7 +133,14 @@ pub fn execute<H: Host, T: Tracer>(host: &mut H, msg: Message, tracer: &mut T) -
     }
 }
 
-fn start<H: Host>(host: &mut H, mut msg: Message, spec: SpecId) -> Started {
+fn program(code: &Arc<Bytecode>, spec: SpecId, mode: Mode) -> Option<Arc<Program>> {
+    match mode {
+        Mode::Interp => None,
+        Mode::Jit => crate::jit::cached(code, spec),
+    }
+}
+
+fn start<H: Host>(host: &mut H, mut msg: Message, spec: SpecId, mode: Mode) -> Started {
     if msg.depth > gas::CALL_DEPTH_LIMIT {
         return Started::Done(not_started(msg.gas_limit));
     }
@@ -142,9 +185,12 @@ fn start<H: Host>(host: &mut H, mut msg: Message, spec: SpecId) -> Started {
                 host.checkpoint_commit();
                 return Started::Done(FrameResult::new(ExitCode::Stop, Gas::new(msg.gas_limit)));
             }
-            let frame = Frame::new(msg, Bytecode::cached(&code), spec);
+            let code = Bytecode::cached(&code);
+            let program = program(&code, spec, mode);
+            let frame = Frame::new(msg, code, spec);
             Started::Frame(Box::new(Scope {
                 frame,
+                program,
                 checkpoint,
                 created: None,
             }))
@@ -169,10 +215,12 @@ fn start<H: Host>(host: &mut H, mut msg: Message, spec: SpecId) -> Started {
             host.transfer(msg.caller, address, msg.value);
             msg.target = address;
             msg.code_address = address;
-            let code = Bytecode::new(std::mem::take(&mut msg.input));
-            let frame = Frame::new(msg, std::sync::Arc::new(code), spec);
+            let code = Arc::new(Bytecode::new(std::mem::take(&mut msg.input)));
+            let program = program(&code, spec, mode);
+            let frame = Frame::new(msg, code, spec);
             Started::Frame(Box::new(Scope {
                 frame,
+                program,
                 checkpoint,
                 created: Some(address),
             }))

@@ -15,6 +15,7 @@ pub mod analysis;
 pub mod call;
 pub mod frame;
 pub mod interpreter;
+pub mod jit;
 pub mod precompiles;
 pub mod state;
 pub mod statetest;

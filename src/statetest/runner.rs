@@ -5,6 +5,7 @@
 //! never a crash of the run.
 
 use super::fixture::{self, Case, TestUnit};
+use crate::frame::Mode;
 use crate::interpreter::{NoTracer, Tracer};
 use crate::state::{Account, State};
 use crate::transaction::{self, fake_exponential, Authorization, Block, Tx};
@@ -39,6 +40,8 @@ pub struct Filter {
     pub fork: Option<SpecId>,
     /// Only tests whose name contains a match of this pattern.
     pub name: Option<regex_lite::Regex>,
+    /// Execution tier.
+    pub mode: Mode,
 }
 
 /// Blob parameters (max blobs per block, base-fee update fraction) of a fork, from the fixture's
@@ -153,6 +156,7 @@ pub fn run_case_traced<T: Tracer>(
     unit: &TestUnit,
     case: &Case<'_>,
     tracer: &mut T,
+    mode: Mode,
 ) -> CaseResult {
     let mut result = CaseResult {
         name: name.to_string(),
@@ -183,7 +187,7 @@ pub fn run_case_traced<T: Tracer>(
         chain_id: state.env.chain_id,
     };
     let outcome = build_tx(case).and_then(|tx| {
-        transaction::execute_traced(&mut state, &block, &tx, tracer).map_err(|e| e.0)
+        transaction::execute_traced(&mut state, &block, &tx, tracer, mode).map_err(|e| e.0)
     });
     let root = state_root(&state);
     result.state_root = root;
@@ -246,7 +250,7 @@ pub fn run_file(path: &Path, filter: &Filter) -> Vec<CaseResult> {
                             continue;
                         }
                     }
-                    out.push(run_case_traced(name, unit, &case, &mut NoTracer));
+                    out.push(run_case_traced(name, unit, &case, &mut NoTracer, filter.mode));
                 }
                 Err(e) => out.push(CaseResult {
                     name: name.clone(),

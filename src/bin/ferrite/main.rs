@@ -3,6 +3,7 @@
 use alloy_primitives::{hex, Bytes, U256};
 use clap::{Parser, Subcommand};
 use ferrite::call::{self, CallConfig};
+use ferrite::frame::Mode;
 use ferrite::runtime::SpecId;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -20,6 +21,8 @@ enum Command {
     Run(RunArgs),
     /// Run Ethereum state tests (files or folders, recursively).
     Statetest(StatetestArgs),
+    /// Print the analysis of a contract: blocks, gas, stack bounds, fused and static ops.
+    Analyze(AnalyzeArgs),
 }
 
 #[derive(clap::Args)]
@@ -38,7 +41,7 @@ pub struct StatetestArgs {
     #[arg(long)]
     pub run: Option<String>,
     /// Execution engine.
-    #[arg(long, default_value = "interp", value_parser = ["interp"])]
+    #[arg(long, default_value = "interp", value_parser = ["interp", "jit"])]
     pub engine: String,
     /// Print an EIP-3155 trace of every selected case to stderr (narrow with --run/--fork).
     #[arg(long)]
@@ -80,6 +83,55 @@ struct RunArgs {
     /// Run N more times (fresh state each) after one warm-up and report the median time.
     #[arg(long)]
     bench: Option<u32>,
+    /// Execution tier: `interp`, or `jit` (compile first, then run native code).
+    #[arg(long, default_value = "interp", value_parser = ["interp", "jit"])]
+    engine: String,
+    /// Print the Cranelift IR of the contract instead of running it.
+    #[arg(long)]
+    dump_ir: bool,
+}
+
+#[derive(clap::Args)]
+struct AnalyzeArgs {
+    /// Contract code as hex.
+    #[arg(long, conflicts_with = "codefile")]
+    code: Option<String>,
+    /// File holding the contract code as hex.
+    #[arg(long)]
+    codefile: Option<String>,
+    /// Fork name.
+    #[arg(long, default_value = "Prague")]
+    fork: String,
+}
+
+/// Parses `--engine`.
+pub fn parse_engine(s: &str) -> Result<Mode, String> {
+    match s {
+        "interp" => Ok(Mode::Interp),
+        "jit" => Ok(Mode::Jit),
+        other => Err(format!("unknown engine '{other}'")),
+    }
+}
+
+fn read_code(code: &Option<String>, codefile: &Option<String>) -> Result<Option<String>, String> {
+    Ok(match (code, codefile) {
+        (Some(c), _) => Some(c.clone()),
+        (None, Some(f)) => {
+            Some(std::fs::read_to_string(f).map_err(|e| format!("cannot read {f}: {e}"))?)
+        }
+        (None, None) => None,
+    })
+}
+
+fn parse_fork(name: &str) -> Result<SpecId, String> {
+    SpecId::from_name(name).ok_or_else(|| format!("unknown fork '{name}'"))
+}
+
+fn analyze(args: AnalyzeArgs) -> Result<bool, String> {
+    let hex = read_code(&args.code, &args.codefile)?.ok_or("--code or --codefile is required")?;
+    let code = std::sync::Arc::new(ferrite::bytecode::Bytecode::new(parse_hex("code", &hex)?));
+    print!("{}", ferrite::analysis::analyze(code, parse_fork(&args.fork)?));
+    Ok(true)
 }
 
 /// Fibonacci: n = calldata word 0, returns fib(n) mod 2^256.
@@ -132,6 +184,17 @@ fn run(args: RunArgs) -> Result<bool, String> {
     cfg.gas_limit = args.gas;
     cfg.value = parse_u256(&args.value)?;
     cfg.spec = spec;
+    cfg.mode = parse_engine(&args.engine)?;
+    if args.dump_ir {
+        let code = std::sync::Arc::new(ferrite::bytecode::Bytecode::new(cfg.code.clone()));
+        print!("{}", ferrite::jit::dump_ir(code, spec).map_err(|e| e.0)?);
+        return Ok(true);
+    }
+    if cfg.mode == Mode::Jit {
+        // Compile before timing: `medianNs` measures execution only.
+        let code = std::sync::Arc::new(ferrite::bytecode::Bytecode::new(cfg.code.clone()));
+        ferrite::jit::cached(&code, spec);
+    }
 
     let outcome = if args.trace {
         let stderr = std::io::stderr();
@@ -187,6 +250,7 @@ fn main() -> ExitCode {
     let r = match cli.command {
         Command::Run(a) => run(a),
         Command::Statetest(a) => statetest::main(a),
+        Command::Analyze(a) => analyze(a),
     };
     match r {
         Ok(true) => ExitCode::SUCCESS,

@@ -37,7 +37,7 @@ fn run_traced(files: &[PathBuf], filter: &Filter) -> Vec<CaseResult> {
                 }
                 let stderr = std::io::stderr();
                 let mut tracer = ferrite::trace::Eip3155::new(stderr.lock());
-                out.push(runner::run_case_traced(name, unit, &case, &mut tracer));
+                out.push(runner::run_case_traced(name, unit, &case, &mut tracer, filter.mode));
             }
         }
     }
@@ -54,7 +54,8 @@ pub fn main(args: StatetestArgs) -> Result<bool, String> {
         Some(r) => Some(regex_lite::Regex::new(r).map_err(|e| format!("invalid --run: {e}"))?),
         None => None,
     };
-    let filter = Filter { fork, name };
+    let mode = crate::parse_engine(&args.engine)?;
+    let filter = Filter { fork, name, mode };
     let mut files = Vec::new();
     for p in &args.paths {
         files.extend(runner::collect_files(std::path::Path::new(p))?);

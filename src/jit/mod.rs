@@ -1,0 +1,262 @@
+//! The JIT tier: analysed bytecode → Cranelift IR → native code, run on the shared [`Frame`].
+//!
+//! Each program gets its own `cranelift_jit::JITModule`, so dropping the [`Program`] frees its
+//! code memory (cranelift-jit frees only per module). Code pages are made read-execute when the
+//! module is finalised and are never writable and executable at once. Helpers come from
+//! `ferrite_runtime::builtins` — the same list declares their symbols and signatures.
+//!
+//! Compiled code and the interpreter share the frame layout, so a compiled frame hands over to the
+//! interpreter at a block boundary whenever the exact halt must be reproduced (see
+//! [`lower`](self::lower)), and suspends at CALL/CREATE like an interpreted frame.
+
+pub mod lower;
+
+use crate::analysis::{self, Analysis};
+use cranelift_codegen::ir::{types, AbiParam, Signature, UserFuncName};
+use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Linkage, Module};
+use ferrite_runtime::builtins::{AbiType, Builtin, HostRef};
+use ferrite_runtime::bytecode::Bytecode;
+use ferrite_runtime::{ExitCode, Frame, Host, SpecId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Largest code compiled (bytes); larger code (only initcode can be) is interpreted.
+pub const MAX_CODE_SIZE: usize = 2 * 0x6000;
+/// Most basic blocks compiled per program.
+pub const MAX_BLOCKS: usize = 30_000;
+
+/// Why a program was not compiled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileError(pub String);
+
+type Entry = unsafe extern "C" fn(*mut Frame, *mut HostRef<'_>) -> u8;
+
+/// The module that owns a program's code memory.
+struct OwnedModule(JITModule);
+
+// SAFETY: after `finalize_definitions` the module is never used again except by `free_memory` in
+// `Program::drop`, which has exclusive access; the finalised code is immutable and read-execute,
+// so sharing the function pointer between threads is sound.
+unsafe impl Send for OwnedModule {}
+// SAFETY: see `Send`: no method of the module is called through a shared reference.
+unsafe impl Sync for OwnedModule {}
+
+/// A compiled program: owns its code memory.
+pub struct Program {
+    module: Option<OwnedModule>,
+    entry: Entry,
+    /// The analysis it was compiled from.
+    pub analysis: Arc<Analysis>,
+    /// Time spent compiling (analysis + Cranelift).
+    pub compile_time: Duration,
+    /// Bytes of machine code.
+    pub code_bytes: usize,
+}
+
+impl std::fmt::Debug for Program {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Program")
+            .field("code_bytes", &self.code_bytes)
+            .field("compile_time", &self.compile_time)
+            .finish()
+    }
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        if let Some(m) = self.module.take() {
+            // SAFETY: the only function pointer into this module is `self.entry`, which dies with
+            // `self`; no frame can be running it because running borrows the program.
+            unsafe { m.0.free_memory() };
+        }
+    }
+}
+
+impl Program {
+    /// Runs the frame natively from `frame.pc` until it finishes, suspends, or hands over to the
+    /// interpreter ([`ExitCode::Interpret`]).
+    pub fn run(&self, frame: &mut Frame, host: &mut dyn Host) -> ExitCode {
+        let mut href = HostRef { host };
+        // SAFETY: `entry` was compiled for this program's code and fork, and the frame runs that
+        // code (the caller looked the program up by code hash and fork). Compiled code accesses
+        // the frame only at `builtins::offsets`, within its stack buffer (bounds checked per
+        // block), and through the runtime helpers.
+        let code = unsafe { (self.entry)(frame, &mut href) };
+        ExitCode::from_u8(code).unwrap_or(ExitCode::InvalidOperand)
+    }
+}
+
+/// The ISA for the host machine.
+pub fn host_isa() -> Result<OwnedTargetIsa, CompileError> {
+    let mut flags = settings::builder();
+    flags
+        .set("opt_level", "speed")
+        .map_err(|e| CompileError(e.to_string()))?;
+    let isa = cranelift_native::builder().map_err(|e| CompileError(e.to_string()))?;
+    isa.finish(settings::Flags::new(flags))
+        .map_err(|e| CompileError(e.to_string()))
+}
+
+/// The ISA for a target triple (cross-compilation, e.g. `aarch64-unknown-linux-gnu`).
+pub fn isa_for(triple: &str) -> Result<OwnedTargetIsa, CompileError> {
+    let t: target_lexicon::Triple = triple.parse().map_err(|e| CompileError(format!("{e}")))?;
+    let mut flags = settings::builder();
+    flags
+        .set("opt_level", "speed")
+        .map_err(|e| CompileError(e.to_string()))?;
+    cranelift_codegen::isa::lookup(t)
+        .map_err(|e| CompileError(e.to_string()))?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| CompileError(e.to_string()))
+}
+
+fn abi(isa: &dyn TargetIsa, t: AbiType) -> AbiParam {
+    AbiParam::new(match t {
+        AbiType::Ptr => isa.pointer_type(),
+        AbiType::I32 => types::I32,
+        AbiType::I8 => types::I8,
+    })
+}
+
+fn signature(isa: &dyn TargetIsa, params: &[AbiType], ret: AbiType) -> Signature {
+    let mut s = Signature::new(isa.default_call_conv());
+    s.params.extend(params.iter().map(|p| abi(isa, *p)));
+    s.returns.push(abi(isa, ret));
+    s
+}
+
+fn entry_signature(isa: &dyn TargetIsa) -> Signature {
+    signature(isa, &[AbiType::Ptr, AbiType::Ptr], AbiType::I8)
+}
+
+fn check_limits(a: &Analysis) -> Result<(), CompileError> {
+    if a.code.raw().len() > MAX_CODE_SIZE {
+        return Err(CompileError(format!("code of {} bytes exceeds the JIT limit", a.code.raw().len())));
+    }
+    if a.blocks.len() > MAX_BLOCKS {
+        return Err(CompileError(format!("{} blocks exceed the JIT limit", a.blocks.len())));
+    }
+    Ok(())
+}
+
+/// Compiles `code` for `spec` on the host.
+pub fn compile(code: Arc<Bytecode>, spec: SpecId) -> Result<Program, CompileError> {
+    let start = Instant::now();
+    let analysis = Arc::new(analysis::analyze(code, spec));
+    check_limits(&analysis)?;
+    let isa = host_isa()?;
+    let mut jb = JITBuilder::with_isa(isa.clone(), default_libcall_names());
+    for b in Builtin::ALL {
+        jb.symbol(b.name(), b.address());
+    }
+    let mut module = JITModule::new(jb);
+    let mut ctx = module.make_context();
+    ctx.func.signature = entry_signature(&*isa);
+    ctx.func.name = UserFuncName::user(0, 0);
+    let mut import = |b: Builtin, func: &mut cranelift_codegen::ir::Function| {
+        let (p, r) = b.signature();
+        let id = module
+            .declare_function(b.name(), Linkage::Import, &signature(&*isa, p, r))
+            .map_err(|e| CompileError(e.to_string()))?;
+        Ok::<_, CompileError>(module.declare_func_in_func(id, func))
+    };
+    let imports = lower::Imports {
+        exec: import(Builtin::ferrite_exec, &mut ctx.func)?,
+        stack_base: import(Builtin::ferrite_stack_base, &mut ctx.func)?,
+    };
+    lower::lower(&analysis, &mut ctx.func, imports, isa.frontend_config());
+    let id = module
+        .declare_function("evm_program", Linkage::Local, &ctx.func.signature)
+        .map_err(|e| CompileError(e.to_string()))?;
+    module
+        .define_function(id, &mut ctx)
+        .map_err(|e| CompileError(format!("{e:?}")))?;
+    let code_bytes = ctx
+        .compiled_code()
+        .map(|c| c.code_buffer().len())
+        .unwrap_or(0);
+    module.clear_context(&mut ctx);
+    module
+        .finalize_definitions()
+        .map_err(|e| CompileError(e.to_string()))?;
+    let ptr = module.get_finalized_function(id);
+    // SAFETY: the function was declared with `entry_signature`, the C ABI of `Entry`.
+    let entry: Entry = unsafe { std::mem::transmute::<*const u8, Entry>(ptr) };
+    Ok(Program {
+        module: Some(OwnedModule(module)),
+        entry,
+        analysis,
+        compile_time: start.elapsed(),
+        code_bytes,
+    })
+}
+
+/// Builds the function for `analysis` with helpers as plain external names (no module).
+fn standalone_function(analysis: &Analysis, isa: &dyn TargetIsa) -> cranelift_codegen::ir::Function {
+    use cranelift_codegen::ir::{ExtFuncData, ExternalName, UserExternalName};
+    let mut func = cranelift_codegen::ir::Function::with_name_signature(
+        UserFuncName::user(0, 0),
+        entry_signature(isa),
+    );
+    let import = |idx: u32, b: Builtin, func: &mut cranelift_codegen::ir::Function| {
+        let (p, r) = b.signature();
+        let sig = func.import_signature(signature(isa, p, r));
+        let name = func.declare_imported_user_function(UserExternalName::new(0, idx + 1));
+        func.import_function(ExtFuncData {
+            name: ExternalName::user(name),
+            signature: sig,
+            colocated: false,
+            patchable: false,
+        })
+    };
+    let imports = lower::Imports {
+        exec: import(0, Builtin::ferrite_exec, &mut func),
+        stack_base: import(1, Builtin::ferrite_stack_base, &mut func),
+    };
+    lower::lower(analysis, &mut func, imports, isa.frontend_config());
+    func
+}
+
+/// Compiles the program for another target without running it (keeps other ISAs building);
+/// returns the machine code size.
+pub fn compile_for_target(code: Arc<Bytecode>, spec: SpecId, triple: &str) -> Result<usize, CompileError> {
+    let analysis = analysis::analyze(code, spec);
+    check_limits(&analysis)?;
+    let isa = isa_for(triple)?;
+    let func = standalone_function(&analysis, &*isa);
+    let mut ctx = cranelift_codegen::Context::for_function(func);
+    let compiled = ctx
+        .compile(&*isa, &mut Default::default())
+        .map_err(|e| CompileError(format!("{:?}", e.inner)))?;
+    Ok(compiled.code_buffer().len())
+}
+
+/// Cranelift IR text of the program (`ferrite run --dump-ir`).
+pub fn dump_ir(code: Arc<Bytecode>, spec: SpecId) -> Result<String, CompileError> {
+    let analysis = analysis::analyze(code, spec);
+    check_limits(&analysis)?;
+    let isa = host_isa()?;
+    Ok(standalone_function(&analysis, &*isa).display().to_string())
+}
+
+/// Process-wide cache of compiled programs by (code hash, fork); a failed compile is remembered
+/// so it is not retried. The engine (issue: tiering) replaces this with a budgeted cache.
+pub fn cached(code: &Arc<Bytecode>, spec: SpecId) -> Option<Arc<Program>> {
+    type Cache = Mutex<HashMap<(alloy_primitives::B256, SpecId), Option<Arc<Program>>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let key = (code.hash(), spec);
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(p) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return p.clone();
+    }
+    let p = compile(code.clone(), spec).ok().map(Arc::new);
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, p.clone());
+    p
+}
