@@ -187,6 +187,9 @@ fn split(instrs: &[Instr], spec: SpecId, code_len: usize) -> Vec<Block> {
             Exit::Terminate
         } else if last.opcode == op::JUMP {
             Exit::DynamicJump
+        } else if last.opcode == op::JUMPI {
+            // Not taken: the next pc (past the end of the code that is an implicit STOP).
+            Exit::DynamicJumpI(last.pc + 1)
         } else {
             match follows(next_pc) {
                 Some(pc) if last.opcode == op::JUMPI => Exit::DynamicJumpI(pc),

@@ -217,13 +217,21 @@ impl Lower<'_, '_> {
             .ins()
             .load(types::I64, self.flags, self.frame, offsets::STACK_LEN as i32);
         // Stack bounds once per block; on failure the interpreter reproduces the exact halt.
-        let low = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, len0, bl.min_stack as i64);
-        let high = self.b.ins().icmp_imm_u(
-            IntCC::UnsignedGreaterThan,
-            len0,
-            (STACK_LIMIT - bl.max_growth.min(STACK_LIMIT)) as i64,
-        );
-        let bad = self.b.ins().bor(low, high);
+        let bad = if bl.max_growth > STACK_LIMIT || bl.min_stack > STACK_LIMIT {
+            // The block cannot run without a stack error: always let the interpreter halt it.
+            self.b.ins().iconst(types::I8, 1)
+        } else {
+            let low = self
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedLessThan, len0, bl.min_stack as i64);
+            let high = self.b.ins().icmp_imm_u(
+                IntCC::UnsignedGreaterThan,
+                len0,
+                (STACK_LIMIT - bl.max_growth) as i64,
+            );
+            self.b.ins().bor(low, high)
+        };
         let body = self.b.create_block();
         let deopt = self.b.create_block();
         self.b.ins().brif(bad, deopt, &[], body, &[]);
