@@ -4,20 +4,33 @@
 //! guarded block, a call, a create, …). The generator tracks the stack height so operands exist,
 //! prefers values already on the stack, draws constants from edge cases, keeps memory offsets
 //! small (sometimes huge), and only emits opcodes enabled in the fork
-//! (`OPCODE_INFO[b].enabled_in(spec)`). A per-program *chaos* rate adds snippets meant to fail
-//! (invalid jumps, undefined or not-yet-enabled opcodes, stack under/overflow, huge memory,
-//! out-of-bounds RETURNDATACOPY, raw random bytes). Programs end by exposing their state: the
-//! stack dumped to memory and returned, or to storage, or a REVERT/STOP/SELFDESTRUCT.
+//! (`OPCODE_INFO[b].enabled_in(spec)`). Snippets: pushes of edge constants, arithmetic/bitwise/
+//! comparison ops, DUP/SWAP/POP, MLOAD/MSTORE/MSTORE8/MCOPY/MSIZE, KECCAK256, CALLDATA*, CODE*/
+//! EXTCODE*, RETURNDATA*, SLOAD/SSTORE/TLOAD/TSTORE, LOG0–4, environment ops, counted loops
+//! (counter on the stack or in memory, JUMPI back to a JUMPDEST), forward jumps and JUMPI-guarded
+//! blocks, CALL/CALLCODE/DELEGATECALL/STATICCALL into the callee, precompiles (with well-formed
+//! inputs for ecrecover, modexp, bn254, blake2f), EOAs, empty and EIP-7702-delegated
+//! accounts and (with little gas) back into `TARGET`, CREATE/CREATE2 of small initcodes
+//! (deploying, reverting, 0xEF-prefixed, oversized, …), RETURN/REVERT/STOP/SELFDESTRUCT.
+//!
+//! A per-program *chaos* rate (0 for 40% of programs) adds snippets meant to fail, which break
+//! the fork gating on purpose: invalid jumps, undefined or not-yet-enabled opcodes, stack
+//! under/overflow, huge memory, out-of-bounds RETURNDATACOPY, raw random bytes (never JUMP/JUMPI,
+//! so random code cannot spin until 10^9 gas are burnt). Programs end by exposing their state:
+//! the stack dumped to memory and returned, or to storage, or a REVERT/STOP/SELFDESTRUCT.
 //!
 //! [`case`] builds a whole [`CallConfig`]: the main program at `TARGET`, a second generated
-//! contract at [`CALLEE`] that the main program calls (CALL, CALLCODE, DELEGATECALL, STATICCALL),
-//! a funded EOA, and in Prague+ an EIP-7702-delegated account pointing at the callee. Everything
-//! is a pure function of the seed.
+//! contract at [`CALLEE`] (which never calls itself directly), a funded EOA, in Prague+ four
+//! EIP-7702-delegated accounts (to the callee, to another designator, to a precompile, to
+//! nothing), pre-set storage, a gas limit (10^7 mostly; 10^9 only for chaos-free cases; 10^6;
+//! or 5,000–300,000) and a call value. Everything is a pure function of the seed.
 
 use ferrite::call::{CallConfig, CALLER, TARGET};
 use ferrite::runtime::opcode::op;
 use ferrite::runtime::{Address, SpecId, OPCODE_INFO, U256};
 use ferrite::state::Account;
+
+use super::unhex;
 
 /// The second generated contract, called by the main program.
 pub const CALLEE: Address = Address::new([0xdd; 20]);
@@ -25,6 +38,18 @@ pub const CALLEE: Address = Address::new([0xdd; 20]);
 pub const EOA: Address = Address::new([0xee; 20]);
 /// Prague+: an account whose code is the EIP-7702 designator `0xef0100 ‖ CALLEE`.
 pub const DELEGATED: Address = Address::new([0x77; 20]);
+/// Prague+: `0xef0100 ‖ DELEGATED` (a designator pointing at a designator: not followed twice).
+pub const DELEGATED_CHAIN: Address = Address::new([
+    0x77, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
+]);
+/// Prague+: `0xef0100 ‖ 0x…01` (delegation to a precompile runs empty code).
+pub const DELEGATED_PRECOMPILE: Address = Address::new([
+    0x77, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02,
+]);
+/// Prague+: `0xef0100 ‖ NOBODY` (delegation to an account that does not exist).
+pub const DELEGATED_EMPTY: Address = Address::new([
+    0x77, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x03,
+]);
 /// An address that holds no account.
 pub const NOBODY: Address = Address::new([
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xde, 0xad,
@@ -147,6 +172,8 @@ struct Gen<'r> {
     nested: bool,
     /// Per-mille chance that a snippet is one meant to fail.
     chaos: u64,
+    /// Stack height above which items are popped or stored away.
+    max_stack: usize,
 }
 
 const EDGE: [u64; 16] = [
@@ -228,7 +255,12 @@ impl Gen<'_> {
             2 | 3 => CALLEE,
             4 => EOA,
             5 => NOBODY,
-            6 if self.spec.is_enabled_in(SpecId::Prague) => DELEGATED,
+            6 if self.spec.is_enabled_in(SpecId::Prague) => self.rng.pick(&[
+                DELEGATED,
+                DELEGATED_CHAIN,
+                DELEGATED_PRECOMPILE,
+                DELEGATED_EMPTY,
+            ]),
             7 => Address::with_last_byte(self.rng.range(1, 10) as u8),
             8 => Address::ZERO,
             9 => {
@@ -241,6 +273,18 @@ impl Gen<'_> {
         U256::from_be_slice(a.as_slice())
     }
 
+    /// A SELFDESTRUCT beneficiary: any [`Gen::addr`] but `CALLER`. ferrite's call setup gives
+    /// `CALLER` a balance of 2^256−1, so value sent to it overflows: revm wraps the balance,
+    /// ferrite saturates. Neither can happen on a real chain; the generator avoids it.
+    fn beneficiary(&mut self) -> U256 {
+        let a = self.addr();
+        if a == U256::from_be_slice(CALLER.as_slice()) {
+            U256::from_be_slice(EOA.as_slice())
+        } else {
+            a
+        }
+    }
+
     fn chaos(&mut self) -> bool {
         !self.nested && self.rng.below(1000) < self.chaos
     }
@@ -248,7 +292,8 @@ impl Gen<'_> {
     /// A memory offset: mostly small, sometimes large, rarely (chaos) huge.
     fn mem_off(&mut self) -> U256 {
         if self.nested {
-            return U256::from(self.rng.below(0x400));
+            // Stays clear of the loop counters at 0x400..0x480.
+            return U256::from(self.rng.below(0x300));
         }
         match self.rng.below(100) {
             0..=69 => U256::from(self.rng.below(256)),
@@ -314,7 +359,7 @@ impl Gen<'_> {
 
     /// Keeps the stack short: pops or dumps extra items.
     fn trim(&mut self) {
-        while self.avail() > 12 {
+        while self.avail() > self.max_stack {
             if self.rng.chance(1, 2) {
                 self.op(op::POP);
             } else {
@@ -535,6 +580,10 @@ impl Gen<'_> {
             return;
         }
         match self.rng.below(3) {
+            // Nested code must not overwrite the loop counters with a long return buffer.
+            _ if self.nested => {
+                self.op(op::RETURNDATASIZE);
+            }
             0 => {
                 self.op(op::RETURNDATASIZE);
             }
@@ -555,9 +604,8 @@ impl Gen<'_> {
             self.push(k);
             self.op(op::SLOAD);
         } else {
-            if self.avail() >= 1 && self.rng.chance(1, 3) {
-                // store a computed value
-            } else {
+            // Sometimes store a computed value already on the stack.
+            if self.avail() == 0 || self.rng.chance(2, 3) {
                 let v = self.storage_value();
                 self.push(v);
             }
@@ -721,7 +769,9 @@ impl Gen<'_> {
             // Junk that never runs; no PUSH bytes, so the JUMPDEST stays an instruction.
             for _ in 0..self.rng.range(0, 8) {
                 let b = self.rng.next_u64() as u8;
-                self.asm.code.push(if (0x5f..=0x7f).contains(&b) { 0xfe } else { b });
+                self.asm
+                    .code
+                    .push(if (0x5f..=0x7f).contains(&b) { 0xfe } else { b });
             }
         } else {
             self.operands(1);
@@ -767,6 +817,33 @@ impl Gen<'_> {
     fn precompile_input(&mut self, pc: u64) -> u64 {
         let word = |v: u64| U256::from(v).to_be_bytes::<32>().to_vec();
         let input: Vec<u8> = match pc {
+            // ecrecover: a valid signature (recovers 0x7156526fbd7a3c72969b54f64e42c10fbb768c8a),
+            // sometimes with v or s broken
+            1 if self.rng.chance(2, 3) => {
+                let mut v = unhex(
+                    "456e9aea5e197a1f1af7a3e85a3212fa4049a3ba34c2289b4c860fc0b0c64ef3\
+                     000000000000000000000000000000000000000000000000000000000000001c\
+                     9242685bf161793cc25603c231bc2f568eb630ea16aa137d2664ac8038825608\
+                     4f8ae3bd7535248d0bd448298cc2e2071e56992d0774dc340c368ae950852ada",
+                );
+                match self.rng.below(4) {
+                    0 => v[63] = 0x1b,
+                    1 => v[62] = 1,
+                    2 => v[127] ^= 1,
+                    _ => {}
+                }
+                v
+            }
+            // modexp header only: large lengths, operands zero-padded (EIP-7823 caps them at
+            // 1024 bytes from Osaka on)
+            5 if self.rng.chance(1, 4) => {
+                let big = [64u64, 128, 256, 511, 1024, 1025, 4096];
+                let b = self.rng.pick(&big);
+                let e = self.rng.pick(&[0u64, 1, 32, 33, 64, 1025]);
+                let m = self.rng.pick(&big);
+                let n = self.rng.range(0, 64) as usize;
+                [word(b), word(e), word(m), self.rng.bytes(n)].concat()
+            }
             // modexp: small lengths, random operands
             5 => {
                 let (b, e, m) = (
@@ -827,10 +904,17 @@ impl Gen<'_> {
                 let a = match self.rng.below(5) {
                     0 => EOA,
                     1 => NOBODY,
+                    // Not from the callee: DELEGATED runs the callee's code (unbounded recursion).
                     2 if self.spec.is_enabled_in(SpecId::Prague) && self.role == Role::Main => {
-                        DELEGATED
+                        self.rng.pick(&[
+                            DELEGATED,
+                            DELEGATED_CHAIN,
+                            DELEGATED_PRECOMPILE,
+                            DELEGATED_EMPTY,
+                        ])
                     }
-                    3 if self.role == Role::Main => TARGET,
+                    // Re-entry into TARGET, with little gas (see below).
+                    3 => TARGET,
                     _ => Address::with_last_byte(0x42),
                 };
                 To::Other(U256::from_be_slice(a.as_slice()))
@@ -838,7 +922,10 @@ impl Gen<'_> {
         };
         let (args_off, args_len) = match to {
             To::Precompile(pc) => (U256::from(0x100), U256::from(self.precompile_input(pc))),
-            _ => (U256::from(self.rng.below(128)), U256::from(self.rng.below(100))),
+            _ => (
+                U256::from(self.rng.below(128)),
+                U256::from(self.rng.below(100)),
+            ),
         };
         // Calls into TARGET itself recurse: keep their gas small.
         let self_call = matches!(&to, To::Other(a) if *a == U256::from_be_slice(TARGET.as_slice()));
@@ -902,13 +989,12 @@ impl Gen<'_> {
     /// Initcode for CREATE/CREATE2.
     fn initcode(&mut self) -> Vec<u8> {
         // Runtime code deployed by the "return" variants (at most 32 bytes).
-        let runtimes: [&[u8]; 6] = [
-            &[0x60, 0x2a, 0x60, 0x00, 0x55, 0x00],       // SSTORE(0, 42) STOP
-            &[0x33, 0xff],                               // SELFDESTRUCT(CALLER)
+        let runtimes: [&[u8]; 5] = [
+            &[0x60, 0x2a, 0x60, 0x00, 0x55, 0x00], // SSTORE(0, 42) STOP
+            &[0x33, 0xff],                         // SELFDESTRUCT(CALLER)
             &[0x60, 0x2a, 0x60, 0, 0x52, 0x60, 0x20, 0x60, 0, 0xf3], // return 42
             &[0x00],
             &[0xfe],
-            &[0x5b, 0x60, 0x00, 0x56], // JUMPDEST PUSH1 0 JUMP: loops until out of gas
         ];
         let ret = |rt: &[u8]| -> Vec<u8> {
             // PUSH32 rt‖0…; PUSH1 0; MSTORE; PUSH1 len; PUSH1 0; RETURN
@@ -922,10 +1008,13 @@ impl Gen<'_> {
         match self.rng.below(12) {
             0 => Vec::new(),
             1..=3 => {
-                let i = self.rng.below(runtimes.len() as u64 - 1) as usize;
+                let i = self.rng.below(runtimes.len() as u64) as usize;
                 ret(runtimes[i])
             }
-            4 => ret(&self.rng.bytes(self.rng.range(1, 32) as usize)),
+            4 => {
+                let n = self.rng.range(1, 32) as usize;
+                ret(&self.junk(n))
+            }
             // REVERT with 32 bytes of data
             5 => vec![0x60, 0x2a, 0x60, 0, 0x52, 0x60, 0x20, 0x60, 0, 0xfd],
             6 => vec![0xfe],
@@ -936,12 +1025,26 @@ impl Gen<'_> {
             // deploys 24577 bytes (over the EIP-170 limit since Spurious Dragon)
             9 => vec![0x61, 0x60, 0x01, 0x60, 0, 0xf3],
             // logs, then returns its CALLVALUE and CODESIZE as code
-            10 => vec![0x60, 0, 0x60, 0, 0xa0, 0x34, 0x60, 0, 0x52, 0x38, 0x60, 0x20, 0x52, 0x60, 0x40, 0x60, 0, 0xf3],
+            10 => vec![
+                0x60, 0, 0x60, 0, 0xa0, 0x34, 0x60, 0, 0x52, 0x38, 0x60, 0x20, 0x52, 0x60, 0x40,
+                0x60, 0, 0xf3,
+            ],
             _ => {
                 let n = self.rng.range(1, 24) as usize;
-                self.rng.bytes(n)
+                self.junk(n)
             }
         }
+    }
+
+    /// Random bytes without JUMP/JUMPI (so random code cannot loop until 10^9 gas run out).
+    fn junk(&mut self, n: usize) -> Vec<u8> {
+        let mut v = self.rng.bytes(n);
+        for b in v.iter_mut() {
+            if *b == op::JUMP || *b == op::JUMPI {
+                *b = op::JUMPDEST;
+            }
+        }
+        v
     }
 
     fn create(&mut self) {
@@ -1000,17 +1103,18 @@ impl Gen<'_> {
                 let off = U256::from(self.rng.below(128));
                 self.push(len);
                 self.push(off);
-                self.op(if self.rng.chance(1, 2) {
+                let b = if self.rng.chance(1, 2) {
                     op::RETURN
                 } else {
                     op::REVERT
-                });
+                };
+                self.op(b);
             }
             2 => {
                 self.op(op::STOP);
             }
             _ => {
-                let a = self.addr();
+                let a = self.beneficiary();
                 self.push(a);
                 self.op(op::SELFDESTRUCT);
             }
@@ -1043,7 +1147,9 @@ impl Gen<'_> {
             }
             // INVALID or an unassigned byte
             2 => {
-                let b = self.rng.pick(&[0xfe, 0x0c, 0x21, 0x4b, 0xa5, 0xb0, 0xe0, 0xef, 0xf6, 0xfb]);
+                let b = self
+                    .rng
+                    .pick(&[0xfe, 0x0c, 0x21, 0x4b, 0xa5, 0xb0, 0xe0, 0xef, 0xf6, 0xfb]);
                 if !self.enabled(b) {
                     self.asm.code.push(b);
                 }
@@ -1084,7 +1190,12 @@ impl Gen<'_> {
             6 => {
                 let off = self.huge();
                 self.push(off);
-                self.op(self.rng.pick(&[op::MLOAD, op::MSIZE, op::MSTORE8]));
+                let b = self.rng.pick(&[op::MLOAD, op::MSTORE8, op::CALLDATALOAD]);
+                if b == op::MSTORE8 {
+                    self.operands(1);
+                    self.op(op::SWAP1);
+                }
+                self.op(b);
             }
             // RETURNDATACOPY past the end of the buffer
             7 if self.enabled(op::RETURNDATACOPY) => {
@@ -1096,21 +1207,10 @@ impl Gen<'_> {
             // a few raw random bytes (the stack height is a guess from here on)
             8 | 9 => {
                 let n = self.rng.range(1, 12) as usize;
-                let bytes = self.rng.bytes(n);
+                let bytes = self.junk(n);
                 self.asm.code.extend(bytes);
             }
-            // out of gas by exponent/keccak loop on a low gas budget
-            _ => {
-                let l = self.asm.label();
-                self.asm.bind(l);
-                self.op(op::JUMPDEST);
-                self.push_u64(64);
-                self.push_u64(0);
-                self.op(op::KECCAK256);
-                self.op(op::POP);
-                self.asm.push_label(l);
-                self.asm.code.push(op::JUMP);
-            }
+            _ => self.early_end(),
         }
     }
 
@@ -1149,7 +1249,7 @@ impl Gen<'_> {
                 self.op(op::STOP);
             }
             (_, 17) => {
-                let a = self.addr();
+                let a = self.beneficiary();
                 self.push(a);
                 self.op(op::SELFDESTRUCT);
             }
@@ -1175,7 +1275,9 @@ fn generate(rng: &mut Rng, spec: SpecId, role: Role, snippets: u64, chaos: u64) 
         floor: 0,
         nested: false,
         chaos,
+        max_stack: 0,
     };
+    g.max_stack = g.rng.range(6, 24) as usize;
     for _ in 0..snippets {
         g.snippet();
     }
@@ -1190,8 +1292,15 @@ fn generate(rng: &mut Rng, spec: SpecId, role: Role, snippets: u64, chaos: u64) 
 
 /// A random program for `spec` and its calldata.
 pub fn program(rng: &mut Rng, spec: SpecId) -> (Vec<u8>, Vec<u8>) {
-    let chaos = rng.pick(&[0, 0, 5, 15, 40]);
-    let n = rng.range(4, 48);
+    let chaos = rng.pick(&CHAOS);
+    program_with_chaos(rng, spec, chaos)
+}
+
+/// Per-mille chaos rates a program is drawn with (0 = only well-formed snippets).
+const CHAOS: [u64; 5] = [0, 0, 5, 15, 40];
+
+fn program_with_chaos(rng: &mut Rng, spec: SpecId, chaos: u64) -> (Vec<u8>, Vec<u8>) {
+    let n = rng.range(4, 64);
     let code = generate(rng, spec, Role::Main, n, chaos);
     (code, calldata(rng))
 }
@@ -1236,16 +1345,20 @@ fn preset_storage(rng: &mut Rng) -> Vec<(U256, U256)> {
 /// A complete case for `spec` from `seed`: main program, callee, accounts, storage, gas, value.
 pub fn case(seed: u64, spec: SpecId) -> CallConfig {
     let rng = &mut Rng::new(seed);
-    let (code, input) = program(rng, spec);
+    let chaos = rng.pick(&CHAOS);
+    let (code, input) = program_with_chaos(rng, spec, chaos);
     let callee_chaos = rng.pick(&[0, 10, 30]);
-    let callee_len = rng.range(2, 20);
+    let callee_len = rng.range(2, 30);
     let callee_code = generate(rng, spec, Role::Callee, callee_len, callee_chaos);
 
     let mut cfg = CallConfig::new(code, input);
     cfg.spec = spec;
+    // 10^9 only for chaos-free programs: nothing in them can loop until that much gas is burnt.
+    let calm = chaos == 0 && callee_chaos == 0;
     cfg.gas_limit = match rng.below(20) {
         0..=9 => 10_000_000,
-        10..=11 => 1_000_000_000,
+        10..=11 if calm => 1_000_000_000,
+        10..=11 => 10_000_000,
         12..=14 => 1_000_000,
         _ => rng.range(5_000, 300_000),
     };
@@ -1274,11 +1387,18 @@ pub fn case(seed: u64, spec: SpecId) -> CallConfig {
         },
     ));
     if spec.is_enabled_in(SpecId::Prague) {
-        let mut code = vec![0xef, 0x01, 0x00];
-        code.extend_from_slice(CALLEE.as_slice());
-        let mut d = Account::with_code(code.into());
-        d.nonce = 1;
-        cfg.accounts.push((DELEGATED, d));
+        for (at, to) in [
+            (DELEGATED, CALLEE),
+            (DELEGATED_CHAIN, DELEGATED),
+            (DELEGATED_PRECOMPILE, Address::with_last_byte(1)),
+            (DELEGATED_EMPTY, NOBODY),
+        ] {
+            let mut code = vec![0xef, 0x01, 0x00];
+            code.extend_from_slice(to.as_slice());
+            let mut d = Account::with_code(code.into());
+            d.nonce = 1;
+            cfg.accounts.push((at, d));
+        }
     }
     cfg
 }

@@ -6,7 +6,10 @@
 //! from the seeded generator in [`gen`].
 //!
 //! Each test crate uses a different subset of this module.
-#![allow(dead_code, reason = "each test crate uses a different subset of the harness")]
+#![allow(
+    dead_code,
+    reason = "each test crate uses a different subset of the harness"
+)]
 
 pub mod gen;
 pub mod revm_oracle;
@@ -17,7 +20,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-pub use revm_oracle::revm_run;
+pub use revm_oracle::{revm_run, revm_trace};
 
 /// What one engine observed for one call, in ferrite's terms.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,6 +66,65 @@ pub fn ferrite_interp(cfg: &CallConfig) -> Outcome {
             .map(|l| (l.address, l.topics.clone(), l.data.to_vec()))
             .collect(),
         storage,
+    }
+}
+
+/// One trace line: call depth (1 = top frame), pc, opcode name, gas left before the
+/// instruction, stack height and the top three items. Both engines' tracers print this format so
+/// traces can be diffed line by line.
+pub fn trace_line(depth: usize, pc: usize, opcode: u8, gas: u64, stack: &[U256]) -> String {
+    let top: Vec<String> = stack
+        .iter()
+        .rev()
+        .take(3)
+        .map(|v| format!("{v:#x}"))
+        .collect();
+    format!(
+        "d{depth} pc{pc} {} gas {gas} h{} [{}]",
+        ferrite::runtime::OPCODE_INFO[opcode as usize].name,
+        stack.len(),
+        top.join(" ")
+    )
+}
+
+struct LineTracer(Vec<String>);
+
+impl ferrite::interpreter::Tracer for LineTracer {
+    fn step(&mut self, frame: &ferrite::interpreter::Frame, opcode: u8) {
+        self.0.push(trace_line(
+            frame.msg.depth + 1,
+            frame.pc(),
+            opcode,
+            frame.gas().remaining,
+            frame.stack().as_slice(),
+        ));
+    }
+}
+
+/// ferrite's interpreter with a per-instruction trace (see [`trace_line`]).
+pub fn ferrite_trace(cfg: &CallConfig) -> Vec<String> {
+    let mut t = LineTracer(Vec::new());
+    ferrite::call::run_traced(cfg, &mut t);
+    t.0
+}
+
+/// Runs both traces and prints them around the first line where they differ.
+pub fn print_trace_divergence(cfg: &CallConfig) {
+    let f = ferrite_trace(cfg);
+    let (_, r) = revm_trace(cfg);
+    let first = f
+        .iter()
+        .zip(&r)
+        .position(|(a, b)| a != b)
+        .unwrap_or(f.len().min(r.len()));
+    println!(
+        "traces: ferrite {} steps, revm {} steps; first difference at step {first}",
+        f.len(),
+        r.len()
+    );
+    for i in first.saturating_sub(8)..(first + 3) {
+        println!("  {i:>6} ferrite: {}", f.get(i).map_or("-", |s| s.as_str()));
+        println!("  {i:>6}    revm: {}", r.get(i).map_or("-", |s| s.as_str()));
     }
 }
 
@@ -145,11 +207,19 @@ pub fn first_difference(a: &Outcome, b: &Outcome) -> Option<(&'static str, Strin
         return Some((
             "gas_used",
             a.gas_used.to_string(),
-            format!("{} (diff {:+})", b.gas_used, b.gas_used as i128 - a.gas_used as i128),
+            format!(
+                "{} (diff {:+})",
+                b.gas_used,
+                b.gas_used as i128 - a.gas_used as i128
+            ),
         ));
     }
     if a.gas_refund != b.gas_refund {
-        return Some(("gas_refund", a.gas_refund.to_string(), b.gas_refund.to_string()));
+        return Some((
+            "gas_refund",
+            a.gas_refund.to_string(),
+            b.gas_refund.to_string(),
+        ));
     }
     if a.output != b.output {
         return Some(("output", hex(&a.output), hex(&b.output)));
@@ -189,12 +259,30 @@ pub fn compare(engines: &[(&str, Engine)], cfg: &CallConfig) -> Result<(), Strin
 
 /// [`compare`], returning the first engine's outcome when all agree.
 pub fn compare_outcome(engines: &[(&str, Engine)], cfg: &CallConfig) -> Result<Outcome, String> {
+    let outcomes = run_all(engines, cfg);
+    match divergence_report(engines, &outcomes, cfg) {
+        None => Ok(outcomes.into_iter().next().unwrap_or_default()),
+        Some(report) => Err(report),
+    }
+}
+
+/// Runs `cfg` on every engine (panics become `panic: …` statuses).
+pub fn run_all(engines: &[(&str, Engine)], cfg: &CallConfig) -> Vec<Outcome> {
     assert!(!engines.is_empty(), "no engines");
-    let outcomes: Vec<Outcome> = engines.iter().map(|(_, e)| run_engine(*e, cfg)).collect();
+    engines.iter().map(|(_, e)| run_engine(*e, cfg)).collect()
+}
+
+/// `None` when every outcome equals the first; otherwise a readable report: per disagreeing
+/// engine the first differing field, then the case and every engine's summary.
+pub fn divergence_report(
+    engines: &[(&str, Engine)],
+    outcomes: &[Outcome],
+    cfg: &CallConfig,
+) -> Option<String> {
     let (ref_name, _) = engines[0];
     let reference = &outcomes[0];
     let mut report = String::new();
-    for ((name, _), o) in engines.iter().zip(&outcomes).skip(1) {
+    for ((name, _), o) in engines.iter().zip(outcomes).skip(1) {
         if let Some((field, a, b)) = first_difference(reference, o) {
             let _ = writeln!(report, "divergence in `{field}`: {ref_name} vs {name}");
             let _ = writeln!(report, "  {ref_name:>8}: {a}");
@@ -202,10 +290,10 @@ pub fn compare_outcome(engines: &[(&str, Engine)], cfg: &CallConfig) -> Result<O
         }
     }
     if report.is_empty() {
-        return Ok(outcomes.into_iter().next().unwrap_or_default());
+        return None;
     }
     report.push_str(&describe(cfg));
-    for ((name, _), o) in engines.iter().zip(&outcomes) {
+    for ((name, _), o) in engines.iter().zip(outcomes) {
         let _ = writeln!(
             report,
             "  {name}: status {} gas_used {} refund {} output {} logs {} slots {}",
@@ -217,7 +305,7 @@ pub fn compare_outcome(engines: &[(&str, Engine)], cfg: &CallConfig) -> Result<O
             o.storage.len()
         );
     }
-    Err(report)
+    Some(report)
 }
 
 /// The engines compared by default: ferrite's interpreter (reference) and revm.

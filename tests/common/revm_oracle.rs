@@ -14,25 +14,40 @@
 //! `cfg.gas_limit + intrinsic` (the top frame then gets exactly `cfg.gas_limit`), and an inspector
 //! reads the top frame's own result at `call_end`: execution gas = limit − remaining, refund =
 //! the frame's raw refund counter (uncapped, what ferrite reports). Both are cross-checked
-//! against revm's transaction-level [`ResultGas`](revm::context_interface::result::ResultGas):
-//! `total_gas_spent == intrinsic + exec` (unless the EIP-7623 floor applied) and
+//! against revm's transaction-level [`ResultGas`](revm::context_interface::result::ResultGas)
+//! (built before the EIP-7623 floor is applied): `total_gas_spent == intrinsic + exec` and
 //! `inner_refunded == min(raw refund, total_gas_spent / quotient)`; a mismatch panics, which the
 //! comparison reports as a harness failure rather than an engine divergence.
 //!
+//! Status. Success and revert map one to one; halt reasons map by [`halt_name`] (all out-of-gas
+//! variants to `OutOfGas`, OpcodeNotFound/InvalidFEOpcode/NotActivated to `InvalidOpcode`,
+//! StateChangeDuringStaticCall/CallNotAllowedInsideStatic to `StaticCallViolation`, the rest by
+//! name). Where revm's reason differs from the spec's only by the order of its checks, the
+//! halting instruction of the top frame (recorded by the inspector) decides, as the spec and
+//! geth do: an opcode not in the fork is `InvalidOpcode` (revm charges a later fork's static gas
+//! first), too few operands is `StackUnderflow` (revm's DUPn says StackOverflow, LOGn charges
+//! memory before popping topics, SSTORE/LOG check the static flag first), and an oversized
+//! initcode with less than CREATE's 32,000 gas left is `OutOfGas`. All of these are exceptional
+//! halts with identical effects; only the name is normalised.
+//!
+//! Caveat: `CALLER`'s balance is 2^256−1 on both sides, so value sent *to* the caller overflows
+//! it; revm wraps, ferrite saturates. The generator never sends value to `CALLER`.
+//!
 //! Pitfall found while writing this: setting `cfg.spec` alone (as the design note shows) keeps
-//! the *gas parameters* of the default spec; [`CfgEnv::set_spec_and_mainnet_gas_params`] must be
-//! used to pin a fork.
+//! the *gas parameters* of the default spec (Osaka); [`CfgEnv::set_spec_and_mainnet_gas_params`]
+//! must be used to pin a fork.
 
 use super::Outcome;
 use ferrite::call::{CallConfig, CALLER, TARGET};
-use ferrite::runtime::SpecId;
+use ferrite::runtime::{SpecId, OPCODE_INFO};
 use revm::bytecode::Bytecode;
 use revm::context::{CfgEnv, Context, ContextTr, TxEnv};
 use revm::context_interface::cfg::gas::calculate_initial_tx_gas;
 use revm::context_interface::result::{ExecutionResult, HaltReason, OutOfGasError, SuccessReason};
 use revm::database::{AccountState, InMemoryDB};
 use revm::interpreter::interpreter::EthInterpreter;
-use revm::interpreter::{CallInputs, CallOutcome, CreateInputs, CreateOutcome};
+use revm::interpreter::interpreter_types::Jumps;
+use revm::interpreter::{CallInputs, CallOutcome, CreateInputs, CreateOutcome, Interpreter};
 use revm::primitives::hardfork::SpecId as RevmSpec;
 use revm::primitives::{keccak256, Bytes, TxKind, U256};
 use revm::state::AccountInfo;
@@ -85,14 +100,37 @@ struct TopFrame {
     refund: i64,
 }
 
-/// Inspector that tracks call depth and keeps the depth-0 frame's gas.
+/// Inspector that tracks call depth and keeps the depth-0 frame's gas; optionally records one
+/// line per instruction in the format of [`super::trace_line`].
 #[derive(Default)]
 struct TopFrameInspector {
     depth: usize,
     top: Option<TopFrame>,
+    /// Opcode, stack height and gas left of the top frame's latest instruction.
+    last_top_op: Option<(u8, usize, u64)>,
+    trace: Option<Vec<String>>,
 }
 
 impl<CTX> Inspector<CTX, EthInterpreter> for TopFrameInspector {
+    fn step(&mut self, interp: &mut Interpreter<EthInterpreter>, _: &mut CTX) {
+        if self.depth == 1 {
+            self.last_top_op = Some((
+                interp.bytecode.opcode(),
+                interp.stack.len(),
+                interp.gas.remaining(),
+            ));
+        }
+        if let Some(t) = &mut self.trace {
+            t.push(super::trace_line(
+                self.depth,
+                interp.bytecode.pc(),
+                interp.bytecode.opcode(),
+                interp.gas.remaining(),
+                interp.stack.data(),
+            ));
+        }
+    }
+
     fn call(&mut self, _: &mut CTX, _: &mut CallInputs) -> Option<CallOutcome> {
         self.depth += 1;
         None
@@ -150,6 +188,16 @@ pub fn halt_name(reason: &HaltReason) -> String {
 
 /// Runs `cfg` on revm as a transaction and reports the top frame in ferrite's terms.
 pub fn revm_run(cfg: &CallConfig) -> Outcome {
+    revm_exec(cfg, false).0
+}
+
+/// [`revm_run`] plus a per-instruction trace (see [`super::trace_line`]).
+pub fn revm_trace(cfg: &CallConfig) -> (Outcome, Vec<String>) {
+    let (o, t) = revm_exec(cfg, true);
+    (o, t.unwrap_or_default())
+}
+
+fn revm_exec(cfg: &CallConfig, trace: bool) -> (Outcome, Option<Vec<String>>) {
     let spec = revm_spec(cfg.spec)
         .unwrap_or_else(|| panic!("revm has no separate fork for {}", cfg.spec.name()));
 
@@ -169,7 +217,10 @@ pub fn revm_run(cfg: &CallConfig) -> Outcome {
     }
 
     let initial = calculate_initial_tx_gas(spec, &cfg.input, false, 0, 0, 0, None);
-    assert_eq!(initial.initial_state_gas, 0, "no EIP-8037 state gas before Amsterdam");
+    assert_eq!(
+        initial.initial_state_gas, 0,
+        "no EIP-8037 state gas before Amsterdam"
+    );
     let intrinsic = initial.initial_regular_gas;
     let tx_gas = cfg
         .gas_limit
@@ -185,7 +236,10 @@ pub fn revm_run(cfg: &CallConfig) -> Outcome {
     let mut evm = Context::mainnet()
         .with_db(db)
         .with_cfg(cfg_env)
-        .build_mainnet_with_inspector(TopFrameInspector::default());
+        .build_mainnet_with_inspector(TopFrameInspector {
+            trace: trace.then(Vec::new),
+            ..TopFrameInspector::default()
+        });
     let tx = TxEnv::builder()
         .caller(CALLER)
         .kind(TxKind::Call(TARGET))
@@ -199,10 +253,11 @@ pub fn revm_run(cfg: &CallConfig) -> Outcome {
     let result = match evm.inspect_tx_commit(tx) {
         Ok(r) => r,
         Err(e) => {
-            return Outcome {
+            let o = Outcome {
                 status: format!("revm-error: {e:?}"),
                 ..Outcome::default()
-            }
+            };
+            return (o, evm.inspector.trace.take());
         }
     };
     let top = evm.inspector.top.expect("the top frame ended");
@@ -232,7 +287,35 @@ pub fn revm_run(cfg: &CallConfig) -> Outcome {
         ExecutionResult::Revert { output, .. } => {
             ("Revert".to_string(), output.to_vec(), Vec::new(), false)
         }
-        ExecutionResult::Halt { reason, .. } => (halt_name(reason), Vec::new(), Vec::new(), false),
+        ExecutionResult::Halt { reason, .. } => {
+            let mut name = halt_name(reason);
+            match (reason, evm.inspector.last_top_op) {
+                // An opcode that does not exist in the fork is an invalid opcode before anything
+                // else. revm charges the static gas of a later fork's opcode (e.g. SLOTNUM 0x4b)
+                // before reporting NotActivated, so with no gas left it says OutOfGas.
+                (_, Some((op, _, _))) if !OPCODE_INFO[op as usize].enabled_in(cfg.spec) => {
+                    name = "InvalidOpcode".into();
+                }
+                // Too few stack items is a stack underflow before anything else (geth validates
+                // the stack first; the spec pops before charging gas). revm pops per instruction
+                // and may report something else first: DUPn says StackOverflow (`Stack::dup`
+                // has one flag for both bounds), LOGn charges memory before popping topics,
+                // SSTORE/LOG check the static flag before popping.
+                (_, Some((op, len, _)))
+                    if OPCODE_INFO[op as usize].enabled_in(cfg.spec)
+                        && len < OPCODE_INFO[op as usize].inputs as usize =>
+                {
+                    name = "StackUnderflow".into();
+                }
+                // revm checks the EIP-3860 size before charging CREATE's 32,000 static gas;
+                // the spec (and ferrite) charge first, so with less gas left it is out of gas.
+                (HaltReason::CreateInitCodeSizeLimit, Some((_, _, gas))) if gas < 32_000 => {
+                    name = "OutOfGas".into();
+                }
+                _ => {}
+            }
+            (name, Vec::new(), Vec::new(), false)
+        }
     };
     let halted = matches!(result, ExecutionResult::Halt { .. });
     let gas_used = if halted {
@@ -242,21 +325,23 @@ pub fn revm_run(cfg: &CallConfig) -> Outcome {
     };
     let gas_refund = if ok { top.refund } else { 0 };
 
-    // Cross-check against revm's transaction-level figures (EIP-3529 cap, EIP-7623 floor).
+    // Cross-check against revm's transaction-level figures. `ResultGas` is built before the
+    // EIP-7623 floor is applied, so: total = intrinsic + exec, refunded = EIP-3529-capped refund.
     let spent = intrinsic + gas_used;
-    let quotient = if cfg.spec.is_enabled_in(SpecId::London) { 5 } else { 2 };
-    let capped = (gas_refund.max(0) as u64).min(spent / quotient);
-    let floor = result.gas().floor_gas();
-    let (want_total, want_refund) = if spent - capped < floor {
-        (floor, 0)
+    let quotient = if cfg.spec.is_enabled_in(SpecId::London) {
+        5
     } else {
-        (spent, capped)
+        2
     };
+    let capped = (gas_refund.max(0) as u64).min(spent / quotient);
     assert_eq!(
-        (result.gas().total_gas_spent(), result.gas().inner_refunded()),
-        (want_total, want_refund),
+        (
+            result.gas().total_gas_spent(),
+            result.gas().inner_refunded()
+        ),
+        (spent, capped),
         "harness: revm (total_gas_spent, refunded) vs intrinsic {intrinsic} + exec {gas_used}, \
-         raw refund {gas_refund}, floor {floor}"
+         raw refund {gas_refund}"
     );
 
     let mut storage = BTreeMap::new();
@@ -271,12 +356,13 @@ pub fn revm_run(cfg: &CallConfig) -> Outcome {
         }
     }
 
-    Outcome {
+    let o = Outcome {
         status,
         gas_used,
         gas_refund,
         output,
         logs,
         storage,
-    }
+    };
+    (o, evm.inspector.trace.take())
 }
