@@ -6,8 +6,9 @@
 //! would have depth 1025 fails (0 pushed, gas returned) without running. So a self-recursive
 //! contract runs 1025 frames: the top one plus 1024 nested.
 
+mod support;
 use alloy_primitives::{Bytes, U256};
-use ferrite::call::{self, CallConfig, CallOutcome, TARGET};
+use ferrite::call::{CallConfig, CallOutcome, TARGET};
 use ferrite::runtime::opcode::op::*;
 use ferrite::runtime::{ExitCode, SpecId};
 
@@ -16,7 +17,7 @@ fn run_on_small_stack(cfg: CallConfig) -> CallOutcome {
     std::thread::Builder::new()
         .name("evm-2mib-stack".into())
         .stack_size(2 * 1024 * 1024)
-        .spawn(move || call::run(&cfg))
+        .spawn(move || support::run_both(&cfg))
         .expect("spawn the 2 MiB thread")
         .join()
         .expect("the EVM thread must not crash")

@@ -10,8 +10,9 @@
 //! "return the top word" suffix when memory is still empty (see [`RET`]), `RET'` is its 12 gas
 //! when word 0 of memory is already allocated (see [`RET_WARM`]).
 
+mod support;
 use alloy_primitives::{address, keccak256, Address, Bytes, B256, U256};
-use ferrite::call::{self, CallConfig, CallOutcome, TARGET};
+use ferrite::call::{CallConfig, CallOutcome, TARGET};
 use ferrite::runtime::opcode::op::*;
 use ferrite::runtime::{ExitCode, SpecId};
 use ferrite::state::Account;
@@ -132,7 +133,7 @@ fn addr_word(a: Address) -> U256 {
 }
 
 /// The transaction sender `0x1111…1111` (named apart from the CALLER opcode byte).
-const SENDER: Address = call::CALLER;
+const SENDER: Address = ferrite::call::CALLER;
 const OTHER: Address = address!("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
 const EMPTY: Address = address!("000000000000000000000000000000000000dead");
 
@@ -160,7 +161,7 @@ fn word(out: &CallOutcome) -> U256 {
 /// Runs `cfg`, expects RETURN of the word `want` using exactly `gas` gas.
 #[track_caller]
 fn check_cfg(cfg: &CallConfig, want: U256, gas: u64) -> CallOutcome {
-    let out = call::run(cfg);
+    let out = support::run_both(cfg);
     assert_eq!(
         out.exit,
         ExitCode::Return,
@@ -189,7 +190,7 @@ fn check(spec: SpecId, code: Asm, want: U256, gas: u64) -> CallOutcome {
 /// Runs `cfg` and expects exit `exit` using exactly `gas` gas.
 #[track_caller]
 fn check_exit(cfg: &CallConfig, exit: ExitCode, gas: u64) -> CallOutcome {
-    let out = call::run(cfg);
+    let out = support::run_both(cfg);
     assert_eq!(out.exit, exit, "code {} ({:?})", cfg.code, cfg.spec);
     assert_eq!(out.gas_used, gas, "gas of {} ({:?})", cfg.code, cfg.spec);
     out
@@ -2000,7 +2001,7 @@ mod calls {
         ];
         for (what, callee) in violators {
             let cfg = with_other(&staticcall_other(10_000), P, &callee);
-            let out = call::run(&cfg);
+            let out = support::run_both(&cfg);
             assert_eq!(out.exit, ExitCode::Return, "{what}");
             assert_eq!(word(&out), u(0), "{what} inside STATICCALL must fail");
             assert_eq!(out.gas_used, 12_633, "{what}");
@@ -2399,7 +2400,7 @@ mod calls {
             .push(32)
             .push(0)
             .op(RETURN);
-        let out = call::run(&config(&code, P));
+        let out = support::run_both(&config(&code, P));
         assert_eq!(out.exit, ExitCode::Return);
         assert_eq!(word(&out), u(42));
     }
@@ -2423,7 +2424,7 @@ mod calls {
             .op(RETURNDATASIZE)
             .op(ADD) // 0 + 32
             .ret_top();
-        let out = call::run(&config(&code, P));
+        let out = support::run_both(&config(&code, P));
         assert_eq!(out.exit, ExitCode::Return);
         assert_eq!(word(&out), u(32));
         assert_eq!(out.state.accounts.len(), 2, "only caller and target exist");
@@ -2436,10 +2437,10 @@ mod calls {
             .push(0)
             .op(CREATE)
             .ret_top();
-        let out = call::run(&config(&code, P));
+        let out = support::run_both(&config(&code, P));
         assert_eq!(out.exit, ExitCode::Return);
         assert_eq!(word(&out), u(0));
-        let out = call::run(&config(&code, SpecId::Berlin));
+        let out = support::run_both(&config(&code, SpecId::Berlin));
         assert_ne!(word(&out), u(0), "0xEF code is fine before London");
     }
 
@@ -2450,7 +2451,7 @@ mod calls {
         let n = init.len() as u64;
         let create2 = |a: Asm| a.push(1).push(n).push(32 - n).push(0).op(CREATE2);
         let code = create2(create2(stage(&init))).ret_top();
-        let out = call::run(&config(&code, P));
+        let out = support::run_both(&config(&code, P));
         assert_eq!(out.exit, ExitCode::Return);
         assert_eq!(word(&out), u(0));
     }
@@ -2467,7 +2468,7 @@ mod calls {
         // Before Shanghai it is merely memory-expensive: 49153 bytes of zeros deploy nothing.
         let mut cfg = config(&code.ret_top(), SpecId::Merge);
         cfg.gas_limit = 10_000_000;
-        let out = call::run(&cfg);
+        let out = support::run_both(&cfg);
         assert_eq!(out.exit, ExitCode::Return);
         assert_ne!(word(&out), u(0));
     }

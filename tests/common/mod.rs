@@ -1,7 +1,7 @@
 //! Differential-testing harness shared by the integration tests.
 //!
 //! An *engine* is any `fn(&CallConfig) -> Outcome`: ferrite's interpreter ([`ferrite_interp`]),
-//! revm ([`revm_oracle::revm_run`]), and later the JIT tier. [`compare`] runs a case on every
+//! ferrite's JIT tier ([`ferrite_jit`]), revm ([`revm_oracle::revm_run`]). [`compare`] runs a case on every
 //! engine and reports the first field in which one disagrees with the first engine. Programs come
 //! from the seeded generator in [`gen`].
 //!
@@ -14,7 +14,8 @@
 pub mod gen;
 pub mod revm_oracle;
 
-use ferrite::call::CallConfig;
+use ferrite::call::{CallConfig, CallOutcome};
+use ferrite::frame::Mode;
 use ferrite::runtime::{Address, B256, U256};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -44,9 +45,23 @@ pub struct Outcome {
 /// An engine under comparison.
 pub type Engine = fn(&CallConfig) -> Outcome;
 
-/// ferrite's interpreter through `ferrite::call::run`.
+/// ferrite's interpreter through `ferrite::call::run` (`Mode::Interp`, whatever `cfg.mode` says).
 pub fn ferrite_interp(cfg: &CallConfig) -> Outcome {
-    let r = ferrite::call::run(cfg);
+    let mut cfg = cfg.clone();
+    cfg.mode = Mode::Interp;
+    outcome_of(ferrite::call::run(&cfg))
+}
+
+/// ferrite's JIT tier through `ferrite::call::run` (`Mode::Jit`: frames run as Cranelift code;
+/// code the JIT refuses falls back to the interpreter).
+pub fn ferrite_jit(cfg: &CallConfig) -> Outcome {
+    let mut cfg = cfg.clone();
+    cfg.mode = Mode::Jit;
+    outcome_of(ferrite::call::run(&cfg))
+}
+
+/// A `CallOutcome` in harness terms.
+pub fn outcome_of(r: CallOutcome) -> Outcome {
     let mut storage = BTreeMap::new();
     for (addr, acc) in &r.state.accounts {
         for (k, v) in &acc.storage {
@@ -310,3 +325,10 @@ pub fn divergence_report(
 
 /// The engines compared by default: ferrite's interpreter (reference) and revm.
 pub const INTERP_VS_REVM: [(&str, Engine); 2] = [("ferrite", ferrite_interp), ("revm", revm_run)];
+
+/// The three-way comparison: ferrite's interpreter (reference), ferrite's JIT, revm.
+pub const INTERP_JIT_REVM: [(&str, Engine); 3] = [
+    ("ferrite", ferrite_interp),
+    ("jit", ferrite_jit),
+    ("revm", revm_run),
+];
