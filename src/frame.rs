@@ -13,11 +13,11 @@ use crate::interpreter::{
 };
 use crate::jit::Program;
 use crate::precompiles::{PrecompileFork, Precompiles};
-use std::sync::Arc;
 use alloy_primitives::{Address, Bytes, U256};
 use ferrite_runtime::gas::{self, Gas};
 use ferrite_runtime::host::Checkpoint;
 use ferrite_runtime::{ExitCode, Host, SpecId};
+use std::sync::Arc;
 
 /// The precompile set in force in `spec`.
 pub fn precompiles(spec: SpecId) -> &'static Precompiles {

@@ -158,6 +158,12 @@ fn benchdata_ferrite_matches_expected() {
     check(common::ferrite_interp, "ferrite");
 }
 
+/// Every case on ferrite's JIT tier (`Mode::Jit`).
+#[test]
+fn benchdata_jit_matches_expected() {
+    check(common::ferrite_jit, "jit");
+}
+
 /// Validates the differential harness: `revm_run` (a full revm transaction, its gas converted
 /// to execution gas) reproduces the oracle, which was made with revm's bare interpreter loop.
 #[test]

@@ -5,11 +5,18 @@
 //! - `FERRITE_DIFF_CASES`: cases per fork (default 10,000 for Cancun and Prague, 2,000 for
 //!   Osaka, Shanghai, Paris, London, Berlin, Istanbul, 1,000 for each older fork);
 //! - `FERRITE_DIFF_SEED`: the run's seed (default fixed);
-//! - `FERRITE_DIFF_CASE=<fork>:<case seed>`: run a single case (as printed in a report).
+//! - `FERRITE_DIFF_CASE=<fork>:<case seed>`: run a single case (as printed in a report), with
+//!   the traces of ferrite and revm around the first step where they differ; add
+//!   `FERRITE_DIFF_JIT=1` to include the JIT tier.
+//!
+//! `differential_jit` (ignored by default) compares interpreter, JIT and revm three ways.
 
 mod common;
 
-use common::{compare_outcome, divergence_report, gen, run_all, Outcome, INTERP_VS_REVM};
+use common::{
+    compare_outcome, divergence_report, gen, run_all, Engine, Outcome, INTERP_JIT_REVM,
+    INTERP_VS_REVM,
+};
 use ferrite::runtime::SpecId;
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -58,9 +65,15 @@ fn env_u64(name: &str) -> Option<u64> {
     })
 }
 
-/// Runs `default_cases` (or `FERRITE_DIFF_CASES`) generated cases for `spec`; panics listing
-/// every divergence.
+/// Runs `default_cases` (or `FERRITE_DIFF_CASES`) generated cases for `spec` on ferrite's
+/// interpreter and revm; panics listing every divergence.
 fn run_fork(spec: SpecId, default_cases: u64) {
+    run_fork_on(&INTERP_VS_REVM, spec, default_cases);
+}
+
+/// [`run_fork`] on any engines; the first is the reference. [`KNOWN`] differences are accepted
+/// only between the reference and `revm`.
+fn run_fork_on(engines: &[(&str, Engine)], spec: SpecId, default_cases: u64) {
     let cases = env_u64("FERRITE_DIFF_CASES").unwrap_or(default_cases);
     let seed = env_u64("FERRITE_DIFF_SEED").unwrap_or(DEFAULT_SEED);
     let start = Instant::now();
@@ -71,31 +84,46 @@ fn run_fork(spec: SpecId, default_cases: u64) {
     for i in 0..cases {
         let case_seed = gen::case_seed(seed, spec, i);
         let cfg = gen::case(case_seed, spec);
-        let outcomes = run_all(&INTERP_VS_REVM, &cfg);
+        let outcomes = run_all(engines, &cfg);
         gas += outcomes[0].gas_used;
-        match divergence_report(&INTERP_VS_REVM, &outcomes, &cfg) {
-            None => *mix.entry(outcomes[0].status.clone()).or_default() += 1,
-            Some(report) => match known(&outcomes[0], &outcomes[1]) {
-                Some(why) => {
-                    *mix.entry(format!("known[{}]", outcomes[0].status))
-                        .or_default() += 1;
-                    if known_seen.insert(why) {
-                        println!(
-                            "{}: known divergence (counted, not failed): {why}\n  e.g. \
-                             FERRITE_DIFF_CASE={}:{case_seed:#x}",
-                            spec.name(),
-                            spec.name()
-                        );
-                    }
-                }
-                None => {
-                    *mix.entry("DIVERGENT".into()).or_default() += 1;
-                    failures.push(format!(
-                        "case {i} (FERRITE_DIFF_CASE={}:{case_seed:#x}):\n{report}",
+        let Some(report) = divergence_report(engines, &outcomes, &cfg) else {
+            *mix.entry(outcomes[0].status.clone()).or_default() += 1;
+            continue;
+        };
+        // Known only if every disagreeing engine is revm with a known difference.
+        let mut why = None;
+        let all_known = engines.iter().zip(&outcomes).skip(1).all(|((name, _), o)| {
+            if *o == outcomes[0] {
+                return true;
+            }
+            let k = if *name == "revm" {
+                known(&outcomes[0], o)
+            } else {
+                None
+            };
+            why = why.or(k);
+            k.is_some()
+        });
+        match why.filter(|_| all_known) {
+            Some(why) => {
+                *mix.entry(format!("known[{}]", outcomes[0].status))
+                    .or_default() += 1;
+                if known_seen.insert(why) {
+                    println!(
+                        "{}: known divergence (counted, not failed): {why}\n  e.g. \
+                         FERRITE_DIFF_CASE={}:{case_seed:#x}",
+                        spec.name(),
                         spec.name()
-                    ));
+                    );
                 }
-            },
+            }
+            None => {
+                *mix.entry("DIVERGENT".into()).or_default() += 1;
+                failures.push(format!(
+                    "case {i} (FERRITE_DIFF_CASE={}:{case_seed:#x}):\n{report}",
+                    spec.name()
+                ));
+            }
         }
     }
     let mix: Vec<String> = mix.iter().map(|(k, v)| format!("{k} {v}")).collect();
@@ -176,6 +204,17 @@ fn differential_pre_istanbul() {
     }
 }
 
+/// Three-way: ferrite's interpreter, ferrite's JIT tier and revm, Cancun and Prague. Opt-in
+/// while the JIT is young (`cargo test --test differential -- --ignored`); the case count is
+/// `FERRITE_DIFF_CASES` (default 2,000 per fork).
+#[test]
+#[ignore = "opt-in: JIT tier under development"]
+fn differential_jit() {
+    for spec in [SpecId::Cancun, SpecId::Prague] {
+        run_fork_on(&INTERP_JIT_REVM, spec, 2_000);
+    }
+}
+
 /// Replays one case given as `FERRITE_DIFF_CASE=<fork>:<case seed>` (no-op without it).
 #[test]
 fn differential_single_case() {
@@ -192,7 +231,12 @@ fn differential_single_case() {
     let cfg = gen::case(seed, spec);
     println!("{}", common::describe(&cfg));
     common::print_trace_divergence(&cfg);
-    if let Err(report) = compare_outcome(&INTERP_VS_REVM, &cfg) {
+    let engines: &[(&str, Engine)] = if std::env::var_os("FERRITE_DIFF_JIT").is_some() {
+        &INTERP_JIT_REVM
+    } else {
+        &INTERP_VS_REVM
+    };
+    if let Err(report) = compare_outcome(engines, &cfg) {
         println!("{report}");
         panic!("divergence (see above)");
     }

@@ -49,16 +49,26 @@ pub mod offsets {
 }
 
 const _: () = {
-    assert!(core::mem::size_of::<U256>() == 32, "compiled code assumes 4 little-endian u64 limbs");
+    assert!(
+        core::mem::size_of::<U256>() == 32,
+        "compiled code assumes 4 little-endian u64 limbs"
+    );
     assert!(core::mem::align_of::<U256>() == 8);
-    assert!(core::mem::size_of::<usize>() == 8, "compiled code assumes 64-bit pointers");
+    assert!(
+        core::mem::size_of::<usize>() == 8,
+        "compiled code assumes 64-bit pointers"
+    );
 };
 
 /// Runs the body of `opcode` on the frame (checks already done by the compiled block).
 ///
 /// # Safety
 /// `frame` and `host` must be valid, exclusive pointers for the duration of the call.
-pub unsafe extern "C" fn ferrite_exec(frame: *mut Frame, host: *mut HostRef<'_>, opcode: u32) -> u8 {
+pub unsafe extern "C" fn ferrite_exec(
+    frame: *mut Frame,
+    host: *mut HostRef<'_>,
+    opcode: u32,
+) -> u8 {
     // SAFETY: compiled code passes the frame and host pointers it was entered with, which the
     // caller of the compiled program guarantees are valid and not aliased during the call.
     let (frame, host) = unsafe { (&mut *frame, &mut *(*host).host) };

@@ -35,7 +35,11 @@ impl fmt::Display for Analysis {
                 b.static_gas,
                 b.min_stack,
                 b.max_growth,
-                if b.is_resume_point { ", resume point" } else { "" }
+                if b.is_resume_point {
+                    ", resume point"
+                } else {
+                    ""
+                }
             )?;
             for ins in &self.instrs[b.instrs.clone()] {
                 let info = &OPCODE_INFO[ins.opcode as usize];

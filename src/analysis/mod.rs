@@ -182,7 +182,8 @@ fn split(instrs: &[Instr], spec: SpecId, code_len: usize) -> Vec<Block> {
         let next_pc = instrs.get(end).map(|n| n.pc);
         let info = &OPCODE_INFO[last.opcode as usize];
         // The next instruction starts a block only if it directly follows (it is not dead code).
-        let follows = |pc: Option<usize>| pc.filter(|p| *p == last.pc + 1 + info.immediate as usize);
+        let follows =
+            |pc: Option<usize>| pc.filter(|p| *p == last.pc + 1 + info.immediate as usize);
         let exit = if !info.enabled_in(spec) || info.has(flags::TERMINATOR) {
             Exit::Terminate
         } else if last.opcode == op::JUMP {

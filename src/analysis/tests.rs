@@ -2,20 +2,29 @@ use super::*;
 use alloy_primitives::Bytes;
 
 fn an(code: &[u8]) -> Analysis {
-    analyze(Arc::new(Bytecode::new(Bytes::copy_from_slice(code))), SpecId::Cancun)
+    analyze(
+        Arc::new(Bytecode::new(Bytes::copy_from_slice(code))),
+        SpecId::Cancun,
+    )
 }
 
 #[test]
 fn splits_at_jumpdest_and_after_jumps() {
     // PUSH1 4 JUMP INVALID JUMPDEST PUSH1 1 PUSH1 0 SSTORE STOP
-    let a = an(&[0x60, 0x04, 0x56, 0xfe, 0x5b, 0x60, 0x01, 0x60, 0x00, 0x55, 0x00]);
+    let a = an(&[
+        0x60, 0x04, 0x56, 0xfe, 0x5b, 0x60, 0x01, 0x60, 0x00, 0x55, 0x00,
+    ]);
     assert_eq!(a.blocks.len(), 3, "{a}");
     assert_eq!(a.blocks[0].exit, Exit::StaticJump(Some(1)));
     // INVALID after the JUMP is dead code: no block, no instruction.
     assert!(a.instrs.iter().all(|i| i.pc != 3));
     assert_eq!(a.blocks[1].start, 4);
     assert_eq!(a.blocks[1].static_gas, 1 + 3 + 3);
-    assert_eq!(a.blocks[1].exit, Exit::Fallthrough(10), "SSTORE needs exact gas: block ends");
+    assert_eq!(
+        a.blocks[1].exit,
+        Exit::Fallthrough(10),
+        "SSTORE needs exact gas: block ends"
+    );
     assert!(!a.blocks[2].is_resume_point);
     assert_eq!(a.static_jumps, 1);
 }

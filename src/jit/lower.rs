@@ -44,7 +44,6 @@ struct Lower<'a, 'b> {
     host: Value,
     base: Value,
     blocks: Vec<Block>,
-    exit: Block,
     dispatch: Option<Block>,
     flags: MemFlagsData,
 }
@@ -65,7 +64,12 @@ impl Cursor {
 }
 
 /// Builds the body of `func` for `analysis`.
-pub fn lower(analysis: &Analysis, func: &mut Function, imports: Imports, config: TargetFrontendConfig) {
+pub fn lower(
+    analysis: &Analysis,
+    func: &mut Function,
+    imports: Imports,
+    config: TargetFrontendConfig,
+) {
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(func, &mut fctx);
     let entry = b.create_block();
@@ -76,8 +80,6 @@ pub fn lower(analysis: &Analysis, func: &mut Function, imports: Imports, config:
     let call = b.ins().call(imports.stack_base, &[frame]);
     let base = b.inst_results(call)[0];
     let blocks: Vec<Block> = analysis.blocks.iter().map(|_| b.create_block()).collect();
-    let exit = b.create_block();
-    b.append_block_param(exit, types::I8);
     let needs_dispatch = analysis
         .blocks
         .iter()
@@ -95,7 +97,6 @@ pub fn lower(analysis: &Analysis, func: &mut Function, imports: Imports, config:
         host,
         base,
         blocks,
-        exit,
         dispatch,
         flags: MemFlagsData::trusted(),
     };
@@ -111,9 +112,11 @@ impl Lower<'_, '_> {
         self.b.ins().iconst(types::I64, v)
     }
 
+    /// Returns `code`. Every exit returns directly: one shared exit block would gather a phi
+    /// with an input per exit edge, which made register allocation superlinear.
     fn ret_code(&mut self, code: ExitCode) {
         let c = self.b.ins().iconst(types::I8, code as i64);
-        self.b.ins().jump(self.exit, &[c.into()]);
+        self.b.ins().return_(&[c]);
     }
 
     /// Entry: resume at `frame.pc` (0 or after a suspended call); anything else → interpreter.
@@ -199,7 +202,11 @@ impl Lower<'_, '_> {
         self.b.ins().icmp_imm_u(IntCC::NotEqual, x, 0)
     }
 
-    fn binary(&mut self, c: &mut Cursor, f: impl FnOnce(&mut Self, (Value, Value), (Value, Value)) -> Result<(Value, Value), Value>) {
+    fn binary(
+        &mut self,
+        c: &mut Cursor,
+        f: impl FnOnce(&mut Self, (Value, Value), (Value, Value)) -> Result<(Value, Value), Value>,
+    ) {
         let a = self.load_word(c, 0);
         let bw = self.load_word(c, 1);
         match f(self, a, bw) {
@@ -212,14 +219,18 @@ impl Lower<'_, '_> {
     fn block(&mut self, i: usize) {
         let bl = &self.a.blocks[i];
         self.b.switch_to_block(self.blocks[i]);
-        let len0 = self
-            .b
-            .ins()
-            .load(types::I64, self.flags, self.frame, offsets::STACK_LEN as i32);
+        let len0 = self.b.ins().load(
+            types::I64,
+            self.flags,
+            self.frame,
+            offsets::STACK_LEN as i32,
+        );
         // Stack bounds once per block; on failure the interpreter reproduces the exact halt.
-        let bad = if bl.max_growth > STACK_LIMIT || bl.min_stack > STACK_LIMIT {
+        let bad = if bl.min_stack == 0 && bl.max_growth == 0 {
+            None
+        } else if bl.max_growth > STACK_LIMIT || bl.min_stack > STACK_LIMIT {
             // The block cannot run without a stack error: always let the interpreter halt it.
-            self.b.ins().iconst(types::I8, 1)
+            Some(self.b.ins().iconst(types::I8, 1))
         } else {
             let low = self
                 .b
@@ -230,18 +241,20 @@ impl Lower<'_, '_> {
                 len0,
                 (STACK_LIMIT - bl.max_growth) as i64,
             );
-            self.b.ins().bor(low, high)
+            Some(self.b.ins().bor(low, high))
         };
-        let body = self.b.create_block();
-        let deopt = self.b.create_block();
-        self.b.ins().brif(bad, deopt, &[], body, &[]);
-        self.b.switch_to_block(deopt);
-        let pc = self.iconst(bl.start as i64);
-        self.b
-            .ins()
-            .store(self.flags, pc, self.frame, offsets::PC as i32);
-        self.ret_code(ExitCode::Interpret);
-        self.b.switch_to_block(body);
+        if let Some(bad) = bad {
+            let body = self.b.create_block();
+            let deopt = self.b.create_block();
+            self.b.ins().brif(bad, deopt, &[], body, &[]);
+            self.b.switch_to_block(deopt);
+            let pc = self.iconst(bl.start as i64);
+            self.b
+                .ins()
+                .store(self.flags, pc, self.frame, offsets::PC as i32);
+            self.ret_code(ExitCode::Interpret);
+            self.b.switch_to_block(body);
+        }
         let shifted = self.b.ins().ishl_imm_u(len0, 5);
         let top = self.b.ins().iadd(self.base, shifted);
         let mut c = Cursor {
@@ -417,11 +430,14 @@ impl Lower<'_, '_> {
         let ends = info.has(ferrite_runtime::opcode::flags::TERMINATOR)
             || info.has(ferrite_runtime::opcode::flags::SUSPENDS);
         if ends {
-            self.b.ins().jump(self.exit, &[r.into()]);
+            self.b.ins().return_(&[r]);
             return true;
         }
         let cont = self.b.create_block();
-        self.b.ins().brif(r, self.exit, &[r.into()], cont, &[]);
+        let out = self.b.create_block();
+        self.b.ins().brif(r, out, &[], cont, &[]);
+        self.b.switch_to_block(out);
+        self.b.ins().return_(&[r]);
         self.b.switch_to_block(cont);
         c.delta += info.stack_delta();
         false
@@ -438,9 +454,7 @@ impl Lower<'_, '_> {
         let upper = self.b.ins().bor(l1, h0);
         let upper = self.b.ins().bor(upper, h1);
         let bad = self.b.create_block();
-        self.b
-            .ins()
-            .brif(upper, bad, &[], dispatch, &[l0.into()]);
+        self.b.ins().brif(upper, bad, &[], dispatch, &[l0.into()]);
         self.b.switch_to_block(bad);
         self.ret_code(ExitCode::InvalidJump);
     }
@@ -517,9 +531,6 @@ impl Lower<'_, '_> {
             self.b.switch_to_block(invalid);
             self.ret_code(ExitCode::InvalidJump);
         }
-        self.b.switch_to_block(self.exit);
-        let r = self.b.block_params(self.exit)[0];
-        self.b.ins().return_(&[r]);
         self.b.seal_all_blocks();
         self.b.finalize(config);
     }

@@ -135,10 +135,16 @@ fn entry_signature(isa: &dyn TargetIsa) -> Signature {
 
 fn check_limits(a: &Analysis) -> Result<(), CompileError> {
     if a.code.raw().len() > MAX_CODE_SIZE {
-        return Err(CompileError(format!("code of {} bytes exceeds the JIT limit", a.code.raw().len())));
+        return Err(CompileError(format!(
+            "code of {} bytes exceeds the JIT limit",
+            a.code.raw().len()
+        )));
     }
     if a.blocks.len() > MAX_BLOCKS {
-        return Err(CompileError(format!("{} blocks exceed the JIT limit", a.blocks.len())));
+        return Err(CompileError(format!(
+            "{} blocks exceed the JIT limit",
+            a.blocks.len()
+        )));
     }
     Ok(())
 }
@@ -196,7 +202,10 @@ pub fn compile(code: Arc<Bytecode>, spec: SpecId) -> Result<Program, CompileErro
 }
 
 /// Builds the function for `analysis` with helpers as plain external names (no module).
-fn standalone_function(analysis: &Analysis, isa: &dyn TargetIsa) -> cranelift_codegen::ir::Function {
+fn standalone_function(
+    analysis: &Analysis,
+    isa: &dyn TargetIsa,
+) -> cranelift_codegen::ir::Function {
     use cranelift_codegen::ir::{ExtFuncData, ExternalName, UserExternalName};
     let mut func = cranelift_codegen::ir::Function::with_name_signature(
         UserFuncName::user(0, 0),
@@ -223,7 +232,11 @@ fn standalone_function(analysis: &Analysis, isa: &dyn TargetIsa) -> cranelift_co
 
 /// Compiles the program for another target without running it (keeps other ISAs building);
 /// returns the machine code size.
-pub fn compile_for_target(code: Arc<Bytecode>, spec: SpecId, triple: &str) -> Result<usize, CompileError> {
+pub fn compile_for_target(
+    code: Arc<Bytecode>,
+    spec: SpecId,
+    triple: &str,
+) -> Result<usize, CompileError> {
     let analysis = analysis::analyze(code, spec);
     check_limits(&analysis)?;
     let isa = isa_for(triple)?;

@@ -250,7 +250,13 @@ pub fn run_file(path: &Path, filter: &Filter) -> Vec<CaseResult> {
                             continue;
                         }
                     }
-                    out.push(run_case_traced(name, unit, &case, &mut NoTracer, filter.mode));
+                    out.push(run_case_traced(
+                        name,
+                        unit,
+                        &case,
+                        &mut NoTracer,
+                        filter.mode,
+                    ));
                 }
                 Err(e) => out.push(CaseResult {
                     name: name.clone(),

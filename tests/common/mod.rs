@@ -1,9 +1,10 @@
 //! Differential-testing harness shared by the integration tests.
 //!
 //! An *engine* is any `fn(&CallConfig) -> Outcome`: ferrite's interpreter ([`ferrite_interp`]),
-//! ferrite's JIT tier ([`ferrite_jit`]), revm ([`revm_oracle::revm_run`]). [`compare`] runs a case on every
-//! engine and reports the first field in which one disagrees with the first engine. Programs come
-//! from the seeded generator in [`gen`].
+//! ferrite's JIT tier ([`ferrite_jit`]), revm ([`revm_oracle::revm_run`]). [`compare`] runs a
+//! case on every engine and reports the first field in which one disagrees with the first
+//! engine. Programs come from the seeded generator in [`gen`]; [`print_trace_divergence`] shows
+//! where ferrite's and revm's instruction traces part.
 //!
 //! Each test crate uses a different subset of this module.
 #![allow(

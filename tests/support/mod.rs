@@ -14,8 +14,20 @@ pub fn run_both(cfg: &CallConfig) -> CallOutcome {
     c.mode = Mode::Jit;
     let jit = call::run(&c);
     assert_eq!(
-        (interp.exit, interp.gas_used, interp.gas_refund, &interp.output, &interp.logs),
-        (jit.exit, jit.gas_used, jit.gas_refund, &jit.output, &jit.logs),
+        (
+            interp.exit,
+            interp.gas_used,
+            interp.gas_refund,
+            &interp.output,
+            &interp.logs
+        ),
+        (
+            jit.exit,
+            jit.gas_used,
+            jit.gas_refund,
+            &jit.output,
+            &jit.logs
+        ),
         "interpreter and JIT disagree on code {}",
         alloy_primitives::hex::encode(&cfg.code)
     );

@@ -102,6 +102,12 @@ struct AnalyzeArgs {
     /// Fork name.
     #[arg(long, default_value = "Prague")]
     fork: String,
+    /// Also compile with the JIT and report compile time and machine-code size.
+    #[arg(long)]
+    compile: bool,
+    /// Print only the summary line, not every block.
+    #[arg(long)]
+    summary: bool,
 }
 
 /// Parses `--engine`.
@@ -130,7 +136,23 @@ fn parse_fork(name: &str) -> Result<SpecId, String> {
 fn analyze(args: AnalyzeArgs) -> Result<bool, String> {
     let hex = read_code(&args.code, &args.codefile)?.ok_or("--code or --codefile is required")?;
     let code = std::sync::Arc::new(ferrite::bytecode::Bytecode::new(parse_hex("code", &hex)?));
-    print!("{}", ferrite::analysis::analyze(code, parse_fork(&args.fork)?));
+    let spec = parse_fork(&args.fork)?;
+    let text = ferrite::analysis::analyze(code.clone(), spec).to_string();
+    if args.summary {
+        println!("{}", text.lines().next().unwrap_or(""));
+    } else {
+        print!("{text}");
+    }
+    if args.compile {
+        match ferrite::jit::compile(code, spec) {
+            Ok(p) => println!(
+                "compiled: {:.2} ms, {} bytes of machine code",
+                p.compile_time.as_secs_f64() * 1e3,
+                p.code_bytes
+            ),
+            Err(e) => println!("not compiled: {}", e.0),
+        }
+    }
     Ok(true)
 }
 

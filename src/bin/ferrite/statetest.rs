@@ -37,7 +37,13 @@ fn run_traced(files: &[PathBuf], filter: &Filter) -> Vec<CaseResult> {
                 }
                 let stderr = std::io::stderr();
                 let mut tracer = ferrite::trace::Eip3155::new(stderr.lock());
-                out.push(runner::run_case_traced(name, unit, &case, &mut tracer, filter.mode));
+                out.push(runner::run_case_traced(
+                    name,
+                    unit,
+                    &case,
+                    &mut tracer,
+                    filter.mode,
+                ));
             }
         }
     }

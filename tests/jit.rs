@@ -1,0 +1,193 @@
+//! Compiled-code edge cases: each runs on both tiers (`support::run_both` asserts they agree) and
+//! checks the expected figures; plus hostile code shapes, and cross-compilation for AArch64.
+
+mod support;
+
+use alloy_primitives::Bytes;
+use ferrite::bytecode::Bytecode;
+use ferrite::call::CallConfig;
+use ferrite::runtime::opcode::op::*;
+use ferrite::runtime::{ExitCode, SpecId};
+use std::sync::Arc;
+use support::run_both;
+
+fn cfg(code: Vec<u8>, gas: u64) -> CallConfig {
+    let mut c = CallConfig::new(code, Vec::new());
+    c.gas_limit = gas;
+    c.spec = SpecId::Cancun;
+    c
+}
+
+/// PUSH1 1 PUSH1 2 ADD POP (11 gas) then JUMPDEST (1) then STOP.
+fn two_blocks() -> Vec<u8> {
+    vec![PUSH1, 1, PUSH1, 2, ADD, POP, JUMPDEST, STOP]
+}
+
+#[test]
+fn out_of_gas_exactly_at_a_block_boundary() {
+    // 11 gas runs the first block; the JUMPDEST block needs 1 more.
+    let o = run_both(&cfg(two_blocks(), 11));
+    assert_eq!((o.exit, o.gas_used), (ExitCode::OutOfGas, 11));
+    let o = run_both(&cfg(two_blocks(), 12));
+    assert_eq!((o.exit, o.gas_used), (ExitCode::Stop, 12));
+}
+
+#[test]
+fn out_of_gas_in_the_middle_of_a_block() {
+    for gas in 0..11 {
+        let o = run_both(&cfg(two_blocks(), gas));
+        assert_eq!((o.exit, o.gas_used), (ExitCode::OutOfGas, gas));
+    }
+}
+
+#[test]
+fn out_of_gas_on_memory_expansion_mid_block() {
+    // PUSH1 0 PUSH2 0x1000 MSTORE (expansion 4128 words) PUSH1 1 POP STOP
+    let code = vec![PUSH1, 0, PUSH2, 0x10, 0x00, MSTORE, PUSH1, 1, POP, STOP];
+    // 3+3+3 static, memory for 0x1020 bytes = 129 words: 3*129 + 129^2/512 = 387 + 32 = 419.
+    let ok = run_both(&cfg(code.clone(), 9 + 419 + 5));
+    assert_eq!((ok.exit, ok.gas_used), (ExitCode::Stop, 9 + 419 + 5));
+    let short = run_both(&cfg(code, 9 + 419 + 4));
+    assert_eq!(short.exit, ExitCode::OutOfGas);
+}
+
+#[test]
+fn gas_inside_a_block_sees_exact_gas() {
+    // PUSH1 1 POP GAS PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
+    let code = vec![
+        PUSH1, 1, POP, GAS, PUSH1, 0, MSTORE, PUSH1, 32, PUSH1, 0, RETURN,
+    ];
+    let o = run_both(&cfg(code, 1000));
+    assert_eq!(o.exit, ExitCode::Return);
+    // GAS pushes 1000 - 3 - 2 - 2.
+    assert_eq!(o.output[31], (1000u64 - 7) as u8);
+    assert_eq!(o.output[30], ((1000u64 - 7) >> 8) as u8);
+}
+
+#[test]
+fn stack_overflow_at_1024() {
+    let mut code = vec![PUSH0; 1024];
+    code.push(STOP);
+    let o = run_both(&cfg(code.clone(), 10_000));
+    assert_eq!(o.exit, ExitCode::Stop);
+    code.insert(0, PUSH0);
+    let o = run_both(&cfg(code, 10_000));
+    assert_eq!((o.exit, o.gas_used), (ExitCode::StackOverflow, 10_000));
+}
+
+#[test]
+fn stack_underflow_and_invalid_jumps() {
+    let o = run_both(&cfg(vec![PUSH1, 1, ADD], 100));
+    assert_eq!(o.exit, ExitCode::StackUnderflow);
+    // Static jump into PUSH data.
+    let o = run_both(&cfg(vec![PUSH1, 4, JUMP, PUSH1, JUMPDEST, STOP], 100));
+    assert_eq!(o.exit, ExitCode::InvalidJump);
+    // Dynamic jump (destination computed) to a JUMPDEST and to a non-JUMPDEST.
+    let dynamic = |dest: u8| vec![PUSH1, dest - 1, PUSH1, 1, ADD, JUMP, STOP, JUMPDEST, STOP];
+    assert_eq!(run_both(&cfg(dynamic(7), 100)).exit, ExitCode::Stop);
+    assert_eq!(run_both(&cfg(dynamic(6), 100)).exit, ExitCode::InvalidJump);
+    // A destination above 2^64.
+    let mut big = vec![PUSH9, 1, 0, 0, 0, 0, 0, 0, 0, 7];
+    big.extend([JUMP, JUMPDEST, STOP]);
+    assert_eq!(run_both(&cfg(big, 100)).exit, ExitCode::InvalidJump);
+}
+
+#[test]
+fn jumpi_with_constant_and_dynamic_conditions() {
+    // PUSH1 cond PUSH1 8 JUMPI PUSH1 1 STOP ... JUMPDEST(8) PUSH1 2 STOP
+    for cond in [0u8, 1, 0xff] {
+        let code = vec![
+            PUSH1, cond, PUSH1, 8, JUMPI, PUSH1, 1, STOP, JUMPDEST, PUSH1, 2, STOP,
+        ];
+        let o = run_both(&cfg(code, 100));
+        assert_eq!(o.exit, ExitCode::Stop);
+        assert_eq!(
+            o.gas_used,
+            if cond == 0 {
+                3 + 3 + 10 + 3
+            } else {
+                3 + 3 + 10 + 1 + 3
+            }
+        );
+    }
+}
+
+#[test]
+fn arithmetic_and_comparisons_inline_agree() {
+    let words: [&[u8]; 6] = [
+        &[0],
+        &[1],
+        &[0x80],
+        &[0xff; 32],
+        &[0x7f, 0xff],
+        &[1, 0, 0, 0, 0, 0, 0, 0, 0],
+    ];
+    for op in [
+        ADD, SUB, LT, GT, EQ, AND, OR, XOR, SLT, SGT, MUL, DIV, SHL, SHR, SAR, BYTE,
+    ] {
+        for a in words {
+            for b in words {
+                let mut code = vec![PUSH0 + b.len() as u8];
+                code.extend_from_slice(b);
+                code.push(PUSH0 + a.len() as u8);
+                code.extend_from_slice(a);
+                code.extend([op, PUSH0, MSTORE, PUSH1, 32, PUSH0, RETURN]);
+                let o = run_both(&cfg(code, 1000));
+                assert_eq!(o.exit, ExitCode::Return);
+            }
+        }
+    }
+}
+
+/// Hostile shapes compile within the JIT's limits (or are refused) and agree with the
+/// interpreter. Compile times for these shapes are reported by `ferrite analyze --compile`.
+#[test]
+fn hostile_code_shapes() {
+    let n = 24 * 1024;
+    let jumpdests = vec![JUMPDEST; n];
+    let push1s: Vec<u8> = (0..n)
+        .map(|i| if i % 2 == 0 { PUSH1 } else { 0x01 })
+        .collect();
+    let mut push_jump = Vec::new();
+    while push_jump.len() + 4 < n {
+        let next = (push_jump.len() + 4) as u16;
+        push_jump.extend([PUSH2, (next >> 8) as u8, next as u8, JUMP, JUMPDEST]);
+    }
+    // Deterministic pseudo-random bytes.
+    let mut x = 0x9e3779b97f4a7c15u64;
+    let random: Vec<u8> = (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    for code in [jumpdests, push1s, push_jump, random] {
+        let arc = Arc::new(Bytecode::new(Bytes::from(code.clone())));
+        // Compiles or is refused with a reason; never panics.
+        let _ = ferrite::jit::compile(arc, SpecId::Cancun);
+        run_both(&cfg(code, 30_000_000));
+    }
+}
+
+#[test]
+fn aarch64_code_generation() {
+    let samples: Vec<Vec<u8>> = vec![
+        two_blocks(),
+        vec![PUSH1, 4, JUMP, PUSH1, JUMPDEST, STOP],
+        vec![
+            PUSH1, 6, PUSH1, 1, ADD, JUMP, JUMPDEST, PUSH1, 0, SLOAD, PUSH1, 0, SSTORE, STOP,
+        ],
+        vec![
+            PUSH0, PUSH0, PUSH0, PUSH0, PUSH0, ADDRESS, GAS, CALL, POP, STOP,
+        ],
+    ];
+    for code in samples {
+        let arc = Arc::new(Bytecode::new(Bytes::from(code)));
+        let size =
+            ferrite::jit::compile_for_target(arc, SpecId::Prague, "aarch64-unknown-linux-gnu")
+                .expect("AArch64 compiles");
+        assert!(size > 0);
+    }
+}
