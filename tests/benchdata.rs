@@ -3,7 +3,7 @@
 //! must give exactly the execution gas, status and output that revm 43 (and evmone) gave.
 //!
 //! Every row of `expected_results_prague.tsv` is looked up in `cases_all.tsv` and run through
-//! `ferrite::call::run`. Rows without an expected result (the proxies that delegate to an
+//! `ferrite::call::run` (`FERRITE_BENCHDATA_CASE=<substring>` selects cases). Rows without an expected result (the proxies that delegate to an
 //! account missing from the data) are printed as skipped with the reason. Every case is fast
 //! enough for the default run (the largest, snailtracer at 2·10^8 gas, takes ~0.2 s in the dev
 //! profile), so nothing is behind `#[ignore]`.
@@ -100,7 +100,11 @@ fn check(engine: common::Engine, engine_name: &str) {
     let cases = load_cases();
     let expected = load_expected();
     let (mut passed, mut skipped, mut failures) = (0, Vec::new(), Vec::new());
+    let only = std::env::var("FERRITE_BENCHDATA_CASE").ok();
     for e in &expected {
+        if only.as_ref().is_some_and(|o| !e.case.contains(o.as_str())) {
+            continue;
+        }
         let Some(base) = cases.get(&e.case) else {
             failures.push(format!("{}: not in cases_all.tsv", e.case));
             continue;

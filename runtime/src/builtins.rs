@@ -29,6 +29,8 @@ pub enum AbiType {
     Ptr,
     /// A 32-bit integer.
     I32,
+    /// A 64-bit integer.
+    I64,
     /// An 8-bit integer (the exit code).
     I8,
 }
@@ -84,6 +86,22 @@ pub unsafe extern "C" fn ferrite_stack_base(frame: *mut Frame) -> *mut U256 {
     unsafe { (*frame).stack.base_ptr() }
 }
 
+/// A dynamic jump to a destination compiled code has no direct branch for: validates it and hands
+/// the frame to the interpreter there (or halts with an invalid jump).
+///
+/// # Safety
+/// `frame` must be a valid, exclusive pointer.
+pub unsafe extern "C" fn ferrite_jump_fallback(frame: *mut Frame, dest: u64) -> u8 {
+    // SAFETY: as for `ferrite_exec`.
+    let frame = unsafe { &mut *frame };
+    if frame.code.is_jumpdest(dest as usize) {
+        frame.pc = dest as usize;
+        ExitCode::Interpret as u8
+    } else {
+        ExitCode::InvalidJump as u8
+    }
+}
+
 /// Calls `$m!` with the list of builtins: `name, function, [params], result`.
 #[macro_export]
 macro_rules! for_each_builtin {
@@ -91,6 +109,7 @@ macro_rules! for_each_builtin {
         $m! {
             ferrite_exec = $crate::builtins::ferrite_exec, [Ptr, Ptr, I32], I8;
             ferrite_stack_base = $crate::builtins::ferrite_stack_base, [Ptr], Ptr;
+            ferrite_jump_fallback = $crate::builtins::ferrite_jump_fallback, [Ptr, I64], I8;
         }
     };
 }
@@ -128,6 +147,3 @@ macro_rules! declare_ids {
 }
 
 for_each_builtin!(declare_ids);
-
-#[allow(unused_imports, reason = "used by the macro expansion's docs")]
-use ExitCode as _;

@@ -90,7 +90,15 @@ pub struct Analysis {
     pub fused_pushes: usize,
     /// Number of JUMP/JUMPI whose destination was resolved statically.
     pub static_jumps: usize,
+    /// Blocks that dynamic jumps get direct branches to: JUMPDESTs whose pc is pushed as a
+    /// constant somewhere (return addresses), at most [`MAX_DYNAMIC_TARGETS`]. A dynamic jump
+    /// elsewhere is validated at run time and continues in the interpreter.
+    pub dynamic_targets: Vec<usize>,
 }
+
+/// Cap on [`Analysis::dynamic_targets`]: one dispatch with tens of thousands of arms made
+/// Cranelift's compile time explode (24,557 JUMPDESTs: over 20 s).
+pub const MAX_DYNAMIC_TARGETS: usize = 4096;
 
 impl Analysis {
     /// Block index starting at `pc`, if any.
@@ -258,6 +266,17 @@ fn resolve(a: &mut Analysis) {
         fused += run;
     }
     a.fused_pushes = fused;
+    let mut targets: Vec<usize> = a
+        .instrs
+        .iter()
+        .filter(|i| is_push(i.opcode))
+        .filter_map(|i| ferrite_runtime::word::to_u64(&i.imm))
+        .filter_map(|pc| a.jumpdest_blocks.get(&(pc as usize)).copied())
+        .collect();
+    targets.sort_unstable();
+    targets.dedup();
+    targets.truncate(MAX_DYNAMIC_TARGETS);
+    a.dynamic_targets = targets;
 }
 
 /// Analyses `code` for `spec`.
@@ -278,6 +297,7 @@ pub fn analyze(code: Arc<Bytecode>, spec: SpecId) -> Analysis {
         jumpdest_blocks,
         fused_pushes: 0,
         static_jumps: 0,
+        dynamic_targets: Vec::new(),
     };
     resolve(&mut a);
     a

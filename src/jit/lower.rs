@@ -32,6 +32,8 @@ pub struct Imports {
     pub exec: FuncRef,
     /// `ferrite_stack_base(frame) -> *mut U256`.
     pub stack_base: FuncRef,
+    /// `ferrite_jump_fallback(frame, dest) -> u8`.
+    pub jump_fallback: FuncRef,
 }
 
 const WORD: i32 = 32;
@@ -524,12 +526,18 @@ impl Lower<'_, '_> {
             let dest = self.b.block_params(d)[0];
             let invalid = self.b.create_block();
             let mut sw = Switch::new();
-            for (pc, bi) in &self.a.jumpdest_blocks {
-                sw.set_entry(*pc as u128, self.blocks[*bi]);
+            for bi in &self.a.dynamic_targets {
+                sw.set_entry(self.a.blocks[*bi].start as u128, self.blocks[*bi]);
             }
             sw.emit(&mut self.b, dest, invalid);
+            // Any other destination: validated at run time; valid ones continue interpreted.
             self.b.switch_to_block(invalid);
-            self.ret_code(ExitCode::InvalidJump);
+            let call = self
+                .b
+                .ins()
+                .call(self.imports.jump_fallback, &[self.frame, dest]);
+            let r = self.b.inst_results(call)[0];
+            self.b.ins().return_(&[r]);
         }
         self.b.seal_all_blocks();
         self.b.finalize(config);

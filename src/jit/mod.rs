@@ -118,6 +118,7 @@ fn abi(isa: &dyn TargetIsa, t: AbiType) -> AbiParam {
     AbiParam::new(match t {
         AbiType::Ptr => isa.pointer_type(),
         AbiType::I32 => types::I32,
+        AbiType::I64 => types::I64,
         AbiType::I8 => types::I8,
     })
 }
@@ -173,6 +174,7 @@ pub fn compile(code: Arc<Bytecode>, spec: SpecId) -> Result<Program, CompileErro
     let imports = lower::Imports {
         exec: import(Builtin::ferrite_exec, &mut ctx.func)?,
         stack_base: import(Builtin::ferrite_stack_base, &mut ctx.func)?,
+        jump_fallback: import(Builtin::ferrite_jump_fallback, &mut ctx.func)?,
     };
     lower::lower(&analysis, &mut ctx.func, imports, isa.frontend_config());
     let id = module
@@ -225,6 +227,7 @@ fn standalone_function(
     let imports = lower::Imports {
         exec: import(0, Builtin::ferrite_exec, &mut func),
         stack_base: import(1, Builtin::ferrite_stack_base, &mut func),
+        jump_fallback: import(2, Builtin::ferrite_jump_fallback, &mut func),
     };
     lower::lower(analysis, &mut func, imports, isa.frontend_config());
     func
