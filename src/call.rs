@@ -132,7 +132,7 @@ pub fn run_on<T: Tracer>(state: &mut State, cfg: &CallConfig, tracer: &mut T) ->
         is_static: false,
         depth: 0,
     };
-    let r = frame::execute_with(state, msg, tracer, cfg.mode);
+    let r = frame::execute_with(state, msg, tracer, &cfg.mode);
     let logs = if r.exit.is_success() {
         std::mem::take(&mut state.logs)
     } else {

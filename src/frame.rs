@@ -55,6 +55,23 @@ pub enum Mode {
     Jit,
 }
 
+/// Decides, per frame, whether a native program runs it: the seam between the frame driver and
+/// whoever owns compiled code (the process-wide JIT cache for [`Mode::Jit`], or an engine with
+/// tiering and a budgeted cache).
+pub trait ProgramSource {
+    /// The program for `code` under `spec`, or `None` to interpret this frame.
+    fn program(&self, code: &Arc<Bytecode>, spec: SpecId) -> Option<Arc<Program>>;
+}
+
+impl ProgramSource for Mode {
+    fn program(&self, code: &Arc<Bytecode>, spec: SpecId) -> Option<Arc<Program>> {
+        match self {
+            Mode::Interp => None,
+            Mode::Jit => crate::jit::cached(code, spec),
+        }
+    }
+}
+
 struct Scope {
     frame: Frame,
     program: Option<Arc<Program>>,
@@ -82,7 +99,7 @@ fn halted(exit: ExitCode, gas_limit: u64) -> FrameResult {
 
 /// Runs `msg` and all frames it spawns to completion in the interpreter.
 pub fn execute<H: Host, T: Tracer>(host: &mut H, msg: Message, tracer: &mut T) -> FrameResult {
-    execute_with(host, msg, tracer, Mode::Interp)
+    execute_with(host, msg, tracer, &Mode::Interp)
 }
 
 /// Runs one frame until it finishes or suspends: natively when it has a program (continuing in
@@ -97,16 +114,16 @@ fn run_scope<H: Host, T: Tracer>(scope: &mut Scope, host: &mut H, tracer: &mut T
     crate::interpreter::run(&mut scope.frame, host, tracer)
 }
 
-/// Runs `msg` and all frames it spawns to completion with the given tier.
+/// Runs `msg` and all frames it spawns to completion; `source` picks native programs.
 pub fn execute_with<H: Host, T: Tracer>(
     host: &mut H,
     msg: Message,
     tracer: &mut T,
-    mode: Mode,
+    source: &dyn ProgramSource,
 ) -> FrameResult {
     let spec = host.spec();
     let mut stack: Vec<Box<Scope>> = Vec::new();
-    match start(host, msg, spec, mode) {
+    match start(host, msg, spec, source) {
         Started::Frame(s) => stack.push(s),
         Started::Done(r) => return r,
     }
@@ -115,7 +132,7 @@ pub fn execute_with<H: Host, T: Tracer>(
             unreachable!("the loop returns when the last frame finishes")
         };
         match run_scope(top, host, tracer) {
-            Action::Call(msg) => match start(host, *msg, spec, mode) {
+            Action::Call(msg) => match start(host, *msg, spec, source) {
                 Started::Frame(s) => stack.push(s),
                 Started::Done(r) => top.frame.resume(r),
             },
@@ -133,14 +150,12 @@ pub fn execute_with<H: Host, T: Tracer>(
     }
 }
 
-fn program(code: &Arc<Bytecode>, spec: SpecId, mode: Mode) -> Option<Arc<Program>> {
-    match mode {
-        Mode::Interp => None,
-        Mode::Jit => crate::jit::cached(code, spec),
-    }
-}
-
-fn start<H: Host>(host: &mut H, mut msg: Message, spec: SpecId, mode: Mode) -> Started {
+fn start<H: Host>(
+    host: &mut H,
+    mut msg: Message,
+    spec: SpecId,
+    source: &dyn ProgramSource,
+) -> Started {
     if msg.depth > gas::CALL_DEPTH_LIMIT {
         return Started::Done(not_started(msg.gas_limit));
     }
@@ -186,7 +201,7 @@ fn start<H: Host>(host: &mut H, mut msg: Message, spec: SpecId, mode: Mode) -> S
                 return Started::Done(FrameResult::new(ExitCode::Stop, Gas::new(msg.gas_limit)));
             }
             let code = Bytecode::cached(&code);
-            let program = program(&code, spec, mode);
+            let program = source.program(&code, spec);
             let frame = Frame::new(msg, code, spec);
             Started::Frame(Box::new(Scope {
                 frame,
@@ -216,7 +231,7 @@ fn start<H: Host>(host: &mut H, mut msg: Message, spec: SpecId, mode: Mode) -> S
             msg.target = address;
             msg.code_address = address;
             let code = Arc::new(Bytecode::new(std::mem::take(&mut msg.input)));
-            let program = program(&code, spec, mode);
+            let program = source.program(&code, spec);
             let frame = Frame::new(msg, code, spec);
             Started::Frame(Box::new(Scope {
                 frame,

@@ -7,7 +7,7 @@
 //! EIP-7623 (calldata floor), EIP-7825 (Osaka gas cap). An invalid transaction is returned as
 //! [`TxError`] and changes nothing.
 
-use crate::frame::{self, Mode};
+use crate::frame::{self, Mode, ProgramSource};
 use crate::interpreter::{delegation_target, CallKind, Message, MessageKind, NoTracer, Tracer};
 use crate::state::State;
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
@@ -321,7 +321,7 @@ fn apply_authorizations(state: &mut State, block: &Block, tx: &Tx) -> u64 {
 
 /// Validates and executes `tx`, committing its effects to `state`.
 pub fn execute(state: &mut State, block: &Block, tx: &Tx) -> Result<TxResult, TxError> {
-    execute_traced(state, block, tx, &mut NoTracer, Mode::Interp)
+    execute_traced(state, block, tx, &mut NoTracer, &Mode::Interp)
 }
 
 /// [`execute`] with a tracer.
@@ -330,7 +330,7 @@ pub fn execute_traced<T: Tracer>(
     block: &Block,
     tx: &Tx,
     tracer: &mut T,
-    mode: Mode,
+    source: &dyn ProgramSource,
 ) -> Result<TxResult, TxError> {
     let spec = state.spec;
     let (intrinsic, floor) = validate(state, block, tx)?;
@@ -410,7 +410,7 @@ pub fn execute_traced<T: Tracer>(
             depth: 0,
         },
     };
-    let r = frame::execute_with(state, msg, tracer, mode);
+    let r = frame::execute_with(state, msg, tracer, source);
 
     let mut gas_used = tx.gas_limit - r.gas.remaining;
     let refund = if r.exit.is_success() {

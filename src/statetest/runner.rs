@@ -187,7 +187,7 @@ pub fn run_case_traced<T: Tracer>(
         chain_id: state.env.chain_id,
     };
     let outcome = build_tx(case).and_then(|tx| {
-        transaction::execute_traced(&mut state, &block, &tx, tracer, mode).map_err(|e| e.0)
+        transaction::execute_traced(&mut state, &block, &tx, tracer, &mode).map_err(|e| e.0)
     });
     let root = state_root(&state);
     result.state_root = root;
