@@ -81,15 +81,28 @@ impl Frame {
     }
     pub(super) fn returndatacopy(&mut self) -> ExitCode {
         let [dst, src, len] = self.popn();
+        done(self.returndatacopy_inner(dst, src, len))
+    }
+
+    /// Gas (copy and memory) is charged before the bounds check, as in the execution specs.
+    fn returndatacopy_inner(&mut self, dst: U256, src: U256, len: U256) -> Result<(), ExitCode> {
+        let mut d = 0;
+        if !len.is_zero() {
+            let l = word::to_u64(&len).ok_or(ExitCode::OutOfGas)?;
+            self.charge(gas::per_word(gas::COPY, l))?;
+            d = self.memory.expand(&mut self.gas, &dst, &len)?;
+        }
         let end = word::to_u64(&src)
             .zip(word::to_u64(&len))
             .and_then(|(s, l)| s.checked_add(l));
         match end {
             Some(e) if e <= self.return_data.len() as u64 => {}
-            _ => return ExitCode::OutOfOffset,
+            _ => return Err(ExitCode::OutOfOffset),
         }
         let data: Bytes = self.return_data.clone();
-        done(self.copy_to_memory(dst, src, len, &data))
+        self.memory
+            .copy_padded(d, &data, word::saturating_u64(&src), len.as_limbs()[0] as usize);
+        Ok(())
     }
 
     pub(super) fn blockhash<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {

@@ -50,15 +50,16 @@ impl Frame {
         if !info.enabled_in(self.spec) {
             return ExitCode::InvalidOpcode;
         }
-        if !self.gas.charge(static_gas) {
-            return ExitCode::OutOfGas;
-        }
+        // Stack before gas, as the execution specs, geth and evmone order the checks.
         let len = self.stack.len();
         if len < info.inputs as usize {
             return ExitCode::StackUnderflow;
         }
         if len - info.inputs as usize + info.outputs as usize > STACK_LIMIT {
             return ExitCode::StackOverflow;
+        }
+        if !self.gas.charge(static_gas) {
+            return ExitCode::OutOfGas;
         }
         self.pc += 1;
         self.execute(host, opcode)
