@@ -12,6 +12,7 @@ pub use ferrite_runtime as runtime;
 
 pub use ferrite_runtime::bytecode;
 pub mod analysis;
+pub mod bench;
 pub mod call;
 pub mod frame;
 pub mod interpreter;

@@ -23,6 +23,8 @@ enum Command {
     Statetest(StatetestArgs),
     /// Print the analysis of a contract: blocks, gas, stack bounds, fused and static ops.
     Analyze(AnalyzeArgs),
+    /// Run the benchmark suite on every tier and print a table.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -265,6 +267,7 @@ fn run(args: RunArgs) -> Result<bool, String> {
     Ok(true)
 }
 
+mod bench;
 mod statetest;
 
 fn main() -> ExitCode {
@@ -273,6 +276,7 @@ fn main() -> ExitCode {
         Command::Run(a) => run(a),
         Command::Statetest(a) => statetest::main(a),
         Command::Analyze(a) => analyze(a),
+        Command::Bench(a) => bench::main(a),
     };
     match r {
         Ok(true) => ExitCode::SUCCESS,

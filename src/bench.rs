@@ -1,0 +1,210 @@
+//! The benchmark suite behind `ferrite bench` and `benches/execute.rs`.
+//!
+//! Cases are the single-contract benchmarks of `tests/fixtures/benchdata/cases_all.tsv` (vendored
+//! from evmone's evm-benchmarks, revm and revmc; see that folder's README). Every tier is timed on
+//! the same call — code at `0xcccc…cccc`, gas 10^9, Prague — and every run's status, gas and
+//! output are checked against the interpreter's before its time counts: a fast wrong answer is
+//! a failure, not a result. revm's interpreter is the fourth column when built with the
+//! `revm-oracle` feature (never in the default build).
+
+use crate::call::{self, CallConfig};
+use crate::frame::Mode;
+use alloy_primitives::{hex, Bytes, U256};
+use ferrite_runtime::bytecode::Bytecode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The vendored case table.
+const CASES_TSV: &str = include_str!("../tests/fixtures/benchdata/cases_all.tsv");
+
+/// Cases whose time is dominated by computation (the "compute-heavy set").
+pub const COMPUTE_HEAVY: &[&str] = &[
+    "ipsilon/main/snailtracer/benchmark",
+    "ipsilon/main/weierstrudel/15",
+    "ipsilon/main/blake2b_huff/8415nulls",
+    "ipsilon/main/blake2b_shifts/8415nulls",
+    "ipsilon/main/sha1_divs/5311",
+    "ipsilon/main/sha1_shifts/5311",
+    "ipsilon/main/swap_math/spent",
+    "revmc/fibonacci-n100k",
+    "revmc/factorial-n100k",
+    "revmc/hash_10k",
+    "revmc/erc20_transfer",
+];
+
+/// One benchmark call.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// Name (source/contract/input).
+    pub name: String,
+    /// The call.
+    pub cfg: CallConfig,
+}
+
+/// Every case of the suite (optionally filtered by a substring of the name).
+pub fn suite(filter: Option<&str>) -> Vec<Case> {
+    CASES_TSV
+        .lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            let (name, code, input, storage) = (f.first()?, f.get(1)?, f.get(2)?, f.get(3)?);
+            if filter.is_some_and(|s| !name.contains(s)) {
+                return None;
+            }
+            let mut cfg = CallConfig::new(
+                hex::decode(code).ok()?,
+                if *input == "-" {
+                    Vec::new()
+                } else {
+                    hex::decode(input).ok()?
+                },
+            );
+            if *storage != "-" {
+                for kv in storage.split(';') {
+                    let (k, v) = kv.split_once(':')?;
+                    cfg.storage.push((
+                        U256::from_str_radix(k.trim_start_matches("0x"), 16).ok()?,
+                        U256::from_str_radix(v.trim_start_matches("0x"), 16).ok()?,
+                    ));
+                }
+            }
+            Some(Case {
+                name: name.to_string(),
+                cfg,
+            })
+        })
+        .collect()
+}
+
+/// What a run produced (for cross-checking tiers).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Result {
+    /// Status name.
+    pub status: String,
+    /// Execution gas used.
+    pub gas_used: u64,
+    /// Output.
+    pub output: Bytes,
+}
+
+/// Runs the case once with ferrite on fresh state, timing only execution.
+pub fn run_ferrite(case: &Case, mode: Mode) -> (Result, Duration) {
+    let mut cfg = case.cfg.clone();
+    cfg.mode = mode;
+    let mut state = call::prepare_state(&cfg);
+    let t = Instant::now();
+    let o = call::run_on(&mut state, &cfg, &mut crate::interpreter::NoTracer);
+    let e = t.elapsed();
+    (
+        Result {
+            status: o.exit.name().to_string(),
+            gas_used: o.gas_used,
+            output: o.output,
+        },
+        e,
+    )
+}
+
+/// Compiles the case's code with the JIT (uncached) and returns the compile time.
+pub fn compile_time(case: &Case) -> Option<Duration> {
+    let code = Arc::new(Bytecode::new(case.cfg.code.clone()));
+    crate::jit::compile(code, case.cfg.spec)
+        .ok()
+        .map(|p| p.compile_time)
+}
+
+/// Median of `iters` timed runs (after one warm-up run, whose result is returned).
+pub fn median<F: FnMut() -> (Result, Duration)>(iters: usize, mut f: F) -> (Result, Duration) {
+    let (r, _) = f();
+    let mut times: Vec<Duration> = (0..iters.max(1)).map(|_| f().1).collect();
+    times.sort_unstable();
+    (r, times[times.len() / 2])
+}
+
+/// revm's interpreter on the same call (a transaction on an in-memory database, timed without
+/// the database setup).
+#[cfg(feature = "revm-oracle")]
+pub fn run_revm(case: &Case) -> (Result, Duration) {
+    use revm::context::{CfgEnv, Context, TxEnv};
+    use revm::context_interface::result::{ExecutionResult, Output};
+    use revm::database::InMemoryDB;
+    use revm::primitives::hardfork::SpecId as RevmSpec;
+    use revm::primitives::TxKind;
+    use revm::state::{AccountInfo, Bytecode as RevmCode};
+    use revm::{ExecuteEvm, MainBuilder, MainContext};
+
+    let cfg = &case.cfg;
+    let mut db = InMemoryDB::default();
+    db.insert_account_info(
+        call::CALLER,
+        AccountInfo {
+            balance: U256::MAX,
+            ..AccountInfo::default()
+        },
+    );
+    let code = RevmCode::new_raw(cfg.code.clone());
+    db.insert_account_info(
+        call::TARGET,
+        AccountInfo {
+            nonce: 1,
+            code_hash: code.hash_slow(),
+            code: Some(code),
+            ..AccountInfo::default()
+        },
+    );
+    for (k, v) in &cfg.storage {
+        let _ = db.insert_account_storage(call::TARGET, *k, *v);
+    }
+    let mut env = CfgEnv::default();
+    env.set_spec_and_mainnet_gas_params(RevmSpec::PRAGUE);
+    env.disable_nonce_check = true;
+    env.tx_gas_limit_cap = Some(u64::MAX);
+    let mut evm = Context::mainnet().with_db(db).with_cfg(env).build_mainnet();
+    let intrinsic = revm::context_interface::cfg::gas::calculate_initial_tx_gas(
+        RevmSpec::PRAGUE,
+        &cfg.input,
+        false,
+        0,
+        0,
+        0,
+        None,
+    )
+    .initial_regular_gas;
+    let tx = TxEnv::builder()
+        .caller(call::CALLER)
+        .kind(TxKind::Call(call::TARGET))
+        .data(cfg.input.clone())
+        .gas_limit(cfg.gas_limit + intrinsic)
+        .gas_price(0)
+        .build()
+        .unwrap_or_default();
+    let t = Instant::now();
+    let r = evm.transact(tx);
+    let e = t.elapsed();
+    let res = match r.map(|r| r.result) {
+        Ok(ExecutionResult::Success { output, gas, .. }) => Result {
+            status: "Return".into(),
+            gas_used: gas.total_gas_spent().saturating_sub(intrinsic),
+            output: match output {
+                Output::Call(b) => b,
+                Output::Create(b, _) => b,
+            },
+        },
+        Ok(ExecutionResult::Revert { output, gas, .. }) => Result {
+            status: "Revert".into(),
+            gas_used: gas.total_gas_spent().saturating_sub(intrinsic),
+            output,
+        },
+        Ok(ExecutionResult::Halt { reason, .. }) => Result {
+            status: format!("{reason:?}"),
+            gas_used: cfg.gas_limit,
+            output: Bytes::new(),
+        },
+        Err(e) => Result {
+            status: format!("error: {e:?}"),
+            gas_used: 0,
+            output: Bytes::new(),
+        },
+    };
+    (res, e)
+}
