@@ -190,17 +190,17 @@ fn start<H: Host>(
                     }
                 });
             }
-            let mut code = host.code(msg.code_address).data;
+            let (mut code, mut hash) = host.code_with_hash(msg.code_address);
             if spec.is_enabled_in(SpecId::Prague) {
                 if let Some(delegate) = delegation_target(&code) {
-                    code = host.code(delegate).data;
+                    (code, hash) = host.code_with_hash(delegate);
                 }
             }
             if code.is_empty() {
                 host.checkpoint_commit();
                 return Started::Done(FrameResult::new(ExitCode::Stop, Gas::new(msg.gas_limit)));
             }
-            let code = Bytecode::cached(&code);
+            let code = Bytecode::cached_with_hash(&code, hash);
             let program = source.program(&code, spec);
             let frame = Frame::new(msg, code, spec);
             Started::Frame(Box::new(Scope {

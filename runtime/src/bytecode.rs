@@ -74,9 +74,13 @@ impl Bytecode {
 
     /// The analysed code for `raw`, from a process-wide cache keyed by code hash.
     pub fn cached(raw: &Bytes) -> Arc<Bytecode> {
+        Self::cached_with_hash(raw, keccak256(raw))
+    }
+
+    /// [`Bytecode::cached`] when the caller already knows `hash = keccak256(raw)`.
+    pub fn cached_with_hash(raw: &Bytes, hash: B256) -> Arc<Bytecode> {
         static CACHE: OnceLock<Mutex<HashMap<B256, Arc<Bytecode>>>> = OnceLock::new();
         const MAX_ENTRIES: usize = 4096;
-        let hash = keccak256(raw);
         let cache = CACHE.get_or_init(Default::default);
         if let Some(c) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&hash) {
             return c.clone();

@@ -116,6 +116,13 @@ pub trait Host {
     fn balance(&mut self, address: Address) -> StateLoad<U256>;
     /// Raw code (EIP-7702 designators are returned as stored), warming the account.
     fn code(&mut self, address: Address) -> StateLoad<Bytes>;
+    /// Code to execute and its keccak256 hash (hosts that store the hash should return it rather
+    /// than let every call re-hash up to 24 KiB of code).
+    fn code_with_hash(&mut self, address: Address) -> (Bytes, B256) {
+        let code = self.code(address).data;
+        let hash = alloy_primitives::keccak256(&code);
+        (code, hash)
+    }
     /// EXTCODEHASH value: zero for a non-existent or EIP-161-empty account.
     fn code_hash(&mut self, address: Address) -> StateLoad<B256>;
     /// SLOAD.

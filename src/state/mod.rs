@@ -329,6 +329,14 @@ impl Host for State {
         StateLoad::new(c, cold)
     }
 
+    fn code_with_hash(&mut self, address: Address) -> (Bytes, B256) {
+        self.warm(address);
+        match self.accounts.get(&address) {
+            Some(a) => (a.code.clone(), a.code_hash),
+            None => (Bytes::new(), KECCAK_EMPTY),
+        }
+    }
+
     fn code_hash(&mut self, address: Address) -> StateLoad<B256> {
         let cold = self.warm(address);
         let h = match self.accounts.get(&address) {

@@ -100,8 +100,12 @@ impl Frame {
             _ => return Err(ExitCode::OutOfOffset),
         }
         let data: Bytes = self.return_data.clone();
-        self.memory
-            .copy_padded(d, &data, word::saturating_u64(&src), len.as_limbs()[0] as usize);
+        self.memory.copy_padded(
+            d,
+            &data,
+            word::saturating_u64(&src),
+            len.as_limbs()[0] as usize,
+        );
         Ok(())
     }
 
