@@ -12,7 +12,8 @@ use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use ferrite_runtime::gas::SStoreValues;
 use ferrite_runtime::host::{AccountStatus, Checkpoint, SelfDestructResult, KECCAK_EMPTY};
 use ferrite_runtime::{Env, Host, Log, SpecId, StateLoad};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use alloy_primitives::map::{HashMap, HashSet};
+use std::collections::BTreeMap;
 
 /// A plain account.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,7 +37,7 @@ impl Default for Account {
             nonce: 0,
             code: Bytes::new(),
             code_hash: KECCAK_EMPTY,
-            storage: HashMap::new(),
+            storage: HashMap::default(),
         }
     }
 }
@@ -101,19 +102,19 @@ impl State {
     /// Empty state.
     pub fn new(spec: SpecId, env: Env) -> State {
         State {
-            accounts: HashMap::new(),
+            accounts: HashMap::default(),
             env,
             spec,
             block_hashes: BTreeMap::new(),
             logs: Vec::new(),
             journal: Vec::new(),
-            warm_accounts: HashSet::new(),
-            warm_slots: HashSet::new(),
-            transient: HashMap::new(),
-            original: HashMap::new(),
-            touched: HashSet::new(),
-            created: HashSet::new(),
-            destroyed: HashSet::new(),
+            warm_accounts: HashSet::default(),
+            warm_slots: HashSet::default(),
+            transient: HashMap::default(),
+            original: HashMap::default(),
+            touched: HashSet::default(),
+            created: HashSet::default(),
+            destroyed: HashSet::default(),
         }
     }
 
