@@ -33,6 +33,8 @@ pub enum AbiType {
     I64,
     /// An 8-bit integer (the exit code).
     I8,
+    /// No result.
+    Void,
 }
 
 /// Byte offsets of the frame fields compiled code reads and writes.
@@ -102,6 +104,25 @@ pub unsafe extern "C" fn ferrite_jump_fallback(frame: *mut Frame, dest: u64) -> 
     }
 }
 
+/// A state-free word operation on operands in place: `top` is the stack's top slot; the result
+/// replaces the deepest operand (so the stack shrinks by inputs − 1).
+///
+/// # Safety
+/// `top` and the `inputs − 1` slots below it must be valid stack slots.
+pub unsafe extern "C" fn ferrite_pure(top: *mut U256, opcode: u32) {
+    use crate::instructions::pure;
+    let op = opcode as u8;
+    // SAFETY: the compiled block checked the stack bounds for this instruction's inputs, so the
+    // slots `top - (inputs - 1) ..= top` lie inside the frame's stack buffer.
+    unsafe {
+        match crate::opcode::OPCODE_INFO[op as usize].inputs {
+            1 => *top = pure::unary(op, *top),
+            2 => *top.sub(1) = pure::binary(op, *top, *top.sub(1)),
+            _ => *top.sub(2) = pure::ternary(op, *top, *top.sub(1), *top.sub(2)),
+        }
+    }
+}
+
 /// Calls `$m!` with the list of builtins: `name, function, [params], result`.
 #[macro_export]
 macro_rules! for_each_builtin {
@@ -110,6 +131,7 @@ macro_rules! for_each_builtin {
             ferrite_exec = $crate::builtins::ferrite_exec, [Ptr, Ptr, I32], I8;
             ferrite_stack_base = $crate::builtins::ferrite_stack_base, [Ptr], Ptr;
             ferrite_jump_fallback = $crate::builtins::ferrite_jump_fallback, [Ptr, I64], I8;
+            ferrite_pure = $crate::builtins::ferrite_pure, [Ptr, I32], Void;
         }
     };
 }

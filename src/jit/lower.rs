@@ -34,6 +34,8 @@ pub struct Imports {
     pub stack_base: FuncRef,
     /// `ferrite_jump_fallback(frame, dest) -> u8`.
     pub jump_fallback: FuncRef,
+    /// `ferrite_pure(top_slot, opcode)`.
+    pub pure: FuncRef,
 }
 
 const WORD: i32 = 32;
@@ -401,15 +403,24 @@ impl Lower<'_, '_> {
             }
             // JUMP/JUMPI are lowered with the block exit; one that is not last cannot occur.
             JUMP | JUMPI => unreachable!("jumps end blocks"),
-            MUL | DIV | SDIV | MOD | SMOD | ADDMOD | MULMOD | EXP | SIGNEXTEND | SLT | SGT
-            | BYTE | SHL | SHR | SAR | CLZ | KECCAK256 | ADDRESS | BALANCE | ORIGIN | CALLER
-            | CALLVALUE | CALLDATALOAD | CALLDATASIZE | CALLDATACOPY | CODESIZE | CODECOPY
-            | GASPRICE | EXTCODESIZE | EXTCODECOPY | RETURNDATASIZE | RETURNDATACOPY
-            | EXTCODEHASH | BLOCKHASH | COINBASE | TIMESTAMP | NUMBER | PREVRANDAO | GASLIMIT
-            | CHAINID | SELFBALANCE | BASEFEE | BLOBHASH | BLOBBASEFEE | MLOAD | MSTORE
-            | MSTORE8 | SLOAD | SSTORE | MSIZE | TLOAD | TSTORE | MCOPY | LOG0 | LOG1 | LOG2
-            | LOG3 | LOG4 | CREATE | CALL | CALLCODE | RETURN | DELEGATECALL | CREATE2
-            | STATICCALL | REVERT | SELFDESTRUCT => return self.helper(c, ins),
+            MUL | DIV | SDIV | MOD | SMOD | ADDMOD | MULMOD | SIGNEXTEND | SLT | SGT | BYTE
+            | SHL | SHR | SAR | CLZ => {
+                // State-free: operands in place, no gas/len/pc flush needed.
+                let off = c.slot(0);
+                let ptr = self.b.ins().iadd_imm_s(c.top, off as i64);
+                let opv = self.b.ins().iconst(types::I32, ins.opcode as i64);
+                self.b.ins().call(self.imports.pure, &[ptr, opv]);
+                c.delta += OPCODE_INFO[ins.opcode as usize].stack_delta();
+            }
+            EXP | KECCAK256 | ADDRESS | BALANCE | ORIGIN | CALLER | CALLVALUE | CALLDATALOAD
+            | CALLDATASIZE | CALLDATACOPY | CODESIZE | CODECOPY | GASPRICE | EXTCODESIZE
+            | EXTCODECOPY | RETURNDATASIZE | RETURNDATACOPY | EXTCODEHASH | BLOCKHASH
+            | COINBASE | TIMESTAMP | NUMBER | PREVRANDAO | GASLIMIT | CHAINID | SELFBALANCE
+            | BASEFEE | BLOBHASH | BLOBBASEFEE | MLOAD | MSTORE | MSTORE8 | SLOAD | SSTORE
+            | MSIZE | TLOAD | TSTORE | MCOPY | LOG0 | LOG1 | LOG2 | LOG3 | LOG4 | CREATE | CALL
+            | CALLCODE | RETURN | DELEGATECALL | CREATE2 | STATICCALL | REVERT | SELFDESTRUCT => {
+                return self.helper(c, ins)
+            }
         }
         false
     }

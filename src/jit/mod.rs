@@ -90,27 +90,39 @@ impl Program {
     }
 }
 
+/// Shared Cranelift flags: optimise for speed; the IR verifier only in debug builds (it cost a
+/// measurable share of compile time and checks our own lowering, which the tests exercise).
+fn flags() -> Result<settings::Flags, CompileError> {
+    let mut flags = settings::builder();
+    let set = |f: &mut settings::Builder, k: &str, v: &str| {
+        f.set(k, v).map_err(|e| CompileError(e.to_string()))
+    };
+    set(&mut flags, "opt_level", "speed")?;
+    set(
+        &mut flags,
+        "enable_verifier",
+        if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        },
+    )?;
+    Ok(settings::Flags::new(flags))
+}
+
 /// The ISA for the host machine.
 pub fn host_isa() -> Result<OwnedTargetIsa, CompileError> {
-    let mut flags = settings::builder();
-    flags
-        .set("opt_level", "speed")
-        .map_err(|e| CompileError(e.to_string()))?;
     let isa = cranelift_native::builder().map_err(|e| CompileError(e.to_string()))?;
-    isa.finish(settings::Flags::new(flags))
+    isa.finish(flags()?)
         .map_err(|e| CompileError(e.to_string()))
 }
 
 /// The ISA for a target triple (cross-compilation, e.g. `aarch64-unknown-linux-gnu`).
 pub fn isa_for(triple: &str) -> Result<OwnedTargetIsa, CompileError> {
     let t: target_lexicon::Triple = triple.parse().map_err(|e| CompileError(format!("{e}")))?;
-    let mut flags = settings::builder();
-    flags
-        .set("opt_level", "speed")
-        .map_err(|e| CompileError(e.to_string()))?;
     cranelift_codegen::isa::lookup(t)
         .map_err(|e| CompileError(e.to_string()))?
-        .finish(settings::Flags::new(flags))
+        .finish(flags()?)
         .map_err(|e| CompileError(e.to_string()))
 }
 
@@ -119,14 +131,16 @@ fn abi(isa: &dyn TargetIsa, t: AbiType) -> AbiParam {
         AbiType::Ptr => isa.pointer_type(),
         AbiType::I32 => types::I32,
         AbiType::I64 => types::I64,
-        AbiType::I8 => types::I8,
+        AbiType::I8 | AbiType::Void => types::I8,
     })
 }
 
 fn signature(isa: &dyn TargetIsa, params: &[AbiType], ret: AbiType) -> Signature {
     let mut s = Signature::new(isa.default_call_conv());
     s.params.extend(params.iter().map(|p| abi(isa, *p)));
-    s.returns.push(abi(isa, ret));
+    if ret != AbiType::Void {
+        s.returns.push(abi(isa, ret));
+    }
     s
 }
 
@@ -175,6 +189,7 @@ pub fn compile(code: Arc<Bytecode>, spec: SpecId) -> Result<Program, CompileErro
         exec: import(Builtin::ferrite_exec, &mut ctx.func)?,
         stack_base: import(Builtin::ferrite_stack_base, &mut ctx.func)?,
         jump_fallback: import(Builtin::ferrite_jump_fallback, &mut ctx.func)?,
+        pure: import(Builtin::ferrite_pure, &mut ctx.func)?,
     };
     lower::lower(&analysis, &mut ctx.func, imports, isa.frontend_config());
     let id = module
@@ -228,6 +243,7 @@ fn standalone_function(
         exec: import(0, Builtin::ferrite_exec, &mut func),
         stack_base: import(1, Builtin::ferrite_stack_base, &mut func),
         jump_fallback: import(2, Builtin::ferrite_jump_fallback, &mut func),
+        pure: import(3, Builtin::ferrite_pure, &mut func),
     };
     lower::lower(analysis, &mut func, imports, isa.frontend_config());
     func

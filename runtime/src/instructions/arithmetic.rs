@@ -1,17 +1,19 @@
-//! ADD … SIGNEXTEND: binary and ternary word arithmetic.
+//! ADD … SIGNEXTEND: binary and ternary word arithmetic (semantics in [`super::pure`]).
 
+use super::pure;
 use crate::frame::Frame;
+use crate::opcode::op;
 use crate::{gas, word, ExitCode};
 
 binary! {
-    add => |a, b| a.wrapping_add(*b);
-    mul => |a, b| a.wrapping_mul(*b);
-    sub => |a, b| a.wrapping_sub(*b);
-    div => |a, b| word::div(a, *b);
-    sdiv => |a, b| word::sdiv(a, *b);
-    rem => |a, b| word::rem(a, *b);
-    smod => |a, b| word::smod(a, *b);
-    signextend => |a, b| word::signextend(a, *b);
+    add => ADD;
+    mul => MUL;
+    sub => SUB;
+    div => DIV;
+    sdiv => SDIV;
+    rem => MOD;
+    smod => SMOD;
+    signextend => SIGNEXTEND;
 }
 
 impl Frame {
@@ -19,7 +21,7 @@ impl Frame {
     pub(super) fn addmod(&mut self) -> ExitCode {
         let [a, b] = self.popn();
         let n = self.stack.top_mut();
-        *n = word::addmod(a, b, *n);
+        *n = pure::ternary(op::ADDMOD, a, b, *n);
         ExitCode::Continue
     }
 
@@ -27,7 +29,7 @@ impl Frame {
     pub(super) fn mulmod(&mut self) -> ExitCode {
         let [a, b] = self.popn();
         let n = self.stack.top_mut();
-        *n = word::mulmod(a, b, *n);
+        *n = pure::ternary(op::MULMOD, a, b, *n);
         ExitCode::Continue
     }
 

@@ -4,16 +4,17 @@
 //! interpreter, per basic block in compiled code) — the split evmone uses. Each returns a one-byte
 //! [`ExitCode`], `Continue` to go on. Both tiers call exactly these functions.
 
-/// Generates `fn name(&mut self) -> ExitCode` for ops that pop `a` and replace the new top `b`.
+/// Generates `fn name(&mut self) -> ExitCode` for binary ops: pop `a`, replace the new top `b`
+/// with [`pure::binary`]`(OP, a, b)`.
 macro_rules! binary {
-    ($($name:ident => |$a:ident, $b:ident| $e:expr;)*) => {
+    ($($name:ident => $op:ident;)*) => {
         impl Frame {
             $(
                 #[inline(always)]
                 pub(super) fn $name(&mut self) -> ExitCode {
-                    let $a = self.stack.pop();
-                    let $b = self.stack.top_mut();
-                    *$b = $e;
+                    let a = self.stack.pop();
+                    let b = self.stack.top_mut();
+                    *b = pure::binary(op::$op, a, *b);
                     ExitCode::Continue
                 }
             )*
@@ -27,6 +28,7 @@ mod control;
 mod environment;
 mod host;
 mod memory;
+pub mod pure;
 mod stack;
 mod system;
 
