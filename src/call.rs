@@ -5,7 +5,7 @@
 //! fresh unless pre-set. Gas reported is execution gas only — limit minus gas left, before refunds,
 //! without intrinsic cost — the figure geth's `evm run` and revm's bare interpreter report.
 
-use crate::frame::{self, Mode};
+use crate::frame::{self, Mode, ProgramSource};
 use crate::interpreter::{CallKind, Message, MessageKind, NoTracer, Tracer};
 use crate::state::{Account, State};
 use alloy_primitives::{address, Address, Bytes, U256};
@@ -121,6 +121,27 @@ pub fn prepare_state(cfg: &CallConfig) -> State {
 
 /// Runs the call on a prepared state.
 pub fn run_on<T: Tracer>(state: &mut State, cfg: &CallConfig, tracer: &mut T) -> CallOutcome {
+    run_on_with(state, cfg, tracer, &cfg.mode)
+}
+
+/// Runs `cfg` on fresh state with frames tiered by `source` (e.g. an
+/// [`Engine`](crate::engine::Engine)) instead of `cfg.mode`.
+pub fn run_with<T: Tracer>(
+    cfg: &CallConfig,
+    tracer: &mut T,
+    source: &dyn ProgramSource,
+) -> CallOutcome {
+    let mut state = prepare_state(cfg);
+    run_on_with(&mut state, cfg, tracer, source)
+}
+
+/// [`run_on`] with frames tiered by `source` instead of `cfg.mode`.
+pub fn run_on_with<T: Tracer>(
+    state: &mut State,
+    cfg: &CallConfig,
+    tracer: &mut T,
+    source: &dyn ProgramSource,
+) -> CallOutcome {
     let msg = Message {
         kind: MessageKind::Call(CallKind::Call),
         caller: CALLER,
@@ -132,7 +153,7 @@ pub fn run_on<T: Tracer>(state: &mut State, cfg: &CallConfig, tracer: &mut T) ->
         is_static: false,
         depth: 0,
     };
-    let r = frame::execute_with(state, msg, tracer, &cfg.mode);
+    let r = frame::execute_with(state, msg, tracer, source);
     let logs = if r.exit.is_success() {
         std::mem::take(&mut state.logs)
     } else {

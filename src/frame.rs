@@ -13,7 +13,7 @@ use crate::interpreter::{
 };
 use crate::jit::Program;
 use crate::precompiles::{PrecompileFork, Precompiles};
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{Address, Bytes, B256, U256};
 use ferrite_runtime::gas::{self, Gas};
 use ferrite_runtime::host::Checkpoint;
 use ferrite_runtime::{ExitCode, Host, SpecId};
@@ -61,6 +61,16 @@ pub enum Mode {
 pub trait ProgramSource {
     /// The program for `code` under `spec`, or `None` to interpret this frame.
     fn program(&self, code: &Arc<Bytecode>, spec: SpecId) -> Option<Arc<Program>>;
+
+    /// The analysed code for `raw` (a called account's code, `hash = keccak256(raw)`) and its
+    /// program: what the driver asks for every call frame. The default takes the code from the
+    /// process-wide [`Bytecode::cached_with_hash`] and asks [`program`](Self::program); an owner
+    /// of a code cache (the [`Engine`](crate::engine::Engine)) answers both from one look-up.
+    fn load(&self, raw: &Bytes, hash: B256, spec: SpecId) -> (Arc<Bytecode>, Option<Arc<Program>>) {
+        let code = Bytecode::cached_with_hash(raw, hash);
+        let program = self.program(&code, spec);
+        (code, program)
+    }
 }
 
 impl ProgramSource for Mode {
@@ -121,9 +131,38 @@ pub fn execute_with<H: Host, T: Tracer>(
     tracer: &mut T,
     source: &dyn ProgramSource,
 ) -> FrameResult {
+    run_frames(host, msg, None, tracer, source)
+}
+
+/// Runs `msg` with `code` as the code of its top frame (EVMC style: "execute this code with this
+/// message") instead of the code at `msg.code_address`; nested calls load their code from the
+/// host as usual. For a create message, `code` is the initcode (it replaces `msg.input`).
+pub fn execute_code<H: Host, T: Tracer>(
+    host: &mut H,
+    mut msg: Message,
+    code: Bytes,
+    tracer: &mut T,
+    source: &dyn ProgramSource,
+) -> FrameResult {
+    match msg.kind {
+        MessageKind::Call(_) => run_frames(host, msg, Some(code), tracer, source),
+        MessageKind::Create { .. } => {
+            msg.input = code;
+            run_frames(host, msg, None, tracer, source)
+        }
+    }
+}
+
+fn run_frames<H: Host, T: Tracer>(
+    host: &mut H,
+    msg: Message,
+    code: Option<Bytes>,
+    tracer: &mut T,
+    source: &dyn ProgramSource,
+) -> FrameResult {
     let spec = host.spec();
     let mut stack: Vec<Box<Scope>> = Vec::new();
-    match start(host, msg, spec, source) {
+    match start(host, msg, code, spec, source) {
         Started::Frame(s) => stack.push(s),
         Started::Done(r) => return r,
     }
@@ -132,7 +171,7 @@ pub fn execute_with<H: Host, T: Tracer>(
             unreachable!("the loop returns when the last frame finishes")
         };
         match run_scope(top, host, tracer) {
-            Action::Call(msg) => match start(host, *msg, spec, source) {
+            Action::Call(msg) => match start(host, *msg, None, spec, source) {
                 Started::Frame(s) => stack.push(s),
                 Started::Done(r) => top.frame.resume(r),
             },
@@ -150,9 +189,11 @@ pub fn execute_with<H: Host, T: Tracer>(
     }
 }
 
+/// Sets up the frame of `msg`; `code` replaces the code at `msg.code_address` (calls only).
 fn start<H: Host>(
     host: &mut H,
     mut msg: Message,
+    code: Option<Bytes>,
     spec: SpecId,
     source: &dyn ProgramSource,
 ) -> Started {
@@ -190,18 +231,26 @@ fn start<H: Host>(
                     }
                 });
             }
-            let (mut code, mut hash) = host.code_with_hash(msg.code_address);
-            if spec.is_enabled_in(SpecId::Prague) {
-                if let Some(delegate) = delegation_target(&code) {
-                    (code, hash) = host.code_with_hash(delegate);
+            let (code, hash) = match code {
+                Some(c) => {
+                    let hash = alloy_primitives::keccak256(&c);
+                    (c, hash)
                 }
-            }
+                None => {
+                    let (mut code, mut hash) = host.code_with_hash(msg.code_address);
+                    if spec.is_enabled_in(SpecId::Prague) {
+                        if let Some(delegate) = delegation_target(&code) {
+                            (code, hash) = host.code_with_hash(delegate);
+                        }
+                    }
+                    (code, hash)
+                }
+            };
             if code.is_empty() {
                 host.checkpoint_commit();
                 return Started::Done(FrameResult::new(ExitCode::Stop, Gas::new(msg.gas_limit)));
             }
-            let code = Bytecode::cached_with_hash(&code, hash);
-            let program = source.program(&code, spec);
+            let (code, program) = source.load(&code, hash, spec);
             let frame = Frame::new(msg, code, spec);
             Started::Frame(Box::new(Scope {
                 frame,

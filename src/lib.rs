@@ -10,10 +10,12 @@
 
 pub use ferrite_runtime as runtime;
 
+pub use engine::Engine;
 pub use ferrite_runtime::bytecode;
 pub mod analysis;
 pub mod bench;
 pub mod call;
+pub mod engine;
 pub mod frame;
 pub mod interpreter;
 pub mod jit;

@@ -1,0 +1,540 @@
+//! The engine: the one object an embedder keeps to run EVM code, deciding per contract whether
+//! to interpret it or run native code.
+//!
+//! An [`Engine`] owns a code cache keyed by (keccak256(code), fork) — the analysed code, its
+//! hotness and, once compiled, its [`Program`] — and the background compiler threads. It is
+//! `Send + Sync`; share one behind an `Arc` (or by reference) between all executing threads.
+//!
+//! Tiering ([`EngineMode::Auto`], the default), per frame:
+//! 1. look the code hash up (a sharded, read-mostly cache: threads running the same contract share
+//!    a read lock and a few atomics, never a mutex);
+//! 2. if a native program is ready, run it;
+//! 3. if not, interpret the frame, and once the contract is hot (more than
+//!    [`EngineConfig::hot_threshold`] interpreted calls) queue it for a worker thread. The call
+//!    never waits for the compiler; later calls pick the program up. Requests for one hash are
+//!    coalesced; a compile that fails or exceeds a limit marks the hash interpret-only.
+//!
+//! The cache holds at most [`EngineConfig::code_budget`] bytes of executable memory and
+//! [`EngineConfig::max_entries`] entries, evicting the least recently used; an evicted program's
+//! code memory is unmapped when the last frame running it finishes.
+//!
+//! ```
+//! use ferrite::engine::{Engine, EngineConfig};
+//! use ferrite::interpreter::{CallKind, Message, MessageKind};
+//! use ferrite::runtime::{Env, SpecId};
+//! use ferrite::state::{Account, State};
+//! use alloy_primitives::{address, Bytes, U256};
+//!
+//! let engine = Engine::new(EngineConfig::default()); // auto: compile after 2 calls
+//! let contract = address!("cccccccccccccccccccccccccccccccccccccccc");
+//! // PUSH1 42 PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
+//! let code = Bytes::from_static(&[0x60, 0x2a, 0x60, 0, 0x52, 0x60, 0x20, 0x60, 0, 0xf3]);
+//! let mut state = State::new(SpecId::Prague, Env::default());
+//! state.insert_account(contract, Account::with_code(code));
+//! let msg = Message {
+//!     kind: MessageKind::Call(CallKind::Call),
+//!     caller: address!("1111111111111111111111111111111111111111"),
+//!     target: contract,
+//!     code_address: contract,
+//!     value: U256::ZERO,
+//!     input: Bytes::new(),
+//!     gas_limit: 100_000,
+//!     is_static: false,
+//!     depth: 0,
+//! };
+//! for _ in 0..4 {
+//!     let r = engine.execute(&mut state, SpecId::Prague, msg.clone());
+//!     assert_eq!(U256::from_be_slice(&r.output), U256::from(42));
+//! }
+//! engine.wait_idle(); // tests only: let the background compile finish
+//! let r = engine.execute(&mut state, SpecId::Prague, msg);
+//! assert!(r.exit.is_success());
+//! let stats = engine.stats();
+//! assert_eq!(stats.native_calls, 1);
+//! assert_eq!(stats.interpreter_calls, 4);
+//! ```
+
+mod cache;
+mod stats;
+mod worker;
+
+pub use stats::Stats;
+
+use crate::bytecode::Bytecode;
+use crate::call::{self, CallConfig, CallOutcome};
+use crate::frame::{self, ProgramSource};
+use crate::interpreter::{FrameResult, Message, NoTracer, Tracer};
+use crate::jit::{self, Program};
+use crate::state::State;
+use crate::transaction::{self, Block, TxError, TxResult};
+use alloy_primitives::{keccak256, Bytes, B256};
+use cache::{Cache, Entry, Key};
+use ferrite_runtime::{Host, SpecId};
+use stats::Counters;
+use std::fmt;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use worker::{Job, Queue};
+
+/// Which tier runs frames.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum EngineMode {
+    /// The interpreter only (the engine still caches analysed code).
+    Interp,
+    /// Native code, compiled synchronously on the calling thread before a contract's first run
+    /// (other threads wanting the same program wait for it). For tests and benchmarks; code the
+    /// JIT refuses is interpreted.
+    Jit,
+    /// Tiered: interpret, compile hot contracts in the background, then run native code.
+    #[default]
+    Auto,
+}
+
+impl EngineMode {
+    /// Parses `interp`, `jit` or `auto`.
+    pub fn from_name(s: &str) -> Option<EngineMode> {
+        match s {
+            "interp" => Some(EngineMode::Interp),
+            "jit" => Some(EngineMode::Jit),
+            "auto" => Some(EngineMode::Auto),
+            _ => None,
+        }
+    }
+
+    /// `interp`, `jit` or `auto`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineMode::Interp => "interp",
+            EngineMode::Jit => "jit",
+            EngineMode::Auto => "auto",
+        }
+    }
+}
+
+/// How an engine tiers, compiles and caches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// Tiering mode.
+    pub mode: EngineMode,
+    /// [`EngineMode::Auto`]: interpreted calls of a code hash (per fork) before it is queued for
+    /// compilation: `Some(0)` queues it on its first call, `Some(n)` on call n + 1, `None` never
+    /// compiles.
+    pub hot_threshold: Option<u64>,
+    /// [`EngineMode::Auto`]: compiler threads (at least 1; other modes start none).
+    pub workers: usize,
+    /// Executable memory the cache may hold, in bytes (machine code rounded up to pages). A
+    /// program larger than the whole budget is not kept: its code becomes interpret-only.
+    pub code_budget: u64,
+    /// Most (code hash, fork) entries cached, compiled or not (bounds the memory held by
+    /// analysed code: about twice the code size per entry).
+    pub max_entries: usize,
+    /// Largest code compiled, in bytes (at most [`jit::MAX_CODE_SIZE`] takes effect); larger code
+    /// is interpret-only. `0` makes every compile fail (for tests of the fallback).
+    pub max_code_size: usize,
+    /// Most compile requests waiting for a worker; requests beyond are refused (the contract is
+    /// requested again on a later call).
+    pub queue_capacity: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> EngineConfig {
+        EngineConfig {
+            mode: EngineMode::Auto,
+            hot_threshold: Some(2),
+            workers: 1,
+            code_budget: 256 << 20,
+            max_entries: 16_384,
+            max_code_size: jit::MAX_CODE_SIZE,
+            queue_capacity: 4096,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// The default configuration in `mode`.
+    pub fn with_mode(mode: EngineMode) -> EngineConfig {
+        EngineConfig {
+            mode,
+            ..EngineConfig::default()
+        }
+    }
+}
+
+/// What the engine currently holds for one code hash and fork ([`Engine::status`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeStatus {
+    /// Not in the cache.
+    NotCached,
+    /// Interpreted; `calls` counted towards the hotness threshold so far.
+    Interpreted {
+        /// Interpreted calls counted.
+        calls: u64,
+    },
+    /// Queued for, or being compiled by, a worker.
+    Compiling,
+    /// Compiled: calls run natively.
+    Native {
+        /// Bytes of machine code.
+        code_bytes: usize,
+    },
+    /// Its compile failed or exceeded a limit: always interpreted (until evicted).
+    InterpretOnly,
+}
+
+/// State shared by the engine handle and its workers.
+pub(crate) struct Shared {
+    config: EngineConfig,
+    cache: Cache,
+    queue: Queue,
+    counters: Counters,
+}
+
+impl Shared {
+    /// Compiles `entry` and installs the result (program, or interpret-only); records the time.
+    pub(crate) fn compile_and_install(&self, key: &Key, entry: &Arc<Entry>) {
+        let start = Instant::now();
+        let limit = self.config.max_code_size.min(jit::MAX_CODE_SIZE);
+        let compiled = if entry.code.raw().len() > limit {
+            None
+        } else {
+            // A compiler panic must not take the worker (or the calling thread in jit mode)
+            // down: the code is then interpret-only, like any failed compile.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                jit::compile(entry.code.clone(), key.spec)
+            }))
+            .ok()
+            .and_then(Result::ok)
+        };
+        let program = compiled
+            .filter(|p| cache::held_bytes(p) <= self.cache.code_budget())
+            .map(Arc::new);
+        self.counters.compiled(program.is_some(), start.elapsed());
+        self.cache.install(key, entry, program);
+        self.queue.notify_installed();
+    }
+}
+
+/// What a look-up decided, acted upon off the shard lock.
+enum Decision {
+    Native(Arc<Program>),
+    Interpret,
+    Enqueue(Arc<Entry>),
+    CompileNow(Arc<Entry>),
+    Wait(Arc<Entry>),
+}
+
+/// The embedding API: runs transactions and message frames, tiering between the interpreter and
+/// native code. See the [module documentation](self).
+pub struct Engine {
+    shared: Arc<Shared>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+// The engine is shared between executing threads.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Engine>();
+};
+
+impl Default for Engine {
+    fn default() -> Engine {
+        Engine::new(EngineConfig::default())
+    }
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.shared.config)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.shared.queue.shutdown();
+        for w in self.workers.drain(..) {
+            // A worker only panics through a bug outside the compiler (which is caught); the
+            // engine is going away either way.
+            let _ = w.join();
+        }
+    }
+}
+
+impl Engine {
+    /// An engine with `config`; in [`EngineMode::Auto`] it starts the compiler threads.
+    ///
+    /// # Panics
+    /// When the operating system refuses to start a thread.
+    pub fn new(config: EngineConfig) -> Engine {
+        let workers = match config.mode {
+            EngineMode::Auto => config.workers.max(1),
+            EngineMode::Interp | EngineMode::Jit => 0,
+        };
+        let shared = Arc::new(Shared {
+            cache: Cache::new(config.code_budget, config.max_entries),
+            queue: Queue::new(config.queue_capacity),
+            counters: Counters::default(),
+            config,
+        });
+        let workers = worker::spawn(&shared, workers).expect("start a compiler thread");
+        Engine { shared, workers }
+    }
+
+    /// An engine with the default configuration in `mode`.
+    pub fn with_mode(mode: EngineMode) -> Engine {
+        Engine::new(EngineConfig::with_mode(mode))
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.shared.config
+    }
+
+    /// Runs `msg` and every frame it spawns against `host` under `spec`: code from the host at
+    /// `msg.code_address` (for calls) or `msg.input` (for creates). Checkpoints, value transfer,
+    /// precompiles and nested calls are handled as in a transaction; the host sees every state
+    /// change, which it keeps or discards.
+    ///
+    /// # Panics
+    /// When `spec` is not the host's fork (`host.spec()`): the host applies fork rules too.
+    pub fn execute<H: Host>(&self, host: &mut H, spec: SpecId, msg: Message) -> FrameResult {
+        self.execute_traced(host, spec, msg, &mut NoTracer)
+    }
+
+    /// [`execute`](Self::execute) with an EIP-3155-style tracer (interpreted frames only are
+    /// traced per instruction).
+    ///
+    /// # Panics
+    /// When `spec` is not the host's fork.
+    pub fn execute_traced<H: Host, T: Tracer>(
+        &self,
+        host: &mut H,
+        spec: SpecId,
+        msg: Message,
+        tracer: &mut T,
+    ) -> FrameResult {
+        assert_eq!(host.spec(), spec, "the host runs another fork");
+        frame::execute_with(host, msg, tracer, self)
+    }
+
+    /// EVMC-style: runs `code` as the top frame of `msg` (instead of the code at
+    /// `msg.code_address`; for a create, `code` is the initcode). Nested calls load code from
+    /// the host.
+    ///
+    /// # Panics
+    /// When `spec` is not the host's fork.
+    pub fn execute_code<H: Host>(
+        &self,
+        host: &mut H,
+        spec: SpecId,
+        msg: Message,
+        code: Bytes,
+    ) -> FrameResult {
+        assert_eq!(host.spec(), spec, "the host runs another fork");
+        frame::execute_code(host, msg, code, &mut NoTracer, self)
+    }
+
+    /// Validates and executes a transaction on `state` under `spec`, committing its effects
+    /// (fees, refunds, coinbase payment included); an invalid transaction changes nothing.
+    ///
+    /// # Panics
+    /// When `spec` is not the state's fork (`state.spec`).
+    pub fn transact(
+        &self,
+        state: &mut State,
+        spec: SpecId,
+        block: &Block,
+        tx: &transaction::Tx,
+    ) -> Result<TxResult, TxError> {
+        self.transact_traced(state, spec, block, tx, &mut NoTracer)
+    }
+
+    /// [`transact`](Self::transact) with a tracer.
+    ///
+    /// # Panics
+    /// When `spec` is not the state's fork.
+    pub fn transact_traced<T: Tracer>(
+        &self,
+        state: &mut State,
+        spec: SpecId,
+        block: &Block,
+        tx: &transaction::Tx,
+        tracer: &mut T,
+    ) -> Result<TxResult, TxError> {
+        assert_eq!(state.spec, spec, "the state runs another fork");
+        transaction::execute_traced(state, block, tx, tracer, self)
+    }
+
+    /// One call the way `ferrite run` makes it ([`call::run`]) on fresh state, through this
+    /// engine (`cfg.mode` is ignored).
+    pub fn call(&self, cfg: &CallConfig) -> CallOutcome {
+        call::run_with(cfg, &mut NoTracer, self)
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        let c = &self.shared.counters;
+        let (entries, programs, code_bytes, evictions) = self.shared.cache.totals();
+        Stats {
+            interpreter_calls: c.interpreter_calls.get(),
+            native_calls: c.native_calls.get(),
+            compiles: c.compiles.load(Ordering::Relaxed),
+            compile_failures: c.compile_failures.load(Ordering::Relaxed),
+            compile_time_total: Duration::from_nanos(c.compile_ns_total.load(Ordering::Relaxed)),
+            compile_time_max: Duration::from_nanos(c.compile_ns_max.load(Ordering::Relaxed)),
+            cache_hits: c.cache_hits.get(),
+            cache_misses: c.cache_misses.get(),
+            evictions,
+            code_bytes,
+            programs: programs as u64,
+            entries: entries as u64,
+            pending_compiles: self.shared.queue.pending() as u64,
+        }
+    }
+
+    /// What the cache holds for `code` under `spec`.
+    pub fn status(&self, code: &[u8], spec: SpecId) -> CodeStatus {
+        self.status_by_hash(keccak256(code), spec)
+    }
+
+    /// What the cache holds for the code with hash `hash` under `spec`.
+    pub fn status_by_hash(&self, hash: B256, spec: SpecId) -> CodeStatus {
+        let Some(e) = self.shared.cache.peek(&Key { hash, spec }) else {
+            return CodeStatus::NotCached;
+        };
+        match e.result.get() {
+            Some(Some(p)) => CodeStatus::Native {
+                code_bytes: p.code_bytes,
+            },
+            Some(None) => CodeStatus::InterpretOnly,
+            None if e.claimed.load(Ordering::Acquire) => CodeStatus::Compiling,
+            None => CodeStatus::Interpreted {
+                calls: e.calls.load(Ordering::Relaxed),
+            },
+        }
+    }
+
+    /// Blocks until no compile is queued or running (for tests and benchmarks; calls never
+    /// need to wait).
+    pub fn wait_idle(&self) {
+        self.shared.queue.wait_idle();
+    }
+
+    /// Drops every cached entry (programs are freed once no frame runs them). Counters stay.
+    pub fn clear(&self) {
+        self.shared.cache.clear();
+    }
+
+    /// The tier decision for an entry, under its shard's read lock: only atomics.
+    #[inline]
+    fn decide(&self, e: &Arc<Entry>) -> Decision {
+        if let Some(r) = e.result.get() {
+            return match r {
+                Some(p) => Decision::Native(p.clone()),
+                None => Decision::Interpret,
+            };
+        }
+        match self.shared.config.mode {
+            EngineMode::Interp => Decision::Interpret,
+            EngineMode::Jit => {
+                if e.claimed.swap(true, Ordering::AcqRel) {
+                    Decision::Wait(e.clone())
+                } else {
+                    Decision::CompileNow(e.clone())
+                }
+            }
+            EngineMode::Auto => {
+                let Some(threshold) = self.shared.config.hot_threshold else {
+                    return Decision::Interpret;
+                };
+                if e.claimed.load(Ordering::Relaxed) {
+                    return Decision::Interpret;
+                }
+                let calls = e.calls.fetch_add(1, Ordering::Relaxed);
+                if calls >= threshold && !e.claimed.swap(true, Ordering::AcqRel) {
+                    Decision::Enqueue(e.clone())
+                } else {
+                    Decision::Interpret
+                }
+            }
+        }
+    }
+
+    /// Looks `key` up (adding it with `make()` on a miss), decides the tier and counts the call.
+    fn resolve(
+        &self,
+        key: Key,
+        make: impl FnOnce() -> Arc<Bytecode>,
+    ) -> (Arc<Bytecode>, Option<Arc<Program>>) {
+        let c = &self.shared.counters;
+        let found = self
+            .shared
+            .cache
+            .with_entry(&key, |e| (e.code.clone(), self.decide(e)));
+        let (code, decision) = match found {
+            Some(f) => {
+                c.cache_hits.bump();
+                f
+            }
+            None => {
+                c.cache_misses.bump();
+                let e = self.shared.cache.insert(key, Entry::new(make()));
+                (e.code.clone(), self.decide(&e))
+            }
+        };
+        let program = match decision {
+            Decision::Native(p) => Some(p),
+            Decision::Interpret => None,
+            Decision::Enqueue(e) => {
+                let queued = self.shared.queue.push(Job {
+                    key,
+                    entry: e.clone(),
+                });
+                if !queued {
+                    e.claimed.store(false, Ordering::Release);
+                }
+                None
+            }
+            Decision::CompileNow(e) => {
+                self.shared.compile_and_install(&key, &e);
+                e.result.get().cloned().flatten()
+            }
+            Decision::Wait(e) => {
+                self.shared.queue.wait_until(|| e.result.get().is_some());
+                e.result.get().cloned().flatten()
+            }
+        };
+        if program.is_some() {
+            c.native_calls.bump();
+        } else {
+            c.interpreter_calls.bump();
+        }
+        (code, program)
+    }
+}
+
+impl ProgramSource for Engine {
+    fn program(&self, code: &Arc<Bytecode>, spec: SpecId) -> Option<Arc<Program>> {
+        if self.shared.config.mode == EngineMode::Interp {
+            // Initcode in interp mode: nothing to cache.
+            self.shared.counters.interpreter_calls.bump();
+            return None;
+        }
+        let key = Key {
+            hash: code.hash(),
+            spec,
+        };
+        self.resolve(key, || code.clone()).1
+    }
+
+    fn load(&self, raw: &Bytes, hash: B256, spec: SpecId) -> (Arc<Bytecode>, Option<Arc<Program>>) {
+        self.resolve(Key { hash, spec }, || Arc::new(Bytecode::new(raw.clone())))
+    }
+}
+
+#[cfg(test)]
+mod tests;

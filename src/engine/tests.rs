@@ -1,0 +1,348 @@
+//! Engine internals: tier decisions, coalescing, failure marking, eviction and freeing.
+
+use super::*;
+use crate::call::{self, CallConfig};
+use alloy_primitives::hex;
+
+/// fib(n), n = calldata word 0 (the `ferrite run --example fib` contract).
+const FIB: &str = "600035600060015b8215601c57818101915090916001900391600756 5b5060005260206000f3";
+/// Returns 42.
+const RET42: &str = "602a60005260206000f3";
+
+fn code(h: &str) -> Bytes {
+    Bytes::from(hex::decode(h.replace(' ', "")).expect("hex"))
+}
+
+fn fib_call(n: u64) -> CallConfig {
+    CallConfig::new(code(FIB), U256::from(n).to_be_bytes::<32>().to_vec())
+}
+
+use alloy_primitives::U256;
+
+fn same(a: &CallOutcome, b: &CallOutcome) {
+    assert_eq!(a.exit, b.exit);
+    assert_eq!(a.gas_used, b.gas_used);
+    assert_eq!(a.gas_refund, b.gas_refund);
+    assert_eq!(a.output, b.output);
+    assert_eq!(a.logs, b.logs);
+}
+
+fn engine(f: impl FnOnce(&mut EngineConfig)) -> Engine {
+    let mut c = EngineConfig::default();
+    f(&mut c);
+    Engine::new(c)
+}
+
+#[test]
+fn auto_turns_native_after_the_threshold() {
+    let e = engine(|c| c.hot_threshold = Some(3));
+    let cfg = fib_call(50);
+    let reference = call::run(&cfg);
+    for i in 0..4 {
+        same(&e.call(&cfg), &reference);
+        let s = e.status(&cfg.code, SpecId::Prague);
+        if i < 3 {
+            assert_eq!(s, CodeStatus::Interpreted { calls: i + 1 }, "call {i}");
+        }
+    }
+    e.wait_idle();
+    assert!(matches!(
+        e.status(&cfg.code, SpecId::Prague),
+        CodeStatus::Native { .. }
+    ));
+    same(&e.call(&cfg), &reference);
+    let s = e.stats();
+    assert_eq!(s.interpreter_calls, 4);
+    assert_eq!(s.native_calls, 1);
+    assert_eq!((s.compiles, s.compile_failures), (1, 0));
+    assert_eq!((s.cache_misses, s.cache_hits), (1, 4));
+    assert_eq!(s.programs, 1);
+    assert!(s.code_bytes > 0 && s.compile_time_total > Duration::ZERO);
+    assert_eq!(s.pending_compiles, 0);
+}
+
+#[test]
+fn threshold_zero_compiles_at_once_and_none_never() {
+    let cfg = fib_call(10);
+    let now = engine(|c| c.hot_threshold = Some(0));
+    now.call(&cfg);
+    now.wait_idle();
+    assert!(matches!(
+        now.status(&cfg.code, SpecId::Prague),
+        CodeStatus::Native { .. }
+    ));
+    let never = engine(|c| c.hot_threshold = None);
+    for _ in 0..10 {
+        never.call(&cfg);
+    }
+    never.wait_idle();
+    assert_eq!(never.stats().compiles, 0);
+    assert_eq!(never.stats().native_calls, 0);
+}
+
+#[test]
+fn fork_is_part_of_the_key() {
+    let e = engine(|c| c.hot_threshold = Some(0));
+    let mut cfg = fib_call(10);
+    e.call(&cfg);
+    e.wait_idle();
+    cfg.spec = SpecId::Cancun;
+    assert_eq!(e.status(&cfg.code, SpecId::Cancun), CodeStatus::NotCached);
+    let r = e.call(&cfg);
+    same(&r, &call::run(&cfg));
+    e.wait_idle();
+    assert_eq!(e.stats().compiles, 2);
+}
+
+#[test]
+fn jit_mode_compiles_before_the_first_run_and_interp_never() {
+    let cfg = fib_call(30);
+    let reference = call::run(&cfg);
+    let jit = Engine::with_mode(EngineMode::Jit);
+    same(&jit.call(&cfg), &reference);
+    assert_eq!(jit.stats().native_calls, 1);
+    assert_eq!(jit.stats().interpreter_calls, 0);
+    let interp = Engine::with_mode(EngineMode::Interp);
+    same(&interp.call(&cfg), &reference);
+    same(&interp.call(&cfg), &reference);
+    let s = interp.stats();
+    assert_eq!((s.native_calls, s.interpreter_calls, s.compiles), (0, 2, 0));
+    assert_eq!(
+        (s.cache_misses, s.cache_hits),
+        (1, 1),
+        "analysed code is cached"
+    );
+}
+
+#[test]
+fn failed_compile_marks_the_code_interpret_only() {
+    // Every compile refused.
+    let e = engine(|c| {
+        c.hot_threshold = Some(0);
+        c.max_code_size = 0;
+    });
+    let cfg = fib_call(20);
+    let reference = call::run(&cfg);
+    same(&e.call(&cfg), &reference);
+    e.wait_idle();
+    assert_eq!(
+        e.status(&cfg.code, SpecId::Prague),
+        CodeStatus::InterpretOnly
+    );
+    for _ in 0..5 {
+        same(&e.call(&cfg), &reference);
+    }
+    e.wait_idle();
+    let s = e.stats();
+    assert_eq!((s.compiles, s.compile_failures), (0, 1), "no retry");
+    assert_eq!(s.native_calls, 0);
+
+    // Code over the JIT's own limit (padding after the program never runs).
+    let mut big = code(FIB).to_vec();
+    big.resize(jit::MAX_CODE_SIZE + 1, 0);
+    let mut cfg = fib_call(20);
+    cfg.code = Bytes::from(big);
+    let e = Engine::with_mode(EngineMode::Jit);
+    same(&e.call(&cfg), &call::run(&cfg));
+    assert_eq!(
+        e.status(&cfg.code, SpecId::Prague),
+        CodeStatus::InterpretOnly
+    );
+    assert_eq!(e.stats().compile_failures, 1);
+}
+
+#[test]
+fn duplicate_requests_coalesce() {
+    let e = engine(|c| c.hot_threshold = Some(0));
+    let cfg = fib_call(5);
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                for _ in 0..20 {
+                    e.call(&cfg);
+                }
+            });
+        }
+    });
+    e.wait_idle();
+    let s = e.stats();
+    assert_eq!(s.compiles + s.compile_failures, 1);
+    assert_eq!(s.interpreter_calls + s.native_calls, 160);
+}
+
+#[test]
+fn tiny_budget_evicts_and_stays_correct() {
+    // Contracts differing in a constant; each program fits the budget alone, no two together.
+    let contracts: Vec<CallConfig> = (0..4u8)
+        .map(|i| {
+            let mut c = fib_call(40 + u64::from(i));
+            let mut bytes = c.code.to_vec();
+            bytes.extend_from_slice(&[0x60, i]); // unreachable PUSH1 i: a distinct hash
+            c.code = Bytes::from(bytes);
+            c
+        })
+        .collect();
+    let held = contracts
+        .iter()
+        .map(|c| {
+            let p =
+                jit::compile(Arc::new(Bytecode::new(c.code.clone())), c.spec).expect("compiles");
+            cache::held_bytes(&p)
+        })
+        .max()
+        .expect("four");
+    let e = engine(|c| {
+        c.hot_threshold = Some(0);
+        c.code_budget = held;
+    });
+    for round in 0..3 {
+        for c in &contracts {
+            let reference = call::run(c);
+            // Interpreted (a miss: the previous contract evicted this one), then native.
+            same(&e.call(c), &reference);
+            e.wait_idle();
+            same(&e.call(c), &reference);
+            let s = e.stats();
+            assert!(
+                s.code_bytes <= held,
+                "round {round}: {} > {held}",
+                s.code_bytes
+            );
+            assert!(s.programs <= 1);
+        }
+    }
+    let s = e.stats();
+    assert!(s.evictions >= 11, "{s:?}");
+    assert_eq!(s.native_calls, 12, "{s:?}");
+}
+
+#[test]
+fn entry_limit_bounds_the_cache() {
+    let e = engine(|c| {
+        c.mode = EngineMode::Interp;
+        c.max_entries = 16;
+    });
+    for i in 0..100u8 {
+        let cfg = CallConfig::new(vec![0x60, i, 0x00], Bytes::new());
+        e.call(&cfg);
+    }
+    let s = e.stats();
+    assert!(s.entries <= 16, "{s:?}");
+    assert!(s.evictions >= 84, "{s:?}");
+}
+
+#[test]
+fn evicted_program_memory_is_freed() {
+    let e = engine(|c| c.hot_threshold = Some(0));
+    let cfg = fib_call(7);
+    e.call(&cfg);
+    e.wait_idle();
+    let key = Key {
+        hash: keccak256(&cfg.code),
+        spec: SpecId::Prague,
+    };
+    let entry = e.shared.cache.peek(&key).expect("cached");
+    let program = Arc::downgrade(
+        entry
+            .result
+            .get()
+            .and_then(|p| p.as_ref())
+            .expect("compiled"),
+    );
+    drop(entry);
+    assert!(program.upgrade().is_some());
+    e.clear();
+    assert_eq!(e.stats().code_bytes, 0);
+    assert!(
+        program.upgrade().is_none(),
+        "the last Arc<Program> is gone: its module was freed"
+    );
+}
+
+#[test]
+fn a_running_frame_keeps_its_program_through_eviction() {
+    // A contract that calls itself once through CALL: evicting mid-transaction (from another
+    // thread) must not free code a frame is running. Simulated by clearing between calls while a
+    // native program is held, then running again.
+    let e = engine(|c| c.hot_threshold = Some(0));
+    let cfg = fib_call(9);
+    e.call(&cfg);
+    e.wait_idle();
+    let (_, held) = e.load(&cfg.code, keccak256(&cfg.code), SpecId::Prague);
+    let held = held.expect("native");
+    e.clear();
+    // Still runnable: the frame's Arc keeps the module mapped.
+    let mut state = call::prepare_state(&cfg);
+    let mut frame = crate::interpreter::Frame::new(
+        Message {
+            kind: crate::interpreter::MessageKind::Call(crate::interpreter::CallKind::Call),
+            caller: call::CALLER,
+            target: call::TARGET,
+            code_address: call::TARGET,
+            value: U256::ZERO,
+            input: cfg.input.clone(),
+            gas_limit: cfg.gas_limit,
+            is_static: false,
+            depth: 0,
+        },
+        held.analysis.code.clone(),
+        SpecId::Prague,
+    );
+    let exit = held.run(&mut frame, &mut state);
+    assert!(exit.is_success() || exit == ferrite_runtime::ExitCode::Interpret);
+}
+
+#[test]
+fn drop_joins_workers_with_a_compile_in_flight() {
+    for _ in 0..5 {
+        let e = engine(|c| {
+            c.hot_threshold = Some(0);
+            c.workers = 2;
+        });
+        e.call(&fib_call(3));
+        drop(e);
+    }
+}
+
+#[test]
+fn execute_code_runs_the_given_code() {
+    let e = engine(|c| c.hot_threshold = Some(0));
+    let cfg = CallConfig::new(Bytes::new(), Bytes::new());
+    let mut state = call::prepare_state(&cfg);
+    let msg = Message {
+        kind: crate::interpreter::MessageKind::Call(crate::interpreter::CallKind::Call),
+        caller: call::CALLER,
+        target: call::TARGET,
+        code_address: call::TARGET,
+        value: U256::ZERO,
+        input: Bytes::new(),
+        gas_limit: 100_000,
+        is_static: false,
+        depth: 0,
+    };
+    let r = e.execute_code(&mut state, SpecId::Prague, msg.clone(), code(RET42));
+    assert_eq!(U256::from_be_slice(&r.output), U256::from(42));
+    // The account itself has no code.
+    let r = e.execute(&mut state, SpecId::Prague, msg);
+    assert!(r.output.is_empty());
+}
+
+#[test]
+#[should_panic(expected = "another fork")]
+fn fork_parameter_must_match_the_host() {
+    let e = Engine::with_mode(EngineMode::Interp);
+    let cfg = CallConfig::new(code(RET42), Bytes::new());
+    let mut state = call::prepare_state(&cfg);
+    let msg = Message {
+        kind: crate::interpreter::MessageKind::Call(crate::interpreter::CallKind::Call),
+        caller: call::CALLER,
+        target: call::TARGET,
+        code_address: call::TARGET,
+        value: U256::ZERO,
+        input: Bytes::new(),
+        gas_limit: 100_000,
+        is_static: false,
+        depth: 0,
+    };
+    e.execute(&mut state, SpecId::Cancun, msg);
+}

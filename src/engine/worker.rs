@@ -1,0 +1,146 @@
+//! Background compilation: a bounded job queue (mutex + condition variables) drained by worker
+//! threads.
+//!
+//! A call that makes a contract hot only pushes a job and goes on interpreting; it never waits
+//! for the compiler. Each entry is queued at most once at a time (the entry's `claimed` flag), so
+//! duplicate requests for one hash coalesce. A full queue refuses the job and the entry becomes
+//! eligible again on its next call. Dropping the engine sets `shutdown`; workers finish the
+//! compile in hand, drop the rest of the queue and exit, and the engine joins them.
+
+use super::cache::{Entry, Key};
+use super::Shared;
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+/// A compile request.
+pub(crate) struct Job {
+    pub(crate) key: Key,
+    pub(crate) entry: Arc<Entry>,
+}
+
+#[derive(Default)]
+struct State {
+    jobs: VecDeque<Job>,
+    running: usize,
+    shutdown: bool,
+}
+
+/// The job queue shared by the callers and the workers.
+pub(crate) struct Queue {
+    state: Mutex<State>,
+    /// Signalled when a job is pushed or on shutdown.
+    work: Condvar,
+    /// Signalled when a compile result is installed or a job finishes.
+    done: Condvar,
+    capacity: usize,
+}
+
+impl Queue {
+    pub(crate) fn new(capacity: usize) -> Queue {
+        Queue {
+            state: Mutex::default(),
+            work: Condvar::new(),
+            done: Condvar::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The queue's state is updated in single steps; a poisoned lock is still consistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `job`; false when the queue is full or shutting down (the job is dropped).
+    pub(crate) fn push(&self, job: Job) -> bool {
+        let mut s = self.lock();
+        if s.shutdown || s.jobs.len() >= self.capacity {
+            return false;
+        }
+        s.jobs.push_back(job);
+        drop(s);
+        self.work.notify_one();
+        true
+    }
+
+    /// The next job, waiting for one; `None` on shutdown. The job counts as running until
+    /// [`finished`](Self::finished).
+    fn pop(&self) -> Option<Job> {
+        let mut s = self.lock();
+        loop {
+            if s.shutdown {
+                return None;
+            }
+            if let Some(j) = s.jobs.pop_front() {
+                s.running += 1;
+                return Some(j);
+            }
+            s = self.work.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn finished(&self) {
+        let mut s = self.lock();
+        s.running -= 1;
+        drop(s);
+        self.done.notify_all();
+    }
+
+    /// Wakes threads waiting for a compile result (called after a result is installed).
+    pub(crate) fn notify_installed(&self) {
+        // Taking the lock orders this after a waiter's check, so no wake-up is lost.
+        drop(self.lock());
+        self.done.notify_all();
+    }
+
+    /// Blocks until `ready()` holds; `ready` must become true only before a
+    /// [`notify_installed`](Self::notify_installed).
+    pub(crate) fn wait_until(&self, ready: impl Fn() -> bool) {
+        let mut s = self.lock();
+        while !ready() {
+            s = self.done.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Blocks until no job is queued or running.
+    pub(crate) fn wait_idle(&self) {
+        let mut s = self.lock();
+        while !s.shutdown && (!s.jobs.is_empty() || s.running > 0) {
+            s = self.done.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Jobs queued or running.
+    pub(crate) fn pending(&self) -> usize {
+        let s = self.lock();
+        s.jobs.len() + s.running
+    }
+
+    /// Stops the workers: they exit after the compile in hand; queued jobs are dropped.
+    pub(crate) fn shutdown(&self) {
+        let mut s = self.lock();
+        s.shutdown = true;
+        s.jobs.clear();
+        drop(s);
+        self.work.notify_all();
+        self.done.notify_all();
+    }
+}
+
+/// Starts `n` worker threads compiling jobs from `shared.queue`.
+pub(crate) fn spawn(shared: &Arc<Shared>, n: usize) -> std::io::Result<Vec<JoinHandle<()>>> {
+    (0..n)
+        .map(|i| {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name(format!("ferrite-jit-{i}"))
+                .spawn(move || {
+                    while let Some(job) = shared.queue.pop() {
+                        shared.compile_and_install(&job.key, &job.entry);
+                        drop(job);
+                        shared.queue.finished();
+                    }
+                })
+        })
+        .collect()
+}
