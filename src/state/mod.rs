@@ -8,11 +8,11 @@
 //! EIP-2200, accounts created in the transaction for EIP-6780, destructions, touched accounts for
 //! EIP-161 clean-up) lives beside the accounts and is reset by [`State::begin_tx`].
 
+use alloy_primitives::map::{HashMap, HashSet};
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use ferrite_runtime::gas::SStoreValues;
 use ferrite_runtime::host::{AccountStatus, Checkpoint, SelfDestructResult, KECCAK_EMPTY};
 use ferrite_runtime::{Env, Host, Log, SpecId, StateLoad};
-use alloy_primitives::map::{HashMap, HashSet};
 use std::collections::BTreeMap;
 
 /// A plain account.
@@ -58,6 +58,20 @@ impl Account {
     }
 }
 
+/// What a transaction remembers about a storage slot.
+#[derive(Clone, Copy, Debug)]
+struct TxSlot {
+    original: U256,
+    warm: bool,
+}
+
+fn slot_value(accounts: &HashMap<Address, Account>, address: &Address, key: &U256) -> U256 {
+    accounts
+        .get(address)
+        .and_then(|a| a.storage.get(key).copied())
+        .unwrap_or_default()
+}
+
 #[derive(Debug)]
 enum Entry {
     Created(Address),
@@ -90,9 +104,9 @@ pub struct State {
     pub logs: Vec<Log>,
     journal: Vec<Entry>,
     warm_accounts: HashSet<Address>,
-    warm_slots: HashSet<(Address, U256)>,
+    /// Per-transaction slot record: EIP-2200 original value and EIP-2929 warmth, one lookup.
+    tx_slots: HashMap<(Address, U256), TxSlot>,
     transient: HashMap<(Address, U256), U256>,
-    original: HashMap<(Address, U256), U256>,
     touched: HashSet<Address>,
     created: HashSet<Address>,
     destroyed: HashSet<Address>,
@@ -109,9 +123,8 @@ impl State {
             logs: Vec::new(),
             journal: Vec::new(),
             warm_accounts: HashSet::default(),
-            warm_slots: HashSet::default(),
+            tx_slots: HashMap::default(),
             transient: HashMap::default(),
-            original: HashMap::default(),
             touched: HashSet::default(),
             created: HashSet::default(),
             destroyed: HashSet::default(),
@@ -128,9 +141,8 @@ impl State {
         self.journal.clear();
         self.logs.clear();
         self.warm_accounts.clear();
-        self.warm_slots.clear();
+        self.tx_slots.clear();
         self.transient.clear();
-        self.original.clear();
         self.touched.clear();
         self.created.clear();
         self.destroyed.clear();
@@ -143,7 +155,14 @@ impl State {
 
     /// Pre-warms a storage slot (EIP-2930 access lists).
     pub fn warm_slot(&mut self, address: Address, key: U256) {
-        self.warm_slots.insert((address, key));
+        let original = slot_value(&self.accounts, &address, &key);
+        self.tx_slots
+            .entry((address, key))
+            .or_insert(TxSlot {
+                original,
+                warm: true,
+            })
+            .warm = true;
     }
 
     /// Ends a transaction: removes self-destructed accounts and, since EIP-161, touched empty
@@ -164,10 +183,7 @@ impl State {
 
     /// Storage value (0 when absent).
     pub fn storage(&self, address: &Address, key: &U256) -> U256 {
-        self.accounts
-            .get(address)
-            .and_then(|a| a.storage.get(key).copied())
-            .unwrap_or_default()
+        slot_value(&self.accounts, address, key)
     }
 
     /// Account that must exist for a write: created (journaled) when absent.
@@ -186,27 +202,36 @@ impl State {
         cold
     }
 
-    fn warm_key(&mut self, address: Address, key: U256) -> bool {
-        let cold = self.warm_slots.insert((address, key));
+    /// Marks a slot warm; returns whether it was cold and its value at the start of the
+    /// transaction.
+    fn touch_slot(&mut self, address: Address, key: U256) -> (bool, U256) {
+        use alloy_primitives::map::Entry as MapEntry;
+        let (cold, original) = match self.tx_slots.entry((address, key)) {
+            MapEntry::Occupied(mut e) => {
+                let s = e.get_mut();
+                let cold = !s.warm;
+                s.warm = true;
+                (cold, s.original)
+            }
+            MapEntry::Vacant(e) => {
+                let v = slot_value(&self.accounts, &address, &key);
+                e.insert(TxSlot {
+                    original: v,
+                    warm: true,
+                });
+                (true, v)
+            }
+        };
         if cold {
             self.journal.push(Entry::WarmSlot(address, key));
         }
-        cold
+        (cold, original)
     }
 
     fn set_balance(&mut self, address: Address, balance: U256) {
         let acc = self.account_mut(address);
         let old = std::mem::replace(&mut acc.balance, balance);
         self.journal.push(Entry::Balance(address, old));
-    }
-
-    fn original_value(&mut self, address: Address, key: U256) -> U256 {
-        if let Some(v) = self.original.get(&(address, key)) {
-            return *v;
-        }
-        let v = self.storage(&address, &key);
-        self.original.insert((address, key), v);
-        v
     }
 
     fn mark_destroyed(&mut self, address: Address) -> bool {
@@ -260,7 +285,9 @@ impl State {
                 self.warm_accounts.remove(&a);
             }
             Entry::WarmSlot(a, k) => {
-                self.warm_slots.remove(&(a, k));
+                if let Some(s) = self.tx_slots.get_mut(&(a, k)) {
+                    s.warm = false;
+                }
             }
             Entry::Touched(a) => {
                 self.touched.remove(&a);
@@ -348,14 +375,12 @@ impl Host for State {
     }
 
     fn sload(&mut self, address: Address, key: U256) -> StateLoad<U256> {
-        let cold = self.warm_key(address, key);
-        self.original_value(address, key);
+        let (cold, _) = self.touch_slot(address, key);
         StateLoad::new(self.storage(&address, &key), cold)
     }
 
     fn sstore(&mut self, address: Address, key: U256, value: U256) -> StateLoad<SStoreValues> {
-        let cold = self.warm_key(address, key);
-        let original = self.original_value(address, key);
+        let (cold, original) = self.touch_slot(address, key);
         let present = self.storage(&address, &key);
         if present != value {
             let acc = self.account_mut(address);

@@ -163,7 +163,11 @@ impl Frame {
     /// Pops `N` items, top first.
     #[inline(always)]
     fn popn<const N: usize>(&mut self) -> [U256; N] {
-        std::array::from_fn(|_| self.stack.pop())
+        let mut out = [U256::ZERO; N];
+        for v in out.iter_mut() {
+            *v = self.stack.pop();
+        }
+        out
     }
 
     /// Charges `cost`, or halts with out of gas.
