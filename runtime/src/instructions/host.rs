@@ -3,13 +3,20 @@
 
 use super::done;
 use crate::frame::Frame;
-use crate::{gas, word, ExitCode, Host, Log, SpecId};
+use crate::{gas, word, Address, ExitCode, Host, Log, SpecId, StateLoad};
 use alloy_primitives::{Bytes, B256, U256};
 
 impl Frame {
-    pub(super) fn balance<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+    /// BALANCE, EXTCODESIZE, EXTCODEHASH: replace the address on top with `query(address)`,
+    /// charging the EIP-2929 cold surcharge.
+    #[inline(always)]
+    fn account_query<H: Host + ?Sized>(
+        &mut self,
+        host: &mut H,
+        query: impl FnOnce(&mut H, Address) -> StateLoad<U256>,
+    ) -> ExitCode {
         let addr = word::to_address(*self.stack.peek(0));
-        let r = host.balance(addr);
+        let r = query(host, addr);
         if !self
             .gas
             .charge(gas::cold_account_surcharge(self.spec, r.is_cold))
@@ -20,6 +27,10 @@ impl Frame {
         ExitCode::Continue
     }
 
+    pub(super) fn balance<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        self.account_query(host, |h, a| h.balance(a))
+    }
+
     pub(super) fn selfbalance<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         let b = host.balance(self.msg.target).data;
         self.stack.push(b);
@@ -27,29 +38,17 @@ impl Frame {
     }
 
     pub(super) fn extcodesize<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        let addr = word::to_address(*self.stack.peek(0));
-        let r = host.code(addr);
-        if !self
-            .gas
-            .charge(gas::cold_account_surcharge(self.spec, r.is_cold))
-        {
-            return ExitCode::OutOfGas;
-        }
-        *self.stack.top_mut() = U256::from(r.data.len());
-        ExitCode::Continue
+        self.account_query(host, |h, a| {
+            let r = h.code(a);
+            StateLoad::new(U256::from(r.data.len()), r.is_cold)
+        })
     }
 
     pub(super) fn extcodehash<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        let addr = word::to_address(*self.stack.peek(0));
-        let r = host.code_hash(addr);
-        if !self
-            .gas
-            .charge(gas::cold_account_surcharge(self.spec, r.is_cold))
-        {
-            return ExitCode::OutOfGas;
-        }
-        *self.stack.top_mut() = U256::from_be_bytes(r.data.0);
-        ExitCode::Continue
+        self.account_query(host, |h, a| {
+            let r = h.code_hash(a);
+            StateLoad::new(U256::from_be_bytes(r.data.0), r.is_cold)
+        })
     }
 
     pub(super) fn extcodecopy<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
