@@ -5,7 +5,8 @@
 //! never a crash of the run.
 
 use super::fixture::{self, Case, TestUnit};
-use crate::frame::Mode;
+use crate::engine::Engine;
+use crate::frame::{Mode, ProgramSource};
 use crate::interpreter::{NoTracer, Tracer};
 use crate::state::{Account, State};
 use crate::transaction::{self, fake_exponential, Authorization, Block, Tx};
@@ -13,6 +14,7 @@ use crate::trie::{self, AccountView, LogView};
 use alloy_primitives::{keccak256, Bytes, B256, U256};
 use ferrite_runtime::{Env, SpecId};
 use std::path::Path;
+use std::sync::Arc;
 
 /// The outcome of one (test, fork, index) case.
 #[derive(Clone, Debug)]
@@ -40,8 +42,21 @@ pub struct Filter {
     pub fork: Option<SpecId>,
     /// Only tests whose name contains a match of this pattern.
     pub name: Option<regex_lite::Regex>,
-    /// Execution tier.
+    /// Execution tier (when no `engine` is set).
     pub mode: Mode,
+    /// Run every case through this engine (one code cache and tiering for the whole run)
+    /// instead of `mode`.
+    pub engine: Option<Arc<Engine>>,
+}
+
+impl Filter {
+    /// What picks native programs for the cases: the engine if set, else `mode`.
+    pub fn source(&self) -> &dyn ProgramSource {
+        match &self.engine {
+            Some(e) => &**e,
+            None => &self.mode,
+        }
+    }
 }
 
 /// Blob parameters (max blobs per block, base-fee update fraction) of a fork, from the fixture's
@@ -158,6 +173,17 @@ pub fn run_case_traced<T: Tracer>(
     tracer: &mut T,
     mode: Mode,
 ) -> CaseResult {
+    run_case_with(name, unit, case, tracer, &mode)
+}
+
+/// Runs one case with a tracer, frames tiered by `source` (a [`Mode`] or an [`Engine`]).
+pub fn run_case_with<T: Tracer>(
+    name: &str,
+    unit: &TestUnit,
+    case: &Case<'_>,
+    tracer: &mut T,
+    source: &dyn ProgramSource,
+) -> CaseResult {
     let mut result = CaseResult {
         name: name.to_string(),
         fork: case.fork.to_string(),
@@ -187,7 +213,7 @@ pub fn run_case_traced<T: Tracer>(
         chain_id: state.env.chain_id,
     };
     let outcome = build_tx(case).and_then(|tx| {
-        transaction::execute_traced(&mut state, &block, &tx, tracer, &mode).map_err(|e| e.0)
+        transaction::execute_traced(&mut state, &block, &tx, tracer, source).map_err(|e| e.0)
     });
     let root = state_root(&state);
     result.state_root = root;
@@ -250,12 +276,12 @@ pub fn run_file(path: &Path, filter: &Filter) -> Vec<CaseResult> {
                             continue;
                         }
                     }
-                    out.push(run_case_traced(
+                    out.push(run_case_with(
                         name,
                         unit,
                         &case,
                         &mut NoTracer,
-                        filter.mode,
+                        filter.source(),
                     ));
                 }
                 Err(e) => out.push(CaseResult {

@@ -3,7 +3,9 @@
 use alloy_primitives::{hex, Bytes, U256};
 use clap::{Parser, Subcommand};
 use ferrite::call::{self, CallConfig};
-use ferrite::frame::Mode;
+use ferrite::engine::{Engine, EngineConfig, EngineMode};
+use ferrite::frame::{Mode, ProgramSource};
+use ferrite::interpreter::NoTracer;
 use ferrite::runtime::SpecId;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -42,8 +44,9 @@ pub struct StatetestArgs {
     /// Only tests whose name matches this regular expression.
     #[arg(long)]
     pub run: Option<String>,
-    /// Execution engine.
-    #[arg(long, default_value = "interp", value_parser = ["interp", "jit"])]
+    /// Execution engine: `interp`, `jit`, or `auto` (one ferrite::Engine for the whole run:
+    /// contracts are compiled in the background after 2 calls; its counters are printed).
+    #[arg(long, default_value = "interp", value_parser = ["interp", "jit", "auto"])]
     pub engine: String,
     /// Print an EIP-3155 trace of every selected case to stderr (narrow with --run/--fork).
     #[arg(long)]
@@ -85,9 +88,23 @@ struct RunArgs {
     /// Run N more times (fresh state each) after one warm-up and report the median time.
     #[arg(long)]
     bench: Option<u32>,
-    /// Execution tier: `interp`, or `jit` (compile first, then run native code).
-    #[arg(long, default_value = "interp", value_parser = ["interp", "jit"])]
+    /// Execution tier: `interp`, `jit` (compile first, then run native code), or `auto`
+    /// (through a ferrite::Engine: interpret, compile in the background once hot, run native).
+    #[arg(long, default_value = "interp", value_parser = ["interp", "jit", "auto"])]
     engine: String,
+    /// Run the call N times (fresh state each) through one Engine; the result shown is the last.
+    #[arg(long, value_name = "N")]
+    repeat: Option<u32>,
+    /// Print the Engine's counters after the runs (with --json, as the last line) and, per run
+    /// of calls on one tier, their median time: the switch from interpreter to native code.
+    #[arg(long)]
+    stats: bool,
+    /// Engine: interpreted calls of a contract before it is compiled (`never`: never compile).
+    #[arg(long, default_value = "2", value_name = "N|never")]
+    threshold: String,
+    /// Engine: compiler threads.
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
     /// Print the Cranelift IR of the contract instead of running it.
     #[arg(long)]
     dump_ir: bool,
@@ -208,12 +225,15 @@ fn run(args: RunArgs) -> Result<bool, String> {
     cfg.gas_limit = args.gas;
     cfg.value = parse_u256(&args.value)?;
     cfg.spec = spec;
-    cfg.mode = parse_engine(&args.engine)?;
     if args.dump_ir {
         let code = std::sync::Arc::new(ferrite::bytecode::Bytecode::new(cfg.code.clone()));
         print!("{}", ferrite::jit::dump_ir(code, spec).map_err(|e| e.0)?);
         return Ok(true);
     }
+    if args.engine == "auto" || args.repeat.is_some() || args.stats {
+        return run_engine(&args, &cfg);
+    }
+    cfg.mode = parse_engine(&args.engine)?;
     if cfg.mode == Mode::Jit {
         // Compile before timing: `medianNs` measures execution only.
         let code = std::sync::Arc::new(ferrite::bytecode::Bytecode::new(cfg.code.clone()));
@@ -227,20 +247,109 @@ fn run(args: RunArgs) -> Result<bool, String> {
     } else {
         call::run(&cfg)
     };
-    let median_ns = args.bench.map(|n| {
-        let mut times: Vec<u128> = (0..n.max(1))
-            .map(|_| {
-                let mut state = call::prepare_state(&cfg);
-                let t = Instant::now();
-                let o = call::run_on(&mut state, &cfg, &mut ferrite::interpreter::NoTracer);
-                let e = t.elapsed().as_nanos();
-                std::hint::black_box(o);
-                e
-            })
-            .collect();
-        times.sort_unstable();
-        times[times.len() / 2]
+    let median_ns = args.bench.map(|n| bench_median(&cfg, n, &cfg.mode));
+    print_outcome(&args, &outcome, median_ns);
+    Ok(true)
+}
+
+/// Median time of `n` runs of `cfg` (fresh state each) with frames tiered by `source`.
+fn bench_median(cfg: &CallConfig, n: u32, source: &dyn ProgramSource) -> u128 {
+    let mut times: Vec<u128> = (0..n.max(1))
+        .map(|_| {
+            let mut state = call::prepare_state(cfg);
+            let t = Instant::now();
+            let o = call::run_on_with(&mut state, cfg, &mut NoTracer, source);
+            let e = t.elapsed().as_nanos();
+            std::hint::black_box(o);
+            e
+        })
+        .collect();
+    times.sort_unstable();
+    times[times.len() / 2]
+}
+
+/// `ferrite run` through one Engine: `--repeat` calls, then `--bench`, then `--stats`.
+fn run_engine(args: &RunArgs, cfg: &CallConfig) -> Result<bool, String> {
+    let mode = EngineMode::from_name(&args.engine)
+        .ok_or_else(|| format!("unknown engine '{}'", args.engine))?;
+    let hot_threshold = match args.threshold.as_str() {
+        "never" => None,
+        n => Some(
+            n.parse()
+                .map_err(|_| format!("invalid --threshold '{n}' (a number or 'never')"))?,
+        ),
+    };
+    let engine = Engine::new(EngineConfig {
+        mode,
+        hot_threshold,
+        workers: args.workers,
+        ..EngineConfig::default()
     });
+    let n = args.repeat.unwrap_or(1).max(1);
+    // (tier, nanoseconds) per call.
+    let mut calls: Vec<(&str, u128)> = Vec::with_capacity(n as usize);
+    let mut outcome = None;
+    for i in 0..n {
+        let before = engine.stats();
+        let mut state = call::prepare_state(cfg);
+        let t = Instant::now();
+        let o = if args.trace && i + 1 == n {
+            let stderr = std::io::stderr();
+            let mut tracer = ferrite::trace::Eip3155::new(stderr.lock());
+            call::run_on_with(&mut state, cfg, &mut tracer, &engine)
+        } else {
+            call::run_on_with(&mut state, cfg, &mut NoTracer, &engine)
+        };
+        let ns = t.elapsed().as_nanos();
+        let after = engine.stats();
+        let native = after.native_calls - before.native_calls;
+        let interpreted = after.interpreter_calls - before.interpreter_calls;
+        let tier = match (native, interpreted) {
+            (0, _) => "interpreter",
+            (_, 0) => "native",
+            _ => "mixed",
+        };
+        calls.push((tier, ns));
+        outcome = Some(o);
+    }
+    let Some(outcome) = outcome else {
+        unreachable!("at least one call ran")
+    };
+    let median_ns = args.bench.map(|b| bench_median(cfg, b, &engine));
+    print_outcome(args, &outcome, median_ns);
+    if args.stats {
+        let stats = engine.stats();
+        if args.json {
+            println!("{{\"stats\":{}}}", stats.to_json());
+        } else {
+            println!("engine:  {} ({n} calls)", mode.name());
+            let mut start = 0;
+            while start < calls.len() {
+                let tier = calls[start].0;
+                let end = calls[start..]
+                    .iter()
+                    .position(|c| c.0 != tier)
+                    .map_or(calls.len(), |p| start + p);
+                let mut t: Vec<u128> = calls[start..end].iter().map(|c| c.1).collect();
+                t.sort_unstable();
+                let range = if end - start == 1 {
+                    format!("call {}", start + 1)
+                } else {
+                    format!("calls {}-{}", start + 1, end)
+                };
+                println!(
+                    "  {range:<16} {tier:<12} median {:.3} ms",
+                    t[t.len() / 2] as f64 / 1e6
+                );
+                start = end;
+            }
+            println!("{stats}");
+        }
+    }
+    Ok(true)
+}
+
+fn print_outcome(args: &RunArgs, outcome: &call::CallOutcome, median_ns: Option<u128>) {
     let status = outcome.exit.name();
     let error = if outcome.exit.is_halt() {
         format!("\"{status}\"")
@@ -264,7 +373,6 @@ fn run(args: RunArgs) -> Result<bool, String> {
             println!("median:  {:.3} ms", m as f64 / 1e6);
         }
     }
-    Ok(true)
 }
 
 mod bench;

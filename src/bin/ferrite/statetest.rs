@@ -3,6 +3,8 @@
 //! summary table.
 
 use crate::StatetestArgs;
+use ferrite::engine::{Engine, EngineConfig};
+use ferrite::frame::Mode;
 use ferrite::runtime::SpecId;
 use ferrite::statetest::fixture;
 use ferrite::statetest::runner::{self, CaseResult, Filter};
@@ -10,7 +12,7 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 fn json_escape(s: &str) -> String {
@@ -37,12 +39,12 @@ fn run_traced(files: &[PathBuf], filter: &Filter) -> Vec<CaseResult> {
                 }
                 let stderr = std::io::stderr();
                 let mut tracer = ferrite::trace::Eip3155::new(stderr.lock());
-                out.push(runner::run_case_traced(
+                out.push(runner::run_case_with(
                     name,
                     unit,
                     &case,
                     &mut tracer,
-                    filter.mode,
+                    filter.source(),
                 ));
             }
         }
@@ -60,8 +62,19 @@ pub fn main(args: StatetestArgs) -> Result<bool, String> {
         Some(r) => Some(regex_lite::Regex::new(r).map_err(|e| format!("invalid --run: {e}"))?),
         None => None,
     };
-    let mode = crate::parse_engine(&args.engine)?;
-    let filter = Filter { fork, name, mode };
+    let (mode, engine) = match args.engine.as_str() {
+        "auto" => (
+            Mode::Interp,
+            Some(Arc::new(Engine::new(EngineConfig::default()))),
+        ),
+        other => (crate::parse_engine(other)?, None),
+    };
+    let filter = Filter {
+        fork,
+        name,
+        mode,
+        engine,
+    };
     let mut files = Vec::new();
     for p in &args.paths {
         files.extend(runner::collect_files(std::path::Path::new(p))?);
@@ -178,5 +191,9 @@ pub fn main(args: StatetestArgs) -> Result<bool, String> {
         n as f64 / elapsed.as_secs_f64().max(1e-9),
         files.len()
     );
+    if let Some(e) = &filter.engine {
+        e.wait_idle();
+        println!("engine: auto\n{}", e.stats());
+    }
     Ok(failed == 0)
 }
