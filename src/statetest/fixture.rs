@@ -500,7 +500,7 @@ pub fn sender_from_secret_key(sk: &B256) -> Result<Address, String> {
 // Tolerant parsing of the fixtures' scalar encodings.
 
 /// A value parsed from a fixture string (or JSON integer).
-trait Parse: Sized {
+pub(crate) trait Parse: Sized {
     /// What the value is, for error messages.
     const WHAT: &'static str;
     fn parse_str(s: &str) -> Result<Self, String>;
@@ -705,11 +705,11 @@ impl<'de, K: Parse + Ord, V: Deserialize<'de>> Deserialize<'de> for KeyMap<K, V>
     }
 }
 
-fn de_hex<'de, D: Deserializer<'de>, T: Parse>(d: D) -> Result<T, D::Error> {
+pub(crate) fn de_hex<'de, D: Deserializer<'de>, T: Parse>(d: D) -> Result<T, D::Error> {
     H::<T>::deserialize(d).map(|h| h.0)
 }
 
-fn de_opt<'de, D: Deserializer<'de>, T: Parse>(d: D) -> Result<Option<T>, D::Error> {
+pub(crate) fn de_opt<'de, D: Deserializer<'de>, T: Parse>(d: D) -> Result<Option<T>, D::Error> {
     Option::<H<T>>::deserialize(d).map(|o| o.map(|h| h.0))
 }
 
@@ -735,11 +735,11 @@ fn de_storage<'de, D: Deserializer<'de>>(d: D) -> Result<Storage, D::Error> {
         .map(|m| m.0.into_iter().map(|(k, v)| (k, v.0)).collect())
 }
 
-fn de_state<'de, D: Deserializer<'de>>(d: D) -> Result<State, D::Error> {
+pub(crate) fn de_state<'de, D: Deserializer<'de>>(d: D) -> Result<State, D::Error> {
     KeyMap::<Address, Account>::deserialize(d).map(|m| m.0)
 }
 
-fn de_opt_state<'de, D: Deserializer<'de>>(d: D) -> Result<Option<State>, D::Error> {
+pub(crate) fn de_opt_state<'de, D: Deserializer<'de>>(d: D) -> Result<Option<State>, D::Error> {
     Option::<KeyMap<Address, Account>>::deserialize(d).map(|o| o.map(|m| m.0))
 }
 

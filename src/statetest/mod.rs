@@ -6,7 +6,9 @@
 //! pre-state, applying the transaction with ferrite's interpreter, comparing
 //! the state root from [`crate::trie`] and the logs hash) belongs to the
 //! runner, so the model stays independent of the interpreter and can be
-//! tested on its own.
+//! tested on its own. [`vmtest`] models and runs the legacy VM tests (one frame, no
+//! transaction).
 
 pub mod fixture;
 pub mod runner;
+pub mod vmtest;
