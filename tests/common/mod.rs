@@ -119,8 +119,10 @@ impl ferrite::interpreter::Tracer for LineTracer {
 
 /// ferrite's interpreter with a per-instruction trace (see [`trace_line`]).
 pub fn ferrite_trace(cfg: &CallConfig) -> Vec<String> {
+    let mut cfg = cfg.clone();
+    cfg.mode = Mode::Interp;
     let mut t = LineTracer(Vec::new());
-    ferrite::call::run_traced(cfg, &mut t);
+    ferrite::call::run_traced(&cfg, &mut t);
     t.0
 }
 

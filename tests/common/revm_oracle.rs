@@ -26,8 +26,10 @@
 //! halting instruction of the top frame (recorded by the inspector) decides, as the spec and
 //! geth do: an opcode not in the fork is `InvalidOpcode` (revm charges a later fork's static gas
 //! first), too few operands is `StackUnderflow` (revm's DUPn says StackOverflow, LOGn charges
-//! memory before popping topics, SSTORE/LOG check the static flag first), and an oversized
-//! initcode with less than CREATE's 32,000 gas left is `OutOfGas`. All of these are exceptional
+//! memory before popping topics, SSTORE/LOG check the static flag first), an oversized
+//! initcode with less than CREATE's 32,000 gas left is `OutOfGas`, and so is a RETURNDATACOPY
+//! out of the buffer's bounds whose copy and memory gas exceed the gas left (revm checks the
+//! bounds first, the spec charges first). All of these are exceptional
 //! halts with identical effects; only the name is normalised.
 //!
 //! Caveat: `CALLER`'s balance is 2^256−1 on both sides, so value sent *to* the caller overflows
@@ -100,25 +102,59 @@ struct TopFrame {
     refund: i64,
 }
 
+/// The top frame's latest instruction as it started: the one that halted, if the frame did.
+#[derive(Clone, Copy, Debug)]
+struct LastOp {
+    op: u8,
+    stack_len: usize,
+    /// Gas left before the instruction (static gas not yet charged).
+    gas: u64,
+    /// The top three stack items, top first (zero where the stack is shorter).
+    args: [U256; 3],
+    /// Memory size in bytes.
+    mem_len: usize,
+}
+
 /// Inspector that tracks call depth and keeps the depth-0 frame's gas; optionally records one
 /// line per instruction in the format of [`super::trace_line`].
 #[derive(Default)]
 struct TopFrameInspector {
     depth: usize,
     top: Option<TopFrame>,
-    /// Opcode, stack height and gas left of the top frame's latest instruction.
-    last_top_op: Option<(u8, usize, u64)>,
+    last_top_op: Option<LastOp>,
     trace: Option<Vec<String>>,
+}
+
+/// Gas the spec charges RETURNDATACOPY before its bounds check: 3 + 3 per word + memory
+/// expansion to `dst + len` (`None` when that does not even fit in 64 bits).
+fn returndatacopy_cost(dst: U256, len: U256, mem_len: usize) -> Option<u128> {
+    if len.is_zero() {
+        return Some(3);
+    }
+    let len = u64::try_from(len).ok()? as u128;
+    let end = (u64::try_from(dst).ok()? as u128) + len;
+    let words = |bytes: u128| bytes.div_ceil(32);
+    let mem = |w: u128| 3 * w + w * w / 512;
+    let (old, new) = (words(mem_len as u128), words(end));
+    Some(3 + 3 * words(len) + mem(new).saturating_sub(mem(old)))
 }
 
 impl<CTX> Inspector<CTX, EthInterpreter> for TopFrameInspector {
     fn step(&mut self, interp: &mut Interpreter<EthInterpreter>, _: &mut CTX) {
         if self.depth == 1 {
-            self.last_top_op = Some((
-                interp.bytecode.opcode(),
-                interp.stack.len(),
-                interp.gas.remaining(),
-            ));
+            let data = interp.stack.data();
+            let arg = |i: usize| {
+                data.len()
+                    .checked_sub(i + 1)
+                    .map_or(U256::ZERO, |j| data[j])
+            };
+            self.last_top_op = Some(LastOp {
+                op: interp.bytecode.opcode(),
+                stack_len: data.len(),
+                gas: interp.gas.remaining(),
+                args: [arg(0), arg(1), arg(2)],
+                mem_len: interp.memory.len(),
+            });
         }
         if let Some(t) = &mut self.trace {
             t.push(super::trace_line(
@@ -293,7 +329,7 @@ fn revm_exec(cfg: &CallConfig, trace: bool) -> (Outcome, Option<Vec<String>>) {
                 // An opcode that does not exist in the fork is an invalid opcode before anything
                 // else. revm charges the static gas of a later fork's opcode (e.g. SLOTNUM 0x4b)
                 // before reporting NotActivated, so with no gas left it says OutOfGas.
-                (_, Some((op, _, _))) if !OPCODE_INFO[op as usize].enabled_in(cfg.spec) => {
+                (_, Some(l)) if !OPCODE_INFO[l.op as usize].enabled_in(cfg.spec) => {
                     name = "InvalidOpcode".into();
                 }
                 // Too few stack items is a stack underflow before anything else (geth validates
@@ -301,15 +337,21 @@ fn revm_exec(cfg: &CallConfig, trace: bool) -> (Outcome, Option<Vec<String>>) {
                 // and may report something else first: DUPn says StackOverflow (`Stack::dup`
                 // has one flag for both bounds), LOGn charges memory before popping topics,
                 // SSTORE/LOG check the static flag before popping.
-                (_, Some((op, len, _)))
-                    if OPCODE_INFO[op as usize].enabled_in(cfg.spec)
-                        && len < OPCODE_INFO[op as usize].inputs as usize =>
-                {
+                (_, Some(l)) if l.stack_len < OPCODE_INFO[l.op as usize].inputs as usize => {
                     name = "StackUnderflow".into();
                 }
                 // revm checks the EIP-3860 size before charging CREATE's 32,000 static gas;
                 // the spec (and ferrite) charge first, so with less gas left it is out of gas.
-                (HaltReason::CreateInitCodeSizeLimit, Some((_, _, gas))) if gas < 32_000 => {
+                (HaltReason::CreateInitCodeSizeLimit, Some(l)) if l.gas < 32_000 => {
+                    name = "OutOfGas".into();
+                }
+                // revm checks RETURNDATACOPY's bounds before charging its copy and memory gas
+                // (unless the size does not fit a usize); the spec charges first.
+                (HaltReason::OutOfOffset, Some(l))
+                    if l.op == 0x3e
+                        && returndatacopy_cost(l.args[0], l.args[2], l.mem_len)
+                            .is_none_or(|c| c > l.gas as u128) =>
+                {
                     name = "OutOfGas".into();
                 }
                 _ => {}
