@@ -217,12 +217,10 @@ pub fn parse_str(text: &str) -> Result<BTreeMap<String, VmTest>, String> {
     Ok(tests)
 }
 
-/// Whether `path` holds VM tests: it lies under a folder named `VMTests`, or its first test has
-/// an `exec` key (the classic format; state tests have `transaction` instead).
+/// Whether the file at `path` is in the VM-test format: a JSON object of tests whose first test
+/// has an `exec` key and no `transaction` (reads and scans the whole file). The folder name says
+/// nothing: ethereum/tests' `GeneralStateTests/VMTests` holds state tests.
 pub fn is_vm_test_file(path: &Path) -> bool {
-    if path.components().any(|c| c.as_os_str() == "VMTests") {
-        return true;
-    }
     /// Only the keys of each test, skipping everything else without allocating.
     #[derive(Deserialize)]
     struct Sniff {
@@ -553,10 +551,10 @@ fn hex(b: &[u8]) -> String {
     alloy_primitives::hex::encode(b)
 }
 
-/// Runs every selected test of one VM-test file under [`SPEC`] with `filter.mode`. A `--fork`
-/// filter other than [`SPEC`] selects none of them.
+/// Runs every selected test of one VM-test file under [`SPEC`], frames tiered by
+/// [`Filter::source`]. A fork filter other than [`SPEC`] selects none of them.
 pub fn run_file(path: &Path, filter: &Filter) -> Vec<CaseResult> {
-    run_file_with(path, filter, &mut NoTracer, &filter.mode)
+    run_file_with(path, filter, &mut NoTracer, filter.source())
 }
 
 /// [`run_file`] with a tracer and frames tiered by `source`.

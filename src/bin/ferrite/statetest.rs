@@ -1,6 +1,10 @@
 //! `ferrite statetest`: runs fixture files on worker threads and reports like geth's
 //! `evm statetest` (`--json`: one array of case results) or with a progress bar and a per-fork
 //! summary table.
+//!
+//! Legacy VM tests (files whose tests have an `exec` message instead of a `transaction`, as in
+//! ethereum/legacytests' `VMTests`) run through [`ferrite::statetest::vmtest`] and are counted in
+//! the table's `VMTests` row.
 
 use crate::StatetestArgs;
 use ferrite::engine::{Engine, EngineConfig};
@@ -8,9 +12,10 @@ use ferrite::frame::Mode;
 use ferrite::runtime::SpecId;
 use ferrite::statetest::fixture;
 use ferrite::statetest::runner::{self, CaseResult, Filter};
+use ferrite::statetest::vmtest;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -19,9 +24,32 @@ fn json_escape(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
+/// Runs one fixture file, state tests or VM tests. The file is tried as state tests first; only
+/// if it does not load as such (the runner then reports the file itself as one failed case) is
+/// it checked for the VM-test format, so state-test runs read each file once.
+fn run_file(f: &Path, filter: &Filter) -> Vec<CaseResult> {
+    let r = runner::run_file(f, filter);
+    let unloadable = matches!(&r[..], [only] if !only.pass && only.name == f.display().to_string());
+    if unloadable && vmtest::is_vm_test_file(f) {
+        return vmtest::run_file(f, filter);
+    }
+    r
+}
+
 fn run_traced(files: &[PathBuf], filter: &Filter) -> Vec<CaseResult> {
     let mut out = Vec::new();
     for f in files {
+        if vmtest::is_vm_test_file(f) {
+            let stderr = std::io::stderr();
+            let mut tracer = ferrite::trace::Eip3155::new(stderr.lock());
+            out.extend(vmtest::run_file_with(
+                f,
+                filter,
+                &mut tracer,
+                filter.source(),
+            ));
+            continue;
+        }
         let Ok(units) = fixture::load_file(f) else {
             out.extend(runner::run_file(f, filter));
             continue;
@@ -103,7 +131,7 @@ pub fn main(args: StatetestArgs) -> Result<bool, String> {
                 s.spawn(|| loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(f) = files.get(i) else { break };
-                    let r = runner::run_file(f, &filter);
+                    let r = run_file(f, &filter);
                     if let Some(b) = &bar {
                         b.inc(1);
                     }
