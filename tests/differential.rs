@@ -194,14 +194,12 @@ fn differential_pre_istanbul() {
     }
 }
 
-/// Three-way: ferrite's interpreter, ferrite's JIT tier and revm, Cancun and Prague. Opt-in
-/// while the JIT is young (`cargo test --test differential -- --ignored`); the case count is
-/// `FERRITE_DIFF_CASES` (default 2,000 per fork).
+/// Three-way: ferrite's interpreter, ferrite's JIT tier and revm, Cancun and Prague; the case
+/// count is `FERRITE_DIFF_CASES` (default 5,000 per fork: each case compiles its contracts).
 #[test]
-#[ignore = "opt-in: JIT tier under development"]
 fn differential_jit() {
     for spec in [SpecId::Cancun, SpecId::Prague] {
-        run_fork_on(&INTERP_JIT_REVM, spec, 2_000);
+        run_fork_on(&INTERP_JIT_REVM, spec, 5_000);
     }
 }
 
