@@ -2,24 +2,39 @@
 //!
 //! `vendored_fixtures` runs the small sample under `tests/fixtures/ethtests` (always available).
 //! `full_suite` runs every case under `$FERRITE_ETHTESTS` (`GeneralStateTests` and `EEST`); when
-//! the variable is unset it reports itself skipped.
+//! the variable is unset it reports itself skipped. Each runs on every tier: the interpreter,
+//! the JIT (`Mode::Jit`), and `auto` — one tiered `Engine` for the whole run, as
+//! `ferrite statetest --engine auto` does, so contracts switch tiers mid-run.
 
+use ferrite::engine::{Engine, EngineConfig};
 use ferrite::frame::Mode;
 use ferrite::statetest::runner::{self, CaseResult, Filter};
 use std::path::Path;
+use std::sync::Arc;
 
-fn run_dir(dir: &Path, mode: Mode) -> Vec<CaseResult> {
+/// A tier: a `Mode`, or `None` for a tiered engine (auto mode, default threshold) shared by the
+/// whole run, as `ferrite statetest --engine auto` does.
+fn filter(mode: Option<Mode>) -> Filter {
+    match mode {
+        Some(mode) => Filter {
+            mode,
+            ..Filter::default()
+        },
+        None => Filter {
+            engine: Some(Arc::new(Engine::new(EngineConfig::default()))),
+            ..Filter::default()
+        },
+    }
+}
+
+fn run_dir(dir: &Path, filter: &Filter) -> Vec<CaseResult> {
     let files = runner::collect_files(dir).expect("fixture folder readable");
-    let filter = Filter {
-        mode,
-        ..Filter::default()
-    };
     let mut out = Vec::new();
     for f in files {
         if f.file_name().is_some_and(|n| n == "MANIFEST.tsv") {
             continue;
         }
-        out.extend(runner::run_file(&f, &filter));
+        out.extend(runner::run_file(&f, filter));
     }
     out
 }
@@ -47,39 +62,62 @@ fn assert_all_pass(results: &[CaseResult], min_cases: usize) {
     );
 }
 
-fn vendored(mode: Mode) {
+fn vendored(mode: Option<Mode>) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ethtests");
-    let results = run_dir(&dir, mode);
+    let filter = filter(mode);
+    let results = run_dir(&dir, &filter);
     assert_all_pass(&results, 150);
+    report_engine(&filter);
 }
 
-fn full(mode: Mode) {
+fn report_engine(filter: &Filter) {
+    if let Some(e) = &filter.engine {
+        e.wait_idle();
+        let s = e.stats();
+        println!("engine: {s}");
+        assert!(s.compiles > 0, "some contract was compiled: {s:?}");
+    }
+}
+
+fn full(mode: Option<Mode>) {
     let Ok(root) = std::env::var("FERRITE_ETHTESTS") else {
         println!("SKIPPED: FERRITE_ETHTESTS is not set (point it at the ethtests folder)");
         return;
     };
     let root = Path::new(&root);
-    let mut results = run_dir(&root.join("GeneralStateTests"), mode);
-    results.extend(run_dir(&root.join("EEST"), mode));
+    let filter = filter(mode);
+    let mut results = run_dir(&root.join("GeneralStateTests"), &filter);
+    results.extend(run_dir(&root.join("EEST"), &filter));
     assert_all_pass(&results, 19_000);
+    report_engine(&filter);
 }
 
 #[test]
 fn vendored_fixtures_interpreter() {
-    vendored(Mode::Interp);
+    vendored(Some(Mode::Interp));
 }
 
 #[test]
 fn vendored_fixtures_jit() {
-    vendored(Mode::Jit);
+    vendored(Some(Mode::Jit));
+}
+
+#[test]
+fn vendored_fixtures_auto() {
+    vendored(None);
 }
 
 #[test]
 fn full_suite_interpreter() {
-    full(Mode::Interp);
+    full(Some(Mode::Interp));
 }
 
 #[test]
 fn full_suite_jit() {
-    full(Mode::Jit);
+    full(Some(Mode::Jit));
+}
+
+#[test]
+fn full_suite_auto() {
+    full(None);
 }
