@@ -41,6 +41,7 @@ pub enum AbiType {
 pub mod offsets {
     use crate::frame::Frame;
     use crate::gas::Gas;
+    use crate::memory::Memory;
     use crate::stack::Stack;
     use core::mem::offset_of;
 
@@ -50,6 +51,10 @@ pub mod offsets {
     pub const STACK_LEN: usize = offset_of!(Frame, stack) + Stack::LEN_OFFSET;
     /// `frame.gas.remaining` (u64).
     pub const GAS_REMAINING: usize = offset_of!(Frame, gas) + offset_of!(Gas, remaining);
+    /// Address of the memory buffer (usize).
+    pub const MEM_BASE: usize = offset_of!(Frame, memory) + Memory::BASE_OFFSET;
+    /// Memory size in bytes (usize).
+    pub const MEM_SIZE: usize = offset_of!(Frame, memory) + Memory::SIZE_OFFSET;
 }
 
 const _: () = {

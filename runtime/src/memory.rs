@@ -10,15 +10,55 @@ use crate::gas::{self, Gas};
 use crate::word::U256;
 
 /// A frame's memory.
-#[derive(Clone, Debug, Default)]
+///
+/// `base`/`size` mirror the buffer's address and length for compiled code, which reads them at
+/// [`Memory::BASE_OFFSET`]/[`Memory::SIZE_OFFSET`] to load and store words without a helper call
+/// when no expansion is needed. They are refreshed whenever the buffer changes.
+#[derive(Debug)]
 pub struct Memory {
     data: Vec<u8>,
+    base: usize,
+    size: usize,
+}
+
+impl Default for Memory {
+    fn default() -> Self {
+        let mut m = Memory {
+            data: Vec::new(),
+            base: 0,
+            size: 0,
+        };
+        m.sync_mirror();
+        m
+    }
+}
+
+impl Clone for Memory {
+    fn clone(&self) -> Self {
+        let mut m = Memory {
+            data: self.data.clone(),
+            base: 0,
+            size: 0,
+        };
+        m.sync_mirror();
+        m
+    }
 }
 
 impl Memory {
+    /// Byte offset of the buffer address mirror (usize).
+    pub const BASE_OFFSET: usize = core::mem::offset_of!(Memory, base);
+    /// Byte offset of the buffer length mirror (usize).
+    pub const SIZE_OFFSET: usize = core::mem::offset_of!(Memory, size);
+
     /// Empty memory.
     pub fn new() -> Memory {
         Memory::default()
+    }
+
+    fn sync_mirror(&mut self) {
+        self.base = self.data.as_mut_ptr() as usize;
+        self.size = self.data.len();
     }
 
     /// Current size in bytes (always a multiple of 32).
@@ -72,6 +112,7 @@ impl Memory {
             return Err(ExitCode::OutOfGas);
         }
         self.data.resize((new_words * 32) as usize, 0);
+        self.sync_mirror();
         Ok(())
     }
 

@@ -389,6 +389,7 @@ impl Lower<'_, '_> {
                 }
             }
             JUMPDEST => {}
+            MLOAD | MSTORE => self.memory_op(c, ins),
             STOP => {
                 self.sync_gas(c);
                 self.store_len(c);
@@ -416,9 +417,9 @@ impl Lower<'_, '_> {
             | CALLDATASIZE | CALLDATACOPY | CODESIZE | CODECOPY | GASPRICE | EXTCODESIZE
             | EXTCODECOPY | RETURNDATASIZE | RETURNDATACOPY | EXTCODEHASH | BLOCKHASH
             | COINBASE | TIMESTAMP | NUMBER | PREVRANDAO | GASLIMIT | CHAINID | SELFBALANCE
-            | BASEFEE | BLOBHASH | BLOBBASEFEE | MLOAD | MSTORE | MSTORE8 | SLOAD | SSTORE
-            | MSIZE | TLOAD | TSTORE | MCOPY | LOG0 | LOG1 | LOG2 | LOG3 | LOG4 | CREATE | CALL
-            | CALLCODE | RETURN | DELEGATECALL | CREATE2 | STATICCALL | REVERT | SELFDESTRUCT => {
+            | BASEFEE | BLOBHASH | BLOBBASEFEE | MSTORE8 | SLOAD | SSTORE | MSIZE | TLOAD
+            | TSTORE | MCOPY | LOG0 | LOG1 | LOG2 | LOG3 | LOG4 | CREATE | CALL | CALLCODE
+            | RETURN | DELEGATECALL | CREATE2 | STATICCALL | REVERT | SELFDESTRUCT => {
                 return self.helper(c, ins)
             }
         }
@@ -429,6 +430,20 @@ impl Lower<'_, '_> {
     fn helper(&mut self, c: &mut Cursor, ins: &crate::analysis::Instr) -> bool {
         let info = &OPCODE_INFO[ins.opcode as usize];
         self.sync_gas(c);
+        let ends = info.has(ferrite_runtime::opcode::flags::TERMINATOR)
+            || info.has(ferrite_runtime::opcode::flags::SUSPENDS);
+        let r = self.exec_call(c, ins);
+        if ends {
+            self.b.ins().return_(&[r]);
+            return true;
+        }
+        self.continue_unless_exit(r);
+        c.delta += info.stack_delta();
+        false
+    }
+
+    /// Flushes the stack length and pc and calls `ferrite_exec` (gas must be synced).
+    fn exec_call(&mut self, c: &Cursor, ins: &crate::analysis::Instr) -> Value {
         self.store_len(c);
         let pc = self.iconst(ins.pc as i64 + 1);
         self.b
@@ -439,21 +454,91 @@ impl Lower<'_, '_> {
             .b
             .ins()
             .call(self.imports.exec, &[self.frame, self.host, opv]);
-        let r = self.b.inst_results(call)[0];
-        let ends = info.has(ferrite_runtime::opcode::flags::TERMINATOR)
-            || info.has(ferrite_runtime::opcode::flags::SUSPENDS);
-        if ends {
-            self.b.ins().return_(&[r]);
-            return true;
-        }
+        self.b.inst_results(call)[0]
+    }
+
+    /// Returns `r` if it is not `Continue`; otherwise goes on in a new block.
+    fn continue_unless_exit(&mut self, r: Value) {
         let cont = self.b.create_block();
         let out = self.b.create_block();
         self.b.ins().brif(r, out, &[], cont, &[]);
         self.b.switch_to_block(out);
         self.b.ins().return_(&[r]);
         self.b.switch_to_block(cont);
-        c.delta += info.stack_delta();
-        false
+    }
+
+    /// The address of the memory word whose offset is in stack slot `i` when it lies within the
+    /// current memory (no expansion, no gas); otherwise branches to `slow`.
+    fn memory_word(&mut self, c: &Cursor, i: i32, slow: Block) -> Value {
+        let off = c.slot(i);
+        let limbs: Vec<Value> = (0..4)
+            .map(|k| {
+                self.b
+                    .ins()
+                    .load(types::I64, self.flags, c.top, off + 8 * k)
+            })
+            .collect();
+        let upper = self.b.ins().bor(limbs[1], limbs[2]);
+        let upper = self.b.ins().bor(upper, limbs[3]);
+        let size = self
+            .b
+            .ins()
+            .load(types::I64, self.flags, self.frame, offsets::MEM_SIZE as i32);
+        let big_enough = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, size, 32);
+        let last = self.b.ins().iadd_imm_s(size, -32);
+        let in_range = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, limbs[0], last);
+        let small = self.b.ins().icmp_imm_u(IntCC::Equal, upper, 0);
+        let ok = self.b.ins().band(big_enough, in_range);
+        let ok = self.b.ins().band(ok, small);
+        let fast = self.b.create_block();
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        let base = self
+            .b
+            .ins()
+            .load(types::I64, self.flags, self.frame, offsets::MEM_BASE as i32);
+        self.b.ins().iadd(base, limbs[0])
+    }
+
+    /// MLOAD/MSTORE: inline when memory needs no expansion, else the runtime body.
+    fn memory_op(&mut self, c: &mut Cursor, ins: &crate::analysis::Instr) {
+        // Charge static gas up to here on both paths (the slow path's body needs it synced).
+        self.sync_gas(c);
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let addr = self.memory_word(c, 0, slow);
+        // Memory is big-endian; stack words are little-endian limbs.
+        if ins.opcode == Opcode::MLOAD as u8 {
+            let off = c.slot(0);
+            for k in 0..4 {
+                let v = self.b.ins().load(types::I64, self.flags, addr, 8 * (3 - k));
+                let v = self.b.ins().bswap(v);
+                self.b.ins().store(self.flags, v, c.top, off + 8 * k);
+            }
+        } else {
+            let off = c.slot(1);
+            for k in 0..4 {
+                let v = self
+                    .b
+                    .ins()
+                    .load(types::I64, self.flags, c.top, off + 8 * k);
+                let v = self.b.ins().bswap(v);
+                self.b.ins().store(self.flags, v, addr, 8 * (3 - k));
+            }
+        }
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(slow);
+        let r = self.exec_call(c, ins);
+        self.continue_unless_exit(r);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(join);
+        c.delta += OPCODE_INFO[ins.opcode as usize].stack_delta();
     }
 
     /// Pops a jump destination; jumps to the dispatch (or InvalidJump if it exceeds 64 bits).
