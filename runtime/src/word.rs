@@ -34,13 +34,20 @@ fn abs(x: U256) -> U256 {
 /// DIV: `a / b`, 0 when `b == 0`.
 #[inline]
 pub fn div(a: U256, b: U256) -> U256 {
-    a.checked_div(b).unwrap_or(U256::ZERO)
+    match (to_u64(&a), to_u64(&b)) {
+        // Most operands are small: avoid the general 256-bit long division.
+        (Some(x), Some(y)) => U256::from(x.checked_div(y).unwrap_or(0)),
+        _ => a.checked_div(b).unwrap_or(U256::ZERO),
+    }
 }
 
 /// MOD: `a % b`, 0 when `b == 0`.
 #[inline]
 pub fn rem(a: U256, b: U256) -> U256 {
-    a.checked_rem(b).unwrap_or(U256::ZERO)
+    match (to_u64(&a), to_u64(&b)) {
+        (Some(x), Some(y)) => U256::from(x.checked_rem(y).unwrap_or(0)),
+        _ => a.checked_rem(b).unwrap_or(U256::ZERO),
+    }
 }
 
 /// SDIV: signed division truncating toward zero; 0 when `b == 0`; `-2^255 / -1 = -2^255`.
@@ -49,7 +56,7 @@ pub fn sdiv(a: U256, b: U256) -> U256 {
     if b.is_zero() {
         return U256::ZERO;
     }
-    let q = abs(a) / abs(b);
+    let q = div(abs(a), abs(b));
     if is_negative(&a) != is_negative(&b) {
         neg(q)
     } else {
@@ -63,7 +70,7 @@ pub fn smod(a: U256, b: U256) -> U256 {
     if b.is_zero() {
         return U256::ZERO;
     }
-    let r = abs(a) % abs(b);
+    let r = rem(abs(a), abs(b));
     if is_negative(&a) {
         neg(r)
     } else {
@@ -228,6 +235,25 @@ mod tests {
         assert_eq!(smod(u(7), U256::ZERO), U256::ZERO);
         assert_eq!(div(u(7), U256::ZERO), U256::ZERO);
         assert_eq!(rem(u(7), U256::ZERO), U256::ZERO);
+    }
+
+    #[test]
+    fn small_operand_fast_paths_match_full_division() {
+        let vals = [0u64, 1, 2, 3, 7, 255, 1 << 32, u64::MAX - 1, u64::MAX];
+        let wide = [U256::from(u64::MAX) + u(1), SIGN_BIT, U256::MAX];
+        for &x in &vals {
+            for &y in &vals {
+                let (a, b) = (u(x), u(y));
+                assert_eq!(div(a, b), a.checked_div(b).unwrap_or_default());
+                assert_eq!(rem(a, b), a.checked_rem(b).unwrap_or_default());
+            }
+            for w in wide {
+                assert_eq!(div(w, u(x)), w.checked_div(u(x)).unwrap_or_default());
+                assert_eq!(div(u(x), w), U256::ZERO);
+                assert_eq!(rem(u(x), w), u(x));
+                assert_eq!(sdiv(neg(u(x)), u(3)), neg(u(x / 3)));
+            }
+        }
     }
 
     #[test]
