@@ -10,6 +10,9 @@
 
 pub use ferrite_runtime as runtime;
 
+// Lets code shared with the integration tests (`fuzz::revm_oracle`) name this crate `ferrite`.
+extern crate self as ferrite;
+
 pub use engine::Engine;
 pub use ferrite_runtime::bytecode;
 pub mod analysis;
@@ -17,6 +20,7 @@ pub mod bench;
 pub mod call;
 pub mod engine;
 pub mod frame;
+pub mod fuzz;
 pub mod interpreter;
 pub mod jit;
 pub mod precompiles;

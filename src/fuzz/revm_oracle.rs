@@ -39,8 +39,8 @@
 //! the *gas parameters* of the default spec (Osaka); [`CfgEnv::set_spec_and_mainnet_gas_params`]
 //! must be used to pin a fork.
 
-use super::Outcome;
 use ferrite::call::{CallConfig, CALLER, TARGET};
+use ferrite::fuzz::{trace_line, Outcome};
 use ferrite::runtime::{SpecId, OPCODE_INFO};
 use revm::bytecode::Bytecode;
 use revm::context::{CfgEnv, Context, ContextTr, TxEnv};
@@ -116,7 +116,7 @@ struct LastOp {
 }
 
 /// Inspector that tracks call depth and keeps the depth-0 frame's gas; optionally records one
-/// line per instruction in the format of [`super::trace_line`].
+/// line per instruction in the format of [`trace_line`].
 #[derive(Default)]
 struct TopFrameInspector {
     depth: usize,
@@ -157,7 +157,7 @@ impl<CTX> Inspector<CTX, EthInterpreter> for TopFrameInspector {
             });
         }
         if let Some(t) = &mut self.trace {
-            t.push(super::trace_line(
+            t.push(trace_line(
                 self.depth,
                 interp.bytecode.pc(),
                 interp.bytecode.opcode(),
@@ -227,7 +227,7 @@ pub fn revm_run(cfg: &CallConfig) -> Outcome {
     revm_exec(cfg, false).0
 }
 
-/// [`revm_run`] plus a per-instruction trace (see [`super::trace_line`]).
+/// [`revm_run`] plus a per-instruction trace (see [`trace_line`]).
 pub fn revm_trace(cfg: &CallConfig) -> (Outcome, Vec<String>) {
     let (o, t) = revm_exec(cfg, true);
     (o, t.unwrap_or_default())

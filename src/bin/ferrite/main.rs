@@ -27,6 +27,8 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// Run the benchmark suite on every tier and print a table.
     Bench(bench::BenchArgs),
+    /// Differential fuzzing: generated programs on the interpreter, the JIT (and revm).
+    Fuzz(fuzz::FuzzArgs),
 }
 
 #[derive(clap::Args)]
@@ -376,6 +378,7 @@ fn print_outcome(args: &RunArgs, outcome: &call::CallOutcome, median_ns: Option<
 }
 
 mod bench;
+mod fuzz;
 mod statetest;
 
 fn main() -> ExitCode {
@@ -385,6 +388,7 @@ fn main() -> ExitCode {
         Command::Statetest(a) => statetest::main(a),
         Command::Analyze(a) => analyze(a),
         Command::Bench(a) => bench::main(a),
+        Command::Fuzz(a) => fuzz::main(a),
     };
     match r {
         Ok(true) => ExitCode::SUCCESS,
