@@ -71,11 +71,14 @@ pub fn ferrite_jit(cfg: &CallConfig) -> Outcome {
     ))
 }
 
+/// A compiled program, or `None` when the JIT refused the code.
+type Compiled = Option<Arc<Program>>;
+
 /// A [`ProgramSource`] that compiles every code it is asked for (once per code and fork) and keeps
 /// the programs only as long as it lives, unlike [`Mode::Jit`]'s process-wide cache.
 #[derive(Default)]
 pub struct FreshJit {
-    programs: RefCell<HashMap<(B256, SpecId), Option<Arc<Program>>>>,
+    programs: RefCell<HashMap<(B256, SpecId), Compiled>>,
 }
 
 impl ProgramSource for FreshJit {
@@ -778,4 +781,46 @@ pub fn seeded_case(data: &[u8]) -> CallConfig {
         SpecId::Prague
     };
     gen::case(seed, spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The interpreter with every ADD reported as a different status: a stand-in for a buggy
+    /// engine.
+    fn add_breaks(cfg: &CallConfig) -> Outcome {
+        let mut o = ferrite_interp(cfg);
+        if instructions(&cfg.code)
+            .iter()
+            .any(|&(s, _)| cfg.code[s] == 0x01)
+        {
+            o.status = "Broken".into();
+        }
+        o
+    }
+
+    #[test]
+    fn minimize_keeps_the_divergence_and_drops_the_rest() {
+        let engines: [(&str, Engine); 2] = [("interp", ferrite_interp), ("buggy", add_breaks)];
+        // PUSH1 1 PUSH1 2 ADD PUSH1 0 MSTORE PUSH2 0x0102 POP PUSH1 32 PUSH1 0 RETURN
+        let code = unhex("600160020160005261010250602060005ff3");
+        let mut cfg = CallConfig::new(code, vec![1, 2, 3]);
+        cfg.spec = SpecId::Cancun;
+        assert!(compare(&engines, &cfg).is_err());
+        let min = minimize(&engines, &cfg, MinimizeBudget::default());
+        assert_eq!(hex(&min.code), "01", "only the ADD is left");
+        assert!(min.input.is_empty());
+        let r = reproducer(&engines, &min);
+        assert!(r.contains("ferrite run --code 01 "), "{r}");
+        assert!(r.contains("\"opName\":\"ADD\""), "{r}");
+    }
+
+    #[test]
+    fn instructions_keep_push_immediates() {
+        assert_eq!(
+            instructions(&[0x60, 0x01, 0x61, 0x02, 0x03, 0x01, 0x7f]),
+            vec![(0, 2), (2, 5), (5, 6), (6, 7)]
+        );
+    }
 }
