@@ -124,6 +124,12 @@ pub struct EngineConfig {
     pub hot_threshold: Option<u64>,
     /// [`EngineMode::Auto`]: compiler threads (at least 1; other modes start none).
     pub workers: usize,
+    /// Run the compiler threads at the lowest scheduling priority (`SCHED_IDLE` on Linux, else
+    /// the OS's lowest), so that background compilation takes the CPU time executing threads
+    /// leave idle and a waking compiler never preempts a call: calls do not get slower while a
+    /// compile runs, even on a saturated machine (where compiles then take longer). `false`:
+    /// compile at normal priority.
+    pub low_priority_workers: bool,
     /// Executable memory the cache may hold, in bytes (machine code rounded up to pages). A
     /// program larger than the whole budget is not kept: its code becomes interpret-only.
     pub code_budget: u64,
@@ -144,6 +150,7 @@ impl Default for EngineConfig {
             mode: EngineMode::Auto,
             hot_threshold: Some(2),
             workers: 1,
+            low_priority_workers: true,
             code_budget: 256 << 20,
             max_entries: 16_384,
             max_code_size: jit::MAX_CODE_SIZE,
@@ -280,7 +287,8 @@ impl Engine {
             counters: Counters::default(),
             config,
         });
-        let workers = worker::spawn(&shared, workers).expect("start a compiler thread");
+        let low = shared.config.low_priority_workers;
+        let workers = worker::spawn(&shared, workers, low).expect("start a compiler thread");
         Engine { shared, workers }
     }
 
@@ -532,7 +540,10 @@ impl ProgramSource for Engine {
     }
 
     fn load(&self, raw: &Bytes, hash: B256, spec: SpecId) -> (Arc<Bytecode>, Option<Arc<Program>>) {
-        self.resolve(Key { hash, spec }, || Arc::new(Bytecode::new(raw.clone())))
+        // On a miss the analysed code comes from the runtime's process-wide table, which takes
+        // the hash the host supplied: hashing a 24 KB contract again would cost tens of
+        // microseconds on the call path. The entry then shares that `Arc<Bytecode>`.
+        self.resolve(Key { hash, spec }, || Bytecode::cached_with_hash(raw, hash))
     }
 }
 

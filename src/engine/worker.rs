@@ -2,10 +2,13 @@
 //! threads.
 //!
 //! A call that makes a contract hot only pushes a job and goes on interpreting; it never waits
-//! for the compiler. Each entry is queued at most once at a time (the entry's `claimed` flag), so
-//! duplicate requests for one hash coalesce. A full queue refuses the job and the entry becomes
-//! eligible again on its next call. Dropping the engine sets `shutdown`; workers finish the
-//! compile in hand, drop the rest of the queue and exit, and the engine joins them.
+//! for the compiler. The workers run at the lowest thread priority by default
+//! ([`EngineConfig::low_priority_workers`](super::EngineConfig::low_priority_workers)), so a
+//! compile uses idle CPU and does not slow executing threads down. Each entry is queued at most
+//! once at a time (the entry's `claimed` flag), so duplicate requests for one hash coalesce. A
+//! full queue refuses the job and the entry becomes eligible again on its next call. Dropping the
+//! engine sets `shutdown`; workers finish the compile in hand, drop the rest of the queue and
+//! exit, and the engine joins them.
 
 use super::cache::{Entry, Key};
 use super::Shared;
@@ -127,14 +130,22 @@ impl Queue {
     }
 }
 
-/// Starts `n` worker threads compiling jobs from `shared.queue`.
-pub(crate) fn spawn(shared: &Arc<Shared>, n: usize) -> std::io::Result<Vec<JoinHandle<()>>> {
+/// Starts `n` worker threads compiling jobs from `shared.queue`; with `low_priority` they run at
+/// the lowest scheduling priority ([`lower_priority`]).
+pub(crate) fn spawn(
+    shared: &Arc<Shared>,
+    n: usize,
+    low_priority: bool,
+) -> std::io::Result<Vec<JoinHandle<()>>> {
     (0..n)
         .map(|i| {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name(format!("ferrite-jit-{i}"))
                 .spawn(move || {
+                    if low_priority {
+                        lower_priority();
+                    }
                     while let Some(job) = shared.queue.pop() {
                         shared.compile_and_install(&job.key, &job.entry);
                         drop(job);
@@ -143,4 +154,22 @@ pub(crate) fn spawn(shared: &Arc<Shared>, n: usize) -> std::io::Result<Vec<JoinH
                 })
         })
         .collect()
+}
+
+/// Makes the calling thread yield to every normal thread: `SCHED_IDLE` on Linux (an idle-policy
+/// thread never preempts a normal one when it wakes up, and gets CPU time another thread wants
+/// only in small slices), else the lowest priority. Best effort: where the OS refuses, compiles
+/// compete at normal priority.
+fn lower_priority() {
+    use thread_priority::ThreadPriority;
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use thread_priority::{NormalThreadSchedulePolicy, ThreadSchedulePolicy};
+        let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+        let id = thread_priority::thread_native_id();
+        if thread_priority::set_thread_priority_and_policy(id, ThreadPriority::Min, idle).is_ok() {
+            return;
+        }
+    }
+    let _ = thread_priority::set_current_thread_priority(ThreadPriority::Min);
 }
