@@ -319,10 +319,18 @@ pub fn main(args: FuzzArgs) -> Result<bool, String> {
     Ok(n == 0)
 }
 
-/// `"k":v,…` of a map (keys need no escaping: status and class names).
+/// `"k":v,…` of a map (keys are status names, or `panic: <message>`, escaped).
 fn json_object<K: std::fmt::Display>(m: &BTreeMap<K, u64>) -> String {
     m.iter()
-        .map(|(k, v)| format!("\"{k}\":{v}"))
+        .map(|(k, v)| {
+            let k: String = k
+                .to_string()
+                .chars()
+                .filter(|c| !c.is_control())
+                .map(|c| if c == '"' || c == '\\' { '\'' } else { c })
+                .collect();
+            format!("\"{k}\":{v}")
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
