@@ -6,7 +6,7 @@
 //! the JIT (`Mode::Jit`), and `auto` — one tiered `Engine` for the whole run, as
 //! `ferrite statetest --engine auto` does, so contracts switch tiers mid-run.
 
-use ferrite::engine::{Engine, EngineConfig};
+use ferrite::engine::{CompilerPriority, Engine, EngineConfig};
 use ferrite::frame::Mode;
 use ferrite::statetest::runner::{self, CaseResult, Filter};
 use std::path::Path;
@@ -21,7 +21,10 @@ fn filter(mode: Option<Mode>) -> Filter {
             ..Filter::default()
         },
         None => Filter {
-            engine: Some(Arc::new(Engine::new(EngineConfig::default()))),
+            engine: Some(Arc::new(Engine::new(EngineConfig {
+                compiler_priority: CompilerPriority::Normal,
+                ..EngineConfig::default()
+            }))),
             ..Filter::default()
         },
     }

@@ -18,7 +18,7 @@ use ferrite_runtime::SpecId;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, TryLockError};
 
 /// Number of shards.
 pub(crate) const SHARDS: usize = 64;
@@ -128,6 +128,28 @@ fn write(lock: &RwLock<Map>) -> std::sync::RwLockWriteGuard<'_, Map> {
     lock.write().unwrap_or_else(|e| e.into_inner())
 }
 
+/// A shard's lock was held by a writer (or, for writing, by anyone) and the caller chose not to
+/// wait: compiler threads take shard locks too, at a lower priority, and a call must never wait
+/// for a descheduled compiler thread (priority inversion).
+#[derive(Debug)]
+pub(crate) struct Busy;
+
+fn try_read(lock: &RwLock<Map>) -> Result<std::sync::RwLockReadGuard<'_, Map>, Busy> {
+    match lock.try_read() {
+        Ok(g) => Ok(g),
+        Err(TryLockError::Poisoned(e)) => Ok(e.into_inner()),
+        Err(TryLockError::WouldBlock) => Err(Busy),
+    }
+}
+
+fn try_write(lock: &RwLock<Map>) -> Result<std::sync::RwLockWriteGuard<'_, Map>, Busy> {
+    match lock.try_write() {
+        Ok(g) => Ok(g),
+        Err(TryLockError::Poisoned(e)) => Ok(e.into_inner()),
+        Err(TryLockError::WouldBlock) => Err(Busy),
+    }
+}
+
 impl Cache {
     pub(crate) fn new(code_budget: u64, max_entries: usize) -> Cache {
         Cache {
@@ -157,22 +179,39 @@ impl Cache {
         }
     }
 
-    /// Runs `f` on the entry for `key` (marked used) under the shard's read lock.
+    /// Runs `f` on the entry for `key` (marked used) under the shard's read lock. With `wait`
+    /// false it does not wait for a writer: `Err(Busy)` when the shard is being written.
     #[inline]
-    pub(crate) fn with_entry<R>(&self, key: &Key, f: impl FnOnce(&Arc<Entry>) -> R) -> Option<R> {
-        let map = read(self.shard(key));
-        let entry = map.get(key)?;
+    pub(crate) fn with_entry<R>(
+        &self,
+        key: &Key,
+        wait: bool,
+        f: impl FnOnce(&Arc<Entry>) -> R,
+    ) -> Result<Option<R>, Busy> {
+        let map = if wait {
+            read(self.shard(key))
+        } else {
+            try_read(self.shard(key))?
+        };
+        let Some(entry) = map.get(key) else {
+            return Ok(None);
+        };
         self.touch(entry);
-        Some(f(entry))
+        Ok(Some(f(entry)))
     }
 
     /// Inserts `entry` for `key` unless another thread did first; returns the entry in the cache.
-    /// Evicts the least recently used entries when over the entry limit.
-    pub(crate) fn insert(&self, key: Key, entry: Entry) -> Arc<Entry> {
-        let now = self.clock.fetch_add(1, Ordering::Relaxed) + 1;
-        entry.last_used.store(now, Ordering::Relaxed);
+    /// Evicts the least recently used entries when over the entry limit. With `wait` false it
+    /// does not wait for the shard's lock: `Err(Busy)`.
+    pub(crate) fn insert(&self, key: Key, entry: Entry, wait: bool) -> Result<Arc<Entry>, Busy> {
         let (entry, inserted) = {
-            let mut map = write(self.shard(&key));
+            let mut map = if wait {
+                write(self.shard(&key))
+            } else {
+                try_write(self.shard(&key))?
+            };
+            let now = self.clock.fetch_add(1, Ordering::Relaxed) + 1;
+            entry.last_used.store(now, Ordering::Relaxed);
             match map.get(&key) {
                 Some(e) => (e.clone(), false),
                 None => {
@@ -190,7 +229,7 @@ impl Cache {
                 self.evict_lru(|c| c.entries.load(Ordering::Relaxed) > target, |_| true);
             }
         }
-        entry
+        Ok(entry)
     }
 
     /// Sets the compile result of `entry`. When the entry is still cached, its program's
@@ -332,9 +371,9 @@ mod tests {
     fn insert_is_idempotent_per_key() {
         let c = Cache::new(1 << 20, 100);
         let (k, e) = entry(&[0x00]);
-        let a = c.insert(k, e);
+        let a = c.insert(k, e, true).expect("uncontended");
         let (_, e2) = entry(&[0x00]);
-        let b = c.insert(k, e2);
+        let b = c.insert(k, e2, true).expect("uncontended");
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(c.totals().0, 1);
         let other = Key {
@@ -342,7 +381,9 @@ mod tests {
             ..k
         };
         assert!(
-            c.with_entry(&other, |_| ()).is_none(),
+            c.with_entry(&other, true, |_| ())
+                .expect("uncontended")
+                .is_none(),
             "the fork is part of the key"
         );
     }
@@ -353,16 +394,20 @@ mod tests {
         let keys: Vec<Key> = (0..8u8)
             .map(|i| {
                 let (k, e) = entry(&[0x60, i, 0x00]);
-                c.insert(k, e);
+                c.insert(k, e, true).expect("uncontended");
                 k
             })
             .collect();
         // Use the first one again: it becomes the most recent.
         let (k9, e9) = entry(&[0x60, 9, 0x00]);
-        c.with_entry(&keys[0], |_| ()).expect("cached");
+        c.with_entry(&keys[0], true, |_| ())
+            .expect("uncontended")
+            .expect("cached");
         c.clock.fetch_add(1, Ordering::Relaxed);
-        c.with_entry(&keys[0], |_| ()).expect("cached");
-        c.insert(k9, e9);
+        c.with_entry(&keys[0], true, |_| ())
+            .expect("uncontended")
+            .expect("cached");
+        c.insert(k9, e9, true).expect("uncontended");
         let (entries, _, _, evictions) = c.totals();
         assert_eq!(entries, 7, "evicted down to 7/8 of the limit");
         assert_eq!(evictions, 2);

@@ -14,6 +14,10 @@
 //!    never waits for the compiler; later calls pick the program up. Requests for one hash are
 //!    coalesced; a compile that fails or exceeds a limit marks the hash interpret-only.
 //!
+//! Compiler threads run below executing threads ([`CompilerPriority::Low`]), and in auto mode a
+//! call never waits for a lock a compiler thread may hold (a busy shard is a miss, a busy queue
+//! a request made again on a later call): a descheduled compiler never stalls a call.
+//!
 //! The cache holds at most [`EngineConfig::code_budget`] bytes of executable memory and
 //! [`EngineConfig::max_entries`] entries, evicting the least recently used; an evicted program's
 //! code memory is unmapped when the last frame running it finishes.
@@ -113,6 +117,24 @@ impl EngineMode {
     }
 }
 
+/// Scheduling priority of an engine's compiler threads (best effort: where the OS refuses,
+/// they run at normal priority).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CompilerPriority {
+    /// The priority of the thread that created the engine.
+    Normal,
+    /// Below executing threads (the default). On Linux `SCHED_BATCH` at nice 10: a compiler
+    /// thread that wakes up never preempts a running call (a normal thread waking on a busy core
+    /// may take it for a whole time slice — milliseconds — from the call that queued the
+    /// compile), and on a core that is also running calls it gets about a tenth of the time, so
+    /// compiles still progress on a saturated machine. Elsewhere: the OS's lowest priority.
+    #[default]
+    Low,
+    /// Idle CPU only (Linux `SCHED_IDLE`): calls never share a core with a compile, but on a
+    /// machine saturated by executing threads compiles hardly progress.
+    Idle,
+}
+
 /// How an engine tiers, compiles and caches.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EngineConfig {
@@ -124,12 +146,8 @@ pub struct EngineConfig {
     pub hot_threshold: Option<u64>,
     /// [`EngineMode::Auto`]: compiler threads (at least 1; other modes start none).
     pub workers: usize,
-    /// Run the compiler threads at the lowest scheduling priority (`SCHED_IDLE` on Linux, else
-    /// the OS's lowest), so that background compilation takes the CPU time executing threads
-    /// leave idle and a waking compiler never preempts a call: calls do not get slower while a
-    /// compile runs, even on a saturated machine (where compiles then take longer). `false`:
-    /// compile at normal priority.
-    pub low_priority_workers: bool,
+    /// Scheduling priority of the compiler threads.
+    pub compiler_priority: CompilerPriority,
     /// Executable memory the cache may hold, in bytes (machine code rounded up to pages). A
     /// program larger than the whole budget is not kept: its code becomes interpret-only.
     pub code_budget: u64,
@@ -150,7 +168,7 @@ impl Default for EngineConfig {
             mode: EngineMode::Auto,
             hot_threshold: Some(2),
             workers: 1,
-            low_priority_workers: true,
+            compiler_priority: CompilerPriority::Low,
             code_budget: 256 << 20,
             max_entries: 16_384,
             max_code_size: jit::MAX_CODE_SIZE,
@@ -287,8 +305,8 @@ impl Engine {
             counters: Counters::default(),
             config,
         });
-        let low = shared.config.low_priority_workers;
-        let workers = worker::spawn(&shared, workers, low).expect("start a compiler thread");
+        let priority = shared.config.compiler_priority;
+        let workers = worker::spawn(&shared, workers, priority).expect("start a compiler thread");
         Engine { shared, workers }
     }
 
@@ -479,19 +497,27 @@ impl Engine {
         make: impl FnOnce() -> Arc<Bytecode>,
     ) -> (Arc<Bytecode>, Option<Arc<Program>>) {
         let c = &self.shared.counters;
-        let found = self
-            .shared
-            .cache
-            .with_entry(&key, |e| (e.code.clone(), self.decide(e)));
+        let cache = &self.shared.cache;
+        // In auto mode a call never waits for a shard lock: the holder may be a compiler thread
+        // descheduled at its lower priority. A busy shard is a miss interpreted without caching.
+        let wait = self.shared.config.mode != EngineMode::Auto;
+        let found = cache.with_entry(&key, wait, |e| (e.code.clone(), self.decide(e)));
         let (code, decision) = match found {
-            Some(f) => {
+            Ok(Some(f)) => {
                 c.cache_hits.bump();
                 f
             }
-            None => {
+            Ok(None) => {
                 c.cache_misses.bump();
-                let e = self.shared.cache.insert(key, Entry::new(make()));
-                (e.code.clone(), self.decide(&e))
+                let code = make();
+                match cache.insert(key, Entry::new(code.clone()), wait) {
+                    Ok(e) => (e.code.clone(), self.decide(&e)),
+                    Err(_) => (code, Decision::Interpret),
+                }
+            }
+            Err(_) => {
+                c.cache_misses.bump();
+                (make(), Decision::Interpret)
             }
         };
         let program = match decision {

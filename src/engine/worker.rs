@@ -2,18 +2,18 @@
 //! threads.
 //!
 //! A call that makes a contract hot only pushes a job and goes on interpreting; it never waits
-//! for the compiler. The workers run at the lowest thread priority by default
-//! ([`EngineConfig::low_priority_workers`](super::EngineConfig::low_priority_workers)), so a
-//! compile uses idle CPU and does not slow executing threads down. Each entry is queued at most
+//! for the compiler. The workers run below executing threads by default
+//! ([`CompilerPriority::Low`]): a waking compiler never preempts a call, and where compiles and
+//! calls share a core, calls get most of it. Each entry is queued at most
 //! once at a time (the entry's `claimed` flag), so duplicate requests for one hash coalesce. A
 //! full queue refuses the job and the entry becomes eligible again on its next call. Dropping the
 //! engine sets `shutdown`; workers finish the compile in hand, drop the rest of the queue and
 //! exit, and the engine joins them.
 
 use super::cache::{Entry, Key};
-use super::Shared;
+use super::{CompilerPriority, Shared};
 use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
 use std::thread::JoinHandle;
 
 /// A compile request.
@@ -54,9 +54,15 @@ impl Queue {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues `job`; false when the queue is full or shutting down (the job is dropped).
+    /// Queues `job`; false when the queue is full, shutting down, or its lock is held (the job
+    /// is dropped and the caller asks again on a later call). Never blocks: a worker holding the
+    /// lock may be descheduled — it runs at a lower priority — and a call must not wait for it.
     pub(crate) fn push(&self, job: Job) -> bool {
-        let mut s = self.lock();
+        let mut s = match self.state.try_lock() {
+            Ok(s) => s,
+            Err(TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(TryLockError::WouldBlock) => return false,
+        };
         if s.shutdown || s.jobs.len() >= self.capacity {
             return false;
         }
@@ -130,12 +136,11 @@ impl Queue {
     }
 }
 
-/// Starts `n` worker threads compiling jobs from `shared.queue`; with `low_priority` they run at
-/// the lowest scheduling priority ([`lower_priority`]).
+/// Starts `n` worker threads compiling jobs from `shared.queue` at `priority`.
 pub(crate) fn spawn(
     shared: &Arc<Shared>,
     n: usize,
-    low_priority: bool,
+    priority: CompilerPriority,
 ) -> std::io::Result<Vec<JoinHandle<()>>> {
     (0..n)
         .map(|i| {
@@ -143,9 +148,7 @@ pub(crate) fn spawn(
             std::thread::Builder::new()
                 .name(format!("ferrite-jit-{i}"))
                 .spawn(move || {
-                    if low_priority {
-                        lower_priority();
-                    }
+                    set_priority(priority);
                     while let Some(job) = shared.queue.pop() {
                         shared.compile_and_install(&job.key, &job.entry);
                         drop(job);
@@ -156,19 +159,36 @@ pub(crate) fn spawn(
         .collect()
 }
 
-/// Makes the calling thread yield to every normal thread: `SCHED_IDLE` on Linux (an idle-policy
-/// thread never preempts a normal one when it wakes up, and gets CPU time another thread wants
-/// only in small slices), else the lowest priority. Best effort: where the OS refuses, compiles
-/// compete at normal priority.
-fn lower_priority() {
+/// Sets the calling thread's scheduling priority (see [`CompilerPriority`]). Best effort: where
+/// the OS refuses, the thread keeps its priority.
+fn set_priority(priority: CompilerPriority) {
     use thread_priority::ThreadPriority;
+    if priority == CompilerPriority::Normal {
+        return;
+    }
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
-        use thread_priority::{NormalThreadSchedulePolicy, ThreadSchedulePolicy};
-        let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
-        let id = thread_priority::thread_native_id();
-        if thread_priority::set_thread_priority_and_policy(id, ThreadPriority::Min, idle).is_ok() {
-            return;
+        use thread_priority::{
+            NormalThreadSchedulePolicy, ThreadPriorityValue, ThreadSchedulePolicy,
+        };
+        let (policy, value) = match priority {
+            // 22 on the crate's 0..=99 scale is nice 10.
+            CompilerPriority::Low => (
+                NormalThreadSchedulePolicy::Batch,
+                ThreadPriorityValue::try_from(22u8),
+            ),
+            _ => (
+                NormalThreadSchedulePolicy::Idle,
+                ThreadPriorityValue::try_from(0u8),
+            ),
+        };
+        if let Ok(v) = value {
+            let id = thread_priority::thread_native_id();
+            let policy = ThreadSchedulePolicy::Normal(policy);
+            let p = ThreadPriority::Crossplatform(v);
+            if thread_priority::set_thread_priority_and_policy(id, p, policy).is_ok() {
+                return;
+            }
         }
     }
     let _ = thread_priority::set_current_thread_priority(ThreadPriority::Min);

@@ -7,7 +7,7 @@
 //! the table's `VMTests` row.
 
 use crate::StatetestArgs;
-use ferrite::engine::{Engine, EngineConfig};
+use ferrite::engine::{CompilerPriority, Engine, EngineConfig};
 use ferrite::frame::Mode;
 use ferrite::runtime::SpecId;
 use ferrite::statetest::fixture;
@@ -91,9 +91,14 @@ pub fn main(args: StatetestArgs) -> Result<bool, String> {
         None => None,
     };
     let (mode, engine) = match args.engine.as_str() {
+        // Compilers at normal priority: the run saturates every core with cases, and it is a
+        // test of both tiers, so compiles must keep up rather than wait for idle CPU.
         "auto" => (
             Mode::Interp,
-            Some(Arc::new(Engine::new(EngineConfig::default()))),
+            Some(Arc::new(Engine::new(EngineConfig {
+                compiler_priority: CompilerPriority::Normal,
+                ..EngineConfig::default()
+            }))),
         ),
         other => (crate::parse_engine(other)?, None),
     };
