@@ -58,10 +58,21 @@ impl Queue {
     /// is dropped and the caller asks again on a later call). Never blocks: a worker holding the
     /// lock may be descheduled — it runs at a lower priority — and a call must not wait for it.
     pub(crate) fn push(&self, job: Job) -> bool {
-        let mut s = match self.state.try_lock() {
-            Ok(s) => s,
-            Err(TryLockError::Poisoned(e)) => e.into_inner(),
-            Err(TryLockError::WouldBlock) => return false,
+        // A running holder releases the lock within nanoseconds: spin briefly (about a
+        // microsecond at most) before giving up on a holder that is not running.
+        let mut s = None;
+        for _ in 0..128 {
+            match self.state.try_lock() {
+                Ok(g) => s = Some(g),
+                Err(TryLockError::Poisoned(e)) => s = Some(e.into_inner()),
+                Err(TryLockError::WouldBlock) => std::hint::spin_loop(),
+            }
+            if s.is_some() {
+                break;
+            }
+        }
+        let Some(mut s) = s else {
+            return false;
         };
         if s.shutdown || s.jobs.len() >= self.capacity {
             return false;
