@@ -7,6 +7,10 @@
 //! the single-call runner used by the CLI and tests ([`call`]), and the state-test machinery.
 //! EVM semantics shared by every tier live in the `ferrite-runtime` crate, re-exported as
 //! [`runtime`].
+//!
+//! Embedders use one [`Engine`] per process: it caches analysed and compiled code by code hash
+//! and fork, compiles hot contracts on background threads and runs each frame on the best tier
+//! ready (see [`engine`]).
 
 pub use ferrite_runtime as runtime;
 
