@@ -35,6 +35,29 @@ pub struct CaseResult {
     pub skipped: Option<String>,
 }
 
+impl CaseResult {
+    /// A not-yet-passing result for case `index` of `name` under `fork`.
+    pub fn new(name: impl Into<String>, fork: impl Into<String>, index: usize) -> CaseResult {
+        CaseResult {
+            name: name.into(),
+            fork: fork.into(),
+            index,
+            pass: false,
+            state_root: B256::ZERO,
+            error: None,
+            skipped: None,
+        }
+    }
+
+    /// A failed result carrying `error` (a fixture that cannot be loaded or resolved).
+    pub fn failed(name: impl Into<String>, fork: impl Into<String>, error: String) -> CaseResult {
+        CaseResult {
+            error: Some(error),
+            ..CaseResult::new(name, fork, 0)
+        }
+    }
+}
+
 /// Filters applied to a run.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
@@ -184,15 +207,7 @@ pub fn run_case_with<T: Tracer>(
     tracer: &mut T,
     source: &dyn ProgramSource,
 ) -> CaseResult {
-    let mut result = CaseResult {
-        name: name.to_string(),
-        fork: case.fork.to_string(),
-        index: case.post_index,
-        pass: false,
-        state_root: B256::ZERO,
-        error: None,
-        skipped: None,
-    };
+    let mut result = CaseResult::new(name, case.fork, case.post_index);
     let Some(spec) = SpecId::from_name(case.fork) else {
         result.skipped = Some(format!("unsupported fork {}", case.fork));
         return result;
@@ -249,17 +264,7 @@ pub fn run_file(path: &Path, filter: &Filter) -> Vec<CaseResult> {
     let stem = path.display().to_string();
     let units = match fixture::load_file(path) {
         Ok(u) => u,
-        Err(e) => {
-            return vec![CaseResult {
-                name: stem,
-                fork: String::new(),
-                index: 0,
-                pass: false,
-                state_root: B256::ZERO,
-                error: Some(e),
-                skipped: None,
-            }]
-        }
+        Err(e) => return vec![CaseResult::failed(stem, "", e)],
     };
     let mut out = Vec::new();
     for (name, unit) in &units {
@@ -284,15 +289,7 @@ pub fn run_file(path: &Path, filter: &Filter) -> Vec<CaseResult> {
                         filter.source(),
                     ));
                 }
-                Err(e) => out.push(CaseResult {
-                    name: name.clone(),
-                    fork: String::new(),
-                    index: 0,
-                    pass: false,
-                    state_root: B256::ZERO,
-                    error: Some(e),
-                    skipped: None,
-                }),
+                Err(e) => out.push(CaseResult::failed(name.clone(), "", e)),
             }
         }
     }

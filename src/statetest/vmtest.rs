@@ -482,15 +482,7 @@ pub fn run_test<T: Tracer>(
     tracer: &mut T,
     source: &dyn ProgramSource,
 ) -> CaseResult {
-    let mut result = CaseResult {
-        name: name.to_string(),
-        fork: FORK_LABEL.to_string(),
-        index: 0,
-        pass: false,
-        state_root: B256::ZERO,
-        error: None,
-        skipped: None,
-    };
+    let mut result = CaseResult::new(name, FORK_LABEL, 0);
     if let Some(reason) = test.skip_reason(spec) {
         result.skipped = Some(reason);
         return result;
@@ -570,15 +562,11 @@ pub fn run_file_with<T: Tracer>(
     let tests = match load_file(path) {
         Ok(t) => t,
         Err(e) => {
-            return vec![CaseResult {
-                name: path.display().to_string(),
-                fork: FORK_LABEL.to_string(),
-                index: 0,
-                pass: false,
-                state_root: B256::ZERO,
-                error: Some(e),
-                skipped: None,
-            }]
+            return vec![CaseResult::failed(
+                path.display().to_string(),
+                FORK_LABEL,
+                e,
+            )]
         }
     };
     tests
