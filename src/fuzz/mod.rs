@@ -357,16 +357,7 @@ pub fn divergence_report(
     }
     report.push_str(&describe(cfg));
     for ((name, _), o) in engines.iter().zip(outcomes) {
-        let _ = writeln!(
-            report,
-            "  {name}: status {} gas_used {} refund {} output {} logs {} slots {}",
-            o.status,
-            o.gas_used,
-            o.gas_refund,
-            hex(&o.output),
-            o.logs.len(),
-            o.storage.len()
-        );
+        let _ = writeln!(report, "  {name}: {}", summary(o));
     }
     Some(report)
 }

@@ -100,6 +100,22 @@ fn blob_params(unit: &TestUnit, fork: &str, spec: SpecId) -> (u64, u64) {
     }
 }
 
+/// Inserts a fixture's accounts (zero storage values dropped) into `state`.
+pub fn insert_accounts(state: &mut State, accounts: &fixture::State) {
+    for (addr, a) in accounts {
+        let mut acc = Account::with_code(Bytes::from(a.code.clone()));
+        acc.balance = a.balance;
+        acc.nonce = a.nonce;
+        acc.storage = a
+            .storage
+            .iter()
+            .filter(|(_, v)| !v.is_zero())
+            .map(|(k, v)| (*k, *v))
+            .collect();
+        state.insert_account(*addr, acc);
+    }
+}
+
 /// Builds the pre-state of `unit` for `spec`.
 pub fn pre_state(unit: &TestUnit, spec: SpecId) -> State {
     let e = &unit.env;
@@ -117,18 +133,7 @@ pub fn pre_state(unit: &TestUnit, spec: SpecId) -> State {
         ..Env::default()
     };
     let mut state = State::new(spec, env);
-    for (addr, a) in &unit.pre {
-        let mut acc = Account::with_code(Bytes::from(a.code.clone()));
-        acc.balance = a.balance;
-        acc.nonce = a.nonce;
-        acc.storage = a
-            .storage
-            .iter()
-            .filter(|(_, v)| !v.is_zero())
-            .map(|(k, v)| (*k, *v))
-            .collect();
-        state.insert_account(*addr, acc);
-    }
+    insert_accounts(&mut state, &unit.pre);
     state
 }
 

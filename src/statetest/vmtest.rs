@@ -35,7 +35,7 @@ use super::fixture::{self, de_hex, de_opt, de_opt_state, de_state};
 use super::runner::{self, CaseResult, Filter};
 use crate::frame::{self, ProgramSource};
 use crate::interpreter::{CallKind, Message, MessageKind, NoTracer, Tracer};
-use crate::state::{Account, State};
+use crate::state::State;
 use crate::trie::{self, LogView};
 use alloy_primitives::{Address, Bytes, B256, U256};
 use ferrite_runtime::gas::SStoreValues;
@@ -339,18 +339,7 @@ pub fn pre_state(test: &VmTest, spec: SpecId) -> State {
         ..Env::default()
     };
     let mut state = State::new(spec, env);
-    for (addr, a) in &test.pre {
-        let mut acc = Account::with_code(Bytes::from(a.code.clone()));
-        acc.balance = a.balance;
-        acc.nonce = a.nonce;
-        acc.storage = a
-            .storage
-            .iter()
-            .filter(|(_, v)| !v.is_zero())
-            .map(|(k, v)| (*k, *v))
-            .collect();
-        state.insert_account(*addr, acc);
-    }
+    super::runner::insert_accounts(&mut state, &test.pre);
     state.begin_tx();
     state
 }
