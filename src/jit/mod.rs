@@ -28,6 +28,25 @@ use std::time::{Duration, Instant};
 pub const MAX_CODE_SIZE: usize = 2 * 0x6000;
 /// Most basic blocks compiled per program.
 pub const MAX_BLOCKS: usize = 30_000;
+/// Largest estimated IR size compiled per program (see [`ir_weight`]): keeps the worst
+/// 24 KiB shapes around a second of compile time instead of several (24 KiB of MLOADs, each with
+/// an inline fast path and a slow path, weighed 245,760 and took 3.9 s and 700 MB to compile).
+pub const MAX_IR_WEIGHT: usize = 100_000;
+
+/// A rough measure of the IR a program lowers to: 2 per instruction, 8 per MLOAD/MSTORE (inline
+/// fast path plus helper path), 3 per block (entry checks and branches).
+pub fn ir_weight(a: &Analysis) -> usize {
+    use ferrite_runtime::opcode::op;
+    let instrs: usize = a
+        .instrs
+        .iter()
+        .map(|i| match i.opcode {
+            op::MLOAD | op::MSTORE => 8,
+            _ => 2,
+        })
+        .sum();
+    instrs + 3 * a.blocks.len()
+}
 
 /// Why a program was not compiled.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,6 +178,12 @@ fn check_limits(a: &Analysis) -> Result<(), CompileError> {
         return Err(CompileError(format!(
             "{} blocks exceed the JIT limit",
             a.blocks.len()
+        )));
+    }
+    let w = ir_weight(a);
+    if w > MAX_IR_WEIGHT {
+        return Err(CompileError(format!(
+            "IR weight {w} exceeds the JIT limit {MAX_IR_WEIGHT}"
         )));
     }
     Ok(())
