@@ -182,9 +182,19 @@ fn eight_threads_under_a_tiny_budget_match_the_interpreter() {
     // Whether a hot program survived the churn above depends on thread timing; afterwards, with
     // nothing else running, each hot contract compiles (if evicted) and then runs natively.
     for &h in &hot {
-        assert_eq!(observe(engine.call(&cases[h].1)), reference[h], "{}", cases[h].0);
+        assert_eq!(
+            observe(engine.call(&cases[h].1)),
+            reference[h],
+            "{}",
+            cases[h].0
+        );
         engine.wait_idle();
-        assert_eq!(observe(engine.call(&cases[h].1)), reference[h], "{}", cases[h].0);
+        assert_eq!(
+            observe(engine.call(&cases[h].1)),
+            reference[h],
+            "{}",
+            cases[h].0
+        );
     }
     let s = engine.stats();
     println!("{s}");
