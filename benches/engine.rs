@@ -13,7 +13,6 @@
 //! Contracts are real ones from `tests/fixtures/benchdata/cases_all.tsv`: an ERC-20 transfer
 //! loop, Uniswap v3's swap math, and snailtracer. `FERRITE_BENCH_CASES=a,b` picks others by name.
 
-use alloy_primitives::{hex, U256};
 use criterion::{BenchmarkId, Criterion};
 use ferrite::call::{self, CallConfig};
 use ferrite::engine::{CodeStatus, Engine, EngineConfig, EngineMode};
@@ -31,47 +30,28 @@ const DEFAULT_CASES: &[&str] = &[
 /// Calls timed per cold sample.
 const COLD_CALLS: usize = 3;
 
-fn word(s: &str) -> U256 {
-    U256::from_str_radix(s.trim().trim_start_matches("0x"), 16).expect("hex word")
-}
-
 fn cases() -> Vec<(String, CallConfig)> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/benchdata/cases_all.tsv"
-    );
-    let text = std::fs::read_to_string(path).expect("cases_all.tsv");
+    let suite = ferrite::bench::suite(None);
     let wanted: Vec<String> = match std::env::var("FERRITE_BENCH_CASES") {
         Ok(v) => v.split(',').map(str::to_string).collect(),
         Err(_) => DEFAULT_CASES.iter().map(|s| s.to_string()).collect(),
     };
-    let mut out = Vec::new();
-    for name in &wanted {
-        let line = text
-            .lines()
-            .find(|l| l.split('\t').next() == Some(name.as_str()))
-            .unwrap_or_else(|| panic!("case {name} not in cases_all.tsv"));
-        let cols: Vec<&str> = line.split('\t').collect();
-        let mut cfg = CallConfig::new(
-            hex::decode(cols[1].trim()).expect("code hex"),
-            hex::decode(cols[2].trim()).expect("input hex"),
-        );
-        if cols[3].trim() != "-" {
-            cfg.storage = cols[3]
-                .split(';')
-                .filter_map(|kv| kv.split_once(':'))
-                .map(|(k, v)| (word(k), word(v)))
-                .collect();
-        }
-        let short = name.rsplit('/').find(|s| !s.is_empty()).unwrap_or(name);
-        let short = if short == "benchmark" {
-            "snailtracer"
-        } else {
-            short
-        };
-        out.push((short.to_string(), cfg));
-    }
-    out
+    wanted
+        .iter()
+        .map(|name| {
+            let case = suite
+                .iter()
+                .find(|c| c.name == *name)
+                .unwrap_or_else(|| panic!("case {name} not in cases_all.tsv"));
+            let short = name.rsplit('/').find(|s| !s.is_empty()).unwrap_or(name);
+            let short = if short == "benchmark" {
+                "snailtracer"
+            } else {
+                short
+            };
+            (short.to_string(), case.cfg.clone())
+        })
+        .collect()
 }
 
 /// Times one call (state prepared off the clock).

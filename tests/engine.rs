@@ -12,12 +12,6 @@ use ferrite::statetest::runner::state_root;
 use ferrite::transaction::{Block, Tx};
 use std::sync::Arc;
 
-const CASES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/benchdata/cases_all.tsv"
-);
-
-/// Cases quick enough to run many times on 8 threads in the test profile.
 const PICKED: &[&str] = &[
     "revmc/erc20_transfer",
     "revmc/counter",
@@ -31,36 +25,19 @@ const PICKED: &[&str] = &[
     "ipsilon/main/sha1_shifts/empty",
 ];
 
-fn word(s: &str) -> U256 {
-    let h = s.trim().trim_start_matches("0x");
-    U256::from_str_radix(h, 16).expect("hex word")
-}
-
+/// The picked cases, from the benchmark suite's vendored table.
 fn load() -> Vec<(String, CallConfig)> {
-    let text = std::fs::read_to_string(CASES).expect("cases_all.tsv");
-    let mut out = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        if !PICKED.contains(&cols[0]) {
-            continue;
-        }
-        let mut cfg = CallConfig::new(
-            hex::decode(cols[1].trim()).expect("code hex"),
-            hex::decode(cols[2].trim()).expect("input hex"),
-        );
-        if cols[3].trim() != "-" {
-            cfg.storage = cols[3]
-                .split(';')
-                .map(|kv| {
-                    let (k, v) = kv.split_once(':').expect("k:v");
-                    (word(k), word(v))
-                })
-                .collect();
-        }
-        out.push((cols[0].to_string(), cfg));
-    }
-    assert_eq!(out.len(), PICKED.len(), "every picked case is in the table");
-    out
+    let suite = ferrite::bench::suite(None);
+    PICKED
+        .iter()
+        .map(|name| {
+            let case = suite
+                .iter()
+                .find(|c| c.name == *name)
+                .unwrap_or_else(|| panic!("case {name} not in cases_all.tsv"));
+            (case.name.clone(), case.cfg.clone())
+        })
+        .collect()
 }
 
 /// Everything observable about a call.
