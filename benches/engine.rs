@@ -1,11 +1,19 @@
 //! The engine's tiering, measured: `cargo bench --bench engine`.
 //!
-//! - `cold/<case>/<tier>`: the first three calls of a contract no engine has seen (a fresh
-//!   engine per sample; creating it, preparing the states and joining its compiler thread
-//!   afterwards are not timed). `interp` is the plain interpreter driver; `auto` the default
-//!   engine (compile queued on the third call, in the background); `auto-t0` queues the compile
-//!   on the first call, so all three calls run while the contract compiles on another thread.
-//!   Claim: `auto` costs no more than `interp` (within 10%).
+//! - `cold/<case>/<tier>`: the first three calls of a contract the engine has not seen. `interp`
+//!   is the plain interpreter driver; `auto` the default engine (compile queued on the third
+//!   call, picked up by the polling worker within a millisecond); `auto-t0` queues the compile on
+//!   the first call, so the calls overlap the compile on the other core; `auto-never` never
+//!   compiles. Claim: `auto` costs no more than `interp` (within 10%).
+//!   Protocol (all off the clock): one long-lived engine per tier, emptied with [`Engine::clear`]
+//!   between samples once its compiler is idle (spinning, not sleeping: a core that halts comes
+//!   back slow — an interpreted call after a 20 ms sleep took 40 µs instead of 6 µs); then every
+//!   tier starts from the same machine state: a compile of the contract has just finished on
+//!   another thread (for `auto`/`auto-t0` the previous sample's own compile, for the others one
+//!   run for the purpose — any compile in the process left the next interpreted calls 20–30%
+//!   slower on this VM, through the caches it evicts), followed by one interpreted call that
+//!   warms the caches as `interp`'s back-to-back samples are. Without that equalisation the
+//!   previous sample's compile is charged to `auto` alone (swap_math: +50%).
 //! - `warm/<case>/<tier>`: one call once the engine is warm. `auto` has switched the contract to
 //!   native code (checked before timing); `jit` is an engine in jit mode. Claim: warmed-up `auto`
 //!   runs at `jit` speed.
@@ -14,10 +22,12 @@
 //! loop, Uniswap v3's swap math, and snailtracer. `FERRITE_BENCH_CASES=a,b` picks others by name.
 
 use criterion::{BenchmarkId, Criterion};
+use ferrite::bytecode::Bytecode;
 use ferrite::call::{self, CallConfig};
 use ferrite::engine::{CodeStatus, Engine, EngineConfig, EngineMode};
 use ferrite::frame::{Mode, ProgramSource};
 use ferrite::interpreter::NoTracer;
+use ferrite::jit;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -64,17 +74,54 @@ fn timed_call(cfg: &CallConfig, source: &dyn ProgramSource) -> Duration {
     e
 }
 
-/// `iters` samples of the first [`COLD_CALLS`] calls through a fresh source from `make`.
-fn cold<S: ProgramSource>(iters: u64, cfg: &CallConfig, make: impl Fn() -> S) -> Duration {
+/// Something that can forget what it compiled, so the next call of a contract is cold again.
+trait Reset: ProgramSource {
+    /// Forgets; true when the source compiled `cfg`'s code since the last reset.
+    fn reset(&self, cfg: &CallConfig) -> bool;
+}
+
+impl Reset for Mode {
+    fn reset(&self, _: &CallConfig) -> bool {
+        false
+    }
+}
+
+impl Reset for Engine {
+    fn reset(&self, cfg: &CallConfig) -> bool {
+        while self.stats().pending_compiles > 0 {
+            std::hint::spin_loop();
+        }
+        let compiled = matches!(self.status(&cfg.code, cfg.spec), CodeStatus::Native { .. });
+        self.clear();
+        compiled
+    }
+}
+
+/// Compiles `cfg`'s code on another thread, spinning until it is done.
+fn background_compile(cfg: &CallConfig) {
+    let code = Bytecode::cached(&cfg.code);
+    let spec = cfg.spec;
+    let t = std::thread::spawn(move || drop(black_box(jit::compile(code, spec))));
+    while !t.is_finished() {
+        std::hint::spin_loop();
+    }
+    t.join().expect("compile thread");
+}
+
+/// `iters` samples of the first [`COLD_CALLS`] calls through `source`, each after a reset and an
+/// interpreted call that warms the CPU caches (off the clock).
+fn cold(iters: u64, cfg: &CallConfig, source: &impl Reset) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..iters {
-        let source = make();
-        for _ in 0..COLD_CALLS {
-            total += timed_call(cfg, &source);
+        if !source.reset(cfg) {
+            background_compile(cfg);
         }
-        // Dropping an engine joins its compiler thread (off the clock).
-        drop(source);
+        timed_call(cfg, &Mode::Interp);
+        for _ in 0..COLD_CALLS {
+            total += timed_call(cfg, source);
+        }
     }
+    source.reset(cfg);
     total
 }
 
@@ -84,32 +131,31 @@ fn bench_cold(c: &mut Criterion) {
         g.sample_size(10);
         g.warm_up_time(Duration::from_millis(500));
         g.measurement_time(Duration::from_secs(5));
-        g.bench_function(BenchmarkId::from_parameter("interp"), |b| {
-            b.iter_custom(|iters| cold(iters, &cfg, || Mode::Interp))
-        });
-        g.bench_function(BenchmarkId::from_parameter("auto"), |b| {
-            b.iter_custom(|iters| cold(iters, &cfg, Engine::default))
-        });
-        g.bench_function(BenchmarkId::from_parameter("auto-never"), |b| {
-            b.iter_custom(|iters| {
-                cold(iters, &cfg, || {
-                    Engine::new(EngineConfig {
-                        hot_threshold: None,
-                        ..EngineConfig::default()
-                    })
-                })
+        let cfg = &cfg;
+        let with = |hot_threshold| {
+            Engine::new(EngineConfig {
+                hot_threshold,
+                ..EngineConfig::default()
             })
-        });
-        g.bench_function(BenchmarkId::from_parameter("auto-t0"), |b| {
-            b.iter_custom(|iters| {
-                cold(iters, &cfg, || {
-                    Engine::new(EngineConfig {
-                        hot_threshold: Some(0),
-                        ..EngineConfig::default()
-                    })
-                })
-            })
-        });
+        };
+        let variants: [(&str, &dyn Fn(u64) -> Duration); 4] = [
+            ("interp", &|iters| cold(iters, cfg, &Mode::Interp)),
+            ("auto", &{
+                let e = Engine::default();
+                move |iters| cold(iters, cfg, &e)
+            }),
+            ("auto-never", &{
+                let e = with(None);
+                move |iters| cold(iters, cfg, &e)
+            }),
+            ("auto-t0", &{
+                let e = with(Some(0));
+                move |iters| cold(iters, cfg, &e)
+            }),
+        ];
+        for (name, run) in variants {
+            g.bench_function(BenchmarkId::from_parameter(name), |b| b.iter_custom(run));
+        }
         g.finish();
     }
 }
