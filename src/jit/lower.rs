@@ -1,29 +1,38 @@
 //! Lowering: one analysed program → one Cranelift function.
 //!
 //! Signature: `extern "C" fn(frame: *mut Frame, host: *mut HostRef) -> u8` (an [`ExitCode`]).
-//! The frame is the single source of truth (stack buffer, `stack.len`, `gas.remaining`, `pc`), so
-//! at any block boundary compiled code can hand the frame to the interpreter.
+//! The frame is the single source of truth at block boundaries (stack buffer, `stack.len`,
+//! `gas.remaining`, `pc`), so at any block boundary compiled code can hand the frame to the
+//! interpreter.
 //!
-//! Per block: load the stack length once and address every stack slot as `top + constant`
-//! (the block's stack effect is known statically, helpers included); check the block's stack
-//! bounds once, handing over to the interpreter if they fail (it then reproduces the exact halt);
-//! charge static gas lazily at *sync points* (before a helper, GAS, and at block end), so helpers
-//! see exactly the gas the interpreter would and an out-of-gas happens at the same instruction.
+//! Within a block the EVM stack is virtual ([`VStack`]): PUSH, DUP, SWAP and POP move SSA values
+//! and constants at compile time and emit no code; an operand is loaded from the stack buffer
+//! only when an instruction reads it, and a value is stored back only when something needs it in
+//! memory — a helper's inputs just before the call, everything at the block's exit or before a
+//! frame suspends. This is the largest lever on both run time and compile time: about half of
+//! real EVM code is stack shuffling, which used to cost two i128 loads and stores per word.
+//!
+//! Per block: load the stack length once and address every stack slot as `top + constant` (the
+//! block's stack effect is known statically, helpers included); check the block's stack bounds
+//! once, handing over to the interpreter if they fail (it then reproduces the exact halt); charge
+//! static gas lazily at *sync points* (before a helper, GAS, and at block end), so helpers see
+//! exactly the gas the interpreter would and an out-of-gas happens at the same instruction.
 //!
 //! Inlined: PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, EQ, ISZERO, AND, OR, XOR, NOT, PC, GAS,
-//! JUMPDEST, STOP, INVALID, and JUMP/JUMPI (static ones as direct branches, dynamic ones through
-//! one shared `Switch` over the JUMPDEST blocks). Everything else calls `ferrite_exec`, the
-//! runtime's instruction body. 256-bit add/sub use two i128 halves with an `icmp ult` carry,
-//! which compiles in linear time (four i64 limbs with compare carries did not).
+//! JUMPDEST, STOP, INVALID, MLOAD/MSTORE within current memory, and JUMP/JUMPI (static ones as
+//! direct branches, dynamic ones through one shared `Switch` over the JUMPDEST blocks). State-free
+//! word operations call `ferrite_pure` on operands in place; everything else calls
+//! `ferrite_exec`, the runtime's instruction body. 256-bit add/sub use two i128 halves with an
+//! `icmp ult` carry, which compiles in linear time (four i64 limbs with compare carries did not).
 
-use crate::analysis::{Analysis, Exit};
+use crate::analysis::{Analysis, Exit, Instr};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, FuncRef, Function, InstBuilder, MemFlagsData, Value};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch};
 use ferrite_runtime::builtins::offsets;
-use ferrite_runtime::opcode::{static_gas_table, OPCODE_INFO};
-use ferrite_runtime::{ExitCode, Opcode, STACK_LIMIT};
+use ferrite_runtime::opcode::{flags, static_gas_table, OPCODE_INFO};
+use ferrite_runtime::{ExitCode, Opcode, STACK_LIMIT, U256};
 
 /// The helpers a lowered function calls.
 #[derive(Clone, Copy, Debug)]
@@ -52,18 +61,75 @@ struct Lower<'a, 'b> {
     flags: MemFlagsData,
 }
 
-/// Per-block lowering state: the entry length, the current stack offset relative to it, and the
-/// static gas not yet charged.
+/// One word of the virtual stack.
+#[derive(Clone, Copy, Debug)]
+enum Elem {
+    /// The stack buffer holds it at its position (untouched since block entry, or written by a
+    /// helper).
+    Mem,
+    /// An SSA value as low and high i128 halves; `clean` when the buffer holds it too.
+    Val { lo: Value, hi: Value, clean: bool },
+    /// A constant; `clean` as for `Val`.
+    Const { v: U256, clean: bool },
+}
+
+impl Elem {
+    /// The same word at another position (so the buffer does not hold it there).
+    fn moved(self) -> Elem {
+        match self {
+            Elem::Val { lo, hi, .. } => Elem::Val {
+                lo,
+                hi,
+                clean: false,
+            },
+            Elem::Const { v, .. } => Elem::Const { v, clean: false },
+            Elem::Mem => Elem::Mem,
+        }
+    }
+}
+
+/// Per-block lowering state: the entry stack length and top-of-stack address, the virtual
+/// stack, and the static gas not yet charged.
+///
+/// `vs[i]` sits at stack slot `len0 + i - floor`: the first `floor` items are the entry items
+/// the block reads (their buffer slots are below `len0`), the rest were pushed by the block.
 struct Cursor {
     top: Value,
     len0: Value,
-    delta: i32,
+    vs: Vec<Elem>,
+    floor: usize,
     pending_gas: u64,
 }
 
 impl Cursor {
-    fn slot(&self, i: i32) -> i32 {
-        (self.delta - 1 - i) * WORD
+    /// Stack length now, relative to the entry length.
+    fn delta(&self) -> i64 {
+        self.vs.len() as i64 - self.floor as i64
+    }
+
+    /// Byte offset from `top` of `vs[idx]`'s slot.
+    fn offset(&self, idx: usize) -> i32 {
+        (idx as i32 - self.floor as i32) * WORD
+    }
+
+    /// The index in `vs` of the item `depth` below the top, modelling deeper entry items as
+    /// needed (the analysis bounds them; this keeps the lowering total anyway).
+    fn index(&mut self, depth: usize) -> usize {
+        if depth >= self.vs.len() {
+            let missing = depth + 1 - self.vs.len();
+            self.vs
+                .splice(0..0, std::iter::repeat_n(Elem::Mem, missing));
+            self.floor += missing;
+        }
+        self.vs.len() - 1 - depth
+    }
+
+    /// Drops the top `n` items.
+    fn pop(&mut self, n: usize) {
+        if n > 0 {
+            let i = self.index(n - 1);
+            self.vs.truncate(i);
+        }
     }
 }
 
@@ -142,8 +208,7 @@ impl Lower<'_, '_> {
     }
 
     fn store_len(&mut self, c: &Cursor) {
-        let d = self.iconst(c.delta as i64);
-        let len = self.b.ins().iadd(c.len0, d);
+        let len = self.b.ins().iadd_imm_s(c.len0, c.delta());
         self.b
             .ins()
             .store(self.flags, len, self.frame, offsets::STACK_LEN as i32);
@@ -169,34 +234,102 @@ impl Lower<'_, '_> {
         c.pending_gas = 0;
     }
 
-    fn load_word(&mut self, c: &Cursor, i: i32) -> (Value, Value) {
-        let off = c.slot(i);
-        let lo = self.b.ins().load(types::I128, self.flags, c.top, off);
-        let hi = self.b.ins().load(types::I128, self.flags, c.top, off + 16);
-        (lo, hi)
+    /// A 256-bit constant as i128 halves.
+    fn const_word(&mut self, v: &U256) -> (Value, Value) {
+        let l = v.as_limbs().map(|x| self.iconst(x as i64));
+        (
+            self.b.ins().iconcat(l[0], l[1]),
+            self.b.ins().iconcat(l[2], l[3]),
+        )
     }
 
-    fn store_word(&mut self, c: &Cursor, i: i32, (lo, hi): (Value, Value)) {
-        let off = c.slot(i);
-        self.b.ins().store(self.flags, lo, c.top, off);
-        self.b.ins().store(self.flags, hi, c.top, off + 16);
-    }
-
-    /// Stores a 0/1 flag (i8) as a word in slot `i`.
-    fn store_bool(&mut self, c: &Cursor, i: i32, flag: Value) {
+    /// A word from a 0/1 flag (i8).
+    fn bool_word(&mut self, flag: Value) -> (Value, Value) {
         let lo = self.b.ins().uextend(types::I128, flag);
-        let zero = self.b.ins().iconst(types::I64, 0);
-        let hi = self.b.ins().uextend(types::I128, zero);
-        self.store_word(c, i, (lo, hi));
+        let zero = self.iconst(0);
+        (lo, self.b.ins().uextend(types::I128, zero))
     }
 
-    /// Pushes a constant word.
-    fn push_const(&mut self, c: &mut Cursor, v: &ferrite_runtime::U256) {
-        c.delta += 1;
-        let off = c.slot(0);
-        for (k, limb) in v.as_limbs().iter().enumerate() {
-            let x = self.iconst(*limb as i64);
-            self.b.ins().store(self.flags, x, c.top, off + 8 * k as i32);
+    /// `vs[idx]` as something other than `Mem` (loading it from the buffer if needed).
+    fn materialize(&mut self, c: &mut Cursor, idx: usize) -> Elem {
+        if let Elem::Mem = c.vs[idx] {
+            let off = c.offset(idx);
+            let lo = self.b.ins().load(types::I128, self.flags, c.top, off);
+            let hi = self.b.ins().load(types::I128, self.flags, c.top, off + 16);
+            c.vs[idx] = Elem::Val {
+                lo,
+                hi,
+                clean: true,
+            };
+        }
+        c.vs[idx]
+    }
+
+    /// The word `depth` below the top as i128 halves.
+    fn value(&mut self, c: &mut Cursor, depth: usize) -> (Value, Value) {
+        let idx = c.index(depth);
+        match self.materialize(c, idx) {
+            Elem::Val { lo, hi, .. } => (lo, hi),
+            Elem::Const { v, .. } => self.const_word(&v),
+            Elem::Mem => unreachable!("materialized"),
+        }
+    }
+
+    /// Pops the top word as i128 halves.
+    fn pop_value(&mut self, c: &mut Cursor) -> (Value, Value) {
+        let w = self.value(c, 0);
+        c.pop(1);
+        w
+    }
+
+    fn push_value(&mut self, c: &mut Cursor, (lo, hi): (Value, Value)) {
+        c.vs.push(Elem::Val {
+            lo,
+            hi,
+            clean: false,
+        });
+    }
+
+    /// Makes the buffer hold `vs[idx]`.
+    fn store_item(&mut self, c: &mut Cursor, idx: usize) {
+        let off = c.offset(idx);
+        match c.vs[idx] {
+            Elem::Val {
+                lo,
+                hi,
+                clean: false,
+            } => {
+                self.b.ins().store(self.flags, lo, c.top, off);
+                self.b.ins().store(self.flags, hi, c.top, off + 16);
+                c.vs[idx] = Elem::Val {
+                    lo,
+                    hi,
+                    clean: true,
+                };
+            }
+            Elem::Const { v, clean: false } => {
+                for (k, limb) in v.as_limbs().iter().enumerate() {
+                    let x = self.iconst(*limb as i64);
+                    self.b.ins().store(self.flags, x, c.top, off + 8 * k as i32);
+                }
+                c.vs[idx] = Elem::Const { v, clean: true };
+            }
+            _ => {}
+        }
+    }
+
+    /// Stores the top `n` items (a helper's inputs).
+    fn flush_top(&mut self, c: &mut Cursor, n: usize) {
+        for depth in 0..n {
+            let idx = c.index(depth);
+            self.store_item(c, idx);
+        }
+    }
+
+    /// Stores every item the block changed (block exit, suspension).
+    fn flush_all(&mut self, c: &mut Cursor) {
+        for idx in 0..c.vs.len() {
+            self.store_item(c, idx);
         }
     }
 
@@ -206,18 +339,38 @@ impl Lower<'_, '_> {
         self.b.ins().icmp_imm_u(IntCC::NotEqual, x, 0)
     }
 
+    /// Pops two words (`a` on top) and pushes `f(a, b)`.
     fn binary(
         &mut self,
         c: &mut Cursor,
-        f: impl FnOnce(&mut Self, (Value, Value), (Value, Value)) -> Result<(Value, Value), Value>,
+        f: impl FnOnce(&mut Self, (Value, Value), (Value, Value)) -> (Value, Value),
     ) {
-        let a = self.load_word(c, 0);
-        let bw = self.load_word(c, 1);
-        match f(self, a, bw) {
-            Ok(w) => self.store_word(c, 1, w),
-            Err(flag) => self.store_bool(c, 1, flag),
-        }
-        c.delta -= 1;
+        let a = self.value(c, 0);
+        let bw = self.value(c, 1);
+        c.pop(2);
+        let r = f(self, a, bw);
+        self.push_value(c, r);
+    }
+
+    /// Pops two words (`a` on top) and pushes the flag `f(a, b)` as a word.
+    fn compare(
+        &mut self,
+        c: &mut Cursor,
+        f: impl FnOnce(&mut Self, (Value, Value), (Value, Value)) -> Value,
+    ) {
+        self.binary(c, |l, a, bw| {
+            let flag = f(l, a, bw);
+            l.bool_word(flag)
+        })
+    }
+
+    /// `x < y` on words, unsigned.
+    fn less_than(&mut self, x: (Value, Value), y: (Value, Value)) -> Value {
+        let hi_lt = self.b.ins().icmp(IntCC::UnsignedLessThan, x.1, y.1);
+        let hi_eq = self.b.ins().icmp(IntCC::Equal, x.1, y.1);
+        let lo_lt = self.b.ins().icmp(IntCC::UnsignedLessThan, x.0, y.0);
+        let t = self.b.ins().band(hi_eq, lo_lt);
+        self.b.ins().bor(hi_lt, t)
     }
 
     fn block(&mut self, i: usize) {
@@ -261,10 +414,12 @@ impl Lower<'_, '_> {
         }
         let shifted = self.b.ins().ishl_imm_u(len0, 5);
         let top = self.b.ins().iadd(self.base, shifted);
+        let floor = bl.min_stack.min(STACK_LIMIT);
         let mut c = Cursor {
             top,
             len0,
-            delta: 0,
+            vs: vec![Elem::Mem; floor],
+            floor,
             pending_gas: 0,
         };
         let gas_table = static_gas_table(self.a.spec);
@@ -297,81 +452,79 @@ impl Lower<'_, '_> {
     }
 
     /// Lowers one instruction; true when it ended control flow.
-    fn instr(&mut self, c: &mut Cursor, op: Opcode, ins: &crate::analysis::Instr) -> bool {
+    fn instr(&mut self, c: &mut Cursor, op: Opcode, ins: &Instr) -> bool {
         use Opcode::*;
         match op {
             PUSH0 | PUSH1 | PUSH2 | PUSH3 | PUSH4 | PUSH5 | PUSH6 | PUSH7 | PUSH8 | PUSH9
             | PUSH10 | PUSH11 | PUSH12 | PUSH13 | PUSH14 | PUSH15 | PUSH16 | PUSH17 | PUSH18
             | PUSH19 | PUSH20 | PUSH21 | PUSH22 | PUSH23 | PUSH24 | PUSH25 | PUSH26 | PUSH27
-            | PUSH28 | PUSH29 | PUSH30 | PUSH31 | PUSH32 => self.push_const(c, &ins.imm),
-            POP => c.delta -= 1,
+            | PUSH28 | PUSH29 | PUSH30 | PUSH31 | PUSH32 => c.vs.push(Elem::Const {
+                v: ins.imm,
+                clean: false,
+            }),
+            POP => c.pop(1),
             DUP1 | DUP2 | DUP3 | DUP4 | DUP5 | DUP6 | DUP7 | DUP8 | DUP9 | DUP10 | DUP11
             | DUP12 | DUP13 | DUP14 | DUP15 | DUP16 => {
-                let n = (ins.opcode - DUP1 as u8) as i32;
-                let w = self.load_word(c, n);
-                c.delta += 1;
-                self.store_word(c, 0, w);
+                let idx = c.index((ins.opcode - DUP1 as u8) as usize);
+                let e = self.materialize(c, idx);
+                c.vs.push(e.moved());
             }
             SWAP1 | SWAP2 | SWAP3 | SWAP4 | SWAP5 | SWAP6 | SWAP7 | SWAP8 | SWAP9 | SWAP10
             | SWAP11 | SWAP12 | SWAP13 | SWAP14 | SWAP15 | SWAP16 => {
-                let n = (ins.opcode - SWAP1 as u8 + 1) as i32;
-                let a = self.load_word(c, 0);
-                let bw = self.load_word(c, n);
-                self.store_word(c, 0, bw);
-                self.store_word(c, n, a);
+                // The deeper index first: modelling it may shift the top's index.
+                let deep = c.index((ins.opcode - SWAP1 as u8 + 1) as usize);
+                let top = c.index(0);
+                let a = self.materialize(c, top);
+                let bw = self.materialize(c, deep);
+                c.vs[top] = bw.moved();
+                c.vs[deep] = a.moved();
             }
             ADD => self.binary(c, |l, (al, ah), (bl, bh)| {
                 let lo = l.b.ins().iadd(al, bl);
                 let carry = l.b.ins().icmp(IntCC::UnsignedLessThan, lo, al);
                 let carry = l.b.ins().uextend(types::I128, carry);
                 let hi = l.b.ins().iadd(ah, bh);
-                Ok((lo, l.b.ins().iadd(hi, carry)))
+                (lo, l.b.ins().iadd(hi, carry))
             }),
             SUB => self.binary(c, |l, (al, ah), (bl, bh)| {
                 let lo = l.b.ins().isub(al, bl);
                 let borrow = l.b.ins().icmp(IntCC::UnsignedLessThan, al, bl);
                 let borrow = l.b.ins().uextend(types::I128, borrow);
                 let hi = l.b.ins().isub(ah, bh);
-                Ok((lo, l.b.ins().isub(hi, borrow)))
+                (lo, l.b.ins().isub(hi, borrow))
             }),
-            LT | GT => {
-                let (x, y) = if op == LT { (0, 1) } else { (1, 0) };
-                let wx = self.load_word(c, x);
-                let wy = self.load_word(c, y);
-                let hi_lt = self.b.ins().icmp(IntCC::UnsignedLessThan, wx.1, wy.1);
-                let hi_eq = self.b.ins().icmp(IntCC::Equal, wx.1, wy.1);
-                let lo_lt = self.b.ins().icmp(IntCC::UnsignedLessThan, wx.0, wy.0);
-                let t = self.b.ins().band(hi_eq, lo_lt);
-                let r = self.b.ins().bor(hi_lt, t);
-                self.store_bool(c, 1, r);
-                c.delta -= 1;
-            }
-            EQ => self.binary(c, |l, (al, ah), (bl, bh)| {
+            LT => self.compare(c, |l, a, bw| l.less_than(a, bw)),
+            GT => self.compare(c, |l, a, bw| l.less_than(bw, a)),
+            EQ => self.compare(c, |l, (al, ah), (bl, bh)| {
                 let e1 = l.b.ins().icmp(IntCC::Equal, al, bl);
                 let e2 = l.b.ins().icmp(IntCC::Equal, ah, bh);
-                Err(l.b.ins().band(e1, e2))
+                l.b.ins().band(e1, e2)
             }),
             AND => self.binary(c, |l, (al, ah), (bl, bh)| {
-                Ok((l.b.ins().band(al, bl), l.b.ins().band(ah, bh)))
+                (l.b.ins().band(al, bl), l.b.ins().band(ah, bh))
             }),
             OR => self.binary(c, |l, (al, ah), (bl, bh)| {
-                Ok((l.b.ins().bor(al, bl), l.b.ins().bor(ah, bh)))
+                (l.b.ins().bor(al, bl), l.b.ins().bor(ah, bh))
             }),
             XOR => self.binary(c, |l, (al, ah), (bl, bh)| {
-                Ok((l.b.ins().bxor(al, bl), l.b.ins().bxor(ah, bh)))
+                (l.b.ins().bxor(al, bl), l.b.ins().bxor(ah, bh))
             }),
             ISZERO => {
-                let w = self.load_word(c, 0);
+                let w = self.pop_value(c);
                 let nz = self.nonzero(w);
                 let z = self.b.ins().bxor_imm_u(nz, 1);
-                self.store_bool(c, 0, z);
+                let r = self.bool_word(z);
+                self.push_value(c, r);
             }
             NOT => {
-                let (lo, hi) = self.load_word(c, 0);
+                let (lo, hi) = self.pop_value(c);
                 let w = (self.b.ins().bnot(lo), self.b.ins().bnot(hi));
-                self.store_word(c, 0, w);
+                self.push_value(c, w);
             }
-            PC => self.push_const(c, &ferrite_runtime::U256::from(ins.pc)),
+            PC => c.vs.push(Elem::Const {
+                v: U256::from(ins.pc),
+                clean: false,
+            }),
             GAS => {
                 self.sync_gas(c);
                 let g = self.b.ins().load(
@@ -380,13 +533,10 @@ impl Lower<'_, '_> {
                     self.frame,
                     offsets::GAS_REMAINING as i32,
                 );
-                c.delta += 1;
-                let off = c.slot(0);
-                self.b.ins().store(self.flags, g, c.top, off);
-                let z = self.iconst(0);
-                for k in 1..4 {
-                    self.b.ins().store(self.flags, z, c.top, off + 8 * k);
-                }
+                let lo = self.b.ins().uextend(types::I128, g);
+                let zero = self.iconst(0);
+                let hi = self.b.ins().uextend(types::I128, zero);
+                self.push_value(c, (lo, hi));
             }
             JUMPDEST => {}
             MLOAD | MSTORE => self.memory_op(c, ins),
@@ -407,11 +557,15 @@ impl Lower<'_, '_> {
             MUL | DIV | SDIV | MOD | SMOD | ADDMOD | MULMOD | SIGNEXTEND | SLT | SGT | BYTE
             | SHL | SHR | SAR | CLZ => {
                 // State-free: operands in place, no gas/len/pc flush needed.
-                let off = c.slot(0);
+                let inputs = OPCODE_INFO[ins.opcode as usize].inputs as usize;
+                self.flush_top(c, inputs);
+                let top_idx = c.index(0);
+                let off = c.offset(top_idx);
                 let ptr = self.b.ins().iadd_imm_s(c.top, off as i64);
                 let opv = self.b.ins().iconst(types::I32, ins.opcode as i64);
                 self.b.ins().call(self.imports.pure, &[ptr, opv]);
-                c.delta += OPCODE_INFO[ins.opcode as usize].stack_delta();
+                c.pop(inputs);
+                c.vs.push(Elem::Mem);
             }
             EXP | KECCAK256 | ADDRESS | BALANCE | ORIGIN | CALLER | CALLVALUE | CALLDATALOAD
             | CALLDATASIZE | CALLDATACOPY | CODESIZE | CODECOPY | GASPRICE | EXTCODESIZE
@@ -427,23 +581,31 @@ impl Lower<'_, '_> {
     }
 
     /// Calls the runtime's body of the instruction; true when control ends here.
-    fn helper(&mut self, c: &mut Cursor, ins: &crate::analysis::Instr) -> bool {
+    fn helper(&mut self, c: &mut Cursor, ins: &Instr) -> bool {
         let info = &OPCODE_INFO[ins.opcode as usize];
         self.sync_gas(c);
-        let ends = info.has(ferrite_runtime::opcode::flags::TERMINATOR)
-            || info.has(ferrite_runtime::opcode::flags::SUSPENDS);
+        if info.has(flags::SUSPENDS) {
+            // The frame resumes from the buffer (in either tier): everything must be there.
+            self.flush_all(c);
+        } else {
+            self.flush_top(c, info.inputs as usize);
+        }
         let r = self.exec_call(c, ins);
-        if ends {
+        if info.has(flags::TERMINATOR) || info.has(flags::SUSPENDS) {
             self.b.ins().return_(&[r]);
             return true;
         }
         self.continue_unless_exit(r);
-        c.delta += info.stack_delta();
+        c.pop(info.inputs as usize);
+        for _ in 0..info.outputs {
+            c.vs.push(Elem::Mem);
+        }
         false
     }
 
-    /// Flushes the stack length and pc and calls `ferrite_exec` (gas must be synced).
-    fn exec_call(&mut self, c: &Cursor, ins: &crate::analysis::Instr) -> Value {
+    /// Flushes the stack length and pc and calls `ferrite_exec` (gas and the inputs must be
+    /// synced).
+    fn exec_call(&mut self, c: &Cursor, ins: &Instr) -> Value {
         self.store_len(c);
         let pc = self.iconst(ins.pc as i64 + 1);
         self.b
@@ -467,19 +629,13 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(cont);
     }
 
-    /// The address of the memory word whose offset is in stack slot `i` when it lies within the
-    /// current memory (no expansion, no gas); otherwise branches to `slow`.
-    fn memory_word(&mut self, c: &Cursor, i: i32, slow: Block) -> Value {
-        let off = c.slot(i);
-        let limbs: Vec<Value> = (0..4)
-            .map(|k| {
-                self.b
-                    .ins()
-                    .load(types::I64, self.flags, c.top, off + 8 * k)
-            })
-            .collect();
-        let upper = self.b.ins().bor(limbs[1], limbs[2]);
-        let upper = self.b.ins().bor(upper, limbs[3]);
+    /// The address of the memory word at offset `(lo, hi)` when it lies within the current
+    /// memory (no expansion, no gas); otherwise branches to `slow`.
+    fn memory_word(&mut self, (lo, hi): (Value, Value), slow: Block) -> Value {
+        let (l0, l1) = self.b.ins().isplit(lo);
+        let (h0, h1) = self.b.ins().isplit(hi);
+        let upper = self.b.ins().bor(l1, h0);
+        let upper = self.b.ins().bor(upper, h1);
         let size = self
             .b
             .ins()
@@ -489,10 +645,7 @@ impl Lower<'_, '_> {
             .ins()
             .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, size, 32);
         let last = self.b.ins().iadd_imm_s(size, -32);
-        let in_range = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedLessThanOrEqual, limbs[0], last);
+        let in_range = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, l0, last);
         let small = self.b.ins().icmp_imm_u(IntCC::Equal, upper, 0);
         let ok = self.b.ins().band(big_enough, in_range);
         let ok = self.b.ins().band(ok, small);
@@ -503,45 +656,71 @@ impl Lower<'_, '_> {
             .b
             .ins()
             .load(types::I64, self.flags, self.frame, offsets::MEM_BASE as i32);
-        self.b.ins().iadd(base, limbs[0])
+        self.b.ins().iadd(base, l0)
     }
 
     /// MLOAD/MSTORE: inline when memory needs no expansion, else the runtime body.
-    fn memory_op(&mut self, c: &mut Cursor, ins: &crate::analysis::Instr) {
+    fn memory_op(&mut self, c: &mut Cursor, ins: &Instr) {
         // Charge static gas up to here on both paths (the slow path's body needs it synced).
         self.sync_gas(c);
+        let is_load = ins.opcode == Opcode::MLOAD as u8;
+        let offset = self.value(c, 0);
+        let stored = (!is_load).then(|| self.value(c, 1));
         let slow = self.b.create_block();
         let join = self.b.create_block();
-        let addr = self.memory_word(c, 0, slow);
+        if is_load {
+            self.b.append_block_param(join, types::I128);
+            self.b.append_block_param(join, types::I128);
+        }
+        let addr = self.memory_word(offset, slow);
         // Memory is big-endian; stack words are little-endian limbs.
-        if ins.opcode == Opcode::MLOAD as u8 {
-            let off = c.slot(0);
-            for k in 0..4 {
-                let v = self.b.ins().load(types::I64, self.flags, addr, 8 * (3 - k));
-                let v = self.b.ins().bswap(v);
-                self.b.ins().store(self.flags, v, c.top, off + 8 * k);
+        match stored {
+            None => {
+                let l: Vec<Value> = (0..4)
+                    .map(|k| {
+                        let v = self.b.ins().load(types::I64, self.flags, addr, 8 * (3 - k));
+                        self.b.ins().bswap(v)
+                    })
+                    .collect();
+                let lo = self.b.ins().iconcat(l[0], l[1]);
+                let hi = self.b.ins().iconcat(l[2], l[3]);
+                self.b.ins().jump(join, &[lo.into(), hi.into()]);
             }
-        } else {
-            let off = c.slot(1);
-            for k in 0..4 {
-                let v = self
-                    .b
-                    .ins()
-                    .load(types::I64, self.flags, c.top, off + 8 * k);
-                let v = self.b.ins().bswap(v);
-                self.b.ins().store(self.flags, v, addr, 8 * (3 - k));
+            Some((lo, hi)) => {
+                let (l0, l1) = self.b.ins().isplit(lo);
+                let (l2, l3) = self.b.ins().isplit(hi);
+                for (k, v) in [l0, l1, l2, l3].into_iter().enumerate() {
+                    let v = self.b.ins().bswap(v);
+                    self.b.ins().store(self.flags, v, addr, 8 * (3 - k as i32));
+                }
+                self.b.ins().jump(join, &[]);
             }
         }
-        self.b.ins().jump(join, &[]);
         self.b.switch_to_block(slow);
+        // Only the inputs are consumed; their flags do not outlive this instruction.
+        let inputs = if is_load { 1 } else { 2 };
+        self.flush_top(c, inputs);
         let r = self.exec_call(c, ins);
         self.continue_unless_exit(r);
-        self.b.ins().jump(join, &[]);
+        if is_load {
+            let top_idx = c.index(0);
+            let off = c.offset(top_idx);
+            let lo = self.b.ins().load(types::I128, self.flags, c.top, off);
+            let hi = self.b.ins().load(types::I128, self.flags, c.top, off + 16);
+            self.b.ins().jump(join, &[lo.into(), hi.into()]);
+        } else {
+            self.b.ins().jump(join, &[]);
+        }
         self.b.switch_to_block(join);
-        c.delta += OPCODE_INFO[ins.opcode as usize].stack_delta();
+        c.pop(inputs);
+        if is_load {
+            let p = self.b.block_params(join);
+            let w = (p[0], p[1]);
+            self.push_value(c, w);
+        }
     }
 
-    /// Pops a jump destination; jumps to the dispatch (or InvalidJump if it exceeds 64 bits).
+    /// Jumps to the dispatch with a popped destination (InvalidJump if it exceeds 64 bits).
     fn dynamic_jump(&mut self, dest: (Value, Value)) {
         let Some(dispatch) = self.dispatch else {
             unreachable!("dispatch exists when a dynamic jump does")
@@ -569,6 +748,7 @@ impl Lower<'_, '_> {
     fn block_exit(&mut self, c: &mut Cursor, exit: &Exit) {
         match exit {
             Exit::Fallthrough(pc) => {
+                self.flush_all(c);
                 self.store_len(c);
                 self.goto_pc(*pc);
             }
@@ -578,7 +758,8 @@ impl Lower<'_, '_> {
                 self.ret_code(ExitCode::Stop);
             }
             Exit::StaticJump(t) => {
-                c.delta -= 1;
+                c.pop(1);
+                self.flush_all(c);
                 self.store_len(c);
                 match t {
                     Some(t) => {
@@ -588,15 +769,19 @@ impl Lower<'_, '_> {
                 }
             }
             Exit::DynamicJump => {
-                let dest = self.load_word(c, 0);
-                c.delta -= 1;
+                let dest = self.pop_value(c);
+                self.flush_all(c);
                 self.store_len(c);
                 self.dynamic_jump(dest);
             }
             Exit::StaticJumpI(_, f) | Exit::DynamicJumpI(f) => {
-                let dest = self.load_word(c, 0);
-                let cond = self.load_word(c, 1);
-                c.delta -= 2;
+                let dest = match exit {
+                    Exit::DynamicJumpI(_) => Some(self.value(c, 0)),
+                    _ => None,
+                };
+                let cond = self.value(c, 1);
+                c.pop(2);
+                self.flush_all(c);
                 self.store_len(c);
                 let taken = self.nonzero(cond);
                 let yes = self.b.create_block();
@@ -605,12 +790,12 @@ impl Lower<'_, '_> {
                 self.b.switch_to_block(no);
                 self.goto_pc(*f);
                 self.b.switch_to_block(yes);
-                match exit {
-                    Exit::StaticJumpI(Some(t), _) => {
+                match (exit, dest) {
+                    (Exit::StaticJumpI(Some(t), _), _) => {
                         self.b.ins().jump(self.blocks[*t], &[]);
                     }
-                    Exit::StaticJumpI(None, _) => self.ret_code(ExitCode::InvalidJump),
-                    _ => self.dynamic_jump(dest),
+                    (_, Some(dest)) => self.dynamic_jump(dest),
+                    _ => self.ret_code(ExitCode::InvalidJump),
                 }
             }
         }
