@@ -49,6 +49,8 @@ pub mod offsets {
     pub const PC: usize = offset_of!(Frame, pc);
     /// `frame.stack.len` (usize).
     pub const STACK_LEN: usize = offset_of!(Frame, stack) + Stack::LEN_OFFSET;
+    /// Address of the stack buffer (`*mut U256`, stable while the frame lives).
+    pub const STACK_BASE: usize = offset_of!(Frame, stack) + Stack::BASE_OFFSET;
     /// `frame.gas.remaining` (u64).
     pub const GAS_REMAINING: usize = offset_of!(Frame, gas) + offset_of!(Gas, remaining);
     /// Address of the memory buffer (usize).
@@ -82,15 +84,6 @@ pub unsafe extern "C" fn ferrite_exec(
     // caller of the compiled program guarantees are valid and not aliased during the call.
     let (frame, host) = unsafe { (&mut *frame, &mut *(*host).host) };
     frame.execute(host, opcode as u8) as u8
-}
-
-/// Address of the frame's stack buffer (stable while the frame lives).
-///
-/// # Safety
-/// `frame` must be a valid, exclusive pointer.
-pub unsafe extern "C" fn ferrite_stack_base(frame: *mut Frame) -> *mut U256 {
-    // SAFETY: as above; the returned pointer stays valid because the buffer is boxed.
-    unsafe { (*frame).stack.base_ptr() }
 }
 
 /// A dynamic jump to a destination compiled code has no direct branch for: validates it and hands
@@ -134,7 +127,6 @@ macro_rules! for_each_builtin {
     ($m:ident) => {
         $m! {
             ferrite_exec = $crate::builtins::ferrite_exec, [Ptr, Ptr, I32], I8;
-            ferrite_stack_base = $crate::builtins::ferrite_stack_base, [Ptr], Ptr;
             ferrite_jump_fallback = $crate::builtins::ferrite_jump_fallback, [Ptr, I64], I8;
             ferrite_pure = $crate::builtins::ferrite_pure, [Ptr, I32], Void;
         }

@@ -9,14 +9,25 @@ use crate::word::U256;
 /// Maximum number of items.
 pub const STACK_LIMIT: usize = 1024;
 
-/// A frame's operand stack: a fixed heap buffer of [`STACK_LIMIT`] words and a length.
+/// A frame's operand stack: a heap buffer of [`STACK_LIMIT`] words and a length.
 ///
-/// The buffer never moves while the frame lives, so compiled code can hold its address; `len` is
-/// read and written by compiled code at [`Stack::LEN_OFFSET`].
-#[derive(Clone, Debug)]
+/// The buffer never moves while the frame lives, so compiled code can hold its address (mirrored
+/// in `base`, read at [`Stack::BASE_OFFSET`]); `len` is read and written by compiled code at
+/// [`Stack::LEN_OFFSET`]. Buffers are recycled through a small per-thread pool: a fresh one is
+/// 32 KiB to allocate and zero, which dominated small calls (every frame needs one), while a
+/// recycled one needs neither — words above `len` are never read, so stale values are harmless.
+#[derive(Debug)]
 pub struct Stack {
-    data: Box<[U256; STACK_LIMIT]>,
+    data: Box<[U256]>,
+    base: usize,
     len: usize,
+}
+
+/// Most recycled buffers kept per thread (32 KiB each).
+const POOL_SIZE: usize = 64;
+
+thread_local! {
+    static POOL: std::cell::RefCell<Vec<Box<[U256]>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Default for Stack {
@@ -25,17 +36,46 @@ impl Default for Stack {
     }
 }
 
+impl Clone for Stack {
+    fn clone(&self) -> Self {
+        let mut s = Stack::new();
+        s.data[..self.len].copy_from_slice(&self.data[..self.len]);
+        s.len = self.len;
+        s
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let data = std::mem::take(&mut self.data);
+        if data.len() == STACK_LIMIT {
+            // During thread teardown the pool may be gone: the buffer is then simply freed.
+            let _ = POOL.try_with(|p| {
+                if let Ok(mut p) = p.try_borrow_mut() {
+                    if p.len() < POOL_SIZE {
+                        p.push(data);
+                    }
+                }
+            });
+        }
+    }
+}
+
 impl Stack {
     /// Byte offset of the length field.
     pub const LEN_OFFSET: usize = core::mem::offset_of!(Stack, len);
+    /// Byte offset of the buffer's address (`usize`, stable for the stack's life).
+    pub const BASE_OFFSET: usize = core::mem::offset_of!(Stack, base);
 
     /// An empty stack.
     pub fn new() -> Stack {
-        let data: Box<[U256; STACK_LIMIT]> = vec![U256::ZERO; STACK_LIMIT]
-            .into_boxed_slice()
-            .try_into()
-            .unwrap_or_else(|_| unreachable!("the vector has STACK_LIMIT items"));
-        Stack { data, len: 0 }
+        let recycled = POOL
+            .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()))
+            .ok()
+            .flatten();
+        let mut data = recycled.unwrap_or_else(|| vec![U256::ZERO; STACK_LIMIT].into_boxed_slice());
+        let base = data.as_mut_ptr() as usize;
+        Stack { data, base, len: 0 }
     }
 
     /// Address of the bottom word (stable for the stack's life).

@@ -39,8 +39,6 @@ use ferrite_runtime::{ExitCode, Opcode, STACK_LIMIT, U256};
 pub struct Imports {
     /// `ferrite_exec(frame, host, opcode) -> u8`.
     pub exec: FuncRef,
-    /// `ferrite_stack_base(frame) -> *mut U256`.
-    pub stack_base: FuncRef,
     /// `ferrite_jump_fallback(frame, dest) -> u8`.
     pub jump_fallback: FuncRef,
     /// `ferrite_pure(top_slot, opcode)`.
@@ -55,7 +53,6 @@ struct Lower<'a, 'b> {
     imports: Imports,
     frame: Value,
     host: Value,
-    base: Value,
     blocks: Vec<Block>,
     dispatch: Option<Block>,
     flags: MemFlagsData,
@@ -147,8 +144,6 @@ pub fn lower(
     b.switch_to_block(entry);
     let frame = b.block_params(entry)[0];
     let host = b.block_params(entry)[1];
-    let call = b.ins().call(imports.stack_base, &[frame]);
-    let base = b.inst_results(call)[0];
     let blocks: Vec<Block> = analysis.blocks.iter().map(|_| b.create_block()).collect();
     let needs_dispatch = analysis
         .blocks
@@ -165,7 +160,6 @@ pub fn lower(
         imports,
         frame,
         host,
-        base,
         blocks,
         dispatch,
         flags: MemFlagsData::trusted(),
@@ -412,8 +406,16 @@ impl Lower<'_, '_> {
             self.ret_code(ExitCode::Interpret);
             self.b.switch_to_block(body);
         }
+        // The buffer address is reloaded per block rather than kept in a register across the
+        // whole function: a value live everywhere made register allocation superlinear.
+        let base = self.b.ins().load(
+            types::I64,
+            self.flags,
+            self.frame,
+            offsets::STACK_BASE as i32,
+        );
         let shifted = self.b.ins().ishl_imm_u(len0, 5);
-        let top = self.b.ins().iadd(self.base, shifted);
+        let top = self.b.ins().iadd(base, shifted);
         let floor = bl.min_stack.min(STACK_LIMIT);
         let mut c = Cursor {
             top,

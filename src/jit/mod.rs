@@ -212,7 +212,6 @@ pub fn compile(code: Arc<Bytecode>, spec: SpecId) -> Result<Program, CompileErro
     };
     let imports = lower::Imports {
         exec: import(Builtin::ferrite_exec, &mut ctx.func)?,
-        stack_base: import(Builtin::ferrite_stack_base, &mut ctx.func)?,
         jump_fallback: import(Builtin::ferrite_jump_fallback, &mut ctx.func)?,
         pure: import(Builtin::ferrite_pure, &mut ctx.func)?,
     };
@@ -266,9 +265,8 @@ fn standalone_function(
     };
     let imports = lower::Imports {
         exec: import(0, Builtin::ferrite_exec, &mut func),
-        stack_base: import(1, Builtin::ferrite_stack_base, &mut func),
-        jump_fallback: import(2, Builtin::ferrite_jump_fallback, &mut func),
-        pure: import(3, Builtin::ferrite_pure, &mut func),
+        jump_fallback: import(1, Builtin::ferrite_jump_fallback, &mut func),
+        pure: import(2, Builtin::ferrite_pure, &mut func),
     };
     lower::lower(analysis, &mut func, imports, isa.frontend_config());
     func
