@@ -107,9 +107,9 @@ pub unsafe extern "C" fn ferrite_jump_fallback(frame: *mut Frame, dest: u64) -> 
 ///
 /// # Safety
 /// `top` and the `inputs − 1` slots below it must be valid stack slots.
-pub unsafe extern "C" fn ferrite_pure(top: *mut U256, opcode: u32) {
+#[inline(always)]
+unsafe fn pure_in_place(top: *mut U256, op: u8) {
     use crate::instructions::pure;
-    let op = opcode as u8;
     // SAFETY: the compiled block checked the stack bounds for this instruction's inputs, so the
     // slots `top - (inputs - 1) ..= top` lie inside the frame's stack buffer.
     unsafe {
@@ -121,6 +121,47 @@ pub unsafe extern "C" fn ferrite_pure(top: *mut U256, opcode: u32) {
     }
 }
 
+/// One helper per state-free opcode, so the operation is a direct call with the opcode's body
+/// inlined (a shared helper dispatching on the opcode cost a table look-up and an indirect jump
+/// per call), and [`PURE_HELPERS`] mapping opcodes to them.
+macro_rules! pure_helpers {
+    ($($name:ident = $op:ident;)*) => {
+        $(
+            #[doc = concat!("`", stringify!($op), "` on operands in place: `top` is the stack's top")]
+            /// slot; the result replaces the deepest operand.
+            ///
+            /// # Safety
+            /// `top` and the slots below it that the opcode reads must be valid stack slots.
+            pub unsafe extern "C" fn $name(top: *mut U256) {
+                // SAFETY: the caller upholds this function's contract, which is
+                // `pure_in_place`'s for this opcode.
+                unsafe { pure_in_place(top, crate::opcode::op::$op) }
+            }
+        )*
+
+        /// The per-opcode helpers for state-free word operations: (opcode, builtin).
+        pub const PURE_HELPERS: &[(u8, Builtin)] = &[$((crate::opcode::op::$op, Builtin::$name)),*];
+    };
+}
+
+pure_helpers! {
+    ferrite_mul = MUL;
+    ferrite_div = DIV;
+    ferrite_sdiv = SDIV;
+    ferrite_mod = MOD;
+    ferrite_smod = SMOD;
+    ferrite_addmod = ADDMOD;
+    ferrite_mulmod = MULMOD;
+    ferrite_signextend = SIGNEXTEND;
+    ferrite_slt = SLT;
+    ferrite_sgt = SGT;
+    ferrite_byte = BYTE;
+    ferrite_shl = SHL;
+    ferrite_shr = SHR;
+    ferrite_sar = SAR;
+    ferrite_clz = CLZ;
+}
+
 /// Calls `$m!` with the list of builtins: `name, function, [params], result`.
 #[macro_export]
 macro_rules! for_each_builtin {
@@ -128,7 +169,21 @@ macro_rules! for_each_builtin {
         $m! {
             ferrite_exec = $crate::builtins::ferrite_exec, [Ptr, Ptr, I32], I8;
             ferrite_jump_fallback = $crate::builtins::ferrite_jump_fallback, [Ptr, I64], I8;
-            ferrite_pure = $crate::builtins::ferrite_pure, [Ptr, I32], Void;
+            ferrite_mul = $crate::builtins::ferrite_mul, [Ptr], Void;
+            ferrite_div = $crate::builtins::ferrite_div, [Ptr], Void;
+            ferrite_sdiv = $crate::builtins::ferrite_sdiv, [Ptr], Void;
+            ferrite_mod = $crate::builtins::ferrite_mod, [Ptr], Void;
+            ferrite_smod = $crate::builtins::ferrite_smod, [Ptr], Void;
+            ferrite_addmod = $crate::builtins::ferrite_addmod, [Ptr], Void;
+            ferrite_mulmod = $crate::builtins::ferrite_mulmod, [Ptr], Void;
+            ferrite_signextend = $crate::builtins::ferrite_signextend, [Ptr], Void;
+            ferrite_slt = $crate::builtins::ferrite_slt, [Ptr], Void;
+            ferrite_sgt = $crate::builtins::ferrite_sgt, [Ptr], Void;
+            ferrite_byte = $crate::builtins::ferrite_byte, [Ptr], Void;
+            ferrite_shl = $crate::builtins::ferrite_shl, [Ptr], Void;
+            ferrite_shr = $crate::builtins::ferrite_shr, [Ptr], Void;
+            ferrite_sar = $crate::builtins::ferrite_sar, [Ptr], Void;
+            ferrite_clz = $crate::builtins::ferrite_clz, [Ptr], Void;
         }
     };
 }

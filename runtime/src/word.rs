@@ -34,20 +34,27 @@ fn abs(x: U256) -> U256 {
 /// DIV: `a / b`, 0 when `b == 0`.
 #[inline]
 pub fn div(a: U256, b: U256) -> U256 {
-    match (to_u64(&a), to_u64(&b)) {
-        // Most operands are small: avoid the general 256-bit long division.
-        (Some(x), Some(y)) => U256::from(x.checked_div(y).unwrap_or(0)),
-        _ => a.checked_div(b).unwrap_or(U256::ZERO),
+    // Most operands are small: avoid the general 256-bit long division. Fixed-point code
+    // (18-decimal values and their products) mostly fits 128 bits.
+    if let (Some(x), Some(y)) = (to_u64(&a), to_u64(&b)) {
+        return U256::from(x.checked_div(y).unwrap_or(0));
     }
+    if let (Some(x), Some(y)) = (to_u128(&a), to_u128(&b)) {
+        return U256::from(x.checked_div(y).unwrap_or(0));
+    }
+    a.checked_div(b).unwrap_or(U256::ZERO)
 }
 
 /// MOD: `a % b`, 0 when `b == 0`.
 #[inline]
 pub fn rem(a: U256, b: U256) -> U256 {
-    match (to_u64(&a), to_u64(&b)) {
-        (Some(x), Some(y)) => U256::from(x.checked_rem(y).unwrap_or(0)),
-        _ => a.checked_rem(b).unwrap_or(U256::ZERO),
+    if let (Some(x), Some(y)) = (to_u64(&a), to_u64(&b)) {
+        return U256::from(x.checked_rem(y).unwrap_or(0));
     }
+    if let (Some(x), Some(y)) = (to_u128(&a), to_u128(&b)) {
+        return U256::from(x.checked_rem(y).unwrap_or(0));
+    }
+    a.checked_rem(b).unwrap_or(U256::ZERO)
 }
 
 /// SDIV: signed division truncating toward zero; 0 when `b == 0`; `-2^255 / -1 = -2^255`.
@@ -188,6 +195,17 @@ pub fn from_address(a: Address) -> U256 {
     U256::from_be_bytes(a.into_word().0)
 }
 
+/// The word as `u128` if it fits, else `None`.
+#[inline]
+pub fn to_u128(x: &U256) -> Option<u128> {
+    let l = x.as_limbs();
+    if l[2] | l[3] == 0 {
+        Some(u128::from(l[0]) | (u128::from(l[1]) << 64))
+    } else {
+        None
+    }
+}
+
 /// The word as `u64` if it fits, else `None`.
 #[inline]
 pub fn to_u64(x: &U256) -> Option<u64> {
@@ -252,6 +270,19 @@ mod tests {
                 assert_eq!(div(u(x), w), U256::ZERO);
                 assert_eq!(rem(u(x), w), u(x));
                 assert_eq!(sdiv(neg(u(x)), u(3)), neg(u(x / 3)));
+            }
+        }
+        // The 128-bit path, against the general division.
+        let mid = [
+            U256::from(u64::MAX) + u(1),
+            U256::from(10u128.pow(36) + 7),
+            U256::from(u128::MAX),
+            U256::from(u128::MAX - 1),
+        ];
+        for &x in mid.iter().chain(&vals.map(u)) {
+            for &y in mid.iter().chain(&vals.map(u)) {
+                assert_eq!(div(x, y), x.checked_div(y).unwrap_or_default());
+                assert_eq!(rem(x, y), x.checked_rem(y).unwrap_or_default());
             }
         }
     }

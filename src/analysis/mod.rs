@@ -90,9 +90,10 @@ pub struct Analysis {
     pub fused_pushes: usize,
     /// Number of JUMP/JUMPI whose destination was resolved statically.
     pub static_jumps: usize,
-    /// Blocks that dynamic jumps get direct branches to: JUMPDESTs whose pc is pushed as a
-    /// constant somewhere (return addresses), at most [`MAX_DYNAMIC_TARGETS`]. A dynamic jump
-    /// elsewhere is validated at run time and continues in the interpreter.
+    /// Blocks that dynamic jumps get direct branches to, at most [`MAX_DYNAMIC_TARGETS`]:
+    /// JUMPDESTs whose pc is pushed as a constant somewhere (return addresses) first, then the
+    /// others in pc order. A dynamic jump elsewhere is validated at run time and continues in
+    /// the interpreter.
     pub dynamic_targets: Vec<usize>,
 }
 
@@ -276,6 +277,21 @@ fn resolve(a: &mut Analysis) {
     targets.sort_unstable();
     targets.dedup();
     targets.truncate(MAX_DYNAMIC_TARGETS);
+    // Then every other JUMPDEST while there is room: destinations computed at run time (Huff's
+    // jump tables, e.g. weierstrudel) would otherwise leave compiled code for the rest of the
+    // frame (with pushed targets only, weierstrudel ran no faster compiled than interpreted).
+    if targets.len() < MAX_DYNAMIC_TARGETS {
+        let mut rest: Vec<usize> = a
+            .jumpdest_blocks
+            .values()
+            .copied()
+            .filter(|b| targets.binary_search(b).is_err())
+            .collect();
+        rest.sort_unstable();
+        rest.truncate(MAX_DYNAMIC_TARGETS - targets.len());
+        targets.extend(rest);
+        targets.sort_unstable();
+    }
     a.dynamic_targets = targets;
 }
 

@@ -75,3 +75,16 @@ fn unreachable_code_and_undefined_opcodes() {
     assert_eq!(a.blocks[1].exit, Exit::Terminate);
     assert_eq!(a.instrs.len(), 3);
 }
+
+#[test]
+fn every_jumpdest_is_a_dynamic_target() {
+    // A computed jump: PUSH1 3 PUSH1 3 ADD JUMP JUMPDEST(6) STOP JUMPDEST(8) STOP. Neither
+    // JUMPDEST's pc is pushed, yet dynamic jumps must reach both without leaving compiled code.
+    let a = an(&[0x60, 0x03, 0x60, 0x03, 0x01, 0x56, 0x5b, 0x00, 0x5b, 0x00]);
+    let starts: Vec<usize> = a
+        .dynamic_targets
+        .iter()
+        .map(|b| a.blocks[*b].start)
+        .collect();
+    assert_eq!(starts, vec![6, 8], "{a}");
+}

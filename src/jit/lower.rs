@@ -21,7 +21,7 @@
 //! Inlined: PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, EQ, ISZERO, AND, OR, XOR, NOT, PC, GAS,
 //! JUMPDEST, STOP, INVALID, MLOAD/MSTORE within current memory, and JUMP/JUMPI (static ones as
 //! direct branches, dynamic ones through one shared `Switch` over the JUMPDEST blocks). State-free
-//! word operations call `ferrite_pure` on operands in place; everything else calls
+//! word operations call their own helper (`ferrite_mul`, …) on operands in place; everything else calls
 //! `ferrite_exec`, the runtime's instruction body. 256-bit add/sub use two i128 halves with an
 //! `icmp ult` carry, which compiles in linear time (four i64 limbs with compare carries did not).
 
@@ -30,7 +30,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, FuncRef, Function, InstBuilder, MemFlagsData, Value};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch};
-use ferrite_runtime::builtins::offsets;
+use ferrite_runtime::builtins::{offsets, Builtin, PURE_HELPERS};
 use ferrite_runtime::opcode::{flags, static_gas_table, OPCODE_INFO};
 use ferrite_runtime::{ExitCode, Opcode, STACK_LIMIT, U256};
 
@@ -41,8 +41,23 @@ pub struct Imports {
     pub exec: FuncRef,
     /// `ferrite_jump_fallback(frame, dest) -> u8`.
     pub jump_fallback: FuncRef,
-    /// `ferrite_pure(top_slot, opcode)`.
-    pub pure: FuncRef,
+    /// By opcode: the state-free operation's helper `(top_slot)` ([`PURE_HELPERS`]).
+    pub pure: [Option<FuncRef>; 256],
+}
+
+impl Imports {
+    /// Declares every helper through `import`.
+    pub fn declare<E>(mut import: impl FnMut(Builtin) -> Result<FuncRef, E>) -> Result<Imports, E> {
+        let mut pure = [None; 256];
+        for (op, b) in PURE_HELPERS {
+            pure[*op as usize] = Some(import(*b)?);
+        }
+        Ok(Imports {
+            exec: import(Builtin::ferrite_exec)?,
+            jump_fallback: import(Builtin::ferrite_jump_fallback)?,
+            pure,
+        })
+    }
 }
 
 const WORD: i32 = 32;
@@ -564,8 +579,10 @@ impl Lower<'_, '_> {
                 let top_idx = c.index(0);
                 let off = c.offset(top_idx);
                 let ptr = self.b.ins().iadd_imm_s(c.top, off as i64);
-                let opv = self.b.ins().iconst(types::I32, ins.opcode as i64);
-                self.b.ins().call(self.imports.pure, &[ptr, opv]);
+                let Some(f) = self.imports.pure[ins.opcode as usize] else {
+                    unreachable!("every state-free opcode has a helper")
+                };
+                self.b.ins().call(f, &[ptr]);
                 c.pop(inputs);
                 c.vs.push(Elem::Mem);
             }

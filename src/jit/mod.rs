@@ -210,11 +210,7 @@ pub fn compile(code: Arc<Bytecode>, spec: SpecId) -> Result<Program, CompileErro
             .map_err(|e| CompileError(e.to_string()))?;
         Ok::<_, CompileError>(module.declare_func_in_func(id, func))
     };
-    let imports = lower::Imports {
-        exec: import(Builtin::ferrite_exec, &mut ctx.func)?,
-        jump_fallback: import(Builtin::ferrite_jump_fallback, &mut ctx.func)?,
-        pure: import(Builtin::ferrite_pure, &mut ctx.func)?,
-    };
+    let imports = lower::Imports::declare(|b| import(b, &mut ctx.func))?;
     lower::lower(&analysis, &mut ctx.func, imports, isa.frontend_config());
     let id = module
         .declare_function("evm_program", Linkage::Local, &ctx.func.signature)
@@ -252,7 +248,8 @@ fn standalone_function(
         UserFuncName::user(0, 0),
         entry_signature(isa),
     );
-    let import = |idx: u32, b: Builtin, func: &mut cranelift_codegen::ir::Function| {
+    let import = |b: Builtin, func: &mut cranelift_codegen::ir::Function| {
+        let idx = Builtin::ALL.iter().position(|x| *x == b).unwrap_or(0) as u32;
         let (p, r) = b.signature();
         let sig = func.import_signature(signature(isa, p, r));
         let name = func.declare_imported_user_function(UserExternalName::new(0, idx + 1));
@@ -263,10 +260,9 @@ fn standalone_function(
             patchable: false,
         })
     };
-    let imports = lower::Imports {
-        exec: import(0, Builtin::ferrite_exec, &mut func),
-        jump_fallback: import(1, Builtin::ferrite_jump_fallback, &mut func),
-        pure: import(2, Builtin::ferrite_pure, &mut func),
+    let imports = match lower::Imports::declare(|b| Ok::<_, ()>(import(b, &mut func))) {
+        Ok(i) => i,
+        Err(()) => unreachable!("declaring a plain import cannot fail"),
     };
     lower::lower(analysis, &mut func, imports, isa.frontend_config());
     func

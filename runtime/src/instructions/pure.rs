@@ -1,7 +1,7 @@
 //! The state-free word operations, by opcode: the one definition both tiers use.
 //!
 //! The interpreter's bodies call these with a constant opcode (the match folds away); compiled
-//! code calls them through `ferrite_pure` with the operands in place on the stack, without
+//! code calls them through one helper per opcode (`builtins::PURE_HELPERS`) with the operands in place on the stack, without
 //! flushing gas, stack length or pc (these operations observe none of them).
 
 use crate::opcode::op;
