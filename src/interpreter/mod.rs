@@ -1,7 +1,7 @@
 //! The interpreter tier: the dispatch loop over a [`Frame`].
 //!
-//! Per instruction it checks the fork, the static gas (from the per-fork table) and the stack
-//! bounds, then runs the shared instruction body from `ferrite_runtime::instructions`. A frame
+//! Per instruction it checks the fork, the stack bounds and the static gas with one look-up in
+//! the per-fork [`check_table`], then runs the shared instruction body from `ferrite_runtime::instructions`. A frame
 //! suspends at CALL*/CREATE* ([`Action::Call`]) and the frame driver ([`crate::frame`]) resumes it,
 //! so nothing recurses. The loop is generic over a [`Tracer`]; the default [`NoTracer`] compiles
 //! away.
@@ -10,7 +10,7 @@ pub use ferrite_runtime::frame::{Action, Frame, FrameResult};
 pub use ferrite_runtime::instructions::{
     delegation_target, CallKind, Message, MessageKind, DELEGATION_PREFIX,
 };
-use ferrite_runtime::opcode::static_gas_table;
+use ferrite_runtime::opcode::check_table;
 use ferrite_runtime::{ExitCode, Host};
 
 /// Per-instruction observer (EIP-3155 tracing). The default no-op compiles away.
@@ -38,11 +38,11 @@ fn run_loop<H: Host + ?Sized, T: Tracer>(
     host: &mut H,
     tracer: &mut T,
 ) -> ExitCode {
-    let gas_table = static_gas_table(frame.spec());
+    let checks = check_table(frame.spec());
     loop {
         let opcode = frame.code().padded()[frame.pc()];
         tracer.step(frame, opcode);
-        let exit = frame.step(host, opcode, gas_table[opcode as usize] as u64);
+        let exit = frame.step(host, opcode, checks[opcode as usize]);
         tracer.step_end(frame, exit);
         if !exit.is_continue() {
             return exit;

@@ -35,36 +35,41 @@ mod system;
 pub use system::{delegation_target, CallKind, Message, MessageKind, DELEGATION_PREFIX};
 
 use crate::frame::Frame;
-use crate::opcode::{op, OPCODE_INFO};
-use crate::{ExitCode, Host, STACK_LIMIT};
+use crate::opcode::{op, Check, OPCODE_INFO};
+use crate::{ExitCode, Host};
 use alloy_primitives::U256;
 
 impl Frame {
-    /// Executes one instruction (checks fork, static gas and stack bounds first).
+    /// Executes one instruction after the checks in `check` (the entry of
+    /// [`check_table`](crate::opcode::check_table) for the frame's fork): fork, stack bounds,
+    /// static gas.
     #[inline(always)]
-    pub fn step<H: Host + ?Sized>(
-        &mut self,
-        host: &mut H,
-        opcode: u8,
-        static_gas: u64,
-    ) -> ExitCode {
-        let info = &OPCODE_INFO[opcode as usize];
-        if !info.enabled_in(self.spec) {
-            return ExitCode::InvalidOpcode;
-        }
-        // Stack before gas, as the execution specs, geth and evmone order the checks.
+    pub fn step<H: Host + ?Sized>(&mut self, host: &mut H, opcode: u8, check: Check) -> ExitCode {
         let len = self.stack.len();
-        if len < info.inputs as usize {
-            return ExitCode::StackUnderflow;
+        if len < check.min_len as usize || len > check.max_len as usize {
+            return self.check_failed(opcode);
         }
-        if len - info.inputs as usize + info.outputs as usize > STACK_LIMIT {
-            return ExitCode::StackOverflow;
-        }
-        if !self.gas.charge(static_gas) {
+        if !self.gas.charge(check.gas as u64) {
             return ExitCode::OutOfGas;
         }
         self.pc += 1;
         self.execute(host, opcode)
+    }
+
+    /// Which check failed, in the specification's order: fork, then stack (before gas, as the
+    /// execution specs, geth and evmone order them).
+    #[cold]
+    #[inline(never)]
+    fn check_failed(&self, opcode: u8) -> ExitCode {
+        let info = &OPCODE_INFO[opcode as usize];
+        if !info.enabled_in(self.spec) {
+            return ExitCode::InvalidOpcode;
+        }
+        if self.stack.len() < info.inputs as usize {
+            ExitCode::StackUnderflow
+        } else {
+            ExitCode::StackOverflow
+        }
     }
 
     /// The instruction bodies, dispatched by opcode byte; the caller has checked the fork, the

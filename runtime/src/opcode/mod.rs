@@ -376,6 +376,62 @@ static GAS_TABLES: [[u16; 256]; 15] = {
     all
 };
 
+/// What the interpreter checks before one instruction under one fork, folded into one entry so
+/// the hot path is a single look-up: `min_len <= stack length <= max_len`, then `gas`. A
+/// disabled or undefined opcode has `min_len = u16::MAX`, so it fails the range test and the
+/// caller's cold path tells the errors apart in the specification's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// Static gas.
+    pub gas: u16,
+    /// Least stack length (the inputs); `u16::MAX` when the opcode is not enabled.
+    pub min_len: u16,
+    /// Greatest stack length that does not overflow (`STACK_LIMIT + inputs - outputs`).
+    pub max_len: u16,
+}
+
+const fn build_check_table(spec: SpecId) -> [Check; 256] {
+    let gas = build_gas_table(spec);
+    let mut t = [Check {
+        gas: 0,
+        min_len: u16::MAX,
+        max_len: 0,
+    }; 256];
+    let mut i = 0;
+    while i < 256 {
+        let info = &OPCODE_INFO[i];
+        if info.enabled_in(spec) {
+            t[i] = Check {
+                gas: gas[i],
+                min_len: info.inputs as u16,
+                max_len: (crate::STACK_LIMIT + info.inputs as usize - info.outputs as usize) as u16,
+            };
+        }
+        i += 1;
+    }
+    t
+}
+
+static CHECK_TABLES: [[Check; 256]; 15] = {
+    let mut all = [[Check {
+        gas: 0,
+        min_len: 0,
+        max_len: 0,
+    }; 256]; 15];
+    let mut i = 0;
+    while i < 15 {
+        all[i] = build_check_table(SpecId::ALL[i]);
+        i += 1;
+    }
+    all
+};
+
+/// The interpreter's per-instruction checks for every opcode in `spec`.
+#[inline]
+pub fn check_table(spec: SpecId) -> &'static [Check; 256] {
+    &CHECK_TABLES[spec as usize]
+}
+
 /// Static gas of every opcode in `spec` (0 for undefined bytes).
 #[inline]
 pub fn static_gas_table(spec: SpecId) -> &'static [u16; 256] {
@@ -385,6 +441,28 @@ pub fn static_gas_table(spec: SpecId) -> &'static [u16; 256] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_table_agrees_with_the_opcode_table() {
+        for spec in SpecId::ALL {
+            let checks = check_table(spec);
+            let gas = static_gas_table(spec);
+            for b in 0..=255u8 {
+                let info = &OPCODE_INFO[b as usize];
+                let c = checks[b as usize];
+                for len in 0..=crate::STACK_LIMIT {
+                    let passes = len >= c.min_len as usize && len <= c.max_len as usize;
+                    let expected = info.enabled_in(spec)
+                        && len >= info.inputs as usize
+                        && len - info.inputs as usize + info.outputs as usize <= crate::STACK_LIMIT;
+                    assert_eq!(passes, expected, "{spec:?} {b:#x} len {len}");
+                }
+                if info.enabled_in(spec) {
+                    assert_eq!(c.gas, gas[b as usize]);
+                }
+            }
+        }
+    }
 
     #[test]
     fn table_is_consistent() {
