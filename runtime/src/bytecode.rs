@@ -5,7 +5,8 @@
 //! check beyond `pc < padded.len()`, which every instruction preserves.
 
 use crate::opcode::op;
-use alloy_primitives::{keccak256, Bytes, B256};
+use crate::word::keccak256;
+use alloy_primitives::{Bytes, B256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 

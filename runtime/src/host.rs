@@ -120,7 +120,7 @@ pub trait Host {
     /// than let every call re-hash up to 24 KiB of code).
     fn code_with_hash(&mut self, address: Address) -> (Bytes, B256) {
         let code = self.code(address).data;
-        let hash = alloy_primitives::keccak256(&code);
+        let hash = crate::word::keccak256(&code);
         (code, hash)
     }
     /// EXTCODEHASH value: zero for a non-existent or EIP-161-empty account.

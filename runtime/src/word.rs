@@ -6,6 +6,20 @@
 
 pub use alloy_primitives::{Address, B256, U256};
 
+/// Keccak-256 of `data` (KECCAK256, code hashes): the assembly implementation where there is
+/// one, else alloy's.
+#[inline]
+pub fn keccak256(data: &[u8]) -> B256 {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    {
+        B256::from_slice(&keccak_asm::Keccak256::digest(data))
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        alloy_primitives::keccak256(data)
+    }
+}
+
 /// 2^255: the sign bit.
 pub const SIGN_BIT: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
 
@@ -238,6 +252,18 @@ mod tests {
     }
     fn minus(x: u64) -> U256 {
         neg(U256::from(x))
+    }
+
+    #[test]
+    fn keccak_matches_alloy() {
+        for n in [0usize, 1, 31, 32, 64, 135, 136, 137, 1000] {
+            let data: Vec<u8> = (0..n).map(|i| (i * 7 + 3) as u8).collect();
+            assert_eq!(
+                keccak256(&data),
+                alloy_primitives::keccak256(&data),
+                "{n} bytes"
+            );
+        }
     }
 
     #[test]

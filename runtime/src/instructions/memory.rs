@@ -2,8 +2,9 @@
 
 use super::done;
 use crate::frame::Frame;
+use crate::word::keccak256;
 use crate::{gas, ExitCode};
-use alloy_primitives::{keccak256, U256};
+use alloy_primitives::U256;
 
 const WORD: U256 = U256::from_limbs([32, 0, 0, 0]);
 const ONE: U256 = U256::from_limbs([1, 0, 0, 0]);
