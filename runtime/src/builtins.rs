@@ -102,56 +102,96 @@ pub unsafe extern "C" fn ferrite_jump_fallback(frame: *mut Frame, dest: u64) -> 
     }
 }
 
-/// A state-free word operation on operands in place: `top` is the stack's top slot; the result
-/// replaces the deepest operand (so the stack shrinks by inputs − 1).
-///
-/// # Safety
-/// `top` and the `inputs − 1` slots below it must be valid stack slots.
-#[inline(always)]
-unsafe fn pure_in_place(top: *mut U256, op: u8) {
-    use crate::instructions::pure;
-    // SAFETY: the compiled block checked the stack bounds for this instruction's inputs, so the
-    // slots `top - (inputs - 1) ..= top` lie inside the frame's stack buffer.
-    unsafe {
-        match crate::opcode::OPCODE_INFO[op as usize].inputs {
-            1 => *top = pure::unary(op, *top),
-            2 => *top.sub(1) = pure::binary(op, *top, *top.sub(1)),
-            _ => *top.sub(2) = pure::ternary(op, *top, *top.sub(1), *top.sub(2)),
-        }
-    }
-}
-
-/// One helper per state-free opcode, so the operation is a direct call with the opcode's body
-/// inlined (a shared helper dispatching on the opcode cost a table look-up and an indirect jump
-/// per call), and [`PURE_HELPERS`] mapping opcodes to them.
+/// One helper per state-free opcode, taking its operands by value as little-endian 64-bit limbs
+/// (top of the stack first) and writing the result to `out` (the deepest operand's stack slot).
+/// A direct call with the opcode's body inlined: a shared helper dispatching on the opcode cost a
+/// table look-up and an indirect jump per call. By value, because compiled code keeps operands in
+/// registers and writes words as 64-bit stores: a helper reading them back from the stack with
+/// 128-bit loads stalled on store forwarding (two thirds of SDIV's helper time in snailtracer).
+/// [`PURE_HELPERS`] maps opcodes to them.
 macro_rules! pure_helpers {
-    ($($name:ident = $op:ident;)*) => {
+    (
+        unary { $($u:ident = $uop:ident;)* }
+        binary { $($b:ident = $bop:ident;)* }
+        ternary { $($t:ident = $top:ident;)* }
+    ) => {
         $(
-            #[doc = concat!("`", stringify!($op), "` on operands in place: `top` is the stack's top")]
-            /// slot; the result replaces the deepest operand.
+            #[doc = concat!("`", stringify!($uop), "` of the word `a`, written to `out`.")]
             ///
             /// # Safety
-            /// `top` and the slots below it that the opcode reads must be valid stack slots.
-            pub unsafe extern "C" fn $name(top: *mut U256) {
-                // SAFETY: the caller upholds this function's contract, which is
-                // `pure_in_place`'s for this opcode.
-                unsafe { pure_in_place(top, crate::opcode::op::$op) }
+            /// `out` must be valid for a write of one word.
+            pub unsafe extern "C" fn $u(out: *mut U256, a0: u64, a1: u64, a2: u64, a3: u64) {
+                use crate::instructions::pure;
+                let r = pure::unary(crate::opcode::op::$uop, U256::from_limbs([a0, a1, a2, a3]));
+                // SAFETY: compiled code passes the deepest operand's slot, inside the frame's
+                // stack buffer (bounds checked per block).
+                unsafe { out.write(r) }
+            }
+        )*
+        $(
+            #[doc = concat!("`", stringify!($bop), "` of `a` (top) and `b`, written to `out`.")]
+            ///
+            /// # Safety
+            /// `out` must be valid for a write of one word.
+            #[allow(clippy::too_many_arguments, reason = "two words as limbs, in registers")]
+            pub unsafe extern "C" fn $b(
+                out: *mut U256,
+                a0: u64, a1: u64, a2: u64, a3: u64,
+                b0: u64, b1: u64, b2: u64, b3: u64,
+            ) {
+                use crate::instructions::pure;
+                let r = pure::binary(
+                    crate::opcode::op::$bop,
+                    U256::from_limbs([a0, a1, a2, a3]),
+                    U256::from_limbs([b0, b1, b2, b3]),
+                );
+                // SAFETY: as for the unary helpers.
+                unsafe { out.write(r) }
+            }
+        )*
+        $(
+            #[doc = concat!("`", stringify!($top), "` of `a` (top), `b` and `n`, written to `out`.")]
+            ///
+            /// # Safety
+            /// `out` must be valid for a write of one word.
+            #[allow(clippy::too_many_arguments, reason = "three words as limbs")]
+            pub unsafe extern "C" fn $t(
+                out: *mut U256,
+                a0: u64, a1: u64, a2: u64, a3: u64,
+                b0: u64, b1: u64, b2: u64, b3: u64,
+                n0: u64, n1: u64, n2: u64, n3: u64,
+            ) {
+                use crate::instructions::pure;
+                let r = pure::ternary(
+                    crate::opcode::op::$top,
+                    U256::from_limbs([a0, a1, a2, a3]),
+                    U256::from_limbs([b0, b1, b2, b3]),
+                    U256::from_limbs([n0, n1, n2, n3]),
+                );
+                // SAFETY: as for the unary helpers.
+                unsafe { out.write(r) }
             }
         )*
 
         /// The per-opcode helpers for state-free word operations: (opcode, builtin).
-        pub const PURE_HELPERS: &[(u8, Builtin)] = &[$((crate::opcode::op::$op, Builtin::$name)),*];
+        pub const PURE_HELPERS: &[(u8, Builtin)] = &[
+            $((crate::opcode::op::$uop, Builtin::$u),)*
+            $((crate::opcode::op::$bop, Builtin::$b),)*
+            $((crate::opcode::op::$top, Builtin::$t),)*
+        ];
     };
 }
 
 pure_helpers! {
+    unary {
+        ferrite_clz = CLZ;
+    }
+    binary {
     ferrite_mul = MUL;
     ferrite_div = DIV;
     ferrite_sdiv = SDIV;
     ferrite_mod = MOD;
     ferrite_smod = SMOD;
-    ferrite_addmod = ADDMOD;
-    ferrite_mulmod = MULMOD;
     ferrite_signextend = SIGNEXTEND;
     ferrite_slt = SLT;
     ferrite_sgt = SGT;
@@ -159,7 +199,11 @@ pure_helpers! {
     ferrite_shl = SHL;
     ferrite_shr = SHR;
     ferrite_sar = SAR;
-    ferrite_clz = CLZ;
+    }
+    ternary {
+        ferrite_addmod = ADDMOD;
+        ferrite_mulmod = MULMOD;
+    }
 }
 
 /// Calls `$m!` with the list of builtins: `name, function, [params], result`.
@@ -169,21 +213,21 @@ macro_rules! for_each_builtin {
         $m! {
             ferrite_exec = $crate::builtins::ferrite_exec, [Ptr, Ptr, I32], I8;
             ferrite_jump_fallback = $crate::builtins::ferrite_jump_fallback, [Ptr, I64], I8;
-            ferrite_mul = $crate::builtins::ferrite_mul, [Ptr], Void;
-            ferrite_div = $crate::builtins::ferrite_div, [Ptr], Void;
-            ferrite_sdiv = $crate::builtins::ferrite_sdiv, [Ptr], Void;
-            ferrite_mod = $crate::builtins::ferrite_mod, [Ptr], Void;
-            ferrite_smod = $crate::builtins::ferrite_smod, [Ptr], Void;
-            ferrite_addmod = $crate::builtins::ferrite_addmod, [Ptr], Void;
-            ferrite_mulmod = $crate::builtins::ferrite_mulmod, [Ptr], Void;
-            ferrite_signextend = $crate::builtins::ferrite_signextend, [Ptr], Void;
-            ferrite_slt = $crate::builtins::ferrite_slt, [Ptr], Void;
-            ferrite_sgt = $crate::builtins::ferrite_sgt, [Ptr], Void;
-            ferrite_byte = $crate::builtins::ferrite_byte, [Ptr], Void;
-            ferrite_shl = $crate::builtins::ferrite_shl, [Ptr], Void;
-            ferrite_shr = $crate::builtins::ferrite_shr, [Ptr], Void;
-            ferrite_sar = $crate::builtins::ferrite_sar, [Ptr], Void;
-            ferrite_clz = $crate::builtins::ferrite_clz, [Ptr], Void;
+            ferrite_mul = $crate::builtins::ferrite_mul, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
+            ferrite_div = $crate::builtins::ferrite_div, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
+            ferrite_sdiv = $crate::builtins::ferrite_sdiv, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
+            ferrite_mod = $crate::builtins::ferrite_mod, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
+            ferrite_smod = $crate::builtins::ferrite_smod, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
+            ferrite_addmod = $crate::builtins::ferrite_addmod, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64], Void;
+            ferrite_mulmod = $crate::builtins::ferrite_mulmod, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64], Void;
+            ferrite_signextend = $crate::builtins::ferrite_signextend, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
+            ferrite_slt = $crate::builtins::ferrite_slt, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
+            ferrite_sgt = $crate::builtins::ferrite_sgt, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
+            ferrite_byte = $crate::builtins::ferrite_byte, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
+            ferrite_shl = $crate::builtins::ferrite_shl, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
+            ferrite_shr = $crate::builtins::ferrite_shr, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
+            ferrite_sar = $crate::builtins::ferrite_sar, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
+            ferrite_clz = $crate::builtins::ferrite_clz, [Ptr, I64, I64, I64, I64], Void;
         }
     };
 }

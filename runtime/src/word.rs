@@ -2,7 +2,10 @@
 //!
 //! Every tier computes the EVM's arithmetic through these functions, so there is exactly one
 //! definition of SDIV's overflow case, SIGNEXTEND's byte index or SAR's sign fill. They are plain,
-//! `#[inline]` functions; the JIT's `extern "C"` helpers wrap them.
+//! `#[inline]` functions; the JIT's `extern "C"` helpers wrap them. The divisions are
+//! `#[inline(always)]`: called out of line they took and returned words through memory, written
+//! as 64-bit limbs and read back as 128-bit vectors, and every such read stalled on store
+//! forwarding (most of SDIV's cost in snailtracer).
 
 pub use alloy_primitives::{Address, B256, U256};
 
@@ -24,19 +27,19 @@ pub fn keccak256(data: &[u8]) -> B256 {
 pub const SIGN_BIT: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
 
 /// True when the word is negative as a two's-complement signed integer.
-#[inline]
+#[inline(always)]
 pub fn is_negative(x: &U256) -> bool {
     x.bit(255)
 }
 
 /// Two's-complement negation.
-#[inline]
+#[inline(always)]
 pub fn neg(x: U256) -> U256 {
     x.wrapping_neg()
 }
 
 /// Absolute value as an unsigned magnitude (|-2^255| = 2^255).
-#[inline]
+#[inline(always)]
 fn abs(x: U256) -> U256 {
     if is_negative(&x) {
         neg(x)
@@ -46,7 +49,7 @@ fn abs(x: U256) -> U256 {
 }
 
 /// DIV: `a / b`, 0 when `b == 0`.
-#[inline]
+#[inline(always)]
 pub fn div(a: U256, b: U256) -> U256 {
     // Most operands are small: avoid the general 256-bit long division. Fixed-point code
     // (18-decimal values and their products) mostly fits 128 bits.
@@ -60,7 +63,7 @@ pub fn div(a: U256, b: U256) -> U256 {
 }
 
 /// MOD: `a % b`, 0 when `b == 0`.
-#[inline]
+#[inline(always)]
 pub fn rem(a: U256, b: U256) -> U256 {
     if let (Some(x), Some(y)) = (to_u64(&a), to_u64(&b)) {
         return U256::from(x.checked_rem(y).unwrap_or(0));
@@ -72,7 +75,7 @@ pub fn rem(a: U256, b: U256) -> U256 {
 }
 
 /// SDIV: signed division truncating toward zero; 0 when `b == 0`; `-2^255 / -1 = -2^255`.
-#[inline]
+#[inline(always)]
 pub fn sdiv(a: U256, b: U256) -> U256 {
     if b.is_zero() {
         return U256::ZERO;
@@ -86,7 +89,7 @@ pub fn sdiv(a: U256, b: U256) -> U256 {
 }
 
 /// SMOD: signed remainder with the sign of the dividend; 0 when `b == 0`.
-#[inline]
+#[inline(always)]
 pub fn smod(a: U256, b: U256) -> U256 {
     if b.is_zero() {
         return U256::ZERO;

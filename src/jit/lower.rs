@@ -21,7 +21,7 @@
 //! Inlined: PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, EQ, ISZERO, AND, OR, XOR, NOT, PC, GAS,
 //! JUMPDEST, STOP, INVALID, MLOAD/MSTORE within current memory, and JUMP/JUMPI (static ones as
 //! direct branches, dynamic ones through one shared `Switch` over the JUMPDEST blocks). State-free
-//! word operations call their own helper (`ferrite_mul`, …) on operands in place; everything else calls
+//! word operations call their own helper (`ferrite_mul`, …) with operands by value; everything else calls
 //! `ferrite_exec`, the runtime's instruction body. 256-bit add/sub use two i128 halves with an
 //! `icmp ult` carry, which compiles in linear time (four i64 limbs with compare carries did not).
 
@@ -41,7 +41,7 @@ pub struct Imports {
     pub exec: FuncRef,
     /// `ferrite_jump_fallback(frame, dest) -> u8`.
     pub jump_fallback: FuncRef,
-    /// By opcode: the state-free operation's helper `(top_slot)` ([`PURE_HELPERS`]).
+    /// By opcode: the state-free operation's helper `(out, limbs…)` ([`PURE_HELPERS`]).
     pub pure: [Option<FuncRef>; 256],
 }
 
@@ -573,16 +573,24 @@ impl Lower<'_, '_> {
             JUMP | JUMPI => unreachable!("jumps end blocks"),
             MUL | DIV | SDIV | MOD | SMOD | ADDMOD | MULMOD | SIGNEXTEND | SLT | SGT | BYTE
             | SHL | SHR | SAR | CLZ => {
-                // State-free: operands in place, no gas/len/pc flush needed.
+                // State-free: operands by value, the result written to the deepest operand's
+                // slot; no gas/len/pc flush needed.
                 let inputs = OPCODE_INFO[ins.opcode as usize].inputs as usize;
-                self.flush_top(c, inputs);
-                let top_idx = c.index(0);
-                let off = c.offset(top_idx);
-                let ptr = self.b.ins().iadd_imm_s(c.top, off as i64);
+                let mut args = Vec::with_capacity(1 + 4 * inputs);
+                let out_idx = c.index(inputs - 1);
+                let out = self.b.ins().iadd_imm_s(c.top, c.offset(out_idx) as i64);
+                args.push(out);
+                for d in 0..inputs {
+                    let (lo, hi) = self.value(c, d);
+                    for half in [lo, hi] {
+                        let (x, y) = self.b.ins().isplit(half);
+                        args.extend([x, y]);
+                    }
+                }
                 let Some(f) = self.imports.pure[ins.opcode as usize] else {
                     unreachable!("every state-free opcode has a helper")
                 };
-                self.b.ins().call(f, &[ptr]);
+                self.b.ins().call(f, &args);
                 c.pop(inputs);
                 c.vs.push(Elem::Mem);
             }
