@@ -41,6 +41,10 @@ pub struct Imports {
     pub exec: FuncRef,
     /// `ferrite_jump_fallback(frame, dest) -> u8`.
     pub jump_fallback: FuncRef,
+    /// `ferrite_mload(frame, out, offset limbs) -> u8`.
+    pub mload: FuncRef,
+    /// `ferrite_mstore(frame, offset limbs, value limbs) -> u8`.
+    pub mstore: FuncRef,
     /// By opcode: the state-free operation's helper `(out, limbs…)` ([`PURE_HELPERS`]).
     pub pure: [Option<FuncRef>; 256],
 }
@@ -55,6 +59,8 @@ impl Imports {
         Ok(Imports {
             exec: import(Builtin::ferrite_exec)?,
             jump_fallback: import(Builtin::ferrite_jump_fallback)?,
+            mload: import(Builtin::ferrite_mload)?,
+            mstore: import(Builtin::ferrite_mstore)?,
             pure,
         })
     }
@@ -724,14 +730,31 @@ impl Lower<'_, '_> {
             }
         }
         self.b.switch_to_block(slow);
-        // Only the inputs are consumed; their flags do not outlive this instruction.
+        // Expansion: the runtime's MLOAD/MSTORE body, operands by value (gas is synced; the
+        // stack length and pc are not observed).
         let inputs = if is_load { 1 } else { 2 };
-        self.flush_top(c, inputs);
-        let r = self.exec_call(c, ins);
+        let mut args = vec![self.frame];
+        let out_idx = c.index(0);
+        if is_load {
+            let out = self.b.ins().iadd_imm_s(c.top, c.offset(out_idx) as i64);
+            args.push(out);
+        }
+        for (lo, hi) in std::iter::once(offset).chain(stored) {
+            for half in [lo, hi] {
+                let (x, y) = self.b.ins().isplit(half);
+                args.extend([x, y]);
+            }
+        }
+        let f = if is_load {
+            self.imports.mload
+        } else {
+            self.imports.mstore
+        };
+        let call = self.b.ins().call(f, &args);
+        let r = self.b.inst_results(call)[0];
         self.continue_unless_exit(r);
         if is_load {
-            let top_idx = c.index(0);
-            let off = c.offset(top_idx);
+            let off = c.offset(out_idx);
             let lo = self.b.ins().load(types::I128, self.flags, c.top, off);
             let hi = self.b.ins().load(types::I128, self.flags, c.top, off + 16);
             self.b.ins().jump(join, &[lo.into(), hi.into()]);

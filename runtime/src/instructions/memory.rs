@@ -13,21 +13,36 @@ impl Frame {
     #[inline(always)]
     pub(super) fn mload(&mut self) -> ExitCode {
         let offset = *self.stack.peek(0);
-        match self.memory.expand(&mut self.gas, &offset, &WORD) {
-            Ok(off) => {
-                *self.stack.top_mut() = self.memory.load_word(off);
+        match self.mload_word(&offset) {
+            Ok(v) => {
+                *self.stack.top_mut() = v;
                 ExitCode::Continue
             }
             Err(e) => e,
         }
     }
 
+    /// MLOAD once its operand is read: the word at `offset`, expanding memory (charged). Also
+    /// compiled code's path when the word lies outside current memory.
+    #[inline(always)]
+    pub fn mload_word(&mut self, offset: &U256) -> Result<U256, ExitCode> {
+        let off = self.memory.expand(&mut self.gas, offset, &WORD)?;
+        Ok(self.memory.load_word(off))
+    }
+
     #[inline(always)]
     pub(super) fn mstore(&mut self) -> ExitCode {
         let [offset, value] = self.popn();
-        match self.memory.expand(&mut self.gas, &offset, &WORD) {
+        self.mstore_word(&offset, &value)
+    }
+
+    /// MSTORE once its operands are popped, expanding memory (charged). Also compiled code's
+    /// path when the word lies outside current memory.
+    #[inline(always)]
+    pub fn mstore_word(&mut self, offset: &U256, value: &U256) -> ExitCode {
+        match self.memory.expand(&mut self.gas, offset, &WORD) {
             Ok(off) => {
-                self.memory.store_word(off, &value);
+                self.memory.store_word(off, value);
                 ExitCode::Continue
             }
             Err(e) => e,
