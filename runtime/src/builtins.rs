@@ -151,7 +151,17 @@ pub unsafe extern "C" fn ferrite_mstore(
     // SAFETY: as for `ferrite_exec`.
     let frame = unsafe { &mut *frame };
     let offset = U256::from_limbs([o0, o1, o2, o3]);
+    let [v1, v2, v3] = from_stack([v1, v2, v3]);
     frame.mstore_word(&offset, &U256::from_limbs([v0, v1, v2, v3])) as u8
+}
+
+/// Limbs the C ABI passes on the stack (after the sixth integer argument on x86-64 System V),
+/// read one by one: compiled code wrote them with 64-bit stores, and LLVM otherwise loads
+/// neighbouring limbs as one 128-bit vector, which cannot be forwarded from two stores and
+/// stalls (~40% of SDIV's helper time before this barrier).
+#[inline(always)]
+fn from_stack<const N: usize>(limbs: [u64; N]) -> [u64; N] {
+    limbs.map(std::hint::black_box)
 }
 
 /// One helper per state-free opcode, taking its operands by value as little-endian 64-bit limbs
@@ -192,6 +202,7 @@ macro_rules! pure_helpers {
                 b0: u64, b1: u64, b2: u64, b3: u64,
             ) {
                 use crate::instructions::pure;
+                let [b1, b2, b3] = from_stack([b1, b2, b3]);
                 let r = pure::binary(
                     crate::opcode::op::$bop,
                     U256::from_limbs([a0, a1, a2, a3]),
@@ -214,6 +225,8 @@ macro_rules! pure_helpers {
                 n0: u64, n1: u64, n2: u64, n3: u64,
             ) {
                 use crate::instructions::pure;
+                let [b1, b2, b3] = from_stack([b1, b2, b3]);
+                let [n0, n1, n2, n3] = from_stack([n0, n1, n2, n3]);
                 let r = pure::ternary(
                     crate::opcode::op::$top,
                     U256::from_limbs([a0, a1, a2, a3]),

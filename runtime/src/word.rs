@@ -80,6 +80,11 @@ pub fn sdiv(a: U256, b: U256) -> U256 {
     if b.is_zero() {
         return U256::ZERO;
     }
+    // Small signed operands (fixed-point code): 128-bit arithmetic in registers. The quotient of
+    // two i64 values fits i128 (i64::MIN / -1 included), so nothing overflows.
+    if let (Some(x), Some(y)) = (to_i64(&a), to_i64(&b)) {
+        return from_i128(i128::from(x) / i128::from(y));
+    }
     let q = div(abs(a), abs(b));
     if is_negative(&a) != is_negative(&b) {
         neg(q)
@@ -93,6 +98,9 @@ pub fn sdiv(a: U256, b: U256) -> U256 {
 pub fn smod(a: U256, b: U256) -> U256 {
     if b.is_zero() {
         return U256::ZERO;
+    }
+    if let (Some(x), Some(y)) = (to_i64(&a), to_i64(&b)) {
+        return from_i128(i128::from(x) % i128::from(y));
     }
     let r = rem(abs(a), abs(b));
     if is_negative(&a) {
@@ -212,6 +220,21 @@ pub fn from_address(a: Address) -> U256 {
     U256::from_be_bytes(a.into_word().0)
 }
 
+/// The word as `i64` if it is one sign-extended (two's complement), else `None`.
+#[inline(always)]
+pub fn to_i64(x: &U256) -> Option<i64> {
+    let l = x.as_limbs();
+    let sign = ((l[0] as i64) >> 63) as u64;
+    (l[1] == sign && l[2] == sign && l[3] == sign).then_some(l[0] as i64)
+}
+
+/// A signed 128-bit value as a word (sign-extended).
+#[inline(always)]
+pub fn from_i128(v: i128) -> U256 {
+    let sign = (v >> 127) as u64;
+    U256::from_limbs([v as u64, (v >> 64) as u64, sign, sign])
+}
+
 /// The word as `u128` if it fits, else `None`.
 #[inline]
 pub fn to_u128(x: &U256) -> Option<u128> {
@@ -266,6 +289,58 @@ mod tests {
                 alloy_primitives::keccak256(&data),
                 "{n} bytes"
             );
+        }
+    }
+
+    #[test]
+    fn small_signed_fast_path_matches_the_general_one() {
+        let vals: Vec<U256> = [
+            0i64,
+            1,
+            -1,
+            2,
+            -2,
+            7,
+            -7,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+            1 << 40,
+        ]
+        .iter()
+        .map(|&v| from_i128(i128::from(v)))
+        .chain([
+            SIGN_BIT,
+            U256::MAX,
+            U256::from(u64::MAX),
+            U256::from(1u128 << 100),
+        ])
+        .collect();
+        for &a in &vals {
+            for &b in &vals {
+                let general_q = if b.is_zero() {
+                    U256::ZERO
+                } else {
+                    let q = div(abs(a), abs(b));
+                    if is_negative(&a) != is_negative(&b) {
+                        neg(q)
+                    } else {
+                        q
+                    }
+                };
+                let general_r = if b.is_zero() {
+                    U256::ZERO
+                } else {
+                    let r = rem(abs(a), abs(b));
+                    if is_negative(&a) {
+                        neg(r)
+                    } else {
+                        r
+                    }
+                };
+                assert_eq!(sdiv(a, b), general_q, "{a} / {b}");
+                assert_eq!(smod(a, b), general_r, "{a} % {b}");
+            }
         }
     }
 
