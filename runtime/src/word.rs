@@ -51,27 +51,33 @@ fn abs(x: U256) -> U256 {
 /// DIV: `a / b`, 0 when `b == 0`.
 #[inline(always)]
 pub fn div(a: U256, b: U256) -> U256 {
-    // Most operands are small: avoid the general 256-bit long division. Fixed-point code
-    // (18-decimal values and their products) mostly fits 128 bits.
-    if let (Some(x), Some(y)) = (to_u64(&a), to_u64(&b)) {
-        return U256::from(x.checked_div(y).unwrap_or(0));
-    }
-    if let (Some(x), Some(y)) = (to_u128(&a), to_u128(&b)) {
-        return U256::from(x.checked_div(y).unwrap_or(0));
-    }
-    a.checked_div(b).unwrap_or(U256::ZERO)
+    narrowest(a, b, u64::checked_div, u128::checked_div, U256::checked_div)
 }
 
 /// MOD: `a % b`, 0 when `b == 0`.
 #[inline(always)]
 pub fn rem(a: U256, b: U256) -> U256 {
+    narrowest(a, b, u64::checked_rem, u128::checked_rem, U256::checked_rem)
+}
+
+/// An unsigned division-like operation (`None` for a zero divisor → 0) on the narrowest integer
+/// both operands fit: most operands are small, and fixed-point code (18-decimal values and
+/// their products) mostly fits 128 bits, so the general 256-bit long division is the rare case.
+#[inline(always)]
+fn narrowest(
+    a: U256,
+    b: U256,
+    op64: impl Fn(u64, u64) -> Option<u64>,
+    op128: impl Fn(u128, u128) -> Option<u128>,
+    op256: impl Fn(U256, U256) -> Option<U256>,
+) -> U256 {
     if let (Some(x), Some(y)) = (to_u64(&a), to_u64(&b)) {
-        return U256::from(x.checked_rem(y).unwrap_or(0));
+        return U256::from(op64(x, y).unwrap_or(0));
     }
     if let (Some(x), Some(y)) = (to_u128(&a), to_u128(&b)) {
-        return U256::from(x.checked_rem(y).unwrap_or(0));
+        return U256::from(op128(x, y).unwrap_or(0));
     }
-    a.checked_rem(b).unwrap_or(U256::ZERO)
+    op256(a, b).unwrap_or(U256::ZERO)
 }
 
 /// SDIV: signed division truncating toward zero; 0 when `b == 0`; `-2^255 / -1 = -2^255`.
