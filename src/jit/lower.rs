@@ -27,7 +27,9 @@
 
 use crate::analysis::{Analysis, Exit, Instr};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{types, Block, FuncRef, Function, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{
+    types, Block, ConstantData, FuncRef, Function, InstBuilder, MemFlagsData, Value,
+};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch};
 use ferrite_runtime::builtins::{offsets, Builtin, PURE_HELPERS};
@@ -77,6 +79,8 @@ struct Lower<'a, 'b> {
     blocks: Vec<Block>,
     dispatch: Option<Block>,
     flags: MemFlagsData,
+    /// Little-endian lane order for bitcasts between i128 and i64x2.
+    le: MemFlagsData,
 }
 
 /// One word of the virtual stack.
@@ -184,6 +188,7 @@ pub fn lower(
         blocks,
         dispatch,
         flags: MemFlagsData::trusted(),
+        le: MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little),
     };
     l.entry_switch();
     for i in 0..analysis.blocks.len() {
@@ -314,8 +319,12 @@ impl Lower<'_, '_> {
                 hi,
                 clean: false,
             } => {
-                self.b.ins().store(self.flags, lo, c.top, off);
-                self.b.ins().store(self.flags, hi, c.top, off + 16);
+                // 128-bit vector stores: helpers read words back as 128-bit vectors, and a
+                // vector load of two 64-bit stores cannot be store-forwarded (it stalls).
+                for (half, at) in [(lo, off), (hi, off + 16)] {
+                    let v = self.b.ins().bitcast(types::I64X2, self.le, half);
+                    self.b.ins().store(self.flags, v, c.top, at);
+                }
                 c.vs[idx] = Elem::Val {
                     lo,
                     hi,
@@ -323,9 +332,12 @@ impl Lower<'_, '_> {
                 };
             }
             Elem::Const { v, clean: false } => {
-                for (k, limb) in v.as_limbs().iter().enumerate() {
-                    let x = self.iconst(*limb as i64);
-                    self.b.ins().store(self.flags, x, c.top, off + 8 * k as i32);
+                let bytes = v.to_le_bytes::<32>();
+                for (k, at) in [off, off + 16].into_iter().enumerate() {
+                    let data = ConstantData::from(&bytes[16 * k..16 * k + 16]);
+                    let handle = self.b.func.dfg.constants.insert(data);
+                    let x = self.b.ins().vconst(types::I64X2, handle);
+                    self.b.ins().store(self.flags, x, c.top, at);
                 }
                 c.vs[idx] = Elem::Const { v, clean: true };
             }
