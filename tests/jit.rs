@@ -191,3 +191,63 @@ fn aarch64_code_generation() {
         assert!(size > 0);
     }
 }
+
+/// SHL/SHR by a constant and MUL/DIV/MOD by a constant power of two are inlined as shifts and
+/// masks: every shift amount class (0, within a half, 128, across, 255, ≥ 256) on words with bits
+/// in both halves, against the interpreter. The operand comes from calldata so only the amount
+/// (or the power of two) is a compile-time constant.
+#[test]
+fn shifts_and_powers_of_two_by_constants() {
+    let value = [0xf0u8; 32]; // bits set in every limb
+    let mut input = value.to_vec();
+    input[0] = 0x9a;
+    input[31] = 0x35;
+    for k in [
+        0u16, 1, 7, 63, 64, 65, 127, 128, 129, 191, 200, 255, 256, 300,
+    ] {
+        // SHL/SHR: PUSH2 k, then the value as the second operand.
+        for shift in [SHL, SHR] {
+            let k2 = k.to_be_bytes();
+            let code = vec![
+                PUSH0,
+                CALLDATALOAD,
+                PUSH2,
+                k2[0],
+                k2[1],
+                shift,
+                PUSH0,
+                MSTORE,
+                PUSH1,
+                32,
+                PUSH0,
+                RETURN,
+            ];
+            let mut c = cfg(code, 100_000);
+            c.input = input.clone().into();
+            let o = run_both(&c);
+            assert_eq!(o.output.len(), 32);
+        }
+        if k >= 256 {
+            continue;
+        }
+        // MUL (constant on either side), DIV, MOD by 2^k: PUSH32 2^k.
+        let mut p = [0u8; 32];
+        p[31 - (k as usize) / 8] = 1 << (k % 8);
+        for (op, const_first) in [(MUL, true), (MUL, false), (DIV, true), (MOD, true)] {
+            let mut code = Vec::new();
+            if const_first {
+                code.push(PUSH32);
+                code.extend_from_slice(&p);
+                code.extend_from_slice(&[PUSH0, CALLDATALOAD]);
+            } else {
+                code.extend_from_slice(&[PUSH0, CALLDATALOAD, PUSH32]);
+                code.extend_from_slice(&p);
+            }
+            code.extend_from_slice(&[op, PUSH0, MSTORE, PUSH1, 32, PUSH0, RETURN]);
+            let mut c = cfg(code, 100_000);
+            c.input = input.clone().into();
+            let o = run_both(&c);
+            assert_eq!(o.output.len(), 32);
+        }
+    }
+}

@@ -51,13 +51,34 @@ fn abs(x: U256) -> U256 {
 /// DIV: `a / b`, 0 when `b == 0`.
 #[inline(always)]
 pub fn div(a: U256, b: U256) -> U256 {
-    narrowest(a, b, u64::checked_div, u128::checked_div, U256::checked_div)
+    narrowest(a, b, u64::checked_div, u128::checked_div, |a, b| {
+        // Pre-shift-opcode code divides by powers of two to shift right (sha1_divs).
+        match power_of_two(&b) {
+            Some(k) => Some(a >> k),
+            None => a.checked_div(b),
+        }
+    })
 }
 
 /// MOD: `a % b`, 0 when `b == 0`.
 #[inline(always)]
 pub fn rem(a: U256, b: U256) -> U256 {
-    narrowest(a, b, u64::checked_rem, u128::checked_rem, U256::checked_rem)
+    narrowest(
+        a,
+        b,
+        u64::checked_rem,
+        u128::checked_rem,
+        |a, b| match power_of_two(&b) {
+            Some(_) => Some(a & (b - U256::from(1))),
+            None => a.checked_rem(b),
+        },
+    )
+}
+
+/// `Some(k)` when `x = 2^k`.
+#[inline(always)]
+fn power_of_two(x: &U256) -> Option<usize> {
+    (x.count_ones() == 1).then(|| x.trailing_zeros())
 }
 
 /// An unsigned division-like operation (`None` for a zero divisor → 0) on the narrowest integer
@@ -131,6 +152,13 @@ pub fn mulmod(a: U256, b: U256, n: U256) -> U256 {
 /// EXP: `base ^ exponent mod 2^256`.
 #[inline]
 pub fn exp(base: U256, exponent: U256) -> U256 {
+    // 2^n is how pre-shift-opcode code builds shift factors: one shift, not a power loop.
+    if base == U256::from(2) {
+        return match to_u64(&exponent) {
+            Some(n) if n < 256 => U256::from(1) << n as usize,
+            _ => U256::ZERO,
+        };
+    }
     base.wrapping_pow(exponent)
 }
 
@@ -295,6 +323,35 @@ mod tests {
                 alloy_primitives::keccak256(&data),
                 "{n} bytes"
             );
+        }
+    }
+
+    #[test]
+    fn power_of_two_fast_paths_match_the_general_ones() {
+        let wide = [
+            U256::MAX,
+            SIGN_BIT + u(12345),
+            U256::from(u128::MAX) * u(3),
+            u(5),
+        ];
+        for k in [0usize, 1, 63, 64, 127, 128, 200, 255] {
+            let p = U256::from(1) << k;
+            for a in wide {
+                assert_eq!(
+                    div(a, p),
+                    a.checked_div(p).unwrap_or_default(),
+                    "{a} / 2^{k}"
+                );
+                assert_eq!(
+                    rem(a, p),
+                    a.checked_rem(p).unwrap_or_default(),
+                    "{a} % 2^{k}"
+                );
+            }
+            assert_eq!(exp(u(2), u(k as u64)), u(2).wrapping_pow(u(k as u64)));
+        }
+        for n in [u(256), u(257), U256::MAX, SIGN_BIT] {
+            assert_eq!(exp(u(2), n), u(2).wrapping_pow(n), "2^{n}");
         }
     }
 

@@ -589,6 +589,7 @@ impl Lower<'_, '_> {
             }
             // JUMP/JUMPI are lowered with the block exit; one that is not last cannot occur.
             JUMP | JUMPI => unreachable!("jumps end blocks"),
+            MUL | DIV | MOD | SHL | SHR if self.by_constant_power(c, op) => {}
             MUL | DIV | SDIV | MOD | SMOD | ADDMOD | MULMOD | SIGNEXTEND | SLT | SGT | BYTE
             | SHL | SHR | SAR | CLZ => {
                 // State-free: operands by value, the result written to the deepest operand's
@@ -623,6 +624,92 @@ impl Lower<'_, '_> {
             }
         }
         false
+    }
+
+    /// The constant `depth` below the top, if that item is one.
+    fn constant(&mut self, c: &mut Cursor, depth: usize) -> Option<U256> {
+        let idx = c.index(depth);
+        match c.vs[idx] {
+            Elem::Const { v, .. } => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Inlines SHL/SHR by a constant amount, and MUL/DIV/MOD by a constant power of two (how
+    /// code before the shift opcodes shifts and masks) as shifts and masks on the i128 halves;
+    /// false (nothing emitted) when the operands are not of that shape.
+    fn by_constant_power(&mut self, c: &mut Cursor, op: Opcode) -> bool {
+        use Opcode::*;
+        let pow2 = |v: U256| (v.count_ones() == 1).then(|| v.trailing_zeros() as u32);
+        // (depth of the constant, depth of the other operand, left?, shift)
+        let shape = match op {
+            SHL | SHR => self.constant(c, 0).map(|s| {
+                let k = if s < U256::from(256) {
+                    s.as_limbs()[0] as u32
+                } else {
+                    256
+                };
+                (1, op == SHL, k)
+            }),
+            DIV => self.constant(c, 1).and_then(pow2).map(|k| (0, false, k)),
+            MUL => match self.constant(c, 1).and_then(pow2) {
+                Some(k) => Some((0, true, k)),
+                None => self.constant(c, 0).and_then(pow2).map(|k| (1, true, k)),
+            },
+            MOD => match self.constant(c, 1).and_then(pow2) {
+                Some(k) => {
+                    let x = self.value(c, 0);
+                    let mask = (U256::from(1) << k as usize) - U256::from(1);
+                    let m = self.const_word(&mask);
+                    c.pop(2);
+                    let r = (self.b.ins().band(x.0, m.0), self.b.ins().band(x.1, m.1));
+                    self.push_value(c, r);
+                    return true;
+                }
+                None => None,
+            },
+            _ => None,
+        };
+        let Some((other, left, k)) = shape else {
+            return false;
+        };
+        let x = self.value(c, other);
+        c.pop(2);
+        let r = self.shift_const(x, left, k);
+        self.push_value(c, r);
+        true
+    }
+
+    /// A 256-bit shift of `(lo, hi)` by the constant `k` (256 or more: zero).
+    fn shift_const(&mut self, (lo, hi): (Value, Value), left: bool, k: u32) -> (Value, Value) {
+        let zero = self.iconst(0);
+        let zero = self.b.ins().iconcat(zero, zero);
+        let ins = |l: &mut Self, x: Value, by: u32, left: bool| {
+            if left {
+                l.b.ins().ishl_imm_u(x, by as i64)
+            } else {
+                l.b.ins().ushr_imm_u(x, by as i64)
+            }
+        };
+        // Shifting left, bits move from the low half into the high one; right, the reverse.
+        let (near, far) = if left { (lo, hi) } else { (hi, lo) };
+        let (n, f) = match k {
+            0 => (near, far),
+            1..=127 => {
+                let n = ins(self, near, k, left);
+                let f = ins(self, far, k, left);
+                let spill = ins(self, near, 128 - k, !left);
+                (n, self.b.ins().bor(f, spill))
+            }
+            128 => (zero, near),
+            129..=255 => (zero, ins(self, near, k - 128, left)),
+            _ => (zero, zero),
+        };
+        if left {
+            (n, f)
+        } else {
+            (f, n)
+        }
     }
 
     /// Calls the runtime's body of the instruction; true when control ends here.
