@@ -3,9 +3,9 @@
 //! Each states the EVM rule and checks ferrite against it directly and against revm through the
 //! harness. A new, unfixed divergence goes in as `#[ignore = "known divergence: …"]` (and into
 //! `KNOWN` in `tests/differential.rs` if generated cases hit it) so the suite stays green; the
-//! attribute comes off when the fix lands. The three below were found on 2026-11-25 and fixed in
+//! attribute comes off when the fix lands. The first three were found on 2026-11-25 and fixed in
 //! 6c8ac46 ("Check stack bounds before static gas, and charge RETURNDATACOPY before its bounds
-//! check").
+//! check"); the fourth (stack overflow after gas) was found and fixed later that day.
 
 mod common;
 
@@ -66,5 +66,29 @@ fn create2_stack_underflow_is_checked_before_static_gas() {
     let cfg = case(&[0x60, 0x0f, 0xf5], 9_789, SpecId::Shanghai);
     let o = ferrite_interp(&cfg);
     assert_eq!((o.status.as_str(), o.gas_used), ("StackUnderflow", 9_789));
+    compare(&INTERP_VS_REVM, &cfg).unwrap_or_else(|r| panic!("{r}"));
+}
+
+/// An instruction that grows a full stack but whose static gas cannot be paid halts out of gas:
+/// execution-specs charge the gas ("GAS") before the `push` that raises StackOverflowError, and
+/// revm charges before pushing too. ferrite checked both stack bounds before gas (geth's order)
+/// and reported StackOverflow. Found by `ferrite fuzz --seed 7 --cases 100000` (case 45480, a
+/// loop of `JUMPDEST CALLVALUE PUSH2 JUMP` filling the stack as the gas ran out). Status only:
+/// both are exceptional halts consuming all gas. The JIT hands a block whose stack check fails
+/// to the interpreter, so it follows the same order.
+///
+/// Code: 1,024 × `PUSH0` (2 gas each), then `CALLVALUE` (2 gas) with 1 gas left.
+#[test]
+fn stack_overflow_is_checked_after_static_gas() {
+    let mut code = vec![0x5f; 1024];
+    code.push(0x34);
+    let cfg = case(&code, 2 * 1024 + 1, SpecId::Cancun);
+    let o = ferrite_interp(&cfg);
+    assert_eq!((o.status.as_str(), o.gas_used), ("OutOfGas", 2 * 1024 + 1));
+    compare(&INTERP_VS_REVM, &cfg).unwrap_or_else(|r| panic!("{r}"));
+    // With the gas, the overflow itself.
+    let cfg = case(&code, 2 * 1024 + 2, SpecId::Cancun);
+    let o = ferrite_interp(&cfg);
+    assert_eq!(o.status.as_str(), "StackOverflow");
     compare(&INTERP_VS_REVM, &cfg).unwrap_or_else(|r| panic!("{r}"));
 }

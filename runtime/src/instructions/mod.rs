@@ -47,7 +47,7 @@ impl Frame {
     pub fn step<H: Host + ?Sized>(&mut self, host: &mut H, opcode: u8, check: Check) -> ExitCode {
         let len = self.stack.len();
         if len < check.min_len as usize || len > check.max_len as usize {
-            return self.check_failed(opcode);
+            return self.check_failed(opcode, check.gas);
         }
         if !self.gas.charge(check.gas as u64) {
             return ExitCode::OutOfGas;
@@ -56,17 +56,20 @@ impl Frame {
         self.execute(host, opcode)
     }
 
-    /// Which check failed, in the specification's order: fork, then stack (before gas, as the
-    /// execution specs, geth and evmone order them).
+    /// Which check failed, in the execution specs' order: an opcode not in the fork first; too
+    /// few operands before gas (the spec pops before charging); a full stack after gas (the spec
+    /// charges before pushing, so an unaffordable push onto a full stack is out of gas).
     #[cold]
     #[inline(never)]
-    fn check_failed(&self, opcode: u8) -> ExitCode {
+    fn check_failed(&mut self, opcode: u8, static_gas: u16) -> ExitCode {
         let info = &OPCODE_INFO[opcode as usize];
         if !info.enabled_in(self.spec) {
             return ExitCode::InvalidOpcode;
         }
         if self.stack.len() < info.inputs as usize {
             ExitCode::StackUnderflow
+        } else if !self.gas.charge(static_gas as u64) {
+            ExitCode::OutOfGas
         } else {
             ExitCode::StackOverflow
         }
