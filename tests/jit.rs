@@ -251,3 +251,47 @@ fn shifts_and_powers_of_two_by_constants() {
         }
     }
 }
+
+/// SLT/SGT are inlined as a signed compare of the high i128 halves and an unsigned one of the low
+/// halves: pairs differing only in the sign bit, only in the low half, equal, and at the extremes.
+#[test]
+fn signed_comparisons_inline() {
+    let mut words: Vec<[u8; 32]> = Vec::new();
+    for (hi, lo) in [
+        (0u8, 0u8),
+        (0, 1),
+        (0x80, 0),
+        (0x80, 1),
+        (0x7f, 0xff),
+        (0xff, 0xff),
+        (0xff, 0),
+    ] {
+        let mut w = [hi; 32];
+        w[16..].fill(lo);
+        words.push(w);
+    }
+    for a in &words {
+        for b in &words {
+            for op in [SLT, SGT, LT, GT] {
+                // a is CALLDATALOAD(0) (top), b CALLDATALOAD(32).
+                let code = vec![
+                    PUSH1,
+                    32,
+                    CALLDATALOAD,
+                    PUSH0,
+                    CALLDATALOAD,
+                    op,
+                    PUSH0,
+                    MSTORE,
+                    PUSH1,
+                    32,
+                    PUSH0,
+                    RETURN,
+                ];
+                let mut c = cfg(code, 100_000);
+                c.input = [&a[..], &b[..]].concat().into();
+                assert_eq!(run_both(&c).output.len(), 32);
+            }
+        }
+    }
+}

@@ -258,8 +258,6 @@ pure_helpers! {
     ferrite_mod = MOD;
     ferrite_smod = SMOD;
     ferrite_signextend = SIGNEXTEND;
-    ferrite_slt = SLT;
-    ferrite_sgt = SGT;
     ferrite_byte = BYTE;
     ferrite_shl = SHL;
     ferrite_shr = SHR;
@@ -289,8 +287,6 @@ macro_rules! for_each_builtin {
             ferrite_addmod = $crate::builtins::ferrite_addmod, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64], Void;
             ferrite_mulmod = $crate::builtins::ferrite_mulmod, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64], Void;
             ferrite_signextend = $crate::builtins::ferrite_signextend, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
-            ferrite_slt = $crate::builtins::ferrite_slt, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
-            ferrite_sgt = $crate::builtins::ferrite_sgt, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
             ferrite_byte = $crate::builtins::ferrite_byte, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
             ferrite_shl = $crate::builtins::ferrite_shl, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
             ferrite_shr = $crate::builtins::ferrite_shr, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;

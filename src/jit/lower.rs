@@ -18,10 +18,11 @@
 //! static gas lazily at *sync points* (before a helper, GAS, and at block end), so helpers see
 //! exactly the gas the interpreter would and an out-of-gas happens at the same instruction.
 //!
-//! Inlined: PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, EQ, ISZERO, AND, OR, XOR, NOT, PC, GAS,
-//! JUMPDEST, STOP, INVALID, MLOAD/MSTORE within current memory, and JUMP/JUMPI (static ones as
-//! direct branches, dynamic ones through one shared `Switch` over the JUMPDEST blocks). State-free
-//! word operations call their own helper (`ferrite_mul`, …) with operands by value; everything else calls
+//! Inlined: PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR, XOR, NOT, PC,
+//! GAS, JUMPDEST, STOP, INVALID, MLOAD/MSTORE within current memory, SHL/SHR by a constant and
+//! MUL/DIV/MOD by a constant power of two, and JUMP/JUMPI (static ones as direct branches, dynamic
+//! ones through one shared `Switch` over the JUMPDEST blocks). Other state-free word operations
+//! call their own helper (`ferrite_mul`, …) with operands by value; everything else calls
 //! `ferrite_exec`, the runtime's instruction body. 256-bit add/sub use two i128 halves with an
 //! `icmp ult` carry, which compiles in linear time (four i64 limbs with compare carries did not).
 
@@ -391,9 +392,15 @@ impl Lower<'_, '_> {
         })
     }
 
-    /// `x < y` on words, unsigned.
-    fn less_than(&mut self, x: (Value, Value), y: (Value, Value)) -> Value {
-        let hi_lt = self.b.ins().icmp(IntCC::UnsignedLessThan, x.1, y.1);
+    /// `x < y` on words, unsigned or two's-complement signed (the sign bit is the high half's
+    /// top bit, so only the high halves compare signed).
+    fn less_than(&mut self, x: (Value, Value), y: (Value, Value), signed: bool) -> Value {
+        let cc = if signed {
+            IntCC::SignedLessThan
+        } else {
+            IntCC::UnsignedLessThan
+        };
+        let hi_lt = self.b.ins().icmp(cc, x.1, y.1);
         let hi_eq = self.b.ins().icmp(IntCC::Equal, x.1, y.1);
         let lo_lt = self.b.ins().icmp(IntCC::UnsignedLessThan, x.0, y.0);
         let t = self.b.ins().band(hi_eq, lo_lt);
@@ -528,8 +535,10 @@ impl Lower<'_, '_> {
                 let hi = l.b.ins().isub(ah, bh);
                 (lo, l.b.ins().isub(hi, borrow))
             }),
-            LT => self.compare(c, |l, a, bw| l.less_than(a, bw)),
-            GT => self.compare(c, |l, a, bw| l.less_than(bw, a)),
+            LT => self.compare(c, |l, a, bw| l.less_than(a, bw, false)),
+            GT => self.compare(c, |l, a, bw| l.less_than(bw, a, false)),
+            SLT => self.compare(c, |l, a, bw| l.less_than(a, bw, true)),
+            SGT => self.compare(c, |l, a, bw| l.less_than(bw, a, true)),
             EQ => self.compare(c, |l, (al, ah), (bl, bh)| {
                 let e1 = l.b.ins().icmp(IntCC::Equal, al, bl);
                 let e2 = l.b.ins().icmp(IntCC::Equal, ah, bh);
@@ -590,8 +599,8 @@ impl Lower<'_, '_> {
             // JUMP/JUMPI are lowered with the block exit; one that is not last cannot occur.
             JUMP | JUMPI => unreachable!("jumps end blocks"),
             MUL | DIV | MOD | SHL | SHR if self.by_constant_power(c, op) => {}
-            MUL | DIV | SDIV | MOD | SMOD | ADDMOD | MULMOD | SIGNEXTEND | SLT | SGT | BYTE
-            | SHL | SHR | SAR | CLZ => {
+            MUL | DIV | SDIV | MOD | SMOD | ADDMOD | MULMOD | SIGNEXTEND | BYTE | SHL | SHR
+            | SAR | CLZ => {
                 // State-free: operands by value, the result written to the deepest operand's
                 // slot; no gas/len/pc flush needed.
                 let inputs = OPCODE_INFO[ins.opcode as usize].inputs as usize;
