@@ -192,6 +192,15 @@ fn aarch64_code_generation() {
     }
 }
 
+/// Runs `code` (which leaves one word on the stack) followed by `MSTORE(0, word) RETURN(0, 32)`
+/// on both tiers with `input` as calldata (`run_both` asserts they agree).
+fn returns_word(mut code: Vec<u8>, input: Vec<u8>) {
+    code.extend_from_slice(&[PUSH0, MSTORE, PUSH1, 32, PUSH0, RETURN]);
+    let mut c = cfg(code, 100_000);
+    c.input = input.into();
+    assert_eq!(run_both(&c).output.len(), 32);
+}
+
 /// SHL/SHR by a constant and MUL/DIV/MOD by a constant power of two are inlined as shifts and
 /// masks: every shift amount class (0, within a half, 128, across, 255, ≥ 256) on words with bits
 /// in both halves, against the interpreter. The operand comes from calldata so only the amount
@@ -208,24 +217,10 @@ fn shifts_and_powers_of_two_by_constants() {
         // SHL/SHR: PUSH2 k, then the value as the second operand.
         for shift in [SHL, SHR] {
             let k2 = k.to_be_bytes();
-            let code = vec![
-                PUSH0,
-                CALLDATALOAD,
-                PUSH2,
-                k2[0],
-                k2[1],
-                shift,
-                PUSH0,
-                MSTORE,
-                PUSH1,
-                32,
-                PUSH0,
-                RETURN,
-            ];
-            let mut c = cfg(code, 100_000);
-            c.input = input.clone().into();
-            let o = run_both(&c);
-            assert_eq!(o.output.len(), 32);
+            returns_word(
+                vec![PUSH0, CALLDATALOAD, PUSH2, k2[0], k2[1], shift],
+                input.clone(),
+            );
         }
         if k >= 256 {
             continue;
@@ -243,11 +238,8 @@ fn shifts_and_powers_of_two_by_constants() {
                 code.extend_from_slice(&[PUSH0, CALLDATALOAD, PUSH32]);
                 code.extend_from_slice(&p);
             }
-            code.extend_from_slice(&[op, PUSH0, MSTORE, PUSH1, 32, PUSH0, RETURN]);
-            let mut c = cfg(code, 100_000);
-            c.input = input.clone().into();
-            let o = run_both(&c);
-            assert_eq!(o.output.len(), 32);
+            code.push(op);
+            returns_word(code, input.clone());
         }
     }
 }
@@ -274,23 +266,10 @@ fn signed_comparisons_inline() {
         for b in &words {
             for op in [SLT, SGT, LT, GT] {
                 // a is CALLDATALOAD(0) (top), b CALLDATALOAD(32).
-                let code = vec![
-                    PUSH1,
-                    32,
-                    CALLDATALOAD,
-                    PUSH0,
-                    CALLDATALOAD,
-                    op,
-                    PUSH0,
-                    MSTORE,
-                    PUSH1,
-                    32,
-                    PUSH0,
-                    RETURN,
-                ];
-                let mut c = cfg(code, 100_000);
-                c.input = [&a[..], &b[..]].concat().into();
-                assert_eq!(run_both(&c).output.len(), 32);
+                returns_word(
+                    vec![PUSH1, 32, CALLDATALOAD, PUSH0, CALLDATALOAD, op],
+                    [&a[..], &b[..]].concat(),
+                );
             }
         }
     }
