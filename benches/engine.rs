@@ -41,7 +41,6 @@ const DEFAULT_CASES: &[&str] = &[
 const COLD_CALLS: usize = 3;
 
 fn cases() -> Vec<(String, CallConfig)> {
-    let suite = ferrite::bench::suite(None);
     let wanted: Vec<String> = match std::env::var("FERRITE_BENCH_CASES") {
         Ok(v) => v.split(',').map(str::to_string).collect(),
         Err(_) => DEFAULT_CASES.iter().map(|s| s.to_string()).collect(),
@@ -49,9 +48,7 @@ fn cases() -> Vec<(String, CallConfig)> {
     wanted
         .iter()
         .map(|name| {
-            let case = suite
-                .iter()
-                .find(|c| c.name == *name)
+            let case = ferrite::bench::case(name)
                 .unwrap_or_else(|| panic!("case {name} not in cases_all.tsv"));
             let short = name.rsplit('/').find(|s| !s.is_empty()).unwrap_or(name);
             let short = if short == "benchmark" {
@@ -59,7 +56,7 @@ fn cases() -> Vec<(String, CallConfig)> {
             } else {
                 short
             };
-            (short.to_string(), case.cfg.clone())
+            (short.to_string(), case.cfg)
         })
         .collect()
 }

@@ -76,6 +76,11 @@ pub fn suite(filter: Option<&str>) -> Vec<Case> {
         .collect()
 }
 
+/// The case named exactly `name`, if the suite has it.
+pub fn case(name: &str) -> Option<Case> {
+    suite(Some(name)).into_iter().find(|c| c.name == name)
+}
+
 /// What a run produced (for cross-checking tiers).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Result {

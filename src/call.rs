@@ -38,6 +38,22 @@ pub struct CallConfig {
 }
 
 impl CallConfig {
+    /// The top-level message of the call: [`CALLER`] calls [`TARGET`] with the input, value and
+    /// gas limit.
+    pub fn message(&self) -> Message {
+        Message {
+            kind: MessageKind::Call(CallKind::Call),
+            caller: CALLER,
+            target: TARGET,
+            code_address: TARGET,
+            value: self.value,
+            input: self.input.clone(),
+            gas_limit: self.gas_limit,
+            is_static: false,
+            depth: 0,
+        }
+    }
+
     /// A call of `code` with `input`, gas 10^9, no value, Prague.
     pub fn new(code: impl Into<Bytes>, input: impl Into<Bytes>) -> CallConfig {
         CallConfig {
@@ -142,18 +158,7 @@ pub fn run_on_with<T: Tracer>(
     tracer: &mut T,
     source: &dyn ProgramSource,
 ) -> CallOutcome {
-    let msg = Message {
-        kind: MessageKind::Call(CallKind::Call),
-        caller: CALLER,
-        target: TARGET,
-        code_address: TARGET,
-        value: cfg.value,
-        input: cfg.input.clone(),
-        gas_limit: cfg.gas_limit,
-        is_static: false,
-        depth: 0,
-    };
-    let r = frame::execute_with(state, msg, tracer, source);
+    let r = frame::execute_with(state, cfg.message(), tracer, source);
     let logs = if r.exit.is_success() {
         std::mem::take(&mut state.logs)
     } else {

@@ -27,15 +27,12 @@ const PICKED: &[&str] = &[
 
 /// The picked cases, from the benchmark suite's vendored table.
 fn load() -> Vec<(String, CallConfig)> {
-    let suite = ferrite::bench::suite(None);
     PICKED
         .iter()
         .map(|name| {
-            let case = suite
-                .iter()
-                .find(|c| c.name == *name)
+            let case = ferrite::bench::case(name)
                 .unwrap_or_else(|| panic!("case {name} not in cases_all.tsv"));
-            (case.name.clone(), case.cfg.clone())
+            (case.name, case.cfg)
         })
         .collect()
 }

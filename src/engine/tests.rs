@@ -315,19 +315,10 @@ fn drop_joins_workers_with_a_compile_in_flight() {
 #[test]
 fn execute_code_runs_the_given_code() {
     let e = engine(|c| c.hot_threshold = Some(0));
-    let cfg = CallConfig::new(Bytes::new(), Bytes::new());
+    let mut cfg = CallConfig::new(Bytes::new(), Bytes::new());
+    cfg.gas_limit = 100_000;
     let mut state = call::prepare_state(&cfg);
-    let msg = Message {
-        kind: crate::interpreter::MessageKind::Call(crate::interpreter::CallKind::Call),
-        caller: call::CALLER,
-        target: call::TARGET,
-        code_address: call::TARGET,
-        value: U256::ZERO,
-        input: Bytes::new(),
-        gas_limit: 100_000,
-        is_static: false,
-        depth: 0,
-    };
+    let msg = cfg.message();
     let r = e.execute_code(&mut state, SpecId::Prague, msg.clone(), code(RET42));
     assert_eq!(U256::from_be_slice(&r.output), U256::from(42));
     // The account itself has no code.
@@ -339,18 +330,9 @@ fn execute_code_runs_the_given_code() {
 #[should_panic(expected = "another fork")]
 fn fork_parameter_must_match_the_host() {
     let e = Engine::with_mode(EngineMode::Interp);
-    let cfg = CallConfig::new(code(RET42), Bytes::new());
+    let mut cfg = CallConfig::new(code(RET42), Bytes::new());
+    cfg.gas_limit = 100_000;
     let mut state = call::prepare_state(&cfg);
-    let msg = Message {
-        kind: crate::interpreter::MessageKind::Call(crate::interpreter::CallKind::Call),
-        caller: call::CALLER,
-        target: call::TARGET,
-        code_address: call::TARGET,
-        value: U256::ZERO,
-        input: Bytes::new(),
-        gas_limit: 100_000,
-        is_static: false,
-        depth: 0,
-    };
+    let msg = cfg.message();
     e.execute(&mut state, SpecId::Cancun, msg);
 }
