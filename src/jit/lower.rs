@@ -691,8 +691,11 @@ impl Lower<'_, '_> {
 
     /// A 256-bit shift of `(lo, hi)` by the constant `k` (256 or more: zero).
     fn shift_const(&mut self, (lo, hi): (Value, Value), left: bool, k: u32) -> (Value, Value) {
-        let zero = self.iconst(0);
-        let zero = self.b.ins().iconcat(zero, zero);
+        // Only shifts by 128 or more produce a zero half.
+        let zero = |l: &mut Self| {
+            let z = l.iconst(0);
+            l.b.ins().iconcat(z, z)
+        };
         let ins = |l: &mut Self, x: Value, by: u32, left: bool| {
             if left {
                 l.b.ins().ishl_imm_u(x, by as i64)
@@ -710,9 +713,15 @@ impl Lower<'_, '_> {
                 let spill = ins(self, near, 128 - k, !left);
                 (n, self.b.ins().bor(f, spill))
             }
-            128 => (zero, near),
-            129..=255 => (zero, ins(self, near, k - 128, left)),
-            _ => (zero, zero),
+            128 => (zero(self), near),
+            129..=255 => {
+                let f = ins(self, near, k - 128, left);
+                (zero(self), f)
+            }
+            _ => {
+                let z = zero(self);
+                (z, z)
+            }
         };
         if left {
             (n, f)
