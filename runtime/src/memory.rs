@@ -23,8 +23,11 @@ pub struct Memory {
 
 /// Most recycled buffers kept per thread.
 const POOL_SIZE: usize = 16;
-/// Largest buffer capacity kept for reuse (larger ones are freed).
-const POOL_MAX_CAPACITY: usize = 8 << 20;
+/// Most bytes of capacity the pool keeps per thread: bounds what an idle thread holds while
+/// still keeping the buffer of a memory-hungry contract (snailtracer grows to 7.6 MiB, whose
+/// doubling capacity is over 8 MiB: a per-buffer cap of 8 MiB freed it after every call, and
+/// the next call re-copied and re-faulted it — 6% of its compiled run time).
+const POOL_MAX_BYTES: usize = 64 << 20;
 
 thread_local! {
     /// Buffers of finished frames, emptied but with their capacity: a new frame's memory grows
@@ -53,15 +56,19 @@ impl Default for Memory {
 impl Drop for Memory {
     fn drop(&mut self) {
         let mut data = std::mem::take(&mut self.data);
-        if data.capacity() == 0 || data.capacity() > POOL_MAX_CAPACITY {
+        if data.capacity() == 0 || data.capacity() > POOL_MAX_BYTES {
             return;
         }
         data.clear();
         // During thread teardown the pool may be gone: the buffer is then simply freed.
         let _ = POOL.try_with(|p| {
             if let Ok(mut p) = p.try_borrow_mut() {
-                if p.len() < POOL_SIZE {
-                    p.push(data);
+                let held: usize = p.iter().map(Vec::capacity).sum();
+                if p.len() < POOL_SIZE && held + data.capacity() <= POOL_MAX_BYTES {
+                    // The largest buffers first out (`pop`), so a deep call stack of small
+                    // frames does not take the big one.
+                    let at = p.partition_point(|b| b.capacity() <= data.capacity());
+                    p.insert(at, data);
                 }
             }
         });
