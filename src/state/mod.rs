@@ -58,10 +58,39 @@ impl Account {
     }
 }
 
-/// What a transaction remembers about a storage slot.
+/// A storage slot's address in the world: account and key.
+///
+/// Hashes as seven `u64` words (the derived hash of `(Address, U256)` fed the hasher two
+/// length-prefixed byte slices, the slow path of the per-map-seeded hash: a fifth of a warm
+/// SLOAD). Every word still goes through the seeded hasher, so colliding keys cannot be chosen
+/// by a contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SlotKey(Address, U256);
+
+impl std::hash::Hash for SlotKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let a = self.0.as_slice();
+        let word = |i: usize| u64::from_le_bytes(a[i..i + 8].try_into().unwrap_or_default());
+        let tail = u32::from_le_bytes(a[16..20].try_into().unwrap_or_default());
+        state.write_u64(word(0));
+        state.write_u64(word(8));
+        state.write_u32(tail);
+        for limb in self.1.as_limbs() {
+            state.write_u64(*limb);
+        }
+    }
+}
+
+/// What a transaction remembers about a storage slot it touched.
+///
+/// `present` caches the slot's current value so a warm SLOAD or SSTORE costs one hash look-up
+/// instead of three (this map, the account, its storage). Every write to account storage goes
+/// through [`Host::sstore`] or the journal's undo, and both keep it in step; the map is emptied
+/// at transaction boundaries, the only times accounts are changed from outside.
 #[derive(Clone, Copy, Debug)]
 struct TxSlot {
     original: U256,
+    present: U256,
     warm: bool,
 }
 
@@ -105,7 +134,7 @@ pub struct State {
     journal: Vec<Entry>,
     warm_accounts: HashSet<Address>,
     /// Per-transaction slot record: EIP-2200 original value and EIP-2929 warmth, one lookup.
-    tx_slots: HashMap<(Address, U256), TxSlot>,
+    tx_slots: HashMap<SlotKey, TxSlot>,
     transient: HashMap<(Address, U256), U256>,
     touched: HashSet<Address>,
     created: HashSet<Address>,
@@ -157,9 +186,10 @@ impl State {
     pub fn warm_slot(&mut self, address: Address, key: U256) {
         let original = slot_value(&self.accounts, &address, &key);
         self.tx_slots
-            .entry((address, key))
+            .entry(SlotKey(address, key))
             .or_insert(TxSlot {
                 original,
+                present: original,
                 warm: true,
             })
             .warm = true;
@@ -179,6 +209,7 @@ impl State {
             }
         }
         self.journal.clear();
+        self.tx_slots.clear();
     }
 
     /// Storage value (0 when absent).
@@ -202,30 +233,27 @@ impl State {
         cold
     }
 
-    /// Marks a slot warm; returns whether it was cold and its value at the start of the
-    /// transaction.
-    fn touch_slot(&mut self, address: Address, key: U256) -> (bool, U256) {
+    /// Marks a slot warm; returns whether it was cold and its record (original and present
+    /// value), created on first touch.
+    fn touch_slot(&mut self, address: Address, key: U256) -> (bool, &mut TxSlot) {
         use alloy_primitives::map::Entry as MapEntry;
-        let (cold, original) = match self.tx_slots.entry((address, key)) {
-            MapEntry::Occupied(mut e) => {
-                let s = e.get_mut();
-                let cold = !s.warm;
-                s.warm = true;
-                (cold, s.original)
-            }
+        let slot = match self.tx_slots.entry(SlotKey(address, key)) {
+            MapEntry::Occupied(e) => e.into_mut(),
             MapEntry::Vacant(e) => {
                 let v = slot_value(&self.accounts, &address, &key);
                 e.insert(TxSlot {
                     original: v,
-                    warm: true,
-                });
-                (true, v)
+                    present: v,
+                    warm: false,
+                })
             }
         };
+        let cold = !slot.warm;
+        slot.warm = true;
         if cold {
             self.journal.push(Entry::WarmSlot(address, key));
         }
-        (cold, original)
+        (cold, slot)
     }
 
     fn set_balance(&mut self, address: Address, balance: U256) {
@@ -273,6 +301,10 @@ impl State {
                         None => acc.storage.remove(&k),
                     };
                 }
+                let v = slot_value(&self.accounts, &a, &k);
+                if let Some(s) = self.tx_slots.get_mut(&SlotKey(a, k)) {
+                    s.present = v;
+                }
             }
             Entry::Transient(a, k, v) => {
                 if v.is_zero() {
@@ -285,7 +317,7 @@ impl State {
                 self.warm_accounts.remove(&a);
             }
             Entry::WarmSlot(a, k) => {
-                if let Some(s) = self.tx_slots.get_mut(&(a, k)) {
+                if let Some(s) = self.tx_slots.get_mut(&SlotKey(a, k)) {
                     s.warm = false;
                 }
             }
@@ -375,13 +407,14 @@ impl Host for State {
     }
 
     fn sload(&mut self, address: Address, key: U256) -> StateLoad<U256> {
-        let (cold, _) = self.touch_slot(address, key);
-        StateLoad::new(self.storage(&address, &key), cold)
+        let (cold, slot) = self.touch_slot(address, key);
+        StateLoad::new(slot.present, cold)
     }
 
     fn sstore(&mut self, address: Address, key: U256, value: U256) -> StateLoad<SStoreValues> {
-        let (cold, original) = self.touch_slot(address, key);
-        let present = self.storage(&address, &key);
+        let (cold, slot) = self.touch_slot(address, key);
+        let (original, present) = (slot.original, slot.present);
+        slot.present = value;
         if present != value {
             let acc = self.account_mut(address);
             let old = if value.is_zero() {
@@ -559,5 +592,58 @@ impl Host for State {
         if self.touched.insert(address) {
             self.journal.push(Entry::Touched(address));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(v: u64) -> U256 {
+        U256::from(v)
+    }
+
+    /// The transaction's slot record caches the present value: every path that changes account
+    /// storage (SSTORE, nested reverts, the next transaction) must be seen by the next SLOAD,
+    /// while the original value stays the one at the transaction's start.
+    #[test]
+    fn slot_cache_follows_writes_and_reverts() {
+        let a = Address::repeat_byte(0xaa);
+        let mut acc = Account::default();
+        acc.storage.insert(word(1), word(10));
+        let mut s = State::new(SpecId::Cancun, Env::default());
+        s.insert_account(a, acc);
+        s.begin_tx();
+        let first = s.sload(a, word(1));
+        assert_eq!((first.data, first.is_cold), (word(10), true));
+        let outer = s.checkpoint();
+        let w = s.sstore(a, word(1), word(11)).data;
+        assert_eq!(
+            (w.original, w.present, w.new),
+            (word(10), word(10), word(11))
+        );
+        let inner = s.checkpoint();
+        s.sstore(a, word(1), U256::ZERO);
+        s.sstore(a, word(2), word(5));
+        assert_eq!(s.sload(a, word(1)).data, U256::ZERO);
+        s.checkpoint_revert(inner);
+        assert_eq!(s.sload(a, word(1)).data, word(11));
+        assert_eq!(s.sload(a, word(2)).data, U256::ZERO);
+        assert_eq!(s.storage(&a, &word(2)), U256::ZERO);
+        let w = s.sstore(a, word(1), word(12)).data;
+        assert_eq!((w.original, w.present), (word(10), word(11)));
+        s.checkpoint_revert(outer);
+        let after = s.sload(a, word(1));
+        // Back to the value of the start; still warm (warmed before the outer checkpoint).
+        assert_eq!((after.data, after.is_cold), (word(10), false));
+        s.sstore(a, word(1), word(13));
+        s.finalize_tx();
+        // Between transactions the accounts may be edited directly; the next one must see it.
+        if let Some(acc) = s.accounts.get_mut(&a) {
+            acc.storage.insert(word(1), word(14));
+        }
+        s.begin_tx();
+        let w = s.sstore(a, word(1), word(15)).data;
+        assert_eq!((w.original, w.present), (word(14), word(14)));
     }
 }
