@@ -107,10 +107,14 @@ pub fn sdiv(a: U256, b: U256) -> U256 {
     if b.is_zero() {
         return U256::ZERO;
     }
-    // Small signed operands (fixed-point code): 128-bit arithmetic in registers. The quotient of
-    // two i64 values fits i128 (i64::MIN / -1 included), so nothing overflows.
+    // Small signed operands (fixed-point code): one native 64-bit division. Only i64::MIN / -1
+    // overflows i64, so division by -1 is a negation in i128 (an i128 `/` would be a libcall).
     if let (Some(x), Some(y)) = (to_i64(&a), to_i64(&b)) {
-        return from_i128(i128::from(x) / i128::from(y));
+        return from_i128(if y == -1 {
+            -i128::from(x)
+        } else {
+            i128::from(x / y)
+        });
     }
     let q = div(abs(a), abs(b));
     if is_negative(&a) != is_negative(&b) {
@@ -127,7 +131,8 @@ pub fn smod(a: U256, b: U256) -> U256 {
         return U256::ZERO;
     }
     if let (Some(x), Some(y)) = (to_i64(&a), to_i64(&b)) {
-        return from_i128(i128::from(x) % i128::from(y));
+        // `x % -1` is 0 (and i64::MIN % -1 would overflow).
+        return from_i128(if y == -1 { 0 } else { i128::from(x % y) });
     }
     let r = rem(abs(a), abs(b));
     if is_negative(&a) {
