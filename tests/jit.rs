@@ -274,3 +274,57 @@ fn signed_comparisons_inline() {
         }
     }
 }
+
+/// DIV/SDIV run one native 64-bit division when both operands fit 64 bits and the divisor is
+/// neither 0 nor (SDIV) -1, else the helper: operands on both sides of every bound (zero, ±1,
+/// the i64 and u64 extremes, just past 64 bits, negative words), against the interpreter, plus
+/// known quotients at the edges.
+#[test]
+fn small_divisions_inline() {
+    let word = |v: i128| {
+        let mut w = [if v < 0 { 0xff } else { 0 }; 32];
+        w[16..].copy_from_slice(&v.to_be_bytes());
+        w
+    };
+    let values: Vec<[u8; 32]> = [
+        0i128,
+        1,
+        -1,
+        2,
+        7,
+        -7,
+        i64::MAX as i128,
+        i64::MIN as i128,
+        1 << 63,
+        (1 << 64) - 1,
+        1 << 64,
+        -(1 << 64),
+        i128::MAX,
+    ]
+    .into_iter()
+    .map(word)
+    .collect();
+    let code = |op| vec![PUSH1, 32, CALLDATALOAD, PUSH0, CALLDATALOAD, op];
+    for a in &values {
+        for b in &values {
+            for op in [DIV, SDIV] {
+                // a is CALLDATALOAD(0) (the dividend, on top), b CALLDATALOAD(32).
+                returns_word(code(op), [&a[..], &b[..]].concat());
+            }
+        }
+    }
+    let quotient = |op, a: i128, b: i128| {
+        let mut c = code(op);
+        c.extend_from_slice(&[PUSH0, MSTORE, PUSH1, 32, PUSH0, RETURN]);
+        let mut cfg = cfg(c, 100_000);
+        cfg.input = [word(a), word(b)].concat().into();
+        run_both(&cfg).output.to_vec()
+    };
+    // i64::MIN / -1 = 2^63 (positive): the one quotient of i64 operands that overflows i64.
+    assert_eq!(quotient(SDIV, i64::MIN as i128, -1), word(1 << 63));
+    assert_eq!(quotient(SDIV, -7, 2), word(-3));
+    assert_eq!(quotient(SDIV, 7, -2), word(-3));
+    assert_eq!(quotient(SDIV, 7, 0), word(0));
+    assert_eq!(quotient(DIV, (1 << 64) - 1, 3), word(((1 << 64) - 1) / 3));
+    assert_eq!(quotient(DIV, 7, 0), word(0));
+}

@@ -599,26 +599,10 @@ impl Lower<'_, '_> {
             // JUMP/JUMPI are lowered with the block exit; one that is not last cannot occur.
             JUMP | JUMPI => unreachable!("jumps end blocks"),
             MUL | DIV | MOD | SHL | SHR if self.by_constant_power(c, op) => {}
-            MUL | DIV | SDIV | MOD | SMOD | ADDMOD | MULMOD | SIGNEXTEND | BYTE | SHL | SHR
-            | SAR | CLZ => {
-                // State-free: operands by value, the result written to the deepest operand's
-                // slot; no gas/len/pc flush needed.
-                let inputs = OPCODE_INFO[ins.opcode as usize].inputs as usize;
-                let mut args = Vec::with_capacity(1 + 4 * inputs);
-                let out_idx = c.index(inputs - 1);
-                let out = self.b.ins().iadd_imm_s(c.top, c.offset(out_idx) as i64);
-                args.push(out);
-                for d in 0..inputs {
-                    let (lo, hi) = self.value(c, d);
-                    for half in [lo, hi] {
-                        let (x, y) = self.b.ins().isplit(half);
-                        args.extend([x, y]);
-                    }
-                }
-                let Some(f) = self.imports.pure[ins.opcode as usize] else {
-                    unreachable!("every state-free opcode has a helper")
-                };
-                self.b.ins().call(f, &args);
+            DIV | SDIV => self.division(c, op),
+            MUL | MOD | SMOD | ADDMOD | MULMOD | SIGNEXTEND | BYTE | SHL | SHR | SAR | CLZ => {
+                self.pure_call(c, op);
+                let inputs = OPCODE_INFO[op as usize].inputs as usize;
                 c.pop(inputs);
                 c.vs.push(Elem::Mem);
             }
@@ -633,6 +617,96 @@ impl Lower<'_, '_> {
             }
         }
         false
+    }
+
+    /// Calls the state-free operation's helper: operands by value, the result written to the
+    /// deepest operand's slot (no gas/len/pc flush needed). The operands stay on the virtual
+    /// stack; the caller pops them.
+    fn pure_call(&mut self, c: &mut Cursor, op: Opcode) {
+        let inputs = OPCODE_INFO[op as usize].inputs as usize;
+        let mut args = Vec::with_capacity(1 + 4 * inputs);
+        let out_idx = c.index(inputs - 1);
+        let out = self.b.ins().iadd_imm_s(c.top, c.offset(out_idx) as i64);
+        args.push(out);
+        for d in 0..inputs {
+            let (lo, hi) = self.value(c, d);
+            for half in [lo, hi] {
+                let (x, y) = self.b.ins().isplit(half);
+                args.extend([x, y]);
+            }
+        }
+        let Some(f) = self.imports.pure[op as usize] else {
+            unreachable!("every state-free opcode has a helper")
+        };
+        self.b.ins().call(f, &args);
+    }
+
+    /// DIV/SDIV: one native 64-bit division when both operands fit 64 bits (unsigned for DIV,
+    /// signed for SDIV) and the divisor is neither 0 nor, for SDIV, -1 (the cases a hardware
+    /// division traps on); otherwise the helper. Most divisions in real code are of small
+    /// numbers (fixed-point arithmetic, integer square roots), and the helper call cost more
+    /// than the division.
+    fn division(&mut self, c: &mut Cursor, op: Opcode) {
+        let signed = op == Opcode::SDIV;
+        let fits = |l: &mut Self, (lo, hi): (Value, Value)| {
+            let (l0, l1) = l.b.ins().isplit(lo);
+            let (h0, h1) = l.b.ins().isplit(hi);
+            // The three upper limbs are all the sign of the lowest (signed) or all zero.
+            let ext = if signed {
+                l.b.ins().sshr_imm_u(l0, 63)
+            } else {
+                l.iconst(0)
+            };
+            let d1 = l.b.ins().bxor(l1, ext);
+            let d2 = l.b.ins().bxor(h0, ext);
+            let d3 = l.b.ins().bxor(h1, ext);
+            let d = l.b.ins().bor(d1, d2);
+            let d = l.b.ins().bor(d, d3);
+            (l0, l.b.ins().icmp_imm_u(IntCC::Equal, d, 0))
+        };
+        let a = self.value(c, 0);
+        let bw = self.value(c, 1);
+        let (x, x_ok) = fits(self, a);
+        let (y, y_ok) = fits(self, bw);
+        let ok = self.b.ins().band(x_ok, y_ok);
+        let nonzero = self.b.ins().icmp_imm_u(IntCC::NotEqual, y, 0);
+        let mut ok = self.b.ins().band(ok, nonzero);
+        if signed {
+            let not_minus_one = self.b.ins().icmp_imm_s(IntCC::NotEqual, y, -1);
+            ok = self.b.ins().band(ok, not_minus_one);
+        }
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, types::I128);
+        self.b.append_block_param(join, types::I128);
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        let (lo, hi) = if signed {
+            let q = self.b.ins().sdiv(x, y);
+            let lo = self.b.ins().sextend(types::I128, q);
+            (lo, self.b.ins().sshr_imm_u(lo, 127))
+        } else {
+            let q = self.b.ins().udiv(x, y);
+            let zero = self.iconst(0);
+            (
+                self.b.ins().uextend(types::I128, q),
+                self.b.ins().uextend(types::I128, zero),
+            )
+        };
+        self.b.ins().jump(join, &[lo.into(), hi.into()]);
+        self.b.switch_to_block(slow);
+        self.pure_call(c, op);
+        let deep = c.index(1);
+        let off = c.offset(deep);
+        let lo = self.b.ins().load(types::I128, self.flags, c.top, off);
+        let hi = self.b.ins().load(types::I128, self.flags, c.top, off + 16);
+        self.b.ins().jump(join, &[lo.into(), hi.into()]);
+        self.b.switch_to_block(join);
+        c.pop(2);
+        let p = self.b.block_params(join);
+        let w = (p[0], p[1]);
+        self.push_value(c, w);
     }
 
     /// The constant `depth` below the top, if that item is one.
