@@ -51,13 +51,53 @@ fn abs(x: U256) -> U256 {
 /// DIV: `a / b`, 0 when `b == 0`.
 #[inline(always)]
 pub fn div(a: U256, b: U256) -> U256 {
-    narrowest(a, b, u64::checked_div, u128::checked_div, |a, b| {
+    narrowest(a, b, u64::checked_div, div_u128, |a, b| {
         // Pre-shift-opcode code divides by powers of two to shift right (sha1_divs).
         match power_of_two(&b) {
             Some(k) => Some(a >> k),
             None => a.checked_div(b),
         }
     })
+}
+
+/// `a / b` on `u128` (`None` for `b == 0`). A 64-bit divisor with a quotient that fits 64
+/// bits (fixed-point code: a 128-bit product over a scale) is one hardware 128-by-64 division;
+/// Rust's `u128 /` is a libcall that gets there through two more calls.
+#[inline(always)]
+fn div_u128(a: u128, b: u128) -> Option<u128> {
+    if let Ok(d) = u64::try_from(b) {
+        let hi = (a >> 64) as u64;
+        if hi < d {
+            return Some(u128::from(div_128_by_64(hi, a as u64, d)));
+        }
+    }
+    a.checked_div(b)
+}
+
+/// `(hi:lo) / d` for `hi < d` (so `d != 0` and the quotient fits 64 bits).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn div_128_by_64(hi: u64, lo: u64, d: u64) -> u64 {
+    let q: u64;
+    // SAFETY: `div` reads and writes only the named registers; with `hi < d` (the caller's
+    // check) the divisor is non-zero and the quotient fits 64 bits, so it cannot fault.
+    unsafe {
+        core::arch::asm!(
+            "div {d}",
+            d = in(reg) d,
+            inout("rax") lo => q,
+            inout("rdx") hi => _,
+            options(pure, nomem, nostack)
+        );
+    }
+    q
+}
+
+/// `(hi:lo) / d` for `hi < d`.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn div_128_by_64(hi: u64, lo: u64, d: u64) -> u64 {
+    (((u128::from(hi) << 64) | u128::from(lo)) / u128::from(d)) as u64
 }
 
 /// MOD: `a % b`, 0 when `b == 0`.
@@ -450,6 +490,9 @@ mod tests {
             U256::from(10u128.pow(36) + 7),
             U256::from(u128::MAX),
             U256::from(u128::MAX - 1),
+            // High limb just under 64-bit divisors: the largest quotients of one 128-by-64
+            // hardware division.
+            U256::from((u128::from(u64::MAX - 2) << 64) | u128::from(u64::MAX)),
         ];
         for &x in mid.iter().chain(&vals.map(u)) {
             for &y in mid.iter().chain(&vals.map(u)) {
