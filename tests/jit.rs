@@ -328,3 +328,33 @@ fn small_divisions_inline() {
     assert_eq!(quotient(DIV, (1 << 64) - 1, 3), word(((1 << 64) - 1) / 3));
     assert_eq!(quotient(DIV, 7, 0), word(0));
 }
+
+/// Compiled code keeps the stack length and gas left in registers between blocks and writes them
+/// to the frame only where something reads them there. A dynamic jump to a JUMPDEST outside the
+/// dispatch (past its cap, so not compiled as a target) hands the frame to the interpreter,
+/// which must see the exact stack and gas: the result is GAS plus an item pushed blocks earlier.
+#[test]
+fn interpreter_takes_over_with_the_registers_state() {
+    let pads = ferrite::analysis::MAX_DYNAMIC_TARGETS + 8;
+    // PUSH1 0x2a; PUSH2 (target - 1); PUSH1 1; ADD; JUMP (dynamic: the target is computed).
+    let prefix = 2 + 3 + 2 + 1 + 1;
+    let target = prefix + pads;
+    let t = (target as u16 - 1).to_be_bytes();
+    let mut code = vec![PUSH1, 0x2a, PUSH2, t[0], t[1], PUSH1, 1, ADD, JUMP];
+    code.push(JUMPDEST); // a block in between, so the jump leaves a compiled predecessor
+    code.extend(std::iter::repeat_n(JUMPDEST, pads - 1));
+    assert_eq!(code.len(), target);
+    code.extend_from_slice(&[JUMPDEST, GAS, ADD]);
+    let mut c = cfg(code.clone(), 100_000);
+    code.extend_from_slice(&[PUSH0, MSTORE, PUSH1, 32, PUSH0, RETURN]);
+    c.code = code.into();
+    // The target is not a compiled dispatch target: the jump goes through the fallback.
+    let a = ferrite::analysis::analyze(Arc::new(Bytecode::new(c.code.clone())), c.spec);
+    let tb = a.block_at(target).expect("the target starts a block");
+    assert!(!a.dynamic_targets.contains(&tb));
+    let out = run_both(&c);
+    assert_eq!(out.exit, ExitCode::Return);
+    // GAS's value plus 0x2a (both tiers agree on it exactly: `run_both`).
+    let word = alloy_primitives::U256::from_be_slice(&out.output);
+    assert!(word > alloy_primitives::U256::from(0x2a + 90_000));
+}

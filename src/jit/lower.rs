@@ -1,9 +1,14 @@
 //! Lowering: one analysed program → one Cranelift function.
 //!
 //! Signature: `extern "C" fn(frame: *mut Frame, host: *mut HostRef) -> u8` (an [`ExitCode`]).
-//! The frame is the single source of truth at block boundaries (stack buffer, `stack.len`,
-//! `gas.remaining`, `pc`), so at any block boundary compiled code can hand the frame to the
-//! interpreter.
+//! At block boundaries the stack buffer holds every word, and the stack length and gas left are
+//! Cranelift variables (registers, block parameters where paths meet): each block used to
+//! reload from the frame what its predecessor had just stored there, a store-to-load round trip
+//! on the way to every block's first operand (5% of snailtracer's run time). Both are written to
+//! the frame wherever something reads them there — before a helper that takes the stack or gas,
+//! before a suspension, before STOP and every hand-over to the interpreter — so at any block
+//! boundary compiled code can still hand the frame to the interpreter. (An exceptional halt
+//! consumes all gas and discards the stack, so its exits write neither.)
 //!
 //! Within a block the EVM stack is virtual ([`VStack`]): PUSH, DUP, SWAP and POP move SSA values
 //! and constants at compile time and emit no code; an operand is loaded from the stack buffer
@@ -12,7 +17,7 @@
 //! frame suspends. This is the largest lever on both run time and compile time: about half of
 //! real EVM code is stack shuffling, which used to cost two i128 loads and stores per word.
 //!
-//! Per block: load the stack length once and address every stack slot as `top + constant` (the
+//! Per block: take the stack length once and address every stack slot as `top + constant` (the
 //! block's stack effect is known statically, helpers included); check the block's stack bounds
 //! once, handing over to the interpreter if they fail (it then reproduces the exact halt); charge
 //! static gas lazily at *sync points* (before a helper, GAS, and at block end), so helpers see
@@ -32,7 +37,7 @@ use cranelift_codegen::ir::{
     types, Block, ConstantData, FuncRef, Function, InstBuilder, MemFlagsData, Value,
 };
 use cranelift_codegen::isa::TargetFrontendConfig;
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch, Variable};
 use ferrite_runtime::builtins::{offsets, Builtin, PURE_HELPERS};
 use ferrite_runtime::opcode::{flags, static_gas_table, OPCODE_INFO};
 use ferrite_runtime::{ExitCode, Opcode, STACK_LIMIT, U256};
@@ -79,6 +84,15 @@ struct Lower<'a, 'b> {
     host: Value,
     blocks: Vec<Block>,
     dispatch: Option<Block>,
+    /// The stack length between blocks, in a register: a block takes it from its predecessor
+    /// instead of reloading what that one just stored (a store-to-load round trip on the path
+    /// to every block's first operand). Written to the frame only where something reads it
+    /// there: helpers that take the stack, suspensions, and hand-overs to the interpreter.
+    len: Variable,
+    /// Gas left, likewise in a register: written to the frame before every helper that reads
+    /// or charges it (and read back after), and before returning where the caller reads it
+    /// (STOP, hand-over to the interpreter; an exceptional halt consumes it all anyway).
+    gas: Variable,
     flags: MemFlagsData,
     /// Little-endian lane order for bitcasts between i128 and i64x2.
     le: MemFlagsData,
@@ -180,7 +194,11 @@ pub fn lower(
         b.append_block_param(d, types::I64);
         d
     });
+    let len = b.declare_var(types::I64);
+    let gas = b.declare_var(types::I64);
     let mut l = Lower {
+        len,
+        gas,
         b,
         a: analysis,
         imports,
@@ -206,6 +224,10 @@ impl Lower<'_, '_> {
     /// Returns `code`. Every exit returns directly: one shared exit block would gather a phi
     /// with an input per exit edge, which made register allocation superlinear.
     fn ret_code(&mut self, code: ExitCode) {
+        if matches!(code, ExitCode::Stop | ExitCode::Interpret) {
+            // The caller reads the gas left (the interpreter continues with it).
+            self.store_gas();
+        }
         let c = self.b.ins().iconst(types::I8, code as i64);
         self.b.ins().return_(&[c]);
     }
@@ -216,6 +238,14 @@ impl Lower<'_, '_> {
             .b
             .ins()
             .load(types::I64, self.flags, self.frame, offsets::PC as i32);
+        let len = self.b.ins().load(
+            types::I64,
+            self.flags,
+            self.frame,
+            offsets::STACK_LEN as i32,
+        );
+        self.b.def_var(self.len, len);
+        self.reload_gas();
         let fallback = self.b.create_block();
         let mut sw = Switch::new();
         for (i, bl) in self.a.blocks.iter().enumerate() {
@@ -235,13 +265,26 @@ impl Lower<'_, '_> {
             .store(self.flags, len, self.frame, offsets::STACK_LEN as i32);
     }
 
+    /// Hands the stack length to the next block (see [`Lower::len`]).
+    fn pass_len(&mut self, c: &Cursor) {
+        let len = self.b.ins().iadd_imm_s(c.len0, c.delta());
+        self.b.def_var(self.len, len);
+    }
+
+    /// Writes the stack length the blocks pass along to the frame.
+    fn store_passed_len(&mut self) {
+        let len = self.b.use_var(self.len);
+        self.b
+            .ins()
+            .store(self.flags, len, self.frame, offsets::STACK_LEN as i32);
+    }
+
     /// Charges the static gas accumulated since the last sync; out of gas → exit.
     fn sync_gas(&mut self, c: &mut Cursor) {
         if c.pending_gas == 0 {
             return;
         }
-        let off = offsets::GAS_REMAINING as i32;
-        let gas = self.b.ins().load(types::I64, self.flags, self.frame, off);
+        let gas = self.b.use_var(self.gas);
         let cost = self.iconst(c.pending_gas as i64);
         let short = self.b.ins().icmp(IntCC::UnsignedLessThan, gas, cost);
         let ok = self.b.create_block();
@@ -251,8 +294,27 @@ impl Lower<'_, '_> {
         self.ret_code(ExitCode::OutOfGas);
         self.b.switch_to_block(ok);
         let left = self.b.ins().isub(gas, cost);
-        self.b.ins().store(self.flags, left, self.frame, off);
+        self.b.def_var(self.gas, left);
         c.pending_gas = 0;
+    }
+
+    /// Writes the gas left to the frame (before a helper or a return that reads it there).
+    fn store_gas(&mut self) {
+        let g = self.b.use_var(self.gas);
+        self.b
+            .ins()
+            .store(self.flags, g, self.frame, offsets::GAS_REMAINING as i32);
+    }
+
+    /// Takes the gas left from the frame (at entry, and after a helper that may charge it).
+    fn reload_gas(&mut self) {
+        let g = self.b.ins().load(
+            types::I64,
+            self.flags,
+            self.frame,
+            offsets::GAS_REMAINING as i32,
+        );
+        self.b.def_var(self.gas, g);
     }
 
     /// A 256-bit constant as i128 halves.
@@ -410,12 +472,7 @@ impl Lower<'_, '_> {
     fn block(&mut self, i: usize) {
         let bl = &self.a.blocks[i];
         self.b.switch_to_block(self.blocks[i]);
-        let len0 = self.b.ins().load(
-            types::I64,
-            self.flags,
-            self.frame,
-            offsets::STACK_LEN as i32,
-        );
+        let len0 = self.b.use_var(self.len);
         // Stack bounds once per block; on failure the interpreter reproduces the exact halt.
         let bad = if bl.min_stack == 0 && bl.max_growth == 0 {
             None
@@ -439,6 +496,9 @@ impl Lower<'_, '_> {
             let deopt = self.b.create_block();
             self.b.ins().brif(bad, deopt, &[], body, &[]);
             self.b.switch_to_block(deopt);
+            self.b
+                .ins()
+                .store(self.flags, len0, self.frame, offsets::STACK_LEN as i32);
             let pc = self.iconst(bl.start as i64);
             self.b
                 .ins()
@@ -571,12 +631,7 @@ impl Lower<'_, '_> {
             }),
             GAS => {
                 self.sync_gas(c);
-                let g = self.b.ins().load(
-                    types::I64,
-                    self.flags,
-                    self.frame,
-                    offsets::GAS_REMAINING as i32,
-                );
+                let g = self.b.use_var(self.gas);
                 let lo = self.b.ins().uextend(types::I128, g);
                 let zero = self.iconst(0);
                 let hi = self.b.ins().uextend(types::I128, zero);
@@ -836,10 +891,12 @@ impl Lower<'_, '_> {
             .ins()
             .store(self.flags, pc, self.frame, offsets::PC as i32);
         let opv = self.b.ins().iconst(types::I32, ins.opcode as i64);
+        self.store_gas();
         let call = self
             .b
             .ins()
             .call(self.imports.exec, &[self.frame, self.host, opv]);
+        self.reload_gas();
         self.b.inst_results(call)[0]
     }
 
@@ -941,7 +998,9 @@ impl Lower<'_, '_> {
         } else {
             self.imports.mstore
         };
+        self.store_gas();
         let call = self.b.ins().call(f, &args);
+        self.reload_gas();
         let r = self.b.inst_results(call)[0];
         self.continue_unless_exit(r);
         if is_load {
@@ -990,7 +1049,7 @@ impl Lower<'_, '_> {
         match exit {
             Exit::Fallthrough(pc) => {
                 self.flush_all(c);
-                self.store_len(c);
+                self.pass_len(c);
                 self.goto_pc(*pc);
             }
             Exit::Terminate => {
@@ -1001,7 +1060,7 @@ impl Lower<'_, '_> {
             Exit::StaticJump(t) => {
                 c.pop(1);
                 self.flush_all(c);
-                self.store_len(c);
+                self.pass_len(c);
                 match t {
                     Some(t) => {
                         self.b.ins().jump(self.blocks[*t], &[]);
@@ -1012,7 +1071,7 @@ impl Lower<'_, '_> {
             Exit::DynamicJump => {
                 let dest = self.pop_value(c);
                 self.flush_all(c);
-                self.store_len(c);
+                self.pass_len(c);
                 self.dynamic_jump(dest);
             }
             Exit::StaticJumpI(_, f) | Exit::DynamicJumpI(f) => {
@@ -1023,7 +1082,7 @@ impl Lower<'_, '_> {
                 let cond = self.value(c, 1);
                 c.pop(2);
                 self.flush_all(c);
-                self.store_len(c);
+                self.pass_len(c);
                 let taken = self.nonzero(cond);
                 let yes = self.b.create_block();
                 let no = self.b.create_block();
@@ -1054,6 +1113,8 @@ impl Lower<'_, '_> {
             sw.emit(&mut self.b, dest, invalid);
             // Any other destination: validated at run time; valid ones continue interpreted.
             self.b.switch_to_block(invalid);
+            self.store_passed_len();
+            self.store_gas();
             let call = self
                 .b
                 .ins()
