@@ -221,6 +221,18 @@ impl Lower<'_, '_> {
         self.b.ins().iconst(types::I64, v)
     }
 
+    /// A 64-bit field of the frame (at an offset from `builtins::offsets`).
+    fn frame_field(&mut self, offset: usize) -> Value {
+        self.b
+            .ins()
+            .load(types::I64, self.flags, self.frame, offset as i32)
+    }
+
+    /// Writes a 64-bit field of the frame.
+    fn set_frame_field(&mut self, offset: usize, v: Value) {
+        self.b.ins().store(self.flags, v, self.frame, offset as i32);
+    }
+
     /// Returns `code`. Every exit returns directly: one shared exit block would gather a phi
     /// with an input per exit edge, which made register allocation superlinear.
     fn ret_code(&mut self, code: ExitCode) {
@@ -234,16 +246,8 @@ impl Lower<'_, '_> {
 
     /// Entry: resume at `frame.pc` (0 or after a suspended call); anything else → interpreter.
     fn entry_switch(&mut self) {
-        let pc = self
-            .b
-            .ins()
-            .load(types::I64, self.flags, self.frame, offsets::PC as i32);
-        let len = self.b.ins().load(
-            types::I64,
-            self.flags,
-            self.frame,
-            offsets::STACK_LEN as i32,
-        );
+        let pc = self.frame_field(offsets::PC);
+        let len = self.frame_field(offsets::STACK_LEN);
         self.b.def_var(self.len, len);
         self.reload_gas();
         let fallback = self.b.create_block();
@@ -260,9 +264,7 @@ impl Lower<'_, '_> {
 
     fn store_len(&mut self, c: &Cursor) {
         let len = self.b.ins().iadd_imm_s(c.len0, c.delta());
-        self.b
-            .ins()
-            .store(self.flags, len, self.frame, offsets::STACK_LEN as i32);
+        self.set_frame_field(offsets::STACK_LEN, len);
     }
 
     /// Hands the stack length to the next block (see [`Lower::len`]).
@@ -274,9 +276,7 @@ impl Lower<'_, '_> {
     /// Writes the stack length the blocks pass along to the frame.
     fn store_passed_len(&mut self) {
         let len = self.b.use_var(self.len);
-        self.b
-            .ins()
-            .store(self.flags, len, self.frame, offsets::STACK_LEN as i32);
+        self.set_frame_field(offsets::STACK_LEN, len);
     }
 
     /// Charges the static gas accumulated since the last sync; out of gas → exit.
@@ -301,19 +301,12 @@ impl Lower<'_, '_> {
     /// Writes the gas left to the frame (before a helper or a return that reads it there).
     fn store_gas(&mut self) {
         let g = self.b.use_var(self.gas);
-        self.b
-            .ins()
-            .store(self.flags, g, self.frame, offsets::GAS_REMAINING as i32);
+        self.set_frame_field(offsets::GAS_REMAINING, g);
     }
 
     /// Takes the gas left from the frame (at entry, and after a helper that may charge it).
     fn reload_gas(&mut self) {
-        let g = self.b.ins().load(
-            types::I64,
-            self.flags,
-            self.frame,
-            offsets::GAS_REMAINING as i32,
-        );
+        let g = self.frame_field(offsets::GAS_REMAINING);
         self.b.def_var(self.gas, g);
     }
 
@@ -496,24 +489,15 @@ impl Lower<'_, '_> {
             let deopt = self.b.create_block();
             self.b.ins().brif(bad, deopt, &[], body, &[]);
             self.b.switch_to_block(deopt);
-            self.b
-                .ins()
-                .store(self.flags, len0, self.frame, offsets::STACK_LEN as i32);
+            self.set_frame_field(offsets::STACK_LEN, len0);
             let pc = self.iconst(bl.start as i64);
-            self.b
-                .ins()
-                .store(self.flags, pc, self.frame, offsets::PC as i32);
+            self.set_frame_field(offsets::PC, pc);
             self.ret_code(ExitCode::Interpret);
             self.b.switch_to_block(body);
         }
         // The buffer address is reloaded per block rather than kept in a register across the
         // whole function: a value live everywhere made register allocation superlinear.
-        let base = self.b.ins().load(
-            types::I64,
-            self.flags,
-            self.frame,
-            offsets::STACK_BASE as i32,
-        );
+        let base = self.frame_field(offsets::STACK_BASE);
         let shifted = self.b.ins().ishl_imm_u(len0, 5);
         let top = self.b.ins().iadd(base, shifted);
         let floor = bl.min_stack.min(STACK_LIMIT);
@@ -887,9 +871,7 @@ impl Lower<'_, '_> {
     fn exec_call(&mut self, c: &Cursor, ins: &Instr) -> Value {
         self.store_len(c);
         let pc = self.iconst(ins.pc as i64 + 1);
-        self.b
-            .ins()
-            .store(self.flags, pc, self.frame, offsets::PC as i32);
+        self.set_frame_field(offsets::PC, pc);
         let opv = self.b.ins().iconst(types::I32, ins.opcode as i64);
         self.store_gas();
         let call = self
@@ -917,10 +899,7 @@ impl Lower<'_, '_> {
         let (h0, h1) = self.b.ins().isplit(hi);
         let upper = self.b.ins().bor(l1, h0);
         let upper = self.b.ins().bor(upper, h1);
-        let size = self
-            .b
-            .ins()
-            .load(types::I64, self.flags, self.frame, offsets::MEM_SIZE as i32);
+        let size = self.frame_field(offsets::MEM_SIZE);
         let big_enough = self
             .b
             .ins()
@@ -933,10 +912,7 @@ impl Lower<'_, '_> {
         let fast = self.b.create_block();
         self.b.ins().brif(ok, fast, &[], slow, &[]);
         self.b.switch_to_block(fast);
-        let base = self
-            .b
-            .ins()
-            .load(types::I64, self.flags, self.frame, offsets::MEM_BASE as i32);
+        let base = self.frame_field(offsets::MEM_BASE);
         self.b.ins().iadd(base, l0)
     }
 
