@@ -329,10 +329,10 @@ fn small_divisions_inline() {
     assert_eq!(quotient(DIV, 7, 0), word(0));
 }
 
-/// Compiled code keeps the stack length and gas left in registers between blocks and writes them
-/// to the frame only where something reads them there. A dynamic jump to a JUMPDEST outside the
-/// dispatch (past its cap, so not compiled as a target) hands the frame to the interpreter,
-/// which must see the exact stack and gas: the result is GAS plus an item pushed blocks earlier.
+/// Compiled code keeps the stack length in a register between blocks and writes it to the frame
+/// only where something reads it there. A dynamic jump to a JUMPDEST outside the dispatch (past
+/// its cap, so not compiled as a target) hands the frame to the interpreter, which must see the
+/// exact stack and gas: the result is GAS plus an item pushed blocks earlier.
 #[test]
 fn interpreter_takes_over_with_the_registers_state() {
     let pads = ferrite::analysis::MAX_DYNAMIC_TARGETS + 8;

@@ -1,14 +1,16 @@
 //! Lowering: one analysed program → one Cranelift function.
 //!
 //! Signature: `extern "C" fn(frame: *mut Frame, host: *mut HostRef) -> u8` (an [`ExitCode`]).
-//! At block boundaries the stack buffer holds every word, and the stack length and gas left are
-//! Cranelift variables (registers, block parameters where paths meet): each block used to
-//! reload from the frame what its predecessor had just stored there, a store-to-load round trip
-//! on the way to every block's first operand (5% of snailtracer's run time). Both are written to
-//! the frame wherever something reads them there — before a helper that takes the stack or gas,
-//! before a suspension, before STOP and every hand-over to the interpreter — so at any block
-//! boundary compiled code can still hand the frame to the interpreter. (An exceptional halt
-//! consumes all gas and discards the stack, so its exits write neither.)
+//! At block boundaries the stack buffer holds every word and the frame holds the gas left; the
+//! stack length is a Cranelift variable (a register, a block parameter where paths meet): each
+//! block used to reload from the frame the length its predecessor had just stored there, a
+//! store-to-load round trip on the way to every block's first operand (5% of snailtracer's run
+//! time). It is written to the frame wherever something reads it there — before a helper that
+//! takes the stack, before a suspension, before STOP and every hand-over to the interpreter —
+//! so at any block boundary compiled code can still hand the frame to the interpreter. (Gas
+//! left as a variable too was measured and dropped: twice as fast on a jump-bound loop, but
+//! 45% slower on blake2b_huff, whose long blocks of memory accesses then merged it after every
+//! expansion call, and up to 50% more compile time.)
 //!
 //! Within a block the EVM stack is virtual ([`VStack`]): PUSH, DUP, SWAP and POP move SSA values
 //! and constants at compile time and emit no code; an operand is loaded from the stack buffer
@@ -89,10 +91,6 @@ struct Lower<'a, 'b> {
     /// to every block's first operand). Written to the frame only where something reads it
     /// there: helpers that take the stack, suspensions, and hand-overs to the interpreter.
     len: Variable,
-    /// Gas left, likewise in a register: written to the frame before every helper that reads
-    /// or charges it (and read back after), and before returning where the caller reads it
-    /// (STOP, hand-over to the interpreter; an exceptional halt consumes it all anyway).
-    gas: Variable,
     flags: MemFlagsData,
     /// Little-endian lane order for bitcasts between i128 and i64x2.
     le: MemFlagsData,
@@ -195,10 +193,8 @@ pub fn lower(
         d
     });
     let len = b.declare_var(types::I64);
-    let gas = b.declare_var(types::I64);
     let mut l = Lower {
         len,
-        gas,
         b,
         a: analysis,
         imports,
@@ -236,10 +232,6 @@ impl Lower<'_, '_> {
     /// Returns `code`. Every exit returns directly: one shared exit block would gather a phi
     /// with an input per exit edge, which made register allocation superlinear.
     fn ret_code(&mut self, code: ExitCode) {
-        if matches!(code, ExitCode::Stop | ExitCode::Interpret) {
-            // The caller reads the gas left (the interpreter continues with it).
-            self.store_gas();
-        }
         let c = self.b.ins().iconst(types::I8, code as i64);
         self.b.ins().return_(&[c]);
     }
@@ -249,7 +241,6 @@ impl Lower<'_, '_> {
         let pc = self.frame_field(offsets::PC);
         let len = self.frame_field(offsets::STACK_LEN);
         self.b.def_var(self.len, len);
-        self.reload_gas();
         let fallback = self.b.create_block();
         let mut sw = Switch::new();
         for (i, bl) in self.a.blocks.iter().enumerate() {
@@ -284,7 +275,7 @@ impl Lower<'_, '_> {
         if c.pending_gas == 0 {
             return;
         }
-        let gas = self.b.use_var(self.gas);
+        let gas = self.frame_field(offsets::GAS_REMAINING);
         let cost = self.iconst(c.pending_gas as i64);
         let short = self.b.ins().icmp(IntCC::UnsignedLessThan, gas, cost);
         let ok = self.b.create_block();
@@ -294,20 +285,8 @@ impl Lower<'_, '_> {
         self.ret_code(ExitCode::OutOfGas);
         self.b.switch_to_block(ok);
         let left = self.b.ins().isub(gas, cost);
-        self.b.def_var(self.gas, left);
+        self.set_frame_field(offsets::GAS_REMAINING, left);
         c.pending_gas = 0;
-    }
-
-    /// Writes the gas left to the frame (before a helper or a return that reads it there).
-    fn store_gas(&mut self) {
-        let g = self.b.use_var(self.gas);
-        self.set_frame_field(offsets::GAS_REMAINING, g);
-    }
-
-    /// Takes the gas left from the frame (at entry, and after a helper that may charge it).
-    fn reload_gas(&mut self) {
-        let g = self.frame_field(offsets::GAS_REMAINING);
-        self.b.def_var(self.gas, g);
     }
 
     /// A 256-bit constant as i128 halves.
@@ -615,7 +594,7 @@ impl Lower<'_, '_> {
             }),
             GAS => {
                 self.sync_gas(c);
-                let g = self.b.use_var(self.gas);
+                let g = self.frame_field(offsets::GAS_REMAINING);
                 let lo = self.b.ins().uextend(types::I128, g);
                 let zero = self.iconst(0);
                 let hi = self.b.ins().uextend(types::I128, zero);
@@ -873,12 +852,10 @@ impl Lower<'_, '_> {
         let pc = self.iconst(ins.pc as i64 + 1);
         self.set_frame_field(offsets::PC, pc);
         let opv = self.b.ins().iconst(types::I32, ins.opcode as i64);
-        self.store_gas();
         let call = self
             .b
             .ins()
             .call(self.imports.exec, &[self.frame, self.host, opv]);
-        self.reload_gas();
         self.b.inst_results(call)[0]
     }
 
@@ -974,9 +951,7 @@ impl Lower<'_, '_> {
         } else {
             self.imports.mstore
         };
-        self.store_gas();
         let call = self.b.ins().call(f, &args);
-        self.reload_gas();
         let r = self.b.inst_results(call)[0];
         self.continue_unless_exit(r);
         if is_load {
@@ -1090,7 +1065,6 @@ impl Lower<'_, '_> {
             // Any other destination: validated at run time; valid ones continue interpreted.
             self.b.switch_to_block(invalid);
             self.store_passed_len();
-            self.store_gas();
             let call = self
                 .b
                 .ins()
