@@ -2,7 +2,7 @@
 
 use super::done;
 use crate::frame::Frame;
-use crate::word::keccak256;
+use crate::word::keccak256_memo;
 use crate::{gas, ExitCode};
 use alloy_primitives::U256;
 
@@ -91,7 +91,7 @@ impl Frame {
             let off = self.memory.expand(&mut self.gas, &offset, &len)?;
             let l = len.as_limbs()[0];
             self.charge(gas::per_word(gas::KECCAK256_WORD, l))?;
-            Ok(keccak256(self.memory.slice(off, l as usize)))
+            Ok(keccak256_memo(self.memory.slice(off, l as usize)))
         })();
         match r {
             Ok(h) => {
