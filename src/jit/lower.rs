@@ -253,14 +253,19 @@ impl Lower<'_, '_> {
         self.ret_code(ExitCode::Interpret);
     }
 
+    /// The stack length now.
+    fn len_now(&mut self, c: &Cursor) -> Value {
+        self.b.ins().iadd_imm_s(c.len0, c.delta())
+    }
+
     fn store_len(&mut self, c: &Cursor) {
-        let len = self.b.ins().iadd_imm_s(c.len0, c.delta());
+        let len = self.len_now(c);
         self.set_frame_field(offsets::STACK_LEN, len);
     }
 
     /// Hands the stack length to the next block (see [`Lower::len`]).
     fn pass_len(&mut self, c: &Cursor) {
-        let len = self.b.ins().iadd_imm_s(c.len0, c.delta());
+        let len = self.len_now(c);
         self.b.def_var(self.len, len);
     }
 
@@ -305,12 +310,18 @@ impl Lower<'_, '_> {
         (lo, self.b.ins().uextend(types::I128, zero))
     }
 
+    /// The word the stack buffer holds at `vs[idx]`'s slot, as i128 halves.
+    fn load_slot(&mut self, c: &Cursor, idx: usize) -> (Value, Value) {
+        let off = c.offset(idx);
+        let lo = self.b.ins().load(types::I128, self.flags, c.top, off);
+        let hi = self.b.ins().load(types::I128, self.flags, c.top, off + 16);
+        (lo, hi)
+    }
+
     /// `vs[idx]` as something other than `Mem` (loading it from the buffer if needed).
     fn materialize(&mut self, c: &mut Cursor, idx: usize) -> Elem {
         if let Elem::Mem = c.vs[idx] {
-            let off = c.offset(idx);
-            let lo = self.b.ins().load(types::I128, self.flags, c.top, off);
-            let hi = self.b.ins().load(types::I128, self.flags, c.top, off + 16);
+            let (lo, hi) = self.load_slot(c, idx);
             c.vs[idx] = Elem::Val {
                 lo,
                 hi,
@@ -716,9 +727,7 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(slow);
         self.pure_call(c, op);
         let deep = c.index(1);
-        let off = c.offset(deep);
-        let lo = self.b.ins().load(types::I128, self.flags, c.top, off);
-        let hi = self.b.ins().load(types::I128, self.flags, c.top, off + 16);
+        let (lo, hi) = self.load_slot(c, deep);
         self.b.ins().jump(join, &[lo.into(), hi.into()]);
         self.b.switch_to_block(join);
         c.pop(2);
@@ -955,9 +964,7 @@ impl Lower<'_, '_> {
         let r = self.b.inst_results(call)[0];
         self.continue_unless_exit(r);
         if is_load {
-            let off = c.offset(out_idx);
-            let lo = self.b.ins().load(types::I128, self.flags, c.top, off);
-            let hi = self.b.ins().load(types::I128, self.flags, c.top, off + 16);
+            let (lo, hi) = self.load_slot(c, out_idx);
             self.b.ins().jump(join, &[lo.into(), hi.into()]);
         } else {
             self.b.ins().jump(join, &[]);
