@@ -159,7 +159,8 @@ pub struct State {
     pub logs: Vec<Log>,
     journal: Vec<Entry>,
     warm_accounts: HashSet<Address>,
-    /// Per-transaction slot record: EIP-2200 original value and EIP-2929 warmth, one lookup.
+    /// Per-transaction slot record: EIP-2200 original value, present value and EIP-2929
+    /// warmth, one look-up (see [`TxSlot`]).
     tx_slots: HashMap<SlotKey, TxSlot>,
     transient: HashMap<(Address, U256), U256>,
     touched: HashSet<Address>,
@@ -321,15 +322,19 @@ impl State {
                 }
             }
             Entry::Storage(a, k, old) => {
-                if let Some(acc) = self.accounts.get_mut(&a) {
-                    match old {
-                        Some(v) => acc.storage.insert(k, v),
-                        None => acc.storage.remove(&k),
-                    };
-                }
-                let v = slot_value(&self.accounts, &a, &k);
+                // The slot's value after the undo: the old one, or zero without the account.
+                let restored = match self.accounts.get_mut(&a) {
+                    Some(acc) => {
+                        match old {
+                            Some(v) => acc.storage.insert(k, v),
+                            None => acc.storage.remove(&k),
+                        };
+                        old.unwrap_or_default()
+                    }
+                    None => U256::ZERO,
+                };
                 if let Some(s) = self.tx_slots.get_mut(&SlotKey(a, k)) {
-                    s.present = v;
+                    s.present = restored;
                 }
             }
             Entry::Transient(a, k, v) => {
