@@ -424,8 +424,9 @@ mod tests {
             inputs.push(vec![i; 32]);
             inputs.push([vec![i; 32], vec![1; 32]].concat());
         }
-        inputs.push(vec![7; 65]); // too long to remember
-                                  // Repeats, interleavings and more distinct inputs than entries.
+        // One too long to remember.
+        inputs.push(vec![7; 65]);
+        // Repeats, interleavings and more distinct inputs than entries.
         for round in 0..3 {
             for (k, x) in inputs.iter().enumerate() {
                 if (k + round) % 2 == 0 {
