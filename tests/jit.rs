@@ -358,3 +358,109 @@ fn interpreter_takes_over_with_the_registers_state() {
     let word = alloy_primitives::U256::from_be_slice(&out.output);
     assert!(word > alloy_primitives::U256::from(0x2a + 90_000));
 }
+
+/// Comparison results stay flags inside a block until used as words: used by arithmetic, as
+/// memory operands, duplicated, swapped, kept across a block boundary, negated twice, and fed to
+/// JUMPI (directly and after ISZERO). Operands come from calldata so nothing folds.
+#[test]
+fn comparison_flags_used_as_words() {
+    let a = [0x11u8; 32];
+    let mut b = [0x11u8; 32];
+    b[31] = 0x12; // a < b by the last byte only
+    let input: Vec<u8> = a.iter().chain(b.iter()).copied().collect();
+    let load = |k: u8| vec![PUSH1, 32 * k, CALLDATALOAD];
+    let lt = || [load(1), load(0), vec![LT]].concat(); // a < b = 1
+                                                       // Arithmetic on flags: (a<b) + (a<b)*... and NOT/XOR of a flag.
+    returns_word([lt(), lt(), vec![ADD]].concat(), input.clone());
+    returns_word([lt(), vec![NOT]].concat(), input.clone());
+    returns_word(
+        [lt(), vec![ISZERO, ISZERO, PUSH1, 7, MUL]].concat(),
+        input.clone(),
+    );
+    returns_word(
+        [lt(), vec![DUP1, SWAP1, SUB, ISZERO]].concat(),
+        input.clone(),
+    );
+    returns_word(
+        [lt(), load(0), load(0), vec![EQ, EQ]].concat(),
+        input.clone(),
+    );
+    // A flag as an MSTORE value and as an MLOAD offset.
+    returns_word(
+        [lt(), vec![PUSH1, 64, MSTORE, PUSH1, 64, MLOAD]].concat(),
+        input.clone(),
+    );
+    returns_word([lt(), vec![MLOAD]].concat(), input.clone());
+    // A flag live across a block boundary (the JUMPDEST starts a new block), then JUMPI on it.
+    let mut code = [lt(), vec![JUMPDEST, DUP1, PUSH1, 0]].concat();
+    let dest = code.len() as u8 + 5;
+    code.extend_from_slice(&[POP, PUSH1, dest, JUMPI, INVALID, JUMPDEST]);
+    code.extend_from_slice(&[ISZERO]);
+    returns_word(code, input.clone());
+    // JUMPI on ISZERO of a flag that is false (GT): taken.
+    let mut code = [load(1), load(0), vec![GT, ISZERO]].concat();
+    let dest = code.len() as u8 + 4;
+    code.extend_from_slice(&[PUSH1, dest, JUMPI, INVALID, JUMPDEST, PUSH1, 5]);
+    returns_word(code, input);
+}
+
+/// MLOAD/MSTORE at constant offsets: exactly at the end of current memory (inline), one byte
+/// past it (expansion), and offsets too large for the one-compare check (above 2^32, above
+/// 2^64: out of gas through the helper).
+#[test]
+fn memory_at_constant_offsets() {
+    // MSTORE(0x40, 1) grows memory to 0x60; then MLOAD(0x40) is inline, MLOAD(0x41) expands.
+    let prefix = vec![PUSH1, 1, PUSH1, 0x40, MSTORE];
+    returns_word([prefix.clone(), vec![PUSH1, 0x40, MLOAD]].concat(), vec![]);
+    returns_word([prefix.clone(), vec![PUSH1, 0x41, MLOAD]].concat(), vec![]);
+    returns_word(
+        [
+            prefix.clone(),
+            vec![MSIZE, PUSH1, 0x20, MLOAD, POP, MSIZE, ADD],
+        ]
+        .concat(),
+        vec![],
+    );
+    for big in [
+        vec![PUSH5, 1, 0, 0, 0, 0],
+        vec![PUSH9, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+    ] {
+        for op in [MLOAD, MSTORE] {
+            let mut code = prefix.clone();
+            if op == MSTORE {
+                code.extend_from_slice(&[PUSH1, 9]);
+            }
+            code.extend_from_slice(&big);
+            code.extend_from_slice(&[op, STOP]);
+            let o = run_both(&cfg(code, 1_000_000));
+            assert_eq!(o.exit, ExitCode::OutOfGas);
+        }
+    }
+}
+
+/// A block's static gas is checked once at entry, and charges after a helper that consumed
+/// dynamic gas (a cold SLOAD, memory expansion) are checked again: every gas limit around each
+/// threshold ends identically on both tiers, with the exact gas used.
+#[test]
+fn gas_checks_after_dynamic_gas_helpers() {
+    // PUSH1 0 SLOAD (cold: 2100) PUSH1 1 ADD PUSH2 0x0100 MSTORE (expansion) PUSH1 2 MUL POP STOP
+    let code = vec![
+        PUSH1, 0, SLOAD, PUSH1, 1, ADD, PUSH2, 0x01, 0x00, MSTORE, PUSH1, 2, PUSH1, 3, MUL, POP,
+        STOP,
+    ];
+    let full = run_both(&cfg(code.clone(), 1_000_000));
+    assert_eq!(full.exit, ExitCode::Stop);
+    let used = full.gas_used;
+    for gas in (0..=used + 2)
+        .rev()
+        .step_by(1)
+        .filter(|g| *g <= 40 || *g + 40 >= used || (2100..2120).contains(g))
+    {
+        let o = run_both(&cfg(code.clone(), gas));
+        if gas >= used {
+            assert_eq!((o.exit, o.gas_used), (ExitCode::Stop, used), "gas {gas}");
+        } else {
+            assert_eq!((o.exit, o.gas_used), (ExitCode::OutOfGas, gas), "gas {gas}");
+        }
+    }
+}

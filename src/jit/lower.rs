@@ -21,9 +21,15 @@
 //!
 //! Per block: take the stack length once and address every stack slot as `top + constant` (the
 //! block's stack effect is known statically, helpers included); check the block's stack bounds
-//! once, handing over to the interpreter if they fail (it then reproduces the exact halt); charge
-//! static gas lazily at *sync points* (before a helper, GAS, and at block end), so helpers see
-//! exactly the gas the interpreter would and an out-of-gas happens at the same instruction.
+//! and its whole static gas in one branch, handing over to the interpreter if either fails (it
+//! then reproduces the exact halt); charge static gas lazily at *sync points* (before a helper,
+//! GAS, and at block end), so helpers see exactly the gas the interpreter would. A charge needs
+//! no check of its own until a helper that may charge dynamic gas has run in the block (the
+//! entry check covered it): one branch and one exit fewer per block, and less IR to compile.
+//!
+//! Comparisons leave an i8 flag on the virtual stack, widened to a word only if it is stored or
+//! used as one: most feed ISZERO or JUMPI. MLOAD/MSTORE at a constant offset (Solidity's
+//! free-memory pointer, scratch space) check the memory size with one compare.
 //!
 //! Inlined: PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR, XOR, NOT, PC,
 //! GAS, JUMPDEST, STOP, INVALID, MLOAD/MSTORE within current memory, SHL/SHR by a constant and
@@ -106,6 +112,10 @@ enum Elem {
     Val { lo: Value, hi: Value, clean: bool },
     /// A constant; `clean` as for `Val`.
     Const { v: U256, clean: bool },
+    /// A comparison's 0/1 result as an i8 flag, widened to a word only where one is needed:
+    /// a comparison feeding ISZERO or JUMPI (most of them) never becomes a word. Never held by
+    /// the buffer.
+    Flag(Value),
 }
 
 impl Elem {
@@ -119,6 +129,7 @@ impl Elem {
             },
             Elem::Const { v, .. } => Elem::Const { v, clean: false },
             Elem::Mem => Elem::Mem,
+            Elem::Flag(f) => Elem::Flag(f),
         }
     }
 }
@@ -134,6 +145,9 @@ struct Cursor {
     vs: Vec<Elem>,
     floor: usize,
     pending_gas: u64,
+    /// The frame's gas still covers the block's remaining static gas: true from the entry
+    /// check until a helper that may charge dynamic gas runs.
+    gas_covered: bool,
 }
 
 impl Cursor {
@@ -282,6 +296,12 @@ impl Lower<'_, '_> {
         }
         let gas = self.frame_field(offsets::GAS_REMAINING);
         let cost = self.iconst(c.pending_gas as i64);
+        if c.gas_covered {
+            let left = self.b.ins().isub(gas, cost);
+            self.set_frame_field(offsets::GAS_REMAINING, left);
+            c.pending_gas = 0;
+            return;
+        }
         let short = self.b.ins().icmp(IntCC::UnsignedLessThan, gas, cost);
         let ok = self.b.create_block();
         let oog = self.b.create_block();
@@ -296,11 +316,18 @@ impl Lower<'_, '_> {
 
     /// A 256-bit constant as i128 halves.
     fn const_word(&mut self, v: &U256) -> (Value, Value) {
-        let l = v.as_limbs().map(|x| self.iconst(x as i64));
-        (
-            self.b.ins().iconcat(l[0], l[1]),
-            self.b.ins().iconcat(l[2], l[3]),
-        )
+        let l = v.as_limbs();
+        (self.const_half(l[0], l[1]), self.const_half(l[2], l[3]))
+    }
+
+    /// An i128 constant from its 64-bit halves (one instruction fewer when the high one is 0).
+    fn const_half(&mut self, low: u64, high: u64) -> Value {
+        let lo = self.iconst(low as i64);
+        if high == 0 {
+            return self.b.ins().uextend(types::I128, lo);
+        }
+        let hi = self.iconst(high as i64);
+        self.b.ins().iconcat(lo, hi)
     }
 
     /// A word from a 0/1 flag (i8).
@@ -337,6 +364,9 @@ impl Lower<'_, '_> {
         match self.materialize(c, idx) {
             Elem::Val { lo, hi, .. } => (lo, hi),
             Elem::Const { v, .. } => self.const_word(&v),
+            // Widened at each use, never replaced in place: a use may sit in a conditional
+            // path, whose values would not dominate later uses.
+            Elem::Flag(f) => self.bool_word(f),
             Elem::Mem => unreachable!("materialized"),
         }
     }
@@ -387,6 +417,18 @@ impl Lower<'_, '_> {
                 }
                 c.vs[idx] = Elem::Const { v, clean: true };
             }
+            Elem::Flag(f) => {
+                let (lo, hi) = self.bool_word(f);
+                for (half, at) in [(lo, off), (hi, off + 16)] {
+                    let v = self.b.ins().bitcast(types::I64X2, self.le, half);
+                    self.b.ins().store(self.flags, v, c.top, at);
+                }
+                c.vs[idx] = Elem::Val {
+                    lo,
+                    hi,
+                    clean: true,
+                };
+            }
             _ => {}
         }
     }
@@ -425,16 +467,27 @@ impl Lower<'_, '_> {
         self.push_value(c, r);
     }
 
-    /// Pops two words (`a` on top) and pushes the flag `f(a, b)` as a word.
+    /// Pops two words (`a` on top) and pushes the flag `f(a, b)`.
     fn compare(
         &mut self,
         c: &mut Cursor,
         f: impl FnOnce(&mut Self, (Value, Value), (Value, Value)) -> Value,
     ) {
-        self.binary(c, |l, a, bw| {
-            let flag = f(l, a, bw);
-            l.bool_word(flag)
-        })
+        let a = self.value(c, 0);
+        let bw = self.value(c, 1);
+        c.pop(2);
+        let flag = f(self, a, bw);
+        c.vs.push(Elem::Flag(flag));
+    }
+
+    /// Whether the word `depth` below the top is non-zero (i8 flag).
+    fn truth(&mut self, c: &mut Cursor, depth: usize) -> Value {
+        let idx = c.index(depth);
+        if let Elem::Flag(f) = c.vs[idx] {
+            return f;
+        }
+        let w = self.value(c, depth);
+        self.nonzero(w)
     }
 
     /// `x < y` on words, unsigned or two's-complement signed (the sign bit is the high half's
@@ -456,24 +509,51 @@ impl Lower<'_, '_> {
         let bl = &self.a.blocks[i];
         self.b.switch_to_block(self.blocks[i]);
         let len0 = self.b.use_var(self.len);
-        // Stack bounds once per block; on failure the interpreter reproduces the exact halt.
-        let bad = if bl.min_stack == 0 && bl.max_growth == 0 {
-            None
-        } else if bl.max_growth > STACK_LIMIT || bl.min_stack > STACK_LIMIT {
-            // The block cannot run without a stack error: always let the interpreter halt it.
-            Some(self.b.ins().iconst(types::I8, 1))
-        } else {
-            let low = self
-                .b
-                .ins()
-                .icmp_imm_u(IntCC::UnsignedLessThan, len0, bl.min_stack as i64);
-            let high = self.b.ins().icmp_imm_u(
-                IntCC::UnsignedGreaterThan,
-                len0,
-                (STACK_LIMIT - bl.max_growth) as i64,
-            );
-            Some(self.b.ins().bor(low, high))
+        // Stack bounds and the block's whole static gas, once per block, in one branch; on
+        // failure the interpreter reproduces the exact halt. Passing it, every static charge up
+        // to the block's first gas-consuming helper is covered, so those charges need no check.
+        let gas_table = static_gas_table(self.a.spec);
+        let block_gas: u64 = self.a.instrs[bl.instrs.clone()]
+            .iter()
+            .map(|ins| gas_table[ins.opcode as usize] as u64)
+            .sum();
+        let mut bad = None;
+        let mut or = |l: &mut Self, x: Value| {
+            bad = Some(match bad {
+                Some(b) => l.b.ins().bor(b, x),
+                None => x,
+            })
         };
+        if bl.max_growth > STACK_LIMIT || bl.min_stack > STACK_LIMIT {
+            // The block cannot run without a stack error: always let the interpreter halt it.
+            let t = self.b.ins().iconst(types::I8, 1);
+            or(self, t);
+        } else {
+            if bl.min_stack > 0 {
+                let low =
+                    self.b
+                        .ins()
+                        .icmp_imm_u(IntCC::UnsignedLessThan, len0, bl.min_stack as i64);
+                or(self, low);
+            }
+            if bl.max_growth > 0 {
+                let high = self.b.ins().icmp_imm_u(
+                    IntCC::UnsignedGreaterThan,
+                    len0,
+                    (STACK_LIMIT - bl.max_growth) as i64,
+                );
+                or(self, high);
+            }
+        }
+        if block_gas > 0 {
+            let gas = self.frame_field(offsets::GAS_REMAINING);
+            let short = self.b.ins().icmp_imm_u(
+                IntCC::UnsignedLessThan,
+                gas,
+                block_gas.min(i64::MAX as u64) as i64,
+            );
+            or(self, short);
+        }
         if let Some(bad) = bad {
             let body = self.b.create_block();
             let deopt = self.b.create_block();
@@ -497,8 +577,8 @@ impl Lower<'_, '_> {
             vs: vec![Elem::Mem; floor],
             floor,
             pending_gas: 0,
+            gas_covered: true,
         };
-        let gas_table = static_gas_table(self.a.spec);
         let range = bl.instrs.clone();
         let n = range.len();
         let exit = bl.exit.clone();
@@ -588,11 +668,10 @@ impl Lower<'_, '_> {
                 (l.b.ins().bxor(al, bl), l.b.ins().bxor(ah, bh))
             }),
             ISZERO => {
-                let w = self.pop_value(c);
-                let nz = self.nonzero(w);
+                let nz = self.truth(c, 0);
+                c.pop(1);
                 let z = self.b.ins().bxor_imm_u(nz, 1);
-                let r = self.bool_word(z);
-                self.push_value(c, r);
+                c.vs.push(Elem::Flag(z));
             }
             NOT => {
                 let (lo, hi) = self.pop_value(c);
@@ -856,7 +935,9 @@ impl Lower<'_, '_> {
 
     /// Flushes the stack length and pc and calls `ferrite_exec` (gas and the inputs must be
     /// synced).
-    fn exec_call(&mut self, c: &Cursor, ins: &Instr) -> Value {
+    fn exec_call(&mut self, c: &mut Cursor, ins: &Instr) -> Value {
+        // The body may charge dynamic gas (memory, cold access, ...).
+        c.gas_covered = false;
         self.store_len(c);
         let pc = self.iconst(ins.pc as i64 + 1);
         self.set_frame_field(offsets::PC, pc);
@@ -878,28 +959,62 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(cont);
     }
 
-    /// The address of the memory word at offset `(lo, hi)` when it lies within the current
-    /// memory (no expansion, no gas); otherwise branches to `slow`.
-    fn memory_word(&mut self, (lo, hi): (Value, Value), slow: Block) -> Value {
+    /// The word `depth` below the top as four 64-bit limbs, least significant first (a helper's
+    /// by-value operands); constants are emitted where they are used.
+    fn limbs(&mut self, c: &mut Cursor, depth: usize) -> [Value; 4] {
+        if let Some(v) = self.constant(c, depth) {
+            return v.as_limbs().map(|x| self.iconst(x as i64));
+        }
+        let (lo, hi) = self.value(c, depth);
         let (l0, l1) = self.b.ins().isplit(lo);
-        let (h0, h1) = self.b.ins().isplit(hi);
-        let upper = self.b.ins().bor(l1, h0);
-        let upper = self.b.ins().bor(upper, h1);
+        let (l2, l3) = self.b.ins().isplit(hi);
+        [l0, l1, l2, l3]
+    }
+
+    /// The address of the memory word at the offset `depth` below the top when it lies within
+    /// the current memory (no expansion, no gas); otherwise branches to `slow`. A constant
+    /// offset (Solidity's free-memory pointer at 0x40, scratch words) needs one compare.
+    fn memory_word(&mut self, c: &mut Cursor, depth: usize, slow: Block) -> Value {
         let size = self.frame_field(offsets::MEM_SIZE);
-        let big_enough = self
-            .b
-            .ins()
-            .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, size, 32);
-        let last = self.b.ins().iadd_imm_s(size, -32);
-        let in_range = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, l0, last);
-        let small = self.b.ins().icmp_imm_u(IntCC::Equal, upper, 0);
-        let ok = self.b.ins().band(big_enough, in_range);
-        let ok = self.b.ins().band(ok, small);
         let fast = self.b.create_block();
-        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        let at = match self.constant(c, depth) {
+            Some(v) if v <= U256::from(u32::MAX) => {
+                let off = v.as_limbs()[0] as i64;
+                let ok = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, size, off + 32);
+                self.b.ins().brif(ok, fast, &[], slow, &[]);
+                None
+            }
+            _ => {
+                let [l0, l1, h0, h1] = self.limbs(c, depth);
+                let upper = self.b.ins().bor(l1, h0);
+                let upper = self.b.ins().bor(upper, h1);
+                let big_enough =
+                    self.b
+                        .ins()
+                        .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, size, 32);
+                let last = self.b.ins().iadd_imm_s(size, -32);
+                let in_range = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, l0, last);
+                let small = self.b.ins().icmp_imm_u(IntCC::Equal, upper, 0);
+                let ok = self.b.ins().band(big_enough, in_range);
+                let ok = self.b.ins().band(ok, small);
+                self.b.ins().brif(ok, fast, &[], slow, &[]);
+                Some(l0)
+            }
+        };
         self.b.switch_to_block(fast);
         let base = self.frame_field(offsets::MEM_BASE);
-        self.b.ins().iadd(base, l0)
+        match at {
+            Some(l0) => self.b.ins().iadd(base, l0),
+            None => {
+                let Some(v) = self.constant(c, depth) else {
+                    unreachable!("the offset was a constant above")
+                };
+                self.b.ins().iadd_imm_s(base, v.as_limbs()[0] as i64)
+            }
+        }
     }
 
     /// MLOAD/MSTORE: inline when memory needs no expansion, else the runtime body.
@@ -907,35 +1022,31 @@ impl Lower<'_, '_> {
         // Charge static gas up to here on both paths (the slow path's body needs it synced).
         self.sync_gas(c);
         let is_load = ins.opcode == Opcode::MLOAD as u8;
-        let offset = self.value(c, 0);
-        let stored = (!is_load).then(|| self.value(c, 1));
         let slow = self.b.create_block();
         let join = self.b.create_block();
         if is_load {
             self.b.append_block_param(join, types::I128);
             self.b.append_block_param(join, types::I128);
         }
-        let addr = self.memory_word(offset, slow);
-        // Memory is big-endian; stack words are little-endian limbs.
+        // Operands are loaded here, before the paths split: a load in one path would not
+        // dominate the other.
+        let stored = (!is_load).then(|| self.value(c, 1));
+        let addr = self.memory_word(c, 0, slow);
+        // Memory is big-endian; stack words are little-endian i128 halves: the high half is
+        // the first 16 bytes, byte-swapped.
         match stored {
             None => {
-                let l: Vec<Value> = (0..4)
-                    .map(|k| {
-                        let v = self.b.ins().load(types::I64, self.flags, addr, 8 * (3 - k));
-                        self.b.ins().bswap(v)
-                    })
-                    .collect();
-                let lo = self.b.ins().iconcat(l[0], l[1]);
-                let hi = self.b.ins().iconcat(l[2], l[3]);
+                let hi = self.b.ins().load(types::I128, self.flags, addr, 0);
+                let lo = self.b.ins().load(types::I128, self.flags, addr, 16);
+                let hi = self.b.ins().bswap(hi);
+                let lo = self.b.ins().bswap(lo);
                 self.b.ins().jump(join, &[lo.into(), hi.into()]);
             }
             Some((lo, hi)) => {
-                let (l0, l1) = self.b.ins().isplit(lo);
-                let (l2, l3) = self.b.ins().isplit(hi);
-                for (k, v) in [l0, l1, l2, l3].into_iter().enumerate() {
-                    let v = self.b.ins().bswap(v);
-                    self.b.ins().store(self.flags, v, addr, 8 * (3 - k as i32));
-                }
+                let hi = self.b.ins().bswap(hi);
+                let lo = self.b.ins().bswap(lo);
+                self.b.ins().store(self.flags, hi, addr, 0);
+                self.b.ins().store(self.flags, lo, addr, 16);
                 self.b.ins().jump(join, &[]);
             }
         }
@@ -949,11 +1060,9 @@ impl Lower<'_, '_> {
             let out = self.b.ins().iadd_imm_s(c.top, c.offset(out_idx) as i64);
             args.push(out);
         }
-        for (lo, hi) in std::iter::once(offset).chain(stored) {
-            for half in [lo, hi] {
-                let (x, y) = self.b.ins().isplit(half);
-                args.extend([x, y]);
-            }
+        for depth in 0..inputs {
+            let l = self.limbs(c, depth);
+            args.extend(l);
         }
         let f = if is_load {
             self.imports.mload
@@ -961,6 +1070,8 @@ impl Lower<'_, '_> {
             self.imports.mstore
         };
         let call = self.b.ins().call(f, &args);
+        // Expansion charges memory gas.
+        c.gas_covered = false;
         let r = self.b.inst_results(call)[0];
         self.continue_unless_exit(r);
         if is_load {
@@ -1037,11 +1148,10 @@ impl Lower<'_, '_> {
                     Exit::DynamicJumpI(_) => Some(self.value(c, 0)),
                     _ => None,
                 };
-                let cond = self.value(c, 1);
+                let taken = self.truth(c, 1);
                 c.pop(2);
                 self.flush_all(c);
                 self.pass_len(c);
-                let taken = self.nonzero(cond);
                 let yes = self.b.create_block();
                 let no = self.b.create_block();
                 self.b.ins().brif(taken, yes, &[], no, &[]);
