@@ -9,6 +9,8 @@
 
 use crate::call::{self, CallConfig};
 use crate::frame::Mode;
+use crate::jit::Program;
+use crate::profile::{Profile, ProfileCode, WithProgram};
 use alloy_primitives::{hex, Bytes, U256};
 use ferrite_runtime::bytecode::Bytecode;
 use std::sync::Arc;
@@ -99,6 +101,50 @@ pub fn run_ferrite(case: &Case, mode: Mode) -> (Result, Duration) {
     let mut state = call::prepare_state(&cfg);
     let t = Instant::now();
     let o = call::run_on(&mut state, &cfg, &mut crate::interpreter::NoTracer);
+    let e = t.elapsed();
+    (
+        Result {
+            status: o.exit.name().to_string(),
+            gas_used: o.gas_used,
+            output: o.output,
+        },
+        e,
+    )
+}
+
+/// Profiles the case: one interpreted run counting its contract's instructions by pc.
+pub fn profile(case: &Case) -> Vec<u32> {
+    let code = Bytecode::new(case.cfg.code.clone());
+    let source = ProfileCode {
+        hash: code.hash(),
+        profile: Arc::new(Profile::new(code.raw().len())),
+    };
+    call::run_with(&case.cfg, &mut crate::interpreter::NoTracer, &source);
+    source.profile.counts()
+}
+
+/// Compiles the region of the case's code that covers `coverage` of the instructions its
+/// profile ([`profile`]) executed.
+pub fn compile_region(case: &Case, coverage: f64) -> Option<Arc<Program>> {
+    let counts = profile(case);
+    let code = Arc::new(Bytecode::new(case.cfg.code.clone()));
+    crate::jit::compile_region(code, case.cfg.spec, &counts, coverage)
+        .ok()
+        .map(Arc::new)
+}
+
+/// Runs the case once on fresh state with `program` for its contract (interpreting the rest),
+/// timing only execution.
+pub fn run_program(case: &Case, program: &Arc<Program>) -> (Result, Duration) {
+    let mut state = call::prepare_state(&case.cfg);
+    let source = WithProgram(program.clone());
+    let t = Instant::now();
+    let o = call::run_on_with(
+        &mut state,
+        &case.cfg,
+        &mut crate::interpreter::NoTracer,
+        &source,
+    );
     let e = t.elapsed();
     (
         Result {

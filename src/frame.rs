@@ -5,14 +5,21 @@
 //! resolution, CREATE address derivation and collision check), pushes its frame on a heap-allocated
 //! stack and loops; when a frame finishes, the driver commits or reverts its checkpoint, deposits
 //! created code, and resumes the parent with the result. The Rust stack depth is constant, so a
-//! 1024-deep EVM call chain runs on a 2 MiB thread. Compiled frames will plug into the same loop.
+//! 1024-deep EVM call chain runs on a 2 MiB thread. Native and interpreted frames share the loop.
+//!
+//! A frame with a program runs natively until the program hands it over (a block whose checks
+//! fail, a jump target it has not compiled); with a region program ([`Program::entries`]) the
+//! interpreter runs it only until it reaches a block start the region compiled, and native code
+//! takes it back there. The interpreter always executes at least one instruction first, so a
+//! hand-over at a block start cannot bounce back and forth.
 
 use crate::bytecode::Bytecode;
 use crate::interpreter::{
-    delegation_target, Action, Frame, FrameResult, Message, MessageKind, Tracer,
+    delegation_target, Action, Frame, FrameResult, Message, MessageKind, Tracer, Watch,
 };
 use crate::jit::Program;
 use crate::precompiles::{PrecompileFork, Precompiles};
+use crate::profile::Profile;
 use alloy_primitives::{Address, Bytes, B256, U256};
 use ferrite_runtime::gas::{self, Gas};
 use ferrite_runtime::host::Checkpoint;
@@ -62,15 +69,41 @@ pub trait ProgramSource {
     /// The program for `code` under `spec`, or `None` to interpret this frame.
     fn program(&self, code: &Arc<Bytecode>, spec: SpecId) -> Option<Arc<Program>>;
 
-    /// The analysed code for `raw` (a called account's code, `hash = keccak256(raw)`) and its
-    /// program: what the driver asks for every call frame. The default takes the code from the
-    /// process-wide [`Bytecode::cached_with_hash`] and asks [`program`](Self::program); an owner
-    /// of a code cache (the [`Engine`](crate::engine::Engine)) answers both from one look-up.
-    fn load(&self, raw: &Bytes, hash: B256, spec: SpecId) -> (Arc<Bytecode>, Option<Arc<Program>>) {
+    /// The analysed code for `raw` (a called account's code, `hash = keccak256(raw)`), its
+    /// program and, without one, where to profile it: what the driver asks for every call
+    /// frame. The default takes the code from the process-wide [`Bytecode::cached_with_hash`]
+    /// and asks [`program`](Self::program) and [`profile`](Self::profile); an owner of a code
+    /// cache (the [`Engine`](crate::engine::Engine)) answers from one look-up.
+    fn load(&self, raw: &Bytes, hash: B256, spec: SpecId) -> Loaded {
         let code = Bytecode::cached_with_hash(raw, hash);
         let program = self.program(&code, spec);
-        (code, program)
+        let profile = match program {
+            None => self.profile(&code, spec),
+            Some(_) => None,
+        };
+        Loaded {
+            code,
+            program,
+            profile,
+        }
     }
+
+    /// Where to count the instructions of an interpreted frame of `code` (asked only for frames
+    /// without a program); `None`, the default, runs the plain interpreter loop.
+    fn profile(&self, _code: &Arc<Bytecode>, _spec: SpecId) -> Option<Arc<Profile>> {
+        None
+    }
+}
+
+/// What [`ProgramSource::load`] found for a call frame's code.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The analysed code.
+    pub code: Arc<Bytecode>,
+    /// The native program to run it with, if any.
+    pub program: Option<Arc<Program>>,
+    /// Where the interpreter counts its instructions, if it is to be profiled.
+    pub profile: Option<Arc<Profile>>,
 }
 
 impl ProgramSource for Mode {
@@ -85,6 +118,7 @@ impl ProgramSource for Mode {
 struct Scope {
     frame: Frame,
     program: Option<Arc<Program>>,
+    profile: Option<Arc<Profile>>,
     checkpoint: Checkpoint,
     created: Option<Address>,
 }
@@ -113,15 +147,41 @@ pub fn execute<H: Host, T: Tracer>(host: &mut H, msg: Message, tracer: &mut T) -
 }
 
 /// Runs one frame until it finishes or suspends: natively when it has a program (continuing in
-/// the interpreter if the program hands over), else in the interpreter.
+/// the interpreter if the program hands over, and back in native code at the next entry of a
+/// region program), else in the interpreter (counting into the frame's profile, if any).
 fn run_scope<H: Host, T: Tracer>(scope: &mut Scope, host: &mut H, tracer: &mut T) -> Action {
-    if let Some(p) = &scope.program {
-        match p.run(&mut scope.frame, host) {
+    let frame = &mut scope.frame;
+    let Some(p) = &scope.program else {
+        return match &scope.profile {
+            None => crate::interpreter::run(frame, host, tracer),
+            Some(profile) => {
+                let watch = Watch {
+                    profile: Some(profile),
+                    entries: None,
+                };
+                match crate::interpreter::run_watched(frame, host, tracer, watch) {
+                    Some(action) => action,
+                    None => unreachable!("no entries are watched"),
+                }
+            }
+        };
+    };
+    loop {
+        match p.run(frame, host) {
             ExitCode::Interpret => {}
-            e => return scope.frame.finish(e),
+            e => return frame.finish(e),
+        }
+        let Some(entries) = &p.entries else {
+            return crate::interpreter::run(frame, host, tracer);
+        };
+        let watch = Watch {
+            profile: None,
+            entries: Some(entries),
+        };
+        if let Some(action) = crate::interpreter::run_watched(frame, host, tracer, watch) {
+            return action;
         }
     }
-    crate::interpreter::run(&mut scope.frame, host, tracer)
 }
 
 /// Runs `msg` and all frames it spawns to completion; `source` picks native programs.
@@ -250,11 +310,16 @@ fn start<H: Host>(
                 host.checkpoint_commit();
                 return Started::Done(FrameResult::new(ExitCode::Stop, Gas::new(msg.gas_limit)));
             }
-            let (code, program) = source.load(&code, hash, spec);
+            let Loaded {
+                code,
+                program,
+                profile,
+            } = source.load(&code, hash, spec);
             let frame = Frame::new(msg, code, spec);
             Started::Frame(Box::new(Scope {
                 frame,
                 program,
+                profile,
                 checkpoint,
                 created: None,
             }))
@@ -285,6 +350,7 @@ fn start<H: Host>(
             Started::Frame(Box::new(Scope {
                 frame,
                 program,
+                profile: None,
                 checkpoint,
                 created: Some(address),
             }))

@@ -28,6 +28,7 @@ pub mod fuzz;
 pub mod interpreter;
 pub mod jit;
 pub mod precompiles;
+pub mod profile;
 pub mod state;
 pub mod statetest;
 pub mod trace;

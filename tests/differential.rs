@@ -194,7 +194,7 @@ fn differential_pre_istanbul() {
     }
 }
 
-/// Three-way: ferrite's interpreter, ferrite's JIT tier and revm, Cancun and Prague; the case
+/// Four-way: ferrite's interpreter, its JIT tier (whole programs and regions) and revm, Cancun and Prague; the case
 /// count is `FERRITE_DIFF_CASES` (default 5,000 per fork: each case compiles its contracts).
 #[test]
 fn differential_jit() {

@@ -102,57 +102,24 @@ pub unsafe extern "C" fn ferrite_jump_fallback(frame: *mut Frame, dest: u64) -> 
     }
 }
 
-/// MLOAD of the word at offset `o` (limbs) where it needs memory expansion: charges it, writes
-/// the word to `out` (the operand's stack slot) and returns the exit code.
-///
-/// # Safety
-/// `frame` must be a valid, exclusive pointer and `out` valid for a write of one word.
-#[allow(clippy::too_many_arguments, reason = "one word as limbs, in registers")]
-pub unsafe extern "C" fn ferrite_mload(
-    frame: *mut Frame,
-    out: *mut U256,
-    o0: u64,
-    o1: u64,
-    o2: u64,
-    o3: u64,
-) -> u8 {
-    // SAFETY: as for `ferrite_exec`; `out` is the operand's slot in the frame's stack buffer,
-    // which the frame's memory (borrowed here) never aliases.
-    let frame = unsafe { &mut *frame };
-    match frame.mload_word(&U256::from_limbs([o0, o1, o2, o3])) {
-        Ok(v) => {
-            // SAFETY: see above.
-            unsafe { out.write(v) };
-            ExitCode::Continue as u8
-        }
-        Err(e) => e as u8,
-    }
-}
-
-/// MSTORE of `v` at offset `o` (limbs) where it needs memory expansion.
+/// Expands memory (charged) to hold the word at offset `o` (limbs), for an MLOAD or MSTORE
+/// whose word lies outside current memory; compiled code then accesses the word inline.
 ///
 /// # Safety
 /// `frame` must be a valid, exclusive pointer.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "two words as limbs, in registers"
-)]
-pub unsafe extern "C" fn ferrite_mstore(
+pub unsafe extern "C" fn ferrite_mexpand(
     frame: *mut Frame,
     o0: u64,
     o1: u64,
     o2: u64,
     o3: u64,
-    v0: u64,
-    v1: u64,
-    v2: u64,
-    v3: u64,
 ) -> u8 {
     // SAFETY: as for `ferrite_exec`.
     let frame = unsafe { &mut *frame };
-    let offset = U256::from_limbs([o0, o1, o2, o3]);
-    let [v1, v2, v3] = from_stack([v1, v2, v3]);
-    frame.mstore_word(&offset, &U256::from_limbs([v0, v1, v2, v3])) as u8
+    match frame.expand_for_word(&U256::from_limbs([o0, o1, o2, o3])) {
+        Ok(_) => ExitCode::Continue as u8,
+        Err(e) => e as u8,
+    }
 }
 
 /// Limbs the C ABI passes on the stack (after the sixth integer argument on x86-64 System V),
@@ -276,9 +243,7 @@ macro_rules! for_each_builtin {
         $m! {
             ferrite_exec = $crate::builtins::ferrite_exec, [Ptr, Ptr, I32], I8;
             ferrite_jump_fallback = $crate::builtins::ferrite_jump_fallback, [Ptr, I64], I8;
-            ferrite_mload = $crate::builtins::ferrite_mload, [Ptr, Ptr, I64, I64, I64, I64], I8;
-            ferrite_mstore = $crate::builtins::ferrite_mstore,
-                [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], I8;
+            ferrite_mexpand = $crate::builtins::ferrite_mexpand, [Ptr, I64, I64, I64, I64], I8;
             ferrite_mul = $crate::builtins::ferrite_mul, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
             ferrite_div = $crate::builtins::ferrite_div, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
             ferrite_sdiv = $crate::builtins::ferrite_sdiv, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;

@@ -18,6 +18,7 @@
 //! which reproduces the exact halt (reason, gas) instruction by instruction.
 
 mod display;
+pub mod region;
 
 use ferrite_runtime::bytecode::Bytecode;
 use ferrite_runtime::opcode::{flags, op, static_gas_table, OPCODE_INFO};

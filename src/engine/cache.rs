@@ -13,6 +13,7 @@
 
 use crate::bytecode::Bytecode;
 use crate::jit::Program;
+use crate::profile::Profile;
 use alloy_primitives::B256;
 use ferrite_runtime::SpecId;
 use std::collections::HashMap;
@@ -78,6 +79,9 @@ pub(crate) struct Entry {
     pub(crate) calls: AtomicU64,
     /// A compile was requested (queued, running, or done): coalesces duplicate requests.
     pub(crate) claimed: AtomicBool,
+    /// Instruction counts of its interpreted calls, made on the first one when the engine
+    /// compiles regions ([`EngineConfig::region_coverage_bps`](super::EngineConfig)).
+    pub(crate) profile: OnceLock<Arc<Profile>>,
     /// The cache clock at the last look-up.
     pub(crate) last_used: AtomicU64,
     /// Executable bytes accounted to the cache for this entry's program (0 when none). Written
@@ -92,6 +96,7 @@ impl Entry {
             result: OnceLock::new(),
             calls: AtomicU64::new(0),
             claimed: AtomicBool::new(false),
+            profile: OnceLock::new(),
             last_used: AtomicU64::new(0),
             held: AtomicU64::new(0),
         }

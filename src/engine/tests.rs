@@ -276,8 +276,10 @@ fn a_running_frame_keeps_its_program_through_eviction() {
     let e = engine(|c| c.hot_threshold = Some(0));
     let cfg = fib_call(9);
     until_native(&e, &cfg);
-    let (_, held) = e.load(&cfg.code, keccak256(&cfg.code), SpecId::Prague);
-    let held = held.expect("native");
+    let held = e
+        .load(&cfg.code, keccak256(&cfg.code), SpecId::Prague)
+        .program
+        .expect("native");
     e.clear();
     // Still runnable: the frame's Arc keeps the module mapped.
     let mut state = call::prepare_state(&cfg);

@@ -21,6 +21,7 @@ use ferrite::call::{CallConfig, CallOutcome};
 use ferrite::frame::{Mode, ProgramSource};
 use ferrite::interpreter::{NoTracer, Tracer};
 use ferrite::jit::Program;
+use ferrite::profile::Profile;
 use ferrite::runtime::{Address, SpecId, B256, U256};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -88,6 +89,65 @@ impl ProgramSource for FreshJit {
             .entry((code.hash(), spec))
             .or_insert_with(|| ferrite::jit::compile(code.clone(), spec).ok().map(Arc::new))
             .clone()
+    }
+}
+
+/// Share of the profiled instructions a fuzzing region program covers: low enough that most
+/// cases run hot and cold blocks alternately (frames cross between the tiers often), high
+/// enough that something is compiled.
+pub const FUZZ_REGION_COVERAGE: f64 = 0.6;
+
+/// ferrite's region programs: the call runs once in the interpreter, profiling every code it
+/// executes; each code's hot region ([`FUZZ_REGION_COVERAGE`]) is compiled; the call runs again
+/// (fresh state) with those programs, the interpreter running cold blocks.
+pub fn ferrite_region(cfg: &CallConfig) -> Outcome {
+    let profiler = RegionJit::default();
+    ferrite::call::run_with(cfg, &mut NoTracer, &profiler);
+    let source = RegionJit {
+        profiles: profiler.profiles,
+        compiling: true,
+        ..RegionJit::default()
+    };
+    outcome_of(ferrite::call::run_with(cfg, &mut NoTracer, &source))
+}
+
+/// A [`ProgramSource`] that profiles every code (while `compiling` is false) or runs each code
+/// with a region program compiled from its profile.
+#[derive(Default)]
+pub struct RegionJit {
+    profiles: RefCell<HashMap<B256, Arc<Profile>>>,
+    compiling: bool,
+    programs: RefCell<HashMap<(B256, SpecId), Compiled>>,
+}
+
+impl ProgramSource for RegionJit {
+    fn program(&self, code: &Arc<Bytecode>, spec: SpecId) -> Option<Arc<Program>> {
+        if !self.compiling {
+            return None;
+        }
+        let counts = self.profiles.borrow().get(&code.hash())?.counts();
+        self.programs
+            .borrow_mut()
+            .entry((code.hash(), spec))
+            .or_insert_with(|| {
+                ferrite::jit::compile_region(code.clone(), spec, &counts, FUZZ_REGION_COVERAGE)
+                    .ok()
+                    .map(Arc::new)
+            })
+            .clone()
+    }
+
+    fn profile(&self, code: &Arc<Bytecode>, _: SpecId) -> Option<Arc<Profile>> {
+        if self.compiling {
+            return None;
+        }
+        let mut p = self.profiles.borrow_mut();
+        let len = code.raw().len();
+        Some(
+            p.entry(code.hash())
+                .or_insert_with(|| Arc::new(Profile::new(len)))
+                .clone(),
+        )
     }
 }
 
@@ -362,14 +422,20 @@ pub fn divergence_report(
     Some(report)
 }
 
-/// ferrite's interpreter (reference) against ferrite's JIT tier.
-pub const INTERP_VS_JIT: [(&str, Engine); 2] = [("interp", ferrite_interp), ("jit", ferrite_jit)];
-
-/// The three-way comparison: ferrite's interpreter (reference), ferrite's JIT, revm.
-#[cfg(feature = "revm-oracle")]
-pub const INTERP_JIT_REVM: [(&str, Engine); 3] = [
+/// ferrite's interpreter (reference) against ferrite's JIT tier, whole programs and regions.
+pub const INTERP_VS_JIT: [(&str, Engine); 3] = [
     ("interp", ferrite_interp),
     ("jit", ferrite_jit),
+    ("region", ferrite_region),
+];
+
+/// The four-way comparison: ferrite's interpreter (reference), ferrite's JIT (whole programs
+/// and regions), revm.
+#[cfg(feature = "revm-oracle")]
+pub const INTERP_JIT_REVM: [(&str, Engine); 4] = [
+    ("interp", ferrite_interp),
+    ("jit", ferrite_jit),
+    ("region", ferrite_region),
     ("revm", revm_oracle::revm_run),
 ];
 

@@ -6,6 +6,7 @@
 //! so nothing recurses. The loop is generic over a [`Tracer`]; the default [`NoTracer`] compiles
 //! away.
 
+use crate::profile::Profile;
 pub use ferrite_runtime::frame::{Action, Frame, FrameResult};
 pub use ferrite_runtime::instructions::{
     delegation_target, CallKind, Message, MessageKind, DELEGATION_PREFIX,
@@ -40,12 +41,59 @@ fn run_loop<H: Host + ?Sized, T: Tracer>(
 ) -> ExitCode {
     let checks = check_table(frame.spec());
     loop {
-        let opcode = frame.code().padded()[frame.pc()];
-        tracer.step(frame, opcode);
-        let exit = frame.step(host, opcode, checks[opcode as usize]);
-        tracer.step_end(frame, exit);
+        let exit = step_traced(frame, host, tracer, checks);
         if !exit.is_continue() {
             return exit;
+        }
+    }
+}
+
+/// One instruction at `frame.pc`, between the tracer's two calls.
+#[inline(always)]
+fn step_traced<H: Host + ?Sized, T: Tracer>(
+    frame: &mut Frame,
+    host: &mut H,
+    tracer: &mut T,
+    checks: &[ferrite_runtime::opcode::Check; 256],
+) -> ExitCode {
+    let opcode = frame.code().padded()[frame.pc()];
+    tracer.step(frame, opcode);
+    let exit = frame.step(host, opcode, checks[opcode as usize]);
+    tracer.step_end(frame, exit);
+    exit
+}
+
+/// What [`run_watched`] watches besides running the frame.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Watch<'a> {
+    /// Counts every instruction executed, by pc.
+    pub profile: Option<&'a Profile>,
+    /// By pc: where a region program takes the frame back ([`crate::jit::Program::entries`]).
+    pub entries: Option<&'a [bool]>,
+}
+
+/// Runs `frame` like [`run`], recording each instruction in `watch.profile`; returns `None`
+/// when, after at least one instruction (so a region that just handed over is not re-entered
+/// at the same pc), the frame reaches a pc marked in `watch.entries`.
+pub fn run_watched<H: Host + ?Sized, T: Tracer>(
+    frame: &mut Frame,
+    host: &mut H,
+    tracer: &mut T,
+    watch: Watch<'_>,
+) -> Option<Action> {
+    let checks = check_table(frame.spec());
+    loop {
+        if let Some(p) = watch.profile {
+            p.record(frame.pc());
+        }
+        let exit = step_traced(frame, host, tracer, checks);
+        if !exit.is_continue() {
+            return Some(frame.finish(exit));
+        }
+        if let Some(e) = watch.entries {
+            if e.get(frame.pc()).copied().unwrap_or(false) {
+                return None;
+            }
         }
     }
 }

@@ -57,10 +57,8 @@ pub struct Imports {
     pub exec: FuncRef,
     /// `ferrite_jump_fallback(frame, dest) -> u8`.
     pub jump_fallback: FuncRef,
-    /// `ferrite_mload(frame, out, offset limbs) -> u8`.
-    pub mload: FuncRef,
-    /// `ferrite_mstore(frame, offset limbs, value limbs) -> u8`.
-    pub mstore: FuncRef,
+    /// `ferrite_mexpand(frame, offset limbs) -> u8`.
+    pub mexpand: FuncRef,
     /// By opcode: the state-free operation's helper `(out, limbs…)` ([`PURE_HELPERS`]).
     pub pure: [Option<FuncRef>; 256],
 }
@@ -75,8 +73,7 @@ impl Imports {
         Ok(Imports {
             exec: import(Builtin::ferrite_exec)?,
             jump_fallback: import(Builtin::ferrite_jump_fallback)?,
-            mload: import(Builtin::ferrite_mload)?,
-            mstore: import(Builtin::ferrite_mstore)?,
+            mexpand: import(Builtin::ferrite_mexpand)?,
             pure,
         })
     }
@@ -88,9 +85,19 @@ struct Lower<'a, 'b> {
     b: FunctionBuilder<'b>,
     a: &'a Analysis,
     imports: Imports,
+    /// The frame and host pointers of the code being emitted: reloaded from `context` at the
+    /// start of every EVM block (see [`Lower::reload_context`]).
     frame: Value,
     host: Value,
-    blocks: Vec<Block>,
+    /// Stack slot holding the frame and host pointers.
+    context: cranelift_codegen::ir::StackSlot,
+    /// By block index: its IR block, or `None` outside the compiled region.
+    blocks: Vec<Option<Block>>,
+    /// Whether every block is compiled (no region).
+    whole: bool,
+    /// By block index, for blocks outside the region: the stub that hands over to the
+    /// interpreter there (made on first use).
+    cold: Vec<Option<Block>>,
     dispatch: Option<Block>,
     /// The stack length between blocks, in a register: a block takes it from its predecessor
     /// instead of reloading what that one just stored (a store-to-load round trip on the path
@@ -182,12 +189,15 @@ impl Cursor {
     }
 }
 
-/// Builds the body of `func` for `analysis`.
+/// Builds the body of `func` for `analysis`: every block, or only those `region` marks (by
+/// block index; see [`crate::analysis::region`]). A branch to a block outside the region
+/// hands the frame to the interpreter at that block, and every region block is an entry.
 pub fn lower(
     analysis: &Analysis,
     func: &mut Function,
     imports: Imports,
     config: TargetFrontendConfig,
+    region: Option<&[bool]>,
 ) {
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(func, &mut fctx);
@@ -196,11 +206,20 @@ pub fn lower(
     b.switch_to_block(entry);
     let frame = b.block_params(entry)[0];
     let host = b.block_params(entry)[1];
-    let blocks: Vec<Block> = analysis.blocks.iter().map(|_| b.create_block()).collect();
-    let needs_dispatch = analysis
-        .blocks
-        .iter()
-        .any(|bl| matches!(bl.exit, Exit::DynamicJump | Exit::DynamicJumpI(_)));
+    let context = b.create_sized_stack_slot(cranelift_codegen::ir::StackSlotData::new(
+        cranelift_codegen::ir::StackSlotKind::ExplicitSlot,
+        16,
+        3,
+    ));
+    b.ins().stack_store(types::I64, frame, context, 0);
+    b.ins().stack_store(types::I64, host, context, 8);
+    let in_region = |i: usize| region.is_none_or(|r| r.get(i).copied().unwrap_or(false));
+    let blocks: Vec<Option<Block>> = (0..analysis.blocks.len())
+        .map(|i| in_region(i).then(|| b.create_block()))
+        .collect();
+    let needs_dispatch = analysis.blocks.iter().enumerate().any(|(i, bl)| {
+        in_region(i) && matches!(bl.exit, Exit::DynamicJump | Exit::DynamicJumpI(_))
+    });
     let dispatch = needs_dispatch.then(|| {
         let d = b.create_block();
         b.append_block_param(d, types::I64);
@@ -214,6 +233,9 @@ pub fn lower(
         imports,
         frame,
         host,
+        context,
+        whole: region.is_none(),
+        cold: vec![None; analysis.blocks.len()],
         blocks,
         dispatch,
         flags: MemFlagsData::trusted(),
@@ -221,7 +243,9 @@ pub fn lower(
     };
     l.entry_switch();
     for i in 0..analysis.blocks.len() {
-        l.block(i);
+        if in_region(i) {
+            l.block(i);
+        }
     }
     l.finish(config);
 }
@@ -229,6 +253,16 @@ pub fn lower(
 impl Lower<'_, '_> {
     fn iconst(&mut self, v: i64) -> Value {
         self.b.ins().iconst(types::I64, v)
+    }
+
+    /// Takes the frame and host pointers from the function's stack slot. Done per EVM block
+    /// (and in the shared exits), so neither pointer is live across the whole function: two
+    /// values live everywhere, across every helper call, made the register allocator spend
+    /// most of a compile splitting their live ranges (4% of a compile).
+    fn reload_context(&mut self) {
+        let p = types::I64;
+        self.frame = self.b.ins().stack_load(p, p, self.context, 0);
+        self.host = self.b.ins().stack_load(p, p, self.context, 8);
     }
 
     /// A 64-bit field of the frame (at an offset from `builtins::offsets`).
@@ -258,8 +292,10 @@ impl Lower<'_, '_> {
         let fallback = self.b.create_block();
         let mut sw = Switch::new();
         for (i, bl) in self.a.blocks.iter().enumerate() {
-            if bl.start == 0 || bl.is_resume_point {
-                sw.set_entry(bl.start as u128, self.blocks[i]);
+            // A region is re-entered from the interpreter at any of its blocks.
+            let entry = !self.whole || bl.start == 0 || bl.is_resume_point;
+            if let (true, Some(target)) = (entry, self.blocks[i]) {
+                sw.set_entry(bl.start as u128, target);
             }
         }
         sw.emit(&mut self.b, pc, fallback);
@@ -507,7 +543,11 @@ impl Lower<'_, '_> {
 
     fn block(&mut self, i: usize) {
         let bl = &self.a.blocks[i];
-        self.b.switch_to_block(self.blocks[i]);
+        let Some(this) = self.blocks[i] else {
+            unreachable!("only region blocks are lowered")
+        };
+        self.b.switch_to_block(this);
+        self.reload_context();
         let len0 = self.b.use_var(self.len);
         // Stack bounds and the block's whole static gas, once per block, in one branch; on
         // failure the interpreter reproduces the exact halt. Passing it, every static charge up
@@ -971,24 +1011,33 @@ impl Lower<'_, '_> {
         [l0, l1, l2, l3]
     }
 
-    /// The address of the memory word at the offset `depth` below the top when it lies within
-    /// the current memory (no expansion, no gas); otherwise branches to `slow`. A constant
-    /// offset (Solidity's free-memory pointer at 0x40, scratch words) needs one compare.
-    fn memory_word(&mut self, c: &mut Cursor, depth: usize, slow: Block) -> Value {
+    /// MLOAD/MSTORE. When the word lies within current memory (one compare for a constant
+    /// offset — Solidity's free-memory pointer, scratch space — a few otherwise) the access is
+    /// inline; else `ferrite_mexpand` first grows memory (charging it) and the same inline
+    /// access follows. One straight path with a call on the side: a fast path and a slow path
+    /// joining with the loaded word cost the register allocator a third more time.
+    fn memory_op(&mut self, c: &mut Cursor, ins: &Instr) {
+        // Charge static gas up to here (the expansion's charge comes after it).
+        self.sync_gas(c);
+        let is_load = ins.opcode == Opcode::MLOAD as u8;
+        // Operands are loaded before the paths split: a load in one path would not dominate
+        // the code after them.
+        let stored = (!is_load).then(|| self.value(c, 1));
         let size = self.frame_field(offsets::MEM_SIZE);
-        let fast = self.b.create_block();
-        let at = match self.constant(c, depth) {
+        let slow = self.b.create_block();
+        let access = self.b.create_block();
+        let at = match self.constant(c, 0) {
             Some(v) if v <= U256::from(u32::MAX) => {
                 let off = v.as_limbs()[0] as i64;
                 let ok = self
                     .b
                     .ins()
                     .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, size, off + 32);
-                self.b.ins().brif(ok, fast, &[], slow, &[]);
+                self.b.ins().brif(ok, access, &[], slow, &[]);
                 None
             }
             _ => {
-                let [l0, l1, h0, h1] = self.limbs(c, depth);
+                let [l0, l1, h0, h1] = self.limbs(c, 0);
                 let upper = self.b.ins().bor(l1, h0);
                 let upper = self.b.ins().bor(upper, h1);
                 let big_enough =
@@ -1000,92 +1049,50 @@ impl Lower<'_, '_> {
                 let small = self.b.ins().icmp_imm_u(IntCC::Equal, upper, 0);
                 let ok = self.b.ins().band(big_enough, in_range);
                 let ok = self.b.ins().band(ok, small);
-                self.b.ins().brif(ok, fast, &[], slow, &[]);
+                self.b.ins().brif(ok, access, &[], slow, &[]);
                 Some(l0)
             }
         };
-        self.b.switch_to_block(fast);
+        self.b.switch_to_block(slow);
+        let mut args = vec![self.frame];
+        let limbs = self.limbs(c, 0);
+        args.extend(limbs);
+        let call = self.b.ins().call(self.imports.mexpand, &args);
+        // Expansion charges memory gas.
+        c.gas_covered = false;
+        let r = self.b.inst_results(call)[0];
+        let out = self.b.create_block();
+        self.b.ins().brif(r, out, &[], access, &[]);
+        self.b.switch_to_block(out);
+        self.b.ins().return_(&[r]);
+        self.b.switch_to_block(access);
+        // After an expansion the word is within memory, so its offset fits the low limb.
         let base = self.frame_field(offsets::MEM_BASE);
-        match at {
+        let addr = match at {
             Some(l0) => self.b.ins().iadd(base, l0),
             None => {
-                let Some(v) = self.constant(c, depth) else {
+                let Some(v) = self.constant(c, 0) else {
                     unreachable!("the offset was a constant above")
                 };
                 self.b.ins().iadd_imm_s(base, v.as_limbs()[0] as i64)
             }
-        }
-    }
-
-    /// MLOAD/MSTORE: inline when memory needs no expansion, else the runtime body.
-    fn memory_op(&mut self, c: &mut Cursor, ins: &Instr) {
-        // Charge static gas up to here on both paths (the slow path's body needs it synced).
-        self.sync_gas(c);
-        let is_load = ins.opcode == Opcode::MLOAD as u8;
-        let slow = self.b.create_block();
-        let join = self.b.create_block();
-        if is_load {
-            self.b.append_block_param(join, types::I128);
-            self.b.append_block_param(join, types::I128);
-        }
-        // Operands are loaded here, before the paths split: a load in one path would not
-        // dominate the other.
-        let stored = (!is_load).then(|| self.value(c, 1));
-        let addr = self.memory_word(c, 0, slow);
+        };
         // Memory is big-endian; stack words are little-endian i128 halves: the high half is
         // the first 16 bytes, byte-swapped.
+        c.pop(if is_load { 1 } else { 2 });
         match stored {
             None => {
                 let hi = self.b.ins().load(types::I128, self.flags, addr, 0);
                 let lo = self.b.ins().load(types::I128, self.flags, addr, 16);
-                let hi = self.b.ins().bswap(hi);
-                let lo = self.b.ins().bswap(lo);
-                self.b.ins().jump(join, &[lo.into(), hi.into()]);
+                let w = (self.b.ins().bswap(lo), self.b.ins().bswap(hi));
+                self.push_value(c, w);
             }
             Some((lo, hi)) => {
                 let hi = self.b.ins().bswap(hi);
                 let lo = self.b.ins().bswap(lo);
                 self.b.ins().store(self.flags, hi, addr, 0);
                 self.b.ins().store(self.flags, lo, addr, 16);
-                self.b.ins().jump(join, &[]);
             }
-        }
-        self.b.switch_to_block(slow);
-        // Expansion: the runtime's MLOAD/MSTORE body, operands by value (gas is synced; the
-        // stack length and pc are not observed).
-        let inputs = if is_load { 1 } else { 2 };
-        let mut args = vec![self.frame];
-        let out_idx = c.index(0);
-        if is_load {
-            let out = self.b.ins().iadd_imm_s(c.top, c.offset(out_idx) as i64);
-            args.push(out);
-        }
-        for depth in 0..inputs {
-            let l = self.limbs(c, depth);
-            args.extend(l);
-        }
-        let f = if is_load {
-            self.imports.mload
-        } else {
-            self.imports.mstore
-        };
-        let call = self.b.ins().call(f, &args);
-        // Expansion charges memory gas.
-        c.gas_covered = false;
-        let r = self.b.inst_results(call)[0];
-        self.continue_unless_exit(r);
-        if is_load {
-            let (lo, hi) = self.load_slot(c, out_idx);
-            self.b.ins().jump(join, &[lo.into(), hi.into()]);
-        } else {
-            self.b.ins().jump(join, &[]);
-        }
-        self.b.switch_to_block(join);
-        c.pop(inputs);
-        if is_load {
-            let p = self.b.block_params(join);
-            let w = (p[0], p[1]);
-            self.push_value(c, w);
         }
     }
 
@@ -1107,11 +1114,19 @@ impl Lower<'_, '_> {
 
     fn goto_pc(&mut self, pc: usize) {
         match self.a.block_at(pc) {
-            Some(t) => {
-                self.b.ins().jump(self.blocks[t], &[]);
-            }
+            Some(t) => self.goto_block(t),
             None => self.ret_code(ExitCode::Stop),
         }
+    }
+
+    /// Jumps to block `t`: its code in the region, else the stub handing over to the
+    /// interpreter there.
+    fn goto_block(&mut self, t: usize) {
+        let target = match self.blocks[t] {
+            Some(b) => b,
+            None => *self.cold[t].get_or_insert_with(|| self.b.create_block()),
+        };
+        self.b.ins().jump(target, &[]);
     }
 
     fn block_exit(&mut self, c: &mut Cursor, exit: &Exit) {
@@ -1131,9 +1146,7 @@ impl Lower<'_, '_> {
                 self.flush_all(c);
                 self.pass_len(c);
                 match t {
-                    Some(t) => {
-                        self.b.ins().jump(self.blocks[*t], &[]);
-                    }
+                    Some(t) => self.goto_block(*t),
                     None => self.ret_code(ExitCode::InvalidJump),
                 }
             }
@@ -1159,9 +1172,7 @@ impl Lower<'_, '_> {
                 self.goto_pc(*f);
                 self.b.switch_to_block(yes);
                 match (exit, dest) {
-                    (Exit::StaticJumpI(Some(t), _), _) => {
-                        self.b.ins().jump(self.blocks[*t], &[]);
-                    }
+                    (Exit::StaticJumpI(Some(t), _), _) => self.goto_block(*t),
                     (_, Some(dest)) => self.dynamic_jump(dest),
                     _ => self.ret_code(ExitCode::InvalidJump),
                 }
@@ -1173,10 +1184,13 @@ impl Lower<'_, '_> {
         if let Some(d) = self.dispatch {
             self.b.switch_to_block(d);
             let dest = self.b.block_params(d)[0];
+            self.reload_context();
             let invalid = self.b.create_block();
             let mut sw = Switch::new();
             for bi in &self.a.dynamic_targets {
-                sw.set_entry(self.a.blocks[*bi].start as u128, self.blocks[*bi]);
+                if let Some(target) = self.blocks[*bi] {
+                    sw.set_entry(self.a.blocks[*bi].start as u128, target);
+                }
             }
             sw.emit(&mut self.b, dest, invalid);
             // Any other destination: validated at run time; valid ones continue interpreted.
@@ -1188,6 +1202,16 @@ impl Lower<'_, '_> {
                 .call(self.imports.jump_fallback, &[self.frame, dest]);
             let r = self.b.inst_results(call)[0];
             self.b.ins().return_(&[r]);
+        }
+        for t in 0..self.cold.len() {
+            if let Some(stub) = self.cold[t] {
+                self.b.switch_to_block(stub);
+                self.reload_context();
+                self.store_passed_len();
+                let pc = self.iconst(self.a.blocks[t].start as i64);
+                self.set_frame_field(offsets::PC, pc);
+                self.ret_code(ExitCode::Interpret);
+            }
         }
         self.b.seal_all_blocks();
         self.b.finalize(config);

@@ -33,19 +33,26 @@ pub const MAX_BLOCKS: usize = 30_000;
 /// an inline fast path and a slow path, weighed 245,760 and took 3.9 s and 700 MB to compile).
 pub const MAX_IR_WEIGHT: usize = 100_000;
 
-/// A rough measure of the IR a program lowers to: 2 per instruction, 8 per MLOAD/MSTORE (inline
-/// fast path plus helper path), 3 per block (entry checks and branches).
-pub fn ir_weight(a: &Analysis) -> usize {
+/// A rough measure of the IR a program (or the region marked by block index) lowers to: 2 per
+/// instruction, 8 per MLOAD/MSTORE (inline fast path plus helper path), 3 per block (entry
+/// checks and branches).
+pub fn ir_weight(a: &Analysis, region: Option<&[bool]>) -> usize {
     use ferrite_runtime::opcode::op;
-    let instrs: usize = a
-        .instrs
+    a.blocks
         .iter()
-        .map(|i| match i.opcode {
-            op::MLOAD | op::MSTORE => 8,
-            _ => 2,
+        .enumerate()
+        .filter(|(i, _)| region.is_none_or(|r| r.get(*i).copied().unwrap_or(false)))
+        .map(|(_, bl)| {
+            let instrs: usize = a.instrs[bl.instrs.clone()]
+                .iter()
+                .map(|i| match i.opcode {
+                    op::MLOAD | op::MSTORE => 8,
+                    _ => 2,
+                })
+                .sum();
+            instrs + 3
         })
-        .sum();
-    instrs + 3 * a.blocks.len()
+        .sum()
 }
 
 /// Why a program was not compiled.
@@ -74,6 +81,14 @@ pub struct Program {
     pub compile_time: Duration,
     /// Bytes of machine code.
     pub code_bytes: usize,
+    /// For a region program (compiled from a profile, see [`compile_region`]): by pc, the
+    /// block starts where the interpreter hands a frame back to it. `None`: the whole program
+    /// was compiled, and a frame it hands over stays in the interpreter.
+    pub entries: Option<Vec<bool>>,
+    /// Blocks compiled.
+    pub blocks: usize,
+    /// Instructions compiled.
+    pub instrs: usize,
 }
 
 impl std::fmt::Debug for Program {
@@ -167,7 +182,7 @@ fn entry_signature(isa: &dyn TargetIsa) -> Signature {
     signature(isa, &[AbiType::Ptr, AbiType::Ptr], AbiType::I8)
 }
 
-fn check_limits(a: &Analysis) -> Result<(), CompileError> {
+fn check_limits(a: &Analysis, region: Option<&[bool]>) -> Result<(), CompileError> {
     if a.code.raw().len() > MAX_CODE_SIZE {
         return Err(CompileError(format!(
             "code of {} bytes exceeds the JIT limit",
@@ -180,7 +195,7 @@ fn check_limits(a: &Analysis) -> Result<(), CompileError> {
             a.blocks.len()
         )));
     }
-    let w = ir_weight(a);
+    let w = ir_weight(a, region);
     if w > MAX_IR_WEIGHT {
         return Err(CompileError(format!(
             "IR weight {w} exceeds the JIT limit {MAX_IR_WEIGHT}"
@@ -189,11 +204,36 @@ fn check_limits(a: &Analysis) -> Result<(), CompileError> {
     Ok(())
 }
 
-/// Compiles `code` for `spec` on the host.
+/// Compiles all of `code` for `spec` on the host.
 pub fn compile(code: Arc<Bytecode>, spec: SpecId) -> Result<Program, CompileError> {
+    compile_with(code, spec, |_| None)
+}
+
+/// Compiles the region of `code` that `profile` (execution counts by pc, from
+/// [`crate::profile::Profile`]) shows hot: the blocks that ran most, until they cover
+/// `coverage` of the instructions executed (see [`analysis::region::hot_blocks`]). Frames
+/// leave it for the interpreter at a cold block and come back at the next region block.
+pub fn compile_region(
+    code: Arc<Bytecode>,
+    spec: SpecId,
+    counts: &[u32],
+    coverage: f64,
+) -> Result<Program, CompileError> {
+    compile_with(code, spec, |a| {
+        Some(analysis::region::hot_blocks(a, counts, coverage))
+    })
+}
+
+fn compile_with(
+    code: Arc<Bytecode>,
+    spec: SpecId,
+    select: impl FnOnce(&Analysis) -> Option<Vec<bool>>,
+) -> Result<Program, CompileError> {
     let start = Instant::now();
     let analysis = Arc::new(analysis::analyze(code, spec));
-    check_limits(&analysis)?;
+    let region = select(&analysis);
+    let region = region.as_deref();
+    check_limits(&analysis, region)?;
     let isa = host_isa()?;
     let mut jb = JITBuilder::with_isa(isa.clone(), default_libcall_names());
     for b in Builtin::ALL {
@@ -211,7 +251,13 @@ pub fn compile(code: Arc<Bytecode>, spec: SpecId) -> Result<Program, CompileErro
         Ok::<_, CompileError>(module.declare_func_in_func(id, func))
     };
     let imports = lower::Imports::declare(|b| import(b, &mut ctx.func))?;
-    lower::lower(&analysis, &mut ctx.func, imports, isa.frontend_config());
+    lower::lower(
+        &analysis,
+        &mut ctx.func,
+        imports,
+        isa.frontend_config(),
+        region,
+    );
     let id = module
         .declare_function("evm_program", Linkage::Local, &ctx.func.signature)
         .map_err(|e| CompileError(e.to_string()))?;
@@ -229,12 +275,28 @@ pub fn compile(code: Arc<Bytecode>, spec: SpecId) -> Result<Program, CompileErro
     let ptr = module.get_finalized_function(id);
     // SAFETY: the function was declared with `entry_signature`, the C ABI of `Entry`.
     let entry: Entry = unsafe { std::mem::transmute::<*const u8, Entry>(ptr) };
+    let entries = region.map(|r| {
+        let mut e = vec![false; analysis.code.raw().len() + 1];
+        for (bl, _) in analysis.blocks.iter().zip(r).filter(|(_, hot)| **hot) {
+            e[bl.start] = true;
+        }
+        e
+    });
+    let hot = |i: &usize| region.is_none_or(|r| r[*i]);
+    let blocks = (0..analysis.blocks.len()).filter(hot).count();
+    let instrs = (0..analysis.blocks.len())
+        .filter(hot)
+        .map(|i| analysis.blocks[i].instrs.len())
+        .sum();
     Ok(Program {
         module: Some(OwnedModule(module)),
         entry,
         analysis,
         compile_time: start.elapsed(),
         code_bytes,
+        entries,
+        blocks,
+        instrs,
     })
 }
 
@@ -242,6 +304,7 @@ pub fn compile(code: Arc<Bytecode>, spec: SpecId) -> Result<Program, CompileErro
 fn standalone_function(
     analysis: &Analysis,
     isa: &dyn TargetIsa,
+    region: Option<&[bool]>,
 ) -> cranelift_codegen::ir::Function {
     use cranelift_codegen::ir::{ExtFuncData, ExternalName, UserExternalName};
     let mut func = cranelift_codegen::ir::Function::with_name_signature(
@@ -264,7 +327,7 @@ fn standalone_function(
         Ok(i) => i,
         Err(()) => unreachable!("declaring a plain import cannot fail"),
     };
-    lower::lower(analysis, &mut func, imports, isa.frontend_config());
+    lower::lower(analysis, &mut func, imports, isa.frontend_config(), region);
     func
 }
 
@@ -276,9 +339,9 @@ pub fn compile_for_target(
     triple: &str,
 ) -> Result<usize, CompileError> {
     let analysis = analysis::analyze(code, spec);
-    check_limits(&analysis)?;
+    check_limits(&analysis, None)?;
     let isa = isa_for(triple)?;
-    let func = standalone_function(&analysis, &*isa);
+    let func = standalone_function(&analysis, &*isa, None);
     let mut ctx = cranelift_codegen::Context::for_function(func);
     let compiled = ctx
         .compile(&*isa, &mut Default::default())
@@ -286,12 +349,20 @@ pub fn compile_for_target(
     Ok(compiled.code_buffer().len())
 }
 
-/// Cranelift IR text of the program (`ferrite run --dump-ir`).
-pub fn dump_ir(code: Arc<Bytecode>, spec: SpecId) -> Result<String, CompileError> {
+/// Cranelift IR text of the program (`ferrite run --dump-ir`), or of the region a profile
+/// selects (`(counts, coverage)` as for [`compile_region`]).
+pub fn dump_ir(
+    code: Arc<Bytecode>,
+    spec: SpecId,
+    profile: Option<(&[u32], f64)>,
+) -> Result<String, CompileError> {
     let analysis = analysis::analyze(code, spec);
-    check_limits(&analysis)?;
+    let region = profile.map(|(c, cov)| analysis::region::hot_blocks(&analysis, c, cov));
+    check_limits(&analysis, region.as_deref())?;
     let isa = host_isa()?;
-    Ok(standalone_function(&analysis, &*isa).display().to_string())
+    Ok(standalone_function(&analysis, &*isa, region.as_deref())
+        .display()
+        .to_string())
 }
 
 /// Process-wide cache of compiled programs by (code hash, fork); a failed compile is remembered

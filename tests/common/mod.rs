@@ -29,9 +29,11 @@ pub fn print_trace_divergence(cfg: &CallConfig) {
 /// The engines compared by default: ferrite's interpreter (reference) and revm.
 pub const INTERP_VS_REVM: [(&str, Engine); 2] = [("ferrite", ferrite_interp), ("revm", revm_run)];
 
-/// The three-way comparison: ferrite's interpreter (reference), ferrite's JIT, revm.
-pub const INTERP_JIT_REVM: [(&str, Engine); 3] = [
+/// The four-way comparison: ferrite's interpreter (reference), ferrite's JIT (whole programs
+/// and profiled regions), revm.
+pub const INTERP_JIT_REVM: [(&str, Engine); 4] = [
     ("ferrite", ferrite_interp),
     ("jit", ferrite_jit),
+    ("region", ferrite_region),
     ("revm", revm_run),
 ];

@@ -13,6 +13,41 @@ pub fn run_both(cfg: &CallConfig) -> CallOutcome {
     let interp = call::run(&c);
     c.mode = Mode::Jit;
     let jit = call::run(&c);
+    assert_agree(cfg, &interp, &jit);
+    interp
+}
+
+/// Profiles `profile_run` in the interpreter, compiles the region of the top contract's code
+/// covering `coverage` of what it executed, and runs `cfg` (the same code) with that program
+/// and in the interpreter; panics unless they agree. Returns the interpreter's outcome and the
+/// program's (blocks compiled, blocks in all).
+pub fn run_region(
+    profile_run: &CallConfig,
+    cfg: &CallConfig,
+    coverage: f64,
+) -> (CallOutcome, (usize, usize)) {
+    use ferrite::bytecode::Bytecode;
+    use ferrite::interpreter::NoTracer;
+    use ferrite::profile::{Profile, ProfileCode, WithProgram};
+    use std::sync::Arc;
+    let code = Arc::new(Bytecode::new(cfg.code.clone()));
+    let source = ProfileCode {
+        hash: code.hash(),
+        profile: Arc::new(Profile::new(code.raw().len())),
+    };
+    call::run_with(profile_run, &mut NoTracer, &source);
+    let program = ferrite::jit::compile_region(code, cfg.spec, &source.profile.counts(), coverage)
+        .expect("the region compiles");
+    let shape = (program.blocks, program.analysis.blocks.len());
+    let mut c = cfg.clone();
+    c.mode = Mode::Interp;
+    let interp = call::run(&c);
+    let region = call::run_with(cfg, &mut NoTracer, &WithProgram(Arc::new(program)));
+    assert_agree(cfg, &interp, &region);
+    (interp, shape)
+}
+
+fn assert_agree(cfg: &CallConfig, interp: &CallOutcome, jit: &CallOutcome) {
     assert_eq!(
         (
             interp.exit,
@@ -36,5 +71,4 @@ pub fn run_both(cfg: &CallConfig) -> CallOutcome {
         "interpreter and JIT post states differ on code {}",
         alloy_primitives::hex::encode(&cfg.code)
     );
-    interp
 }

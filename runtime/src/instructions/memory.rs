@@ -22,11 +22,17 @@ impl Frame {
         }
     }
 
-    /// MLOAD once its operand is read: the word at `offset`, expanding memory (charged). Also
-    /// compiled code's path when the word lies outside current memory.
+    /// Expands memory (charged) to hold the word at `offset`; its byte offset. Compiled code's
+    /// path when the word lies outside current memory; it then accesses the word itself.
+    #[inline(always)]
+    pub fn expand_for_word(&mut self, offset: &U256) -> Result<usize, ExitCode> {
+        self.memory.expand(&mut self.gas, offset, &WORD)
+    }
+
+    /// MLOAD once its operand is read: the word at `offset`, expanding memory (charged).
     #[inline(always)]
     pub fn mload_word(&mut self, offset: &U256) -> Result<U256, ExitCode> {
-        let off = self.memory.expand(&mut self.gas, offset, &WORD)?;
+        let off = self.expand_for_word(offset)?;
         Ok(self.memory.load_word(off))
     }
 
@@ -36,11 +42,10 @@ impl Frame {
         self.mstore_word(&offset, &value)
     }
 
-    /// MSTORE once its operands are popped, expanding memory (charged). Also compiled code's
-    /// path when the word lies outside current memory.
+    /// MSTORE once its operands are popped, expanding memory (charged).
     #[inline(always)]
     pub fn mstore_word(&mut self, offset: &U256, value: &U256) -> ExitCode {
-        match self.memory.expand(&mut self.gas, offset, &WORD) {
+        match self.expand_for_word(offset) {
             Ok(off) => {
                 self.memory.store_word(off, value);
                 ExitCode::Continue

@@ -16,6 +16,10 @@ pub struct BenchArgs {
     /// Timed runs per tier (median reported).
     #[arg(long, default_value_t = 5)]
     iters: usize,
+    /// Also time a region program: the blocks covering this share (0..=1) of the instructions
+    /// one profiled interpreter run executed (0: no region column).
+    #[arg(long, default_value_t = 0.99)]
+    coverage: f64,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -58,7 +62,7 @@ pub fn main(args: BenchArgs) -> Result<bool, String> {
     }
     if !args.json {
         println!(
-            "{:<44} {:>11} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>10}",
+            "{:<44} {:>11} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>10} {:>9} {:>8} {:>10} {:>9}",
             "case",
             "gas",
             "interp ms",
@@ -67,11 +71,16 @@ pub fn main(args: BenchArgs) -> Result<bool, String> {
             "Mgas/s",
             "jit/int",
             "jit/revm",
-            "compile ms"
+            "compile ms",
+            "region ms",
+            "rgn/revm",
+            "rgn cmp ms",
+            "rgn blks"
         );
     }
     let (mut vs_interp, mut vs_revm, mut heavy_revm, mut int_revm) =
         (vec![], vec![], vec![], vec![]);
+    let (mut rgn_revm, mut rgn_heavy) = (vec![], vec![]);
     let mut ok = true;
     for case in &cases {
         let compile = bench::compile_time(case);
@@ -93,6 +102,31 @@ pub fn main(args: BenchArgs) -> Result<bool, String> {
                 None
             }
         };
+        let region = (args.coverage > 0.0)
+            .then(|| bench::compile_region(case, args.coverage))
+            .flatten();
+        let tg = match &region {
+            Some(p) => {
+                let (rg, tg) = bench::median(args.iters, || bench::run_program(case, p));
+                if rg != ri {
+                    eprintln!(
+                        "{}: the region program disagrees with the interpreter: {rg:?} vs {ri:?}",
+                        case.name
+                    );
+                    ok = false;
+                    continue;
+                }
+                Some(tg)
+            }
+            None => None,
+        };
+        let vs_rgn = tr.zip(tg).map(|(r, g)| r.as_secs_f64() / g.as_secs_f64());
+        if let Some(v) = vs_rgn {
+            rgn_revm.push(v);
+            if bench::COMPUTE_HEAVY.contains(&case.name.as_str()) {
+                rgn_heavy.push(v);
+            }
+        }
         let speedup = ti.as_secs_f64() / tj.as_secs_f64();
         vs_interp.push(speedup);
         let vs = tr.map(|r| r.as_secs_f64() / tj.as_secs_f64());
@@ -106,17 +140,27 @@ pub fn main(args: BenchArgs) -> Result<bool, String> {
         let mgas = ri.gas_used as f64 / tj.as_secs_f64() / 1e6;
         if args.json {
             println!(
-                "{{\"case\":\"{}\",\"gas\":{},\"interpNs\":{},\"jitNs\":{},\"revmNs\":{},\"compileNs\":{}}}",
+                "{{\"case\":\"{}\",\"gas\":{},\"interpNs\":{},\"jitNs\":{},\"revmNs\":{},\"compileNs\":{},\"regionNs\":{},\"regionCompileNs\":{},\"regionBlocks\":{},\"blocks\":{}}}",
                 case.name,
                 ri.gas_used,
                 ti.as_nanos(),
                 tj.as_nanos(),
                 tr.map_or("null".into(), |t| t.as_nanos().to_string()),
                 compile.map_or("null".into(), |t| t.as_nanos().to_string()),
+                tg.map_or("null".into(), |t| t.as_nanos().to_string()),
+                region
+                    .as_ref()
+                    .map_or("null".into(), |p| p.compile_time.as_nanos().to_string()),
+                region
+                    .as_ref()
+                    .map_or("null".into(), |p| p.blocks.to_string()),
+                region
+                    .as_ref()
+                    .map_or("null".into(), |p| p.analysis.blocks.len().to_string()),
             );
         } else {
             println!(
-                "{:<44} {:>11} {:>10.3} {:>10.3} {:>10} {:>8.0} {:>8.2} {:>8} {:>10}",
+                "{:<44} {:>11} {:>10.3} {:>10.3} {:>10} {:>8.0} {:>8.2} {:>8} {:>10} {:>9} {:>8} {:>10} {:>9}",
                 case.name,
                 ri.gas_used,
                 ms(ti),
@@ -126,6 +170,16 @@ pub fn main(args: BenchArgs) -> Result<bool, String> {
                 speedup,
                 vs.map_or("-".into(), |v| format!("{v:.2}")),
                 compile.map_or("refused".into(), |c| format!("{:.2}", ms(c))),
+                tg.map_or("-".into(), |t| format!("{:.3}", ms(t))),
+                vs_rgn.map_or("-".into(), |v| format!("{v:.2}")),
+                region
+                    .as_ref()
+                    .map_or("-".into(), |p| format!("{:.2}", ms(p.compile_time))),
+                region.as_ref().map_or("-".into(), |p| format!(
+                    "{}/{}",
+                    p.blocks,
+                    p.analysis.blocks.len()
+                )),
             );
         }
     }
@@ -137,6 +191,14 @@ pub fn main(args: BenchArgs) -> Result<bool, String> {
             geomean(&heavy_revm),
             geomean(&int_revm)
         );
+        if args.coverage > 0.0 {
+            println!(
+                "geomean: region/revm {:.2}, region/revm compute-heavy {:.2} (coverage {})",
+                geomean(&rgn_revm),
+                geomean(&rgn_heavy),
+                args.coverage
+            );
+        }
     }
     Ok(ok)
 }

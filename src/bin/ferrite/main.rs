@@ -110,6 +110,11 @@ struct RunArgs {
     /// Print the Cranelift IR of the contract instead of running it.
     #[arg(long)]
     dump_ir: bool,
+    /// With `--engine jit`: profile one interpreted run of the call, then compile only the
+    /// blocks covering this share (0..=1) of the instructions it executed (a region program;
+    /// the interpreter runs the rest).
+    #[arg(long)]
+    region: Option<f64>,
 }
 
 #[derive(clap::Args)]
@@ -229,13 +234,27 @@ fn run(args: RunArgs) -> Result<bool, String> {
     cfg.spec = spec;
     if args.dump_ir {
         let code = std::sync::Arc::new(ferrite::bytecode::Bytecode::new(cfg.code.clone()));
-        print!("{}", ferrite::jit::dump_ir(code, spec).map_err(|e| e.0)?);
+        let counts = args.region.map(|_| {
+            let case = ferrite::bench::Case {
+                name: String::new(),
+                cfg: cfg.clone(),
+            };
+            ferrite::bench::profile(&case)
+        });
+        let profile = counts.as_deref().zip(args.region);
+        print!(
+            "{}",
+            ferrite::jit::dump_ir(code, spec, profile).map_err(|e| e.0)?
+        );
         return Ok(true);
     }
     if args.engine == "auto" || args.repeat.is_some() || args.stats {
         return run_engine(&args, &cfg);
     }
     cfg.mode = parse_engine(&args.engine)?;
+    if let Some(coverage) = args.region {
+        return run_region(&args, &cfg, coverage);
+    }
     if cfg.mode == Mode::Jit {
         // Compile before timing: `medianNs` measures execution only.
         let code = std::sync::Arc::new(ferrite::bytecode::Bytecode::new(cfg.code.clone()));
@@ -251,6 +270,32 @@ fn run(args: RunArgs) -> Result<bool, String> {
     };
     let median_ns = args.bench.map(|n| bench_median(&cfg, n, &cfg.mode));
     print_outcome(&args, &outcome, median_ns);
+    Ok(true)
+}
+
+/// `ferrite run --region`: profile, compile the hot region, run with it.
+fn run_region(args: &RunArgs, cfg: &CallConfig, coverage: f64) -> Result<bool, String> {
+    let case = ferrite::bench::Case {
+        name: String::new(),
+        cfg: cfg.clone(),
+    };
+    let program = ferrite::bench::compile_region(&case, coverage)
+        .ok_or("the region could not be compiled")?;
+    if !args.json {
+        println!(
+            "region:  {}/{} blocks, {}/{} instructions, compiled in {:.2} ms, {} bytes of machine code",
+            program.blocks,
+            program.analysis.blocks.len(),
+            program.instrs,
+            program.analysis.instrs.len(),
+            program.compile_time.as_secs_f64() * 1e3,
+            program.code_bytes
+        );
+    }
+    let source = ferrite::profile::WithProgram(program);
+    let outcome = call::run_with(cfg, &mut NoTracer, &source);
+    let median_ns = args.bench.map(|n| bench_median(cfg, n, &source));
+    print_outcome(args, &outcome, median_ns);
     Ok(true)
 }
 

@@ -1,0 +1,77 @@
+//! Hot regions: which blocks to compile, from an execution profile.
+//!
+//! Compile time grows with the code compiled, and real contracts run a small part of
+//! themselves: snailtracer executes 99% of its instructions in a sixth of its blocks, a token
+//! contract's transfer path is a few dozen of its hundreds. A region program compiles only the
+//! blocks a profile shows hot; the interpreter runs the rest, handing the frame back at the next
+//! region block (see [`crate::frame`]).
+//!
+//! The pass is a pure function of the analysis and the counts: blocks are taken in order of how
+//! often they were entered (the benefit per instruction compiled), until they cover the asked
+//! share of all instructions executed. Ties go to the lower block index, so the result is
+//! deterministic.
+
+use super::Analysis;
+
+/// The blocks (by index) that cover `coverage` (0..=1) of the instructions executed, per
+/// `counts` (executions by pc; a block's count is its first instruction's). Blocks never
+/// executed are never taken, so `coverage = 1.0` compiles exactly what ran.
+pub fn hot_blocks(a: &Analysis, counts: &[u32], coverage: f64) -> Vec<bool> {
+    let entered = |start: usize| counts.get(start).copied().unwrap_or(0) as u64;
+    let weight = |i: usize| entered(a.blocks[i].start) * a.blocks[i].instrs.len() as u64;
+    let total: u64 = (0..a.blocks.len()).map(weight).sum();
+    let mut order: Vec<usize> = (0..a.blocks.len())
+        .filter(|i| entered(a.blocks[*i].start) > 0)
+        .collect();
+    order.sort_by_key(|i| (std::cmp::Reverse(entered(a.blocks[*i].start)), *i));
+    let goal = (total as f64 * coverage.clamp(0.0, 1.0)).ceil() as u64;
+    let mut hot = vec![false; a.blocks.len()];
+    let mut covered = 0u64;
+    for i in order {
+        if covered >= goal {
+            break;
+        }
+        hot[i] = true;
+        covered += weight(i);
+    }
+    hot
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::analyze;
+    use ferrite_runtime::bytecode::Bytecode;
+    use ferrite_runtime::opcode::op::*;
+    use ferrite_runtime::SpecId;
+    use std::sync::Arc;
+
+    fn analysis() -> Analysis {
+        // Three blocks. Block 0: PUSH1 3 JUMP (pc 0..3); block 1: JUMPDEST PUSH1 1 POP STOP (pc 3..8);
+        // block 2: JUMPDEST STOP (pc 8..10).
+        let code = vec![
+            PUSH1, 3, JUMP, JUMPDEST, PUSH1, 1, POP, STOP, JUMPDEST, STOP,
+        ];
+        analyze(Arc::new(Bytecode::new(code.into())), SpecId::Cancun)
+    }
+
+    #[test]
+    fn takes_the_most_entered_blocks_until_covered() {
+        let a = analysis();
+        assert_eq!(a.blocks.len(), 3);
+        let mut counts = vec![0u32; 10];
+        counts[0] = 1; // 2 instructions
+        counts[3] = 100; // 4 instructions each: 400
+        counts[8] = 10; // 2 each: 20
+                        // 400 of 422 covers 90%: only the hottest block.
+        assert_eq!(hot_blocks(&a, &counts, 0.9), vec![false, true, false]);
+        // 99%: the next most entered too.
+        assert_eq!(hot_blocks(&a, &counts, 0.99), vec![false, true, true]);
+        // Everything that ran, never what did not.
+        assert_eq!(hot_blocks(&a, &counts, 1.0), vec![true, true, true]);
+        counts[8] = 0;
+        assert_eq!(hot_blocks(&a, &counts, 1.0), vec![true, true, false]);
+        // No profile: nothing.
+        assert_eq!(hot_blocks(&a, &[], 1.0), vec![false, false, false]);
+    }
+}

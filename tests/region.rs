@@ -1,0 +1,136 @@
+//! Region programs (only the blocks a profile shows hot are compiled; the interpreter runs the
+//! rest): frames cross between the tiers mid-call in both directions and must end exactly as in
+//! the interpreter — status, gas, refund, output, logs, post state (`support::run_region`).
+
+mod support;
+
+use ferrite::call::CallConfig;
+use ferrite::runtime::opcode::op::*;
+use ferrite::runtime::{ExitCode, SpecId};
+use support::run_region;
+
+/// Assembly with labels: a label is a JUMPDEST; `Push(label)` pushes its pc (one byte).
+enum T {
+    Op(u8),
+    Byte(u8),
+    Label(&'static str),
+    Push(&'static str),
+}
+
+fn asm(code: &[T]) -> Vec<u8> {
+    let mut at = std::collections::HashMap::new();
+    let mut pc = 0usize;
+    for t in code {
+        match t {
+            T::Label(l) => {
+                at.insert(*l, pc);
+                pc += 1;
+            }
+            T::Push(_) => pc += 2,
+            T::Op(_) | T::Byte(_) => pc += 1,
+        }
+    }
+    let mut out = Vec::new();
+    for t in code {
+        match t {
+            T::Op(o) | T::Byte(o) => out.push(*o),
+            T::Label(_) => out.push(JUMPDEST),
+            T::Push(l) => out.extend([PUSH1, at[l] as u8]),
+        }
+    }
+    out
+}
+
+fn cfg(code: Vec<u8>, n: u8, gas: u64) -> CallConfig {
+    let mut input = vec![0u8; 32];
+    input[31] = n;
+    let mut c = CallConfig::new(code, input);
+    c.gas_limit = gas;
+    c.spec = SpecId::Cancun;
+    c
+}
+
+/// `acc, i = 0, 0; while i < n { if i % 16 == 0 { acc = acc * 3 + i (the rare branch) } else
+/// { acc += i }; i += 1 }; return acc`. The rare branch returns to the loop through a computed
+/// (dynamic) jump, the common one through a static one.
+#[rustfmt::skip] // one line per block
+fn loop_with_a_rare_branch() -> Vec<u8> {
+    use T::*;
+    asm(&[
+        Op(PUSH1), Byte(0), Op(PUSH1), Byte(0), // acc i
+        Label("loop"),
+        Op(PUSH1), Byte(0), Op(CALLDATALOAD), Op(DUP2), Op(LT), Op(ISZERO), Push("end"), Op(JUMPI),
+        Op(DUP1), Op(PUSH1), Byte(15), Op(AND), Push("common"), Op(JUMPI),
+        // The rare branch.
+        Op(SWAP1), Op(PUSH1), Byte(3), Op(MUL), Op(DUP2), Op(ADD), Op(SWAP1),
+        Push("next"), Op(PUSH1), Byte(0), Op(ADD), Op(JUMP),
+        Label("common"),
+        Op(SWAP1), Op(DUP2), Op(ADD), Op(SWAP1),
+        Label("next"),
+        Op(PUSH1), Byte(1), Op(ADD), Push("loop"), Op(JUMP),
+        Label("end"),
+        Op(POP), Op(PUSH1), Byte(0), Op(MSTORE), Op(PUSH1), Byte(32), Op(PUSH1), Byte(0), Op(RETURN),
+    ])
+}
+
+/// `for i in 0..n { mstore(0, i); staticcall(identity, 0..32 → 32..64) }; return memory[0..64]`.
+#[rustfmt::skip] // one line per block
+fn loop_of_calls() -> Vec<u8> {
+    use T::*;
+    asm(&[
+        Op(PUSH1), Byte(0),
+        Label("loop"),
+        Op(DUP1), Op(PUSH1), Byte(0), Op(MSTORE),
+        Op(PUSH1), Byte(32), Op(PUSH1), Byte(32), Op(PUSH1), Byte(32), Op(PUSH1), Byte(0),
+        Op(PUSH1), Byte(4), Op(GAS), Op(STATICCALL),
+        Op(POP), Op(PUSH1), Byte(1), Op(ADD), Op(DUP1), Op(PUSH1), Byte(0), Op(CALLDATALOAD), Op(GT),
+        Push("loop"), Op(JUMPI),
+        Op(PUSH1), Byte(64), Op(PUSH1), Byte(0), Op(RETURN),
+    ])
+}
+
+#[test]
+fn a_hot_loop_leaves_for_its_rare_branch_and_comes_back() {
+    let code = loop_with_a_rare_branch();
+    let profile = cfg(code.clone(), 200, 1_000_000);
+    // Nothing compiled, some, all but the rare branch, everything that ran.
+    let mut partial = false;
+    for coverage in [0.0, 0.5, 0.9, 0.95, 1.0] {
+        for n in [0, 1, 16, 17, 200, 255] {
+            let (o, (hot, all)) = run_region(&profile, &cfg(code.clone(), n, 1_000_000), coverage);
+            assert_eq!(o.exit, ExitCode::Return);
+            partial |= hot > 0 && hot < all;
+        }
+    }
+    assert!(partial, "some coverage compiled part of the code");
+    // The 0.9 region leaves the rare branch out (13 of 200 iterations).
+    let (_, (hot, all)) = run_region(&profile, &profile, 0.9);
+    assert!(hot >= 3 && hot < all - 2, "{hot} of {all} blocks");
+}
+
+#[test]
+fn out_of_gas_anywhere_in_a_region_ends_as_in_the_interpreter() {
+    let code = loop_with_a_rare_branch();
+    let profile = cfg(code.clone(), 40, 1_000_000);
+    let full = run_region(&profile, &profile, 0.9).0;
+    for gas in (0..full.gas_used + 3)
+        .step_by(7)
+        .chain(full.gas_used - 3..full.gas_used + 3)
+    {
+        run_region(&profile, &cfg(code.clone(), 40, gas), 0.9);
+    }
+}
+
+/// A loop calling the identity precompile: each call suspends the frame inside the region and
+/// resumes it at the block after the call (compiled or, with a low coverage, interpreted).
+#[test]
+fn calls_suspend_and_resume_inside_a_region() {
+    let code = loop_of_calls();
+    let profile = cfg(code.clone(), 10, 1_000_000);
+    for coverage in [0.3, 0.7, 1.0] {
+        for n in [1, 10, 30] {
+            let (o, _) = run_region(&profile, &cfg(code.clone(), n, 1_000_000), coverage);
+            assert_eq!((o.exit, o.output.len()), (ExitCode::Return, 64));
+        }
+    }
+}
