@@ -71,7 +71,10 @@ const _: () = {
     );
 };
 
-/// Runs the body of `opcode` on the frame (checks already done by the compiled block).
+/// Charges `static_gas` (the static gas compiled code has accumulated since its last charge,
+/// this instruction's included), then runs the body of `opcode` on the frame (stack bounds
+/// already checked by the compiled block). Charging here spares compiled code a gas check and
+/// an exit path before every helper call.
 ///
 /// # Safety
 /// `frame` and `host` must be valid, exclusive pointers for the duration of the call.
@@ -79,10 +82,14 @@ pub unsafe extern "C" fn ferrite_exec(
     frame: *mut Frame,
     host: *mut HostRef<'_>,
     opcode: u32,
+    static_gas: u64,
 ) -> u8 {
     // SAFETY: compiled code passes the frame and host pointers it was entered with, which the
     // caller of the compiled program guarantees are valid and not aliased during the call.
     let (frame, host) = unsafe { (&mut *frame, &mut *(*host).host) };
+    if !frame.gas.charge(static_gas) {
+        return ExitCode::OutOfGas as u8;
+    }
     frame.execute(host, opcode as u8) as u8
 }
 
@@ -102,21 +109,17 @@ pub unsafe extern "C" fn ferrite_jump_fallback(frame: *mut Frame, dest: u64) -> 
     }
 }
 
-/// Expands memory (charged) to hold the word at offset `o` (limbs), for an MLOAD or MSTORE
-/// whose word lies outside current memory; compiled code then accesses the word inline.
+/// Expands memory (charged) to hold the word at offset `low`, for an MLOAD or MSTORE whose word
+/// lies outside current memory; compiled code then accesses the word inline. `high` is non-zero
+/// when the offset does not fit 64 bits (the OR of its upper limbs): out of gas, as for the
+/// interpreter.
 ///
 /// # Safety
 /// `frame` must be a valid, exclusive pointer.
-pub unsafe extern "C" fn ferrite_mexpand(
-    frame: *mut Frame,
-    o0: u64,
-    o1: u64,
-    o2: u64,
-    o3: u64,
-) -> u8 {
+pub unsafe extern "C" fn ferrite_mexpand(frame: *mut Frame, low: u64, high: u64) -> u8 {
     // SAFETY: as for `ferrite_exec`.
     let frame = unsafe { &mut *frame };
-    match frame.expand_for_word(&U256::from_limbs([o0, o1, o2, o3])) {
+    match frame.expand_for_word(&U256::from_limbs([low, high, 0, 0])) {
         Ok(_) => ExitCode::Continue as u8,
         Err(e) => e as u8,
     }
@@ -241,9 +244,9 @@ pure_helpers! {
 macro_rules! for_each_builtin {
     ($m:ident) => {
         $m! {
-            ferrite_exec = $crate::builtins::ferrite_exec, [Ptr, Ptr, I32], I8;
+            ferrite_exec = $crate::builtins::ferrite_exec, [Ptr, Ptr, I32, I64], I8;
             ferrite_jump_fallback = $crate::builtins::ferrite_jump_fallback, [Ptr, I64], I8;
-            ferrite_mexpand = $crate::builtins::ferrite_mexpand, [Ptr, I64, I64, I64, I64], I8;
+            ferrite_mexpand = $crate::builtins::ferrite_mexpand, [Ptr, I64, I64], I8;
             ferrite_mul = $crate::builtins::ferrite_mul, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
             ferrite_div = $crate::builtins::ferrite_div, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
             ferrite_sdiv = $crate::builtins::ferrite_sdiv, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;

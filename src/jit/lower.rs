@@ -53,11 +53,11 @@ use ferrite_runtime::{ExitCode, Opcode, STACK_LIMIT, U256};
 /// The helpers a lowered function calls.
 #[derive(Clone, Copy, Debug)]
 pub struct Imports {
-    /// `ferrite_exec(frame, host, opcode) -> u8`.
+    /// `ferrite_exec(frame, host, opcode, static gas to charge) -> u8`.
     pub exec: FuncRef,
     /// `ferrite_jump_fallback(frame, dest) -> u8`.
     pub jump_fallback: FuncRef,
-    /// `ferrite_mexpand(frame, offset limbs) -> u8`.
+    /// `ferrite_mexpand(frame, offset's low limb, OR of its upper limbs) -> u8`.
     pub mexpand: FuncRef,
     /// By opcode: the state-free operation's helper `(out, limbs…)` ([`PURE_HELPERS`]).
     pub pure: [Option<FuncRef>; 256],
@@ -953,7 +953,6 @@ impl Lower<'_, '_> {
     /// Calls the runtime's body of the instruction; true when control ends here.
     fn helper(&mut self, c: &mut Cursor, ins: &Instr) -> bool {
         let info = &OPCODE_INFO[ins.opcode as usize];
-        self.sync_gas(c);
         if info.has(flags::SUSPENDS) {
             // The frame resumes from the buffer (in either tier): everything must be there.
             self.flush_all(c);
@@ -973,19 +972,25 @@ impl Lower<'_, '_> {
         false
     }
 
-    /// Flushes the stack length and pc and calls `ferrite_exec` (gas and the inputs must be
-    /// synced).
+    /// Flushes the stack length (and, for a suspension, the pc it resumes at) and calls
+    /// `ferrite_exec` with the static gas pending (the inputs must be flushed). No body but the
+    /// suspending ones reads the pc.
     fn exec_call(&mut self, c: &mut Cursor, ins: &Instr) -> Value {
-        // The body may charge dynamic gas (memory, cold access, ...).
+        // The helper charges the pending static gas; the body may charge dynamic gas (memory,
+        // cold access, ...).
+        let charge = self.iconst(c.pending_gas as i64);
+        c.pending_gas = 0;
         c.gas_covered = false;
         self.store_len(c);
-        let pc = self.iconst(ins.pc as i64 + 1);
-        self.set_frame_field(offsets::PC, pc);
+        if OPCODE_INFO[ins.opcode as usize].has(flags::SUSPENDS) {
+            let pc = self.iconst(ins.pc as i64 + 1);
+            self.set_frame_field(offsets::PC, pc);
+        }
         let opv = self.b.ins().iconst(types::I32, ins.opcode as i64);
         let call = self
             .b
             .ins()
-            .call(self.imports.exec, &[self.frame, self.host, opv]);
+            .call(self.imports.exec, &[self.frame, self.host, opv, charge]);
         self.b.inst_results(call)[0]
     }
 
@@ -1026,7 +1031,8 @@ impl Lower<'_, '_> {
         let size = self.frame_field(offsets::MEM_SIZE);
         let slow = self.b.create_block();
         let access = self.b.create_block();
-        let at = match self.constant(c, 0) {
+        // The offset's low limb (a constant, or a value) and the OR of its upper limbs.
+        let (at, upper) = match self.constant(c, 0) {
             Some(v) if v <= U256::from(u32::MAX) => {
                 let off = v.as_limbs()[0] as i64;
                 let ok = self
@@ -1034,7 +1040,7 @@ impl Lower<'_, '_> {
                     .ins()
                     .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, size, off + 32);
                 self.b.ins().brif(ok, access, &[], slow, &[]);
-                None
+                (Err(off), None)
             }
             _ => {
                 let [l0, l1, h0, h1] = self.limbs(c, 0);
@@ -1050,14 +1056,19 @@ impl Lower<'_, '_> {
                 let ok = self.b.ins().band(big_enough, in_range);
                 let ok = self.b.ins().band(ok, small);
                 self.b.ins().brif(ok, access, &[], slow, &[]);
-                Some(l0)
+                (Ok(l0), Some(upper))
             }
         };
         self.b.switch_to_block(slow);
-        let mut args = vec![self.frame];
-        let limbs = self.limbs(c, 0);
-        args.extend(limbs);
-        let call = self.b.ins().call(self.imports.mexpand, &args);
+        let low = match at {
+            Ok(l0) => l0,
+            Err(off) => self.iconst(off),
+        };
+        let upper = upper.unwrap_or_else(|| self.iconst(0));
+        let call = self
+            .b
+            .ins()
+            .call(self.imports.mexpand, &[self.frame, low, upper]);
         // Expansion charges memory gas.
         c.gas_covered = false;
         let r = self.b.inst_results(call)[0];
@@ -1069,13 +1080,9 @@ impl Lower<'_, '_> {
         // After an expansion the word is within memory, so its offset fits the low limb.
         let base = self.frame_field(offsets::MEM_BASE);
         let addr = match at {
-            Some(l0) => self.b.ins().iadd(base, l0),
-            None => {
-                let Some(v) = self.constant(c, 0) else {
-                    unreachable!("the offset was a constant above")
-                };
-                self.b.ins().iadd_imm_s(base, v.as_limbs()[0] as i64)
-            }
+            Ok(l0) => self.b.ins().iadd(base, l0),
+            Err(0) => base,
+            Err(off) => self.b.ins().iadd_imm_s(base, off),
         };
         // Memory is big-endian; stack words are little-endian i128 halves: the high half is
         // the first 16 bytes, byte-swapped.
