@@ -455,15 +455,12 @@ impl Lower<'_, '_> {
             }
             Elem::Flag(f) => {
                 let (lo, hi) = self.bool_word(f);
-                for (half, at) in [(lo, off), (hi, off + 16)] {
-                    let v = self.b.ins().bitcast(types::I64X2, self.le, half);
-                    self.b.ins().store(self.flags, v, c.top, at);
-                }
                 c.vs[idx] = Elem::Val {
                     lo,
                     hi,
-                    clean: true,
+                    clean: false,
                 };
+                self.store_item(c, idx);
             }
             _ => {}
         }
