@@ -11,7 +11,24 @@
 //! share of all instructions executed. Ties go to the lower block index, so the result is
 //! deterministic.
 
-use super::Analysis;
+use super::{Analysis, Exit};
+
+/// The blocks a region program compiles and where it can be entered, by block index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// Compiled.
+    pub hot: Vec<bool>,
+    /// Compiled and entered from the interpreter ([`entries`]).
+    pub entries: Vec<bool>,
+}
+
+impl Region {
+    /// The region of the `hot` blocks.
+    pub fn new(a: &Analysis, hot: Vec<bool>) -> Region {
+        let entries = entries(a, &hot);
+        Region { hot, entries }
+    }
+}
 
 /// The blocks (by index) that cover `coverage` (0..=1) of the instructions executed, per
 /// `counts` (executions by pc; a block's count is its first instruction's). Blocks never
@@ -35,6 +52,41 @@ pub fn hot_blocks(a: &Analysis, counts: &[u32], coverage: f64) -> Vec<bool> {
         covered += weight(i);
     }
     hot
+}
+
+/// The blocks of `region` (by index) where a frame the interpreter is running can come back to
+/// native code: the start of the code, resume points after calls, JUMPDESTs (any dynamic jump
+/// may land there), and blocks reached from outside the region by fallthrough or static jump.
+/// Not every region block: each entry is an edge from the function's entry switch, and a region
+/// block only reached from region blocks is entered by the interpreter only after a hand-over
+/// inside the region (a failed block check, which precedes a halt), where it keeps
+/// interpreting to the next entry.
+fn entries(a: &Analysis, region: &[bool]) -> Vec<bool> {
+    let hot = |i: usize| region.get(i).copied().unwrap_or(false);
+    let mut entry: Vec<bool> = a
+        .blocks
+        .iter()
+        .enumerate()
+        .map(|(i, bl)| {
+            hot(i) && (bl.start == 0 || bl.is_resume_point || a.code.is_jumpdest(bl.start))
+        })
+        .collect();
+    let cold = a.blocks.iter().enumerate().filter(|(i, _)| !hot(*i));
+    for (_, bl) in cold {
+        let succ = match &bl.exit {
+            Exit::Fallthrough(pc) => [a.block_at(*pc), None],
+            Exit::StaticJump(t) => [*t, None],
+            Exit::StaticJumpI(t, f) => [*t, a.block_at(*f)],
+            Exit::DynamicJumpI(f) => [a.block_at(*f), None],
+            Exit::DynamicJump | Exit::Terminate => [None, None],
+        };
+        for t in succ.into_iter().flatten() {
+            if hot(t) {
+                entry[t] = true;
+            }
+        }
+    }
+    entry
 }
 
 #[cfg(test)]
@@ -73,5 +125,22 @@ mod tests {
         assert_eq!(hot_blocks(&a, &counts, 1.0), vec![true, true, false]);
         // No profile: nothing.
         assert_eq!(hot_blocks(&a, &[], 1.0), vec![false, false, false]);
+    }
+
+    #[test]
+    fn entries_are_where_the_interpreter_can_come_back() {
+        // Block 0: PUSH1 1 PUSH1 9 JUMPI; block 1 (its fallthrough): PUSH1 1 POP STOP;
+        // block 2: JUMPDEST STOP.
+        let code = vec![
+            PUSH1, 1, PUSH1, 9, JUMPI, PUSH1, 1, POP, STOP, JUMPDEST, STOP,
+        ];
+        let a = analyze(Arc::new(Bytecode::new(code.into())), SpecId::Cancun);
+        assert_eq!(a.blocks.len(), 3);
+        // Block 1 is reached from cold block 0; block 2 is a JUMPDEST.
+        let r = Region::new(&a, vec![false, true, true]);
+        assert_eq!(r.entries, vec![false, true, true]);
+        // Block 0 starts the code; block 1 is reached only from the region.
+        let r = Region::new(&a, vec![true, true, false]);
+        assert_eq!(r.entries, vec![true, false, false]);
     }
 }

@@ -39,6 +39,7 @@
 //! `ferrite_exec`, the runtime's instruction body. 256-bit add/sub use two i128 halves with an
 //! `icmp ult` carry, which compiles in linear time (four i64 limbs with compare carries did not).
 
+use crate::analysis::region::Region;
 use crate::analysis::{Analysis, Exit, Instr};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -93,8 +94,9 @@ struct Lower<'a, 'b> {
     context: cranelift_codegen::ir::StackSlot,
     /// By block index: its IR block, or `None` outside the compiled region.
     blocks: Vec<Option<Block>>,
-    /// Whether every block is compiled (no region).
-    whole: bool,
+    /// By block index: where the function starts (the region's entries; without a region, the
+    /// start of the code and resume points).
+    entries: Vec<bool>,
     /// By block index, for blocks outside the region: the stub that hands over to the
     /// interpreter there (made on first use).
     cold: Vec<Option<Block>>,
@@ -189,15 +191,15 @@ impl Cursor {
     }
 }
 
-/// Builds the body of `func` for `analysis`: every block, or only those `region` marks (by
-/// block index; see [`crate::analysis::region`]). A branch to a block outside the region
-/// hands the frame to the interpreter at that block, and every region block is an entry.
+/// Builds the body of `func` for `analysis`: every block, or only the `region`'s (see
+/// [`crate::analysis::region`]). A branch to a block outside the region hands the frame to the
+/// interpreter at that block, and the region's entries are where the function starts.
 pub fn lower(
     analysis: &Analysis,
     func: &mut Function,
     imports: Imports,
     config: TargetFrontendConfig,
-    region: Option<&[bool]>,
+    region: Option<&Region>,
 ) {
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(func, &mut fctx);
@@ -213,7 +215,7 @@ pub fn lower(
     ));
     b.ins().stack_store(types::I64, frame, context, 0);
     b.ins().stack_store(types::I64, host, context, 8);
-    let in_region = |i: usize| region.is_none_or(|r| r.get(i).copied().unwrap_or(false));
+    let in_region = |i: usize| region.is_none_or(|r| r.hot.get(i).copied().unwrap_or(false));
     let blocks: Vec<Option<Block>> = (0..analysis.blocks.len())
         .map(|i| in_region(i).then(|| b.create_block()))
         .collect();
@@ -234,7 +236,14 @@ pub fn lower(
         frame,
         host,
         context,
-        whole: region.is_none(),
+        entries: match region {
+            Some(r) => r.entries.clone(),
+            None => analysis
+                .blocks
+                .iter()
+                .map(|bl| bl.start == 0 || bl.is_resume_point)
+                .collect(),
+        },
         cold: vec![None; analysis.blocks.len()],
         blocks,
         dispatch,
@@ -292,9 +301,7 @@ impl Lower<'_, '_> {
         let fallback = self.b.create_block();
         let mut sw = Switch::new();
         for (i, bl) in self.a.blocks.iter().enumerate() {
-            // A region is re-entered from the interpreter at any of its blocks.
-            let entry = !self.whole || bl.start == 0 || bl.is_resume_point;
-            if let (true, Some(target)) = (entry, self.blocks[i]) {
+            if let (true, Some(target)) = (self.entries[i], self.blocks[i]) {
                 sw.set_entry(bl.start as u128, target);
             }
         }

@@ -11,6 +11,7 @@
 
 pub mod lower;
 
+use crate::analysis::region::Region;
 use crate::analysis::{self, Analysis};
 use cranelift_codegen::ir::{types, AbiParam, Signature, UserFuncName};
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
@@ -220,20 +221,21 @@ pub fn compile_region(
     coverage: f64,
 ) -> Result<Program, CompileError> {
     compile_with(code, spec, |a| {
-        Some(analysis::region::hot_blocks(a, counts, coverage))
+        let hot = analysis::region::hot_blocks(a, counts, coverage);
+        Some(Region::new(a, hot))
     })
 }
 
 fn compile_with(
     code: Arc<Bytecode>,
     spec: SpecId,
-    select: impl FnOnce(&Analysis) -> Option<Vec<bool>>,
+    select: impl FnOnce(&Analysis) -> Option<Region>,
 ) -> Result<Program, CompileError> {
     let start = Instant::now();
     let analysis = Arc::new(analysis::analyze(code, spec));
     let region = select(&analysis);
-    let region = region.as_deref();
-    check_limits(&analysis, region)?;
+    let region = region.as_ref();
+    check_limits(&analysis, region.map(|r| &r.hot[..]))?;
     let isa = host_isa()?;
     let mut jb = JITBuilder::with_isa(isa.clone(), default_libcall_names());
     for b in Builtin::ALL {
@@ -277,12 +279,12 @@ fn compile_with(
     let entry: Entry = unsafe { std::mem::transmute::<*const u8, Entry>(ptr) };
     let entries = region.map(|r| {
         let mut e = vec![false; analysis.code.raw().len() + 1];
-        for (bl, _) in analysis.blocks.iter().zip(r).filter(|(_, hot)| **hot) {
+        for (bl, _) in analysis.blocks.iter().zip(&r.entries).filter(|(_, e)| **e) {
             e[bl.start] = true;
         }
         e
     });
-    let hot = |i: &usize| region.is_none_or(|r| r[*i]);
+    let hot = |i: &usize| region.is_none_or(|r| r.hot[*i]);
     let blocks = (0..analysis.blocks.len()).filter(hot).count();
     let instrs = (0..analysis.blocks.len())
         .filter(hot)
@@ -304,7 +306,7 @@ fn compile_with(
 fn standalone_function(
     analysis: &Analysis,
     isa: &dyn TargetIsa,
-    region: Option<&[bool]>,
+    region: Option<&Region>,
 ) -> cranelift_codegen::ir::Function {
     use cranelift_codegen::ir::{ExtFuncData, ExternalName, UserExternalName};
     let mut func = cranelift_codegen::ir::Function::with_name_signature(
@@ -357,10 +359,13 @@ pub fn dump_ir(
     profile: Option<(&[u32], f64)>,
 ) -> Result<String, CompileError> {
     let analysis = analysis::analyze(code, spec);
-    let region = profile.map(|(c, cov)| analysis::region::hot_blocks(&analysis, c, cov));
-    check_limits(&analysis, region.as_deref())?;
+    let region = profile.map(|(c, cov)| {
+        let hot = analysis::region::hot_blocks(&analysis, c, cov);
+        Region::new(&analysis, hot)
+    });
+    check_limits(&analysis, region.as_ref().map(|r| &r.hot[..]))?;
     let isa = host_isa()?;
-    Ok(standalone_function(&analysis, &*isa, region.as_deref())
+    Ok(standalone_function(&analysis, &*isa, region.as_ref())
         .display()
         .to_string())
 }
