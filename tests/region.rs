@@ -134,3 +134,55 @@ fn calls_suspend_and_resume_inside_a_region() {
         }
     }
 }
+
+/// The engine profiles a contract's interpreted calls and compiles its hot region: here the
+/// loop without its entry and exit blocks (each run once per call, under 1% of the
+/// instructions), so every later call starts interpreted, enters native code at the loop and
+/// leaves it to return. Results agree with the interpreter whatever path a call takes.
+#[test]
+fn the_engine_compiles_the_region_its_profile_shows_hot() {
+    use ferrite::engine::{CodeStatus, Engine, EngineConfig};
+    let engine = Engine::new(EngineConfig::default());
+    let code = loop_with_a_rare_branch();
+    let hot = cfg(code.clone(), 255, 1_000_000);
+    let reference = ferrite::call::run(&hot);
+    let mut native = false;
+    for _ in 0..8 {
+        let o = engine.call(&hot);
+        assert_eq!(
+            (o.exit, o.gas_used, &o.output),
+            (reference.exit, reference.gas_used, &reference.output)
+        );
+        engine.wait_idle();
+        if let CodeStatus::Native { .. } = engine.status(&hot.code, hot.spec) {
+            native = true;
+            break;
+        }
+    }
+    assert!(native, "compiled after a few calls");
+    let CodeStatus::Native { code_bytes } = engine.status(&hot.code, hot.spec) else {
+        unreachable!("checked above")
+    };
+    let whole = ferrite::jit::compile(
+        std::sync::Arc::new(ferrite::bytecode::Bytecode::new(code.clone().into())),
+        hot.spec,
+    )
+    .expect("compiles");
+    assert!(
+        code_bytes < whole.code_bytes,
+        "a region: {code_bytes} vs {} bytes",
+        whole.code_bytes
+    );
+    let before = engine.stats().native_calls;
+    for n in [0, 1, 16, 100, 255] {
+        let c = cfg(code.clone(), n, 1_000_000);
+        let expect = ferrite::call::run(&c);
+        let o = engine.call(&c);
+        assert_eq!(
+            (o.exit, o.gas_used, &o.output),
+            (expect.exit, expect.gas_used, &expect.output),
+            "n = {n}"
+        );
+    }
+    assert_eq!(engine.stats().native_calls, before + 5);
+}
