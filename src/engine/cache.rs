@@ -79,9 +79,11 @@ pub(crate) struct Entry {
     pub(crate) calls: AtomicU64,
     /// A compile was requested (queued, running, or done): coalesces duplicate requests.
     pub(crate) claimed: AtomicBool,
-    /// Instruction counts of its interpreted calls, made on the first one when the engine
-    /// compiles regions ([`EngineConfig::region_coverage_bps`](super::EngineConfig)).
-    pub(crate) profile: OnceLock<Arc<Profile>>,
+    /// Instruction counts of its last interpreted calls before the compile request, when the
+    /// engine compiles regions ([`EngineConfig::region_coverage_bps`](super::EngineConfig));
+    /// taken (and freed) by the compile. Four bytes per code byte, so only contracts about to
+    /// be compiled hold one.
+    pub(crate) profile: Mutex<Option<Arc<Profile>>>,
     /// The cache clock at the last look-up.
     pub(crate) last_used: AtomicU64,
     /// Executable bytes accounted to the cache for this entry's program (0 when none). Written
@@ -96,7 +98,7 @@ impl Entry {
             result: OnceLock::new(),
             calls: AtomicU64::new(0),
             claimed: AtomicBool::new(false),
-            profile: OnceLock::new(),
+            profile: Mutex::new(None),
             last_used: AtomicU64::new(0),
             held: AtomicU64::new(0),
         }

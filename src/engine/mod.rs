@@ -9,8 +9,8 @@
 //! 1. look the code hash up (a sharded, read-mostly cache: threads running the same contract share
 //!    a read lock and a few atomics, never a mutex);
 //! 2. if a native program is ready, run it;
-//! 3. if not, interpret the frame (counting its instructions by pc into the entry's profile), and
-//!    once the contract is hot (more than [`EngineConfig::hot_threshold`] interpreted calls)
+//! 3. if not, interpret the frame (the last call before the threshold counting its instructions
+//!    by pc into the entry's profile), and once the contract is hot (more than [`EngineConfig::hot_threshold`] interpreted calls)
 //!    queue it for a worker thread, which compiles the region of blocks its profile shows hot
 //!    ([`EngineConfig::region_coverage_bps`]; the interpreter runs the rest of the code, frames
 //!    crossing at block boundaries) or, without a profile, the whole contract. The call never
@@ -170,9 +170,9 @@ pub struct EngineConfig {
     pub queue_capacity: usize,
     /// [`EngineMode::Auto`]: compile only the hot region of a contract, in basis points of the
     /// instructions its interpreted calls executed (`Some(9_900)`: the most-run blocks covering
-    /// 99% of them; see [`jit::compile_region`]); the interpreter runs the rest. Interpreted
-    /// calls then count their instructions until the program is ready. `None` compiles whole
-    /// contracts.
+    /// 99% of them; see [`jit::compile_region`]); the interpreter runs the rest. The last
+    /// interpreted call before the compile request is profiled (so with a threshold of 0 there
+    /// is no profile and the whole contract is compiled). `None` compiles whole contracts.
     pub region_coverage_bps: Option<u16>,
 }
 
@@ -241,7 +241,8 @@ impl Shared {
         } else {
             // A compiler panic must not take the worker (or the calling thread in jit mode)
             // down: the code is then interpret-only, like any failed compile.
-            let region = self.config.region_coverage_bps.zip(entry.profile.get());
+            let profile = take_profile(entry);
+            let region = self.config.region_coverage_bps.zip(profile);
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match region {
                 Some((bps, profile)) => jit::compile_region(
                     entry.code.clone(),
@@ -259,8 +260,19 @@ impl Shared {
             .map(Arc::new);
         self.counters.compiled(program.is_some(), start.elapsed());
         self.cache.install(key, entry, program);
+        // A call that raced the compile request may have started a profile: nothing reads it now.
+        take_profile(entry);
         self.queue.notify_installed();
     }
+}
+
+/// Takes the entry's profile, freeing it once the frames counting into it finish.
+fn take_profile(entry: &Entry) -> Option<Arc<Profile>> {
+    entry
+        .profile
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
 }
 
 /// What a look-up decided, acted upon off the shard lock.
@@ -507,13 +519,18 @@ impl Engine {
                 let calls = e.calls.fetch_add(1, Ordering::Relaxed);
                 if calls >= threshold && !e.claimed.swap(true, Ordering::AcqRel) {
                     Decision::Enqueue(e.clone())
-                } else if self.shared.config.region_coverage_bps.is_some() {
-                    let len = e.code.raw().len();
-                    Decision::Profile(
-                        e.profile
-                            .get_or_init(|| Arc::new(Profile::new(len)))
-                            .clone(),
-                    )
+                } else if self.shared.config.region_coverage_bps.is_some() && calls + 1 >= threshold
+                {
+                    // The last interpreted call before the request is profiled; one that would
+                    // wait for the profile's lock (a worker taking it) is not.
+                    match e.profile.try_lock() {
+                        Ok(mut p) => {
+                            let len = e.code.raw().len();
+                            let p = p.get_or_insert_with(|| Arc::new(Profile::new(len)));
+                            Decision::Profile(p.clone())
+                        }
+                        Err(_) => Decision::Interpret,
+                    }
                 } else {
                     Decision::Interpret
                 }

@@ -338,3 +338,40 @@ fn fork_parameter_must_match_the_host() {
     let msg = cfg.message();
     e.execute(&mut state, SpecId::Cancun, msg);
 }
+
+#[test]
+fn only_the_call_before_the_request_is_profiled_and_the_compile_frees_the_profile() {
+    let e = engine(|c| c.hot_threshold = Some(3));
+    let cfg = fib_call(40);
+    let key = Key {
+        hash: keccak256(&cfg.code),
+        spec: cfg.spec,
+    };
+    let profiled = |e: &Engine| {
+        e.shared
+            .cache
+            .with_entry(&key, true, |en| {
+                en.profile
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .as_ref()
+                    .map(|p| p.total())
+            })
+            .ok()
+            .flatten()
+            .flatten()
+    };
+    // Calls 1 and 2: not profiled (a contract called once or twice holds no counters).
+    e.call(&cfg);
+    e.call(&cfg);
+    assert_eq!(profiled(&e), None);
+    // Call 3, the last before the request: counted.
+    e.call(&cfg);
+    assert!(profiled(&e).is_some_and(|n| n > 0));
+    until_native(&e, &cfg);
+    assert_eq!(profiled(&e), None, "the compile took the profile");
+    assert!(matches!(
+        e.status(&cfg.code, cfg.spec),
+        CodeStatus::Native { .. }
+    ));
+}
