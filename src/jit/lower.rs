@@ -32,8 +32,8 @@
 //! free-memory pointer, scratch space) check the memory size with one compare.
 //!
 //! Inlined: PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR, XOR, NOT, PC,
-//! GAS, JUMPDEST, STOP, INVALID, MLOAD/MSTORE within current memory, SHL/SHR by a constant and
-//! MUL/DIV/MOD by a constant power of two, and JUMP/JUMPI (static ones as direct branches, dynamic
+//! GAS, JUMPDEST, STOP, INVALID, MLOAD/MSTORE within current memory, SHL/SHR/SAR and SIGNEXTEND
+//! by a constant and MUL/DIV/MOD by a constant power of two, and JUMP/JUMPI (static ones as direct branches, dynamic
 //! ones through one shared `Switch` over the JUMPDEST blocks). Other state-free word operations
 //! call their own helper (`ferrite_mul`, …) with operands by value; everything else calls
 //! `ferrite_exec`, the runtime's instruction body. 256-bit add/sub use two i128 halves with an
@@ -751,6 +751,7 @@ impl Lower<'_, '_> {
             // JUMP/JUMPI are lowered with the block exit; one that is not last cannot occur.
             JUMP | JUMPI => unreachable!("jumps end blocks"),
             MUL | DIV | MOD | SHL | SHR if self.by_constant_power(c, op) => {}
+            SIGNEXTEND | SAR if self.signed_by_constant(c, op) => {}
             DIV | SDIV => self.division(c, op),
             MUL | MOD | SMOD | ADDMOD | MULMOD | SIGNEXTEND | BYTE | SHL | SHR | SAR | CLZ => {
                 self.pure_call(c, op);
@@ -911,6 +912,65 @@ impl Lower<'_, '_> {
         let r = self.shift_const(x, left, k);
         self.push_value(c, r);
         true
+    }
+
+    /// Inlines SIGNEXTEND by a constant byte index and SAR by a constant amount (compilers emit
+    /// both with constant operands: sign extension of narrower integer types, signed division
+    /// by powers of two) as shifts on the i128 halves; false (nothing emitted) otherwise.
+    fn signed_by_constant(&mut self, c: &mut Cursor, op: Opcode) -> bool {
+        let Some(k) = self.constant(c, 0) else {
+            return false;
+        };
+        let small = |k: U256, bound: u64| (k < U256::from(bound)).then(|| k.as_limbs()[0] as u32);
+        let x = self.value(c, 1);
+        c.pop(2);
+        let (lo, hi) = x;
+        let r = if op == Opcode::SAR {
+            self.sar_const(x, small(k, 256).unwrap_or(256))
+        } else {
+            match small(k, 31) {
+                // Byte 31 or beyond: the word is its own sign extension.
+                None => x,
+                // The sign bit 8k+7 lies in the low half: extend it through the low half, and
+                // the high half is all sign.
+                Some(b) if b < 16 => {
+                    let s = 127 - (8 * b + 7) as i64;
+                    let l = self.b.ins().ishl_imm_u(lo, s);
+                    let l = self.b.ins().sshr_imm_u(l, s);
+                    (l, self.b.ins().sshr_imm_u(l, 127))
+                }
+                Some(b) => {
+                    let s = 255 - (8 * b + 7) as i64;
+                    let h = self.b.ins().ishl_imm_u(hi, s);
+                    (lo, self.b.ins().sshr_imm_u(h, s))
+                }
+            }
+        };
+        self.push_value(c, r);
+        true
+    }
+
+    /// A 256-bit arithmetic right shift of `(lo, hi)` by the constant `k` (256 or more: all sign).
+    fn sar_const(&mut self, (lo, hi): (Value, Value), k: u32) -> (Value, Value) {
+        let sign = |l: &mut Self| l.b.ins().sshr_imm_u(hi, 127);
+        match k {
+            0 => (lo, hi),
+            1..=127 => {
+                let l = self.b.ins().ushr_imm_u(lo, k as i64);
+                let spill = self.b.ins().ishl_imm_u(hi, 128 - k as i64);
+                let l = self.b.ins().bor(l, spill);
+                (l, self.b.ins().sshr_imm_u(hi, k as i64))
+            }
+            128 => (hi, sign(self)),
+            129..=255 => {
+                let l = self.b.ins().sshr_imm_u(hi, k as i64 - 128);
+                (l, sign(self))
+            }
+            _ => {
+                let s = sign(self);
+                (s, s)
+            }
+        }
     }
 
     /// A 256-bit shift of `(lo, hi)` by the constant `k` (256 or more: zero).
