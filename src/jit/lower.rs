@@ -33,8 +33,8 @@
 //!
 //! Inlined: PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR, XOR, NOT, PC,
 //! GAS, JUMPDEST, STOP, INVALID, MLOAD/MSTORE within current memory, SHL/SHR/SAR and SIGNEXTEND
-//! by a constant and MUL/DIV/MOD by a constant power of two, and JUMP/JUMPI (static ones as direct branches, dynamic
-//! ones through one shared `Switch` over the JUMPDEST blocks). Other state-free word operations
+//! by a constant and MUL/DIV/MOD by a constant power of two, and JUMP/JUMPI (static ones as
+//! direct branches, dynamic ones through one shared `Switch` over the JUMPDEST blocks). Other state-free word operations
 //! call their own helper (`ferrite_mul`, …) with operands by value; everything else calls
 //! `ferrite_exec`, the runtime's instruction body. 256-bit add/sub use two i128 halves with an
 //! `icmp ult` carry, which compiles in linear time (four i64 limbs with compare carries did not).
