@@ -5,7 +5,9 @@
 //! the same call — code at `0xcccc…cccc`, gas 10^9, Prague — and every run's status, gas and
 //! output are checked against the interpreter's before its time counts: a fast wrong answer is
 //! a failure, not a result. revm's interpreter is the fourth column when built with the
-//! `revm-oracle` feature (never in the default build).
+//! `revm-oracle` feature (never in the default build). A region program ([`compile_region`]:
+//! one profiled interpreter run, then only the blocks covering a share of what it executed) is
+//! timed and checked the same way.
 
 use crate::call::{self, CallConfig};
 use crate::frame::Mode;
