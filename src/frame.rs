@@ -160,16 +160,17 @@ fn run_scope<H: Host, T: Tracer>(scope: &mut Scope, host: &mut H, tracer: &mut T
                     entries: None,
                 };
                 match crate::interpreter::run_watched(frame, host, tracer, watch) {
-                    Some(action) => action,
-                    None => unreachable!("no entries are watched"),
+                    (Some(action), _) => action,
+                    (None, _) => unreachable!("no entries are watched"),
                 }
             }
         };
     };
-    loop {
+    let mut interpreted = 0;
+    let action = loop {
         match p.run(frame, host) {
             ExitCode::Interpret => {}
-            e => return frame.finish(e),
+            e => break frame.finish(e),
         }
         let Some(entries) = &p.entries else {
             return crate::interpreter::run(frame, host, tracer);
@@ -178,10 +179,22 @@ fn run_scope<H: Host, T: Tracer>(scope: &mut Scope, host: &mut H, tracer: &mut T
             profile: None,
             entries: Some(entries),
         };
-        if let Some(action) = crate::interpreter::run_watched(frame, host, tracer, watch) {
-            return action;
+        match crate::interpreter::run_watched(frame, host, tracer, watch) {
+            (Some(action), n) => {
+                interpreted += n;
+                break action;
+            }
+            (None, n) => interpreted += n,
         }
+    };
+    if p.entries.is_some() {
+        let gas = match &action {
+            Action::Done(r) => frame.msg.gas_limit.saturating_sub(r.gas.remaining),
+            Action::Call(_) => 0,
+        };
+        p.usage.record(interpreted, gas);
     }
+    action
 }
 
 /// Runs `msg` and all frames it spawns to completion; `source` picks native programs.

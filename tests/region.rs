@@ -186,3 +186,84 @@ fn the_engine_compiles_the_region_its_profile_shows_hot() {
     }
     assert_eq!(engine.stats().native_calls, before + 5);
 }
+
+/// `if calldata word 1 == 0 { the loop above } else { the same loop, elsewhere }`: two paths
+/// that share nothing but the first block.
+#[rustfmt::skip] // one line per block
+fn two_loops() -> Vec<u8> {
+    use T::*;
+    let body = |p: &'static str| -> Vec<T> {
+        let l = |s: &'static str| -> &'static str { Box::leak(format!("{p}{s}").into_boxed_str()) };
+        vec![
+            Op(PUSH1), Byte(0), Op(PUSH1), Byte(0),
+            Label(l("loop")),
+            Op(PUSH1), Byte(0), Op(CALLDATALOAD), Op(DUP2), Op(LT), Op(ISZERO), Push(l("end")), Op(JUMPI),
+            Op(SWAP1), Op(DUP2), Op(ADD), Op(SWAP1), Op(PUSH1), Byte(1), Op(ADD), Push(l("loop")), Op(JUMP),
+            Label(l("end")),
+            Op(POP), Op(PUSH1), Byte(0), Op(MSTORE), Op(PUSH1), Byte(32), Op(PUSH1), Byte(0), Op(RETURN),
+        ]
+    };
+    let mut code = vec![Op(PUSH1), Byte(32), Op(CALLDATALOAD), Push("second"), Op(JUMPI)];
+    code.extend(body("a"));
+    code.push(Label("second"));
+    code.extend(body("b"));
+    asm(&code)
+}
+
+/// A region compiled from calls taking one path goes stale when the calls take the other: the
+/// engine notices its cold code doing the work and recompiles the whole program, the region
+/// serving calls meanwhile; every call agrees with the interpreter throughout.
+#[test]
+fn a_stale_region_is_recompiled_whole() {
+    use ferrite::engine::{CodeStatus, Engine, EngineConfig};
+    let engine = Engine::new(EngineConfig::default());
+    let code = two_loops();
+    let call = |n: u8, second: bool| {
+        let mut c = cfg(code.clone(), n, 1_000_000);
+        c.input = [c.input.to_vec(), vec![0u8; 31], vec![second as u8]]
+            .concat()
+            .into();
+        c
+    };
+    let check = |c: &CallConfig| {
+        let expect = ferrite::call::run(c);
+        let o = engine.call(c);
+        assert_eq!(
+            (o.exit, o.gas_used, &o.output),
+            (expect.exit, expect.gas_used, &expect.output)
+        );
+        o.gas_used
+    };
+    let first = call(200, false);
+    for _ in 0..6 {
+        check(&first);
+        engine.wait_idle();
+    }
+    let CodeStatus::Native { code_bytes: region } = engine.status(&first.code, first.spec) else {
+        panic!("compiled: {:?}", engine.status(&first.code, first.spec))
+    };
+    // The other path: interpreted inside the region program until the evidence (5 M gas) shows
+    // it stale, then a whole-program compile.
+    let second = call(200, true);
+    let mut gas = 0;
+    while gas < 6_000_000 {
+        gas += check(&second);
+    }
+    check(&second);
+    engine.wait_idle();
+    check(&second);
+    assert_eq!(engine.stats().region_recompiles, 1);
+    let whole = ferrite::jit::compile(
+        std::sync::Arc::new(ferrite::bytecode::Bytecode::new(code.clone().into())),
+        first.spec,
+    )
+    .expect("compiles");
+    let CodeStatus::Native { code_bytes } = engine.status(&first.code, first.spec) else {
+        panic!("recompiled: {:?}", engine.status(&first.code, first.spec))
+    };
+    assert!(
+        region < whole.code_bytes && code_bytes == whole.code_bytes,
+        "{region} → {code_bytes}"
+    );
+    check(&first);
+}

@@ -84,6 +84,9 @@ pub(crate) struct Entry {
     /// taken (and freed) by the compile. Four bytes per code byte, so only contracts about to
     /// be compiled hold one.
     pub(crate) profile: Mutex<Option<Arc<Profile>>>,
+    /// A region program found stale ([`RegionUsage::stale`](crate::jit::RegionUsage::stale)):
+    /// it serves calls while this entry's whole program compiles.
+    pub(crate) fallback: Option<Arc<Program>>,
     /// The cache clock at the last look-up.
     pub(crate) last_used: AtomicU64,
     /// Executable bytes accounted to the cache for this entry's program (0 when none). Written
@@ -99,6 +102,7 @@ impl Entry {
             calls: AtomicU64::new(0),
             claimed: AtomicBool::new(false),
             profile: Mutex::new(None),
+            fallback: None,
             last_used: AtomicU64::new(0),
             held: AtomicU64::new(0),
         }
@@ -276,6 +280,24 @@ impl Cache {
             }
         }
         cached
+    }
+
+    /// Replaces `old` (if `key` still maps to it) by `new`, dropping `old`'s program from the
+    /// code accounting (frames running it keep it alive); false if `old` is no longer cached.
+    pub(crate) fn replace(&self, key: &Key, old: &Arc<Entry>, new: Entry) -> bool {
+        let mut map = write(self.shard(key));
+        if !map.get(key).is_some_and(|e| Arc::ptr_eq(e, old)) {
+            return false;
+        }
+        let held = old.held.load(Ordering::Relaxed);
+        if held > 0 {
+            self.code_bytes.fetch_sub(held, Ordering::Relaxed);
+            self.programs.fetch_sub(1, Ordering::Relaxed);
+        }
+        let now = self.clock.fetch_add(1, Ordering::Relaxed) + 1;
+        new.last_used.store(now, Ordering::Relaxed);
+        map.insert(*key, Arc::new(new));
+        true
     }
 
     /// Removes entries passing `candidate`, least recently used first, while `over` holds.

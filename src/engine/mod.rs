@@ -18,8 +18,12 @@
 //!    coalesced; a compile that fails or exceeds a limit marks the hash interpret-only.
 //!
 //! Regions trade compile time and code memory (snailtracer: 600 ms → 50–70 ms, 1.2 MB → 0.17 MB)
-//! for interpreting what the profiled calls did not run often; a contract whose later calls
-//! take paths its first ones did not runs those paths interpreted (it is not re-profiled).
+//! for interpreting what the profiled call did not run often. Each region program counts the
+//! instructions the interpreter ran for its frames against the gas they used; when its cold code
+//! does much of the work ([`RegionUsage::stale`](crate::jit::RegionUsage::stale): later calls
+//! took other paths), the entry is replaced by one that compiles the whole contract, the region
+//! serving calls until that program is ready ([`Stats::region_recompiles`]). The counters cover
+//! the program's whole life, so a region that served well for long turns stale slowly.
 //!
 //! Compiler threads run below executing threads ([`CompilerPriority::Low`]), and in auto mode a
 //! call never waits for a lock a compiler thread may hold (a busy shard is a miss, a busy queue
@@ -84,7 +88,7 @@ use cache::{Cache, Entry, Key};
 use ferrite_runtime::{Host, SpecId};
 use stats::Counters;
 use std::fmt;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -284,6 +288,9 @@ enum Decision {
     Enqueue(Arc<Entry>),
     CompileNow(Arc<Entry>),
     Wait(Arc<Entry>),
+    /// The entry's region program is stale: replace the entry by one compiling the whole
+    /// program, the region serving calls meanwhile.
+    Recompile(Arc<Entry>, Arc<Program>),
 }
 
 /// The embedding API: runs transactions and message frames, tiering between the interpreter and
@@ -455,6 +462,7 @@ impl Engine {
             programs: programs as u64,
             entries: entries as u64,
             pending_compiles: self.shared.queue.pending() as u64,
+            region_recompiles: c.region_recompiles.get(),
         }
     }
 
@@ -496,10 +504,18 @@ impl Engine {
     fn decide(&self, e: &Arc<Entry>) -> Decision {
         if let Some(r) = e.result.get() {
             return match r {
+                Some(p) if p.entries.is_some() && p.usage.stale() => {
+                    Decision::Recompile(e.clone(), p.clone())
+                }
                 Some(p) => Decision::Native(p.clone()),
                 None => Decision::Interpret,
             };
         }
+        // Until an entry has its own result, a stale region it replaces runs its calls.
+        let interpret = || match &e.fallback {
+            Some(p) => Decision::Native(p.clone()),
+            None => Decision::Interpret,
+        };
         match self.shared.config.mode {
             EngineMode::Interp => Decision::Interpret,
             EngineMode::Jit => {
@@ -511,10 +527,10 @@ impl Engine {
             }
             EngineMode::Auto => {
                 let Some(threshold) = self.shared.config.hot_threshold else {
-                    return Decision::Interpret;
+                    return interpret();
                 };
                 if e.claimed.load(Ordering::Relaxed) {
-                    return Decision::Interpret;
+                    return interpret();
                 }
                 let calls = e.calls.fetch_add(1, Ordering::Relaxed);
                 if calls >= threshold && !e.claimed.swap(true, Ordering::AcqRel) {
@@ -532,7 +548,7 @@ impl Engine {
                         Err(_) => Decision::Interpret,
                     }
                 } else {
-                    Decision::Interpret
+                    interpret()
                 }
             }
         }
@@ -567,6 +583,16 @@ impl Engine {
         let mut profile = None;
         let program = match decision {
             Decision::Native(p) => Some(p),
+            Decision::Recompile(old, p) => {
+                // The next call requests the compile (no profile: the whole program).
+                let mut new = Entry::new(old.code.clone());
+                new.fallback = Some(p.clone());
+                new.calls = AtomicU64::new(self.shared.config.hot_threshold.unwrap_or(0));
+                if cache.replace(&key, &old, new) {
+                    c.region_recompiles.bump();
+                }
+                Some(p)
+            }
             Decision::Interpret => None,
             Decision::Profile(p) => {
                 profile = Some(p);

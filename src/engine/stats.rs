@@ -64,6 +64,7 @@ pub(crate) struct Counters {
     pub(crate) compile_failures: AtomicU64,
     pub(crate) compile_ns_total: AtomicU64,
     pub(crate) compile_ns_max: AtomicU64,
+    pub(crate) region_recompiles: Counter,
 }
 
 impl Counters {
@@ -114,20 +115,23 @@ pub struct Stats {
     pub entries: u64,
     /// Compiles waiting for or running on a worker.
     pub pending_compiles: u64,
+    /// Region programs found stale (their cold code doing much of the work) and replaced by a
+    /// whole-program compile.
+    pub region_recompiles: u64,
 }
 
 impl Stats {
     /// One JSON object: `{"interpreterCalls":…,"nativeCalls":…,"compiles":…,"compileMsTotal":…,
     /// "cacheHits":…,"cacheMisses":…,"evictions":…,"codeBytes":…,…}` (the listed keys first, in
     /// that order, then `compileFailures`, `compileMsMax`, `programs`, `entries`,
-    /// `pendingCompiles`).
+    /// `pendingCompiles`, `regionRecompiles`).
     pub fn to_json(&self) -> String {
         format!(
             concat!(
                 "{{\"interpreterCalls\":{},\"nativeCalls\":{},\"compiles\":{},",
                 "\"compileMsTotal\":{:.3},\"cacheHits\":{},\"cacheMisses\":{},\"evictions\":{},",
                 "\"codeBytes\":{},\"compileFailures\":{},\"compileMsMax\":{:.3},\"programs\":{},",
-                "\"entries\":{},\"pendingCompiles\":{}}}"
+                "\"entries\":{},\"pendingCompiles\":{},\"regionRecompiles\":{}}}"
             ),
             self.interpreter_calls,
             self.native_calls,
@@ -142,6 +146,7 @@ impl Stats {
             self.programs,
             self.entries,
             self.pending_compiles,
+            self.region_recompiles,
         )
     }
 }
@@ -155,12 +160,13 @@ impl fmt::Display for Stats {
         )?;
         writeln!(
             f,
-            "compiles: {} ok, {} failed, {:.3} ms total, {:.3} ms max, {} pending",
+            "compiles: {} ok, {} failed, {:.3} ms total, {:.3} ms max, {} pending, {} stale regions recompiled whole",
             self.compiles,
             self.compile_failures,
             self.compile_time_total.as_secs_f64() * 1e3,
             self.compile_time_max.as_secs_f64() * 1e3,
-            self.pending_compiles
+            self.pending_compiles,
+            self.region_recompiles
         )?;
         writeln!(
             f,

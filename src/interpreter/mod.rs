@@ -72,27 +72,30 @@ pub struct Watch<'a> {
     pub entries: Option<&'a [bool]>,
 }
 
-/// Runs `frame` like [`run`], recording each instruction in `watch.profile`; returns `None`
+/// Runs `frame` like [`run`], recording each instruction in `watch.profile`; stops with `None`
 /// when, after at least one instruction (so a region that just handed over is not re-entered
-/// at the same pc), the frame reaches a pc marked in `watch.entries`.
+/// at the same pc), the frame reaches a pc marked in `watch.entries`. Also returns the
+/// instructions executed.
 pub fn run_watched<H: Host + ?Sized, T: Tracer>(
     frame: &mut Frame,
     host: &mut H,
     tracer: &mut T,
     watch: Watch<'_>,
-) -> Option<Action> {
+) -> (Option<Action>, u64) {
     let checks = check_table(frame.spec());
+    let mut steps = 0u64;
     loop {
         if let Some(p) = watch.profile {
             p.record(frame.pc());
         }
+        steps += 1;
         let exit = step_traced(frame, host, tracer, checks);
         if !exit.is_continue() {
-            return Some(frame.finish(exit));
+            return (Some(frame.finish(exit)), steps);
         }
         if let Some(e) = watch.entries {
             if e.get(frame.pc()).copied().unwrap_or(false) {
-                return None;
+                return (None, steps);
             }
         }
     }

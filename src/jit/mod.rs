@@ -90,6 +90,49 @@ pub struct Program {
     pub blocks: usize,
     /// Instructions compiled.
     pub instrs: usize,
+    /// For a region program: how much of its frames' work the interpreter did.
+    pub usage: RegionUsage,
+}
+
+/// How a region program fares: instructions the interpreter ran for its frames (cold code) and
+/// gas its finished frames used. Relaxed counters, added once per frame run.
+#[derive(Debug, Default)]
+pub struct RegionUsage {
+    interpreted: std::sync::atomic::AtomicU64,
+    gas: std::sync::atomic::AtomicU64,
+}
+
+impl RegionUsage {
+    /// Gas of evidence before [`RegionUsage::stale`] can say yes.
+    pub const MIN_GAS: u64 = 5_000_000;
+    /// Interpreted instructions per gas unit beyond which the region is stale: one instruction
+    /// per 32 gas is about a tenth of a call's instructions at typical costs (3-8 gas each).
+    pub const GAS_PER_COLD_INSTR: u64 = 32;
+
+    /// Counts one run of a frame: instructions interpreted, and gas used when it finished.
+    pub fn record(&self, interpreted: u64, gas: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if interpreted > 0 {
+            self.interpreted.fetch_add(interpreted, Relaxed);
+        }
+        if gas > 0 {
+            self.gas.fetch_add(gas, Relaxed);
+        }
+    }
+
+    /// Whether the code the profile left cold does a large share of the work (the calls since
+    /// took other paths): at least [`MIN_GAS`](Self::MIN_GAS) of evidence, and more than one
+    /// interpreted instruction per [`GAS_PER_COLD_INSTR`](Self::GAS_PER_COLD_INSTR) gas.
+    pub fn stale(&self) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let gas = self.gas.load(Relaxed);
+        gas >= Self::MIN_GAS
+            && self
+                .interpreted
+                .load(Relaxed)
+                .saturating_mul(Self::GAS_PER_COLD_INSTR)
+                > gas
+    }
 }
 
 impl std::fmt::Debug for Program {
@@ -299,6 +342,7 @@ fn compile_with(
         entries,
         blocks,
         instrs,
+        usage: RegionUsage::default(),
     })
 }
 
