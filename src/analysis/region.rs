@@ -18,7 +18,8 @@ use super::{Analysis, Exit};
 pub struct Region {
     /// Compiled.
     pub hot: Vec<bool>,
-    /// Compiled and entered from the interpreter ([`entries`]).
+    /// Compiled and entered from the interpreter (see [`Region::new`]: the start, resume
+    /// points, JUMPDESTs, blocks reached from cold code).
     pub entries: Vec<bool>,
 }
 

@@ -12,7 +12,7 @@
 //! 45% slower on blake2b_huff, whose long blocks of memory accesses then merged it after every
 //! expansion call, and up to 50% more compile time.)
 //!
-//! Within a block the EVM stack is virtual ([`VStack`]): PUSH, DUP, SWAP and POP move SSA values
+//! Within a block the EVM stack is virtual (`Cursor::vs`): PUSH, DUP, SWAP and POP move SSA values
 //! and constants at compile time and emit no code; an operand is loaded from the stack buffer
 //! only when an instruction reads it, and a value is stored back only when something needs it in
 //! memory — a helper's inputs just before the call, everything at the block's exit or before a

@@ -7,7 +7,7 @@
 //!
 //! Compiled code and the interpreter share the frame layout, so a compiled frame hands over to the
 //! interpreter at a block boundary whenever the exact halt must be reproduced (see
-//! [`lower`](self::lower)), and suspends at CALL/CREATE like an interpreted frame.
+//! [`lower`]), and suspends at CALL/CREATE like an interpreted frame.
 
 pub mod lower;
 
