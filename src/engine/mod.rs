@@ -22,8 +22,9 @@
 //! instructions the interpreter ran for its frames against the gas they used; when its cold code
 //! does much of the work ([`RegionUsage::stale`](crate::jit::RegionUsage::stale): later calls
 //! took other paths), the entry is replaced by one that compiles the whole contract, the region
-//! serving calls until that program is ready ([`Stats::region_recompiles`]). The counters cover
-//! the program's whole life, so a region that served well for long turns stale slowly.
+//! serving calls until that program is ready ([`Stats::region_recompiles`]). The counters age
+//! (halved every [`RegionUsage::WINDOW_GAS`](crate::jit::RegionUsage::WINDOW_GAS) of gas), so
+//! the judgement follows recent calls.
 //!
 //! Compiler threads run below executing threads ([`CompilerPriority::Low`]), and in auto mode a
 //! call never waits for a lock a compiler thread may hold (a busy shard is a miss, a busy queue

@@ -95,7 +95,8 @@ pub struct Program {
 }
 
 /// How a region program fares: instructions the interpreter ran for its frames (cold code) and
-/// gas its finished frames used. Relaxed counters, added once per frame run.
+/// gas its finished frames used, over a decaying window of recent calls. Relaxed counters,
+/// added once per frame run.
 #[derive(Debug, Default)]
 pub struct RegionUsage {
     interpreted: std::sync::atomic::AtomicU64,
@@ -109,14 +110,22 @@ impl RegionUsage {
     /// per 32 gas is about a tenth of a call's instructions at typical costs (3-8 gas each).
     pub const GAS_PER_COLD_INSTR: u64 = 32;
 
+    /// Gas after which both counters are halved: the judgement follows the recent calls (a
+    /// window of roughly this much gas) rather than the program's whole life.
+    pub const WINDOW_GAS: u64 = 1 << 28;
+
     /// Counts one run of a frame: instructions interpreted, and gas used when it finished.
     pub fn record(&self, interpreted: u64, gas: u64) {
         use std::sync::atomic::Ordering::Relaxed;
         if interpreted > 0 {
             self.interpreted.fetch_add(interpreted, Relaxed);
         }
-        if gas > 0 {
-            self.gas.fetch_add(gas, Relaxed);
+        if gas > 0 && self.gas.fetch_add(gas, Relaxed).saturating_add(gas) > Self::WINDOW_GAS {
+            // Racy halving (another thread's count may be lost or halved twice): it only
+            // ages the evidence.
+            self.gas.store(self.gas.load(Relaxed) / 2, Relaxed);
+            self.interpreted
+                .store(self.interpreted.load(Relaxed) / 2, Relaxed);
         }
     }
 
@@ -430,4 +439,38 @@ pub fn cached(code: &Arc<Bytecode>, spec: SpecId) -> Option<Arc<Program>> {
         .unwrap_or_else(|e| e.into_inner())
         .insert(key, p.clone());
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RegionUsage;
+
+    #[test]
+    fn a_region_is_stale_when_its_cold_code_does_the_work_of_recent_calls() {
+        let u = RegionUsage::default();
+        // Not enough evidence yet, however cold.
+        u.record(1_000_000, RegionUsage::MIN_GAS - 1);
+        assert!(!u.stale());
+        u.record(0, 1);
+        assert!(u.stale());
+        // Healthy calls dilute it, then the window ages the cold ones out.
+        let healthy = RegionUsage::default();
+        healthy.record(1_000, 10_000_000);
+        assert!(!healthy.stale());
+        let aging = RegionUsage::default();
+        aging.record(1_000_000, 10_000_000); // stale: one cold instruction per 10 gas
+        assert!(aging.stale());
+        for _ in 0..100 {
+            aging.record(10_000, 10_000_000); // one per 1,000 gas
+        }
+        assert!(
+            !aging.stale(),
+            "recent healthy calls outweigh old cold ones"
+        );
+        // And the other way: a region healthy for long turns stale within a window.
+        for _ in 0..100 {
+            aging.record(1_000_000, 10_000_000);
+        }
+        assert!(aging.stale());
+    }
 }
