@@ -125,12 +125,12 @@ pub fn profile(case: &Case) -> Vec<u32> {
     source.profile.counts()
 }
 
-/// Compiles the region of the case's code that covers `coverage` of the instructions its
-/// profile ([`profile`]) executed.
-pub fn compile_region(case: &Case, coverage: f64) -> Option<Arc<Program>> {
+/// Compiles, at `tier`, the region of the case's code that covers `coverage` of the
+/// instructions its profile ([`profile`]) executed.
+pub fn compile_region(case: &Case, coverage: f64, tier: crate::jit::Tier) -> Option<Arc<Program>> {
     let counts = profile(case);
     let code = Arc::new(Bytecode::new(case.cfg.code.clone()));
-    crate::jit::compile_region(code, case.cfg.spec, &counts, coverage)
+    crate::jit::compile_region_at(code, case.cfg.spec, &counts, coverage, tier)
         .ok()
         .map(Arc::new)
 }

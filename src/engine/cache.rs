@@ -87,6 +87,9 @@ pub(crate) struct Entry {
     /// A region program found stale ([`RegionUsage::stale`](crate::jit::RegionUsage::stale)):
     /// it serves calls while this entry's whole program compiles.
     pub(crate) fallback: Option<Arc<Program>>,
+    /// Tier-up: the profile counts of the region whose baseline program is the fallback; this
+    /// entry compiles the optimized program of the same region.
+    pub(crate) optimize: Option<Vec<u32>>,
     /// The cache clock at the last look-up.
     pub(crate) last_used: AtomicU64,
     /// Executable bytes accounted to the cache for this entry's program (0 when none). Written
@@ -103,6 +106,7 @@ impl Entry {
             claimed: AtomicBool::new(false),
             profile: Mutex::new(None),
             fallback: None,
+            optimize: None,
             last_used: AtomicU64::new(0),
             held: AtomicU64::new(0),
         }
@@ -283,11 +287,12 @@ impl Cache {
     }
 
     /// Replaces `old` (if `key` still maps to it) by `new`, dropping `old`'s program from the
-    /// code accounting (frames running it keep it alive); false if `old` is no longer cached.
-    pub(crate) fn replace(&self, key: &Key, old: &Arc<Entry>, new: Entry) -> bool {
+    /// code accounting (frames running it, or `new` as its fallback, keep it alive); `None` if
+    /// `old` is no longer cached.
+    pub(crate) fn replace(&self, key: &Key, old: &Arc<Entry>, new: Entry) -> Option<Arc<Entry>> {
         let mut map = write(self.shard(key));
         if !map.get(key).is_some_and(|e| Arc::ptr_eq(e, old)) {
-            return false;
+            return None;
         }
         let held = old.held.load(Ordering::Relaxed);
         if held > 0 {
@@ -296,8 +301,9 @@ impl Cache {
         }
         let now = self.clock.fetch_add(1, Ordering::Relaxed) + 1;
         new.last_used.store(now, Ordering::Relaxed);
-        map.insert(*key, Arc::new(new));
-        true
+        let new = Arc::new(new);
+        map.insert(*key, new.clone());
+        Some(new)
     }
 
     /// Removes entries passing `candidate`, least recently used first, while `over` holds.

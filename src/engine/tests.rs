@@ -74,7 +74,8 @@ fn auto_turns_native_after_the_threshold() {
     let s = e.stats();
     assert_eq!(s.interpreter_calls, 4);
     assert_eq!(s.native_calls, 1);
-    assert_eq!((s.compiles, s.compile_failures), (1, 0));
+    // The profiled region, at the baseline tier and then the optimized one.
+    assert_eq!((s.compiles, s.compile_failures), (2, 0));
     assert_eq!((s.cache_misses, s.cache_hits), (1, 4));
     assert_eq!(s.programs, 1);
     assert!(s.code_bytes > 0 && s.compile_time_total > Duration::ZERO);
@@ -374,4 +375,26 @@ fn only_the_call_before_the_request_is_profiled_and_the_compile_frees_the_profil
         e.status(&cfg.code, cfg.spec),
         CodeStatus::Native { .. }
     ));
+}
+
+#[test]
+fn a_region_runs_at_the_baseline_tier_until_the_optimized_program_replaces_it() {
+    let cfg = fib_call(40);
+    for tier_up in [true, false] {
+        let e = engine(|c| {
+            c.hot_threshold = Some(1);
+            c.tier_up = tier_up;
+        });
+        until_native(&e, &cfg);
+        e.wait_idle();
+        let program = e
+            .load(&cfg.code, keccak256(&cfg.code), SpecId::Prague)
+            .program
+            .expect("native");
+        assert_eq!(program.tier, jit::Tier::Optimized);
+        assert!(program.entries.is_some(), "a region program");
+        let expected = if tier_up { 2 } else { 1 };
+        assert_eq!(e.stats().compiles, expected, "tier_up {tier_up}");
+        same(&e.call(&cfg), &call::run(&cfg));
+    }
 }

@@ -98,8 +98,9 @@ impl ProgramSource for FreshJit {
 pub const FUZZ_REGION_COVERAGE: f64 = 0.6;
 
 /// ferrite's region programs: the call runs once in the interpreter, profiling every code it
-/// executes; each code's hot region ([`FUZZ_REGION_COVERAGE`]) is compiled; the call runs again
-/// (fresh state) with those programs, the interpreter running cold blocks.
+/// executes; each code's hot region ([`FUZZ_REGION_COVERAGE`]) is compiled (at the baseline or
+/// the optimized tier, by the parity of the code's length); the call runs again (fresh state)
+/// with those programs, the interpreter running cold blocks.
 pub fn ferrite_region(cfg: &CallConfig) -> Outcome {
     let profiler = RegionJit::default();
     ferrite::call::run_with(cfg, &mut NoTracer, &profiler);
@@ -130,7 +131,14 @@ impl ProgramSource for RegionJit {
             .borrow_mut()
             .entry((code.hash(), spec))
             .or_insert_with(|| {
-                ferrite::jit::compile_region(code.clone(), spec, &counts, FUZZ_REGION_COVERAGE)
+                // Both tiers, by the parity of the code's length.
+                let tier = if code.raw().len() % 2 == 0 {
+                    ferrite::jit::Tier::Baseline
+                } else {
+                    ferrite::jit::Tier::Optimized
+                };
+                let cov = FUZZ_REGION_COVERAGE;
+                ferrite::jit::compile_region_at(code.clone(), spec, &counts, cov, tier)
                     .ok()
                     .map(Arc::new)
             })

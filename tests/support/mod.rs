@@ -18,8 +18,8 @@ pub fn run_both(cfg: &CallConfig) -> CallOutcome {
 }
 
 /// Profiles `profile_run` in the interpreter, compiles the region of the top contract's code
-/// covering `coverage` of what it executed, and runs `cfg` (the same code) with that program
-/// and in the interpreter; panics unless they agree. Returns the interpreter's outcome and the
+/// covering `coverage` of what it executed (at both tiers), and runs `cfg` (the same code) with
+/// each program and in the interpreter; panics unless they agree. Returns the interpreter's outcome and the
 /// program's (blocks compiled, blocks in all).
 pub fn run_region(
     profile_run: &CallConfig,
@@ -36,14 +36,19 @@ pub fn run_region(
         profile: Arc::new(Profile::new(code.raw().len())),
     };
     call::run_with(profile_run, &mut NoTracer, &source);
-    let program = ferrite::jit::compile_region(code, cfg.spec, &source.profile.counts(), coverage)
-        .expect("the region compiles");
-    let shape = (program.blocks, program.analysis.blocks.len());
+    let counts = source.profile.counts();
     let mut c = cfg.clone();
     c.mode = Mode::Interp;
     let interp = call::run(&c);
-    let region = call::run_with(cfg, &mut NoTracer, &WithProgram(Arc::new(program)));
-    assert_agree(cfg, &interp, &region);
+    let mut shape = (0, 0);
+    for tier in [ferrite::jit::Tier::Optimized, ferrite::jit::Tier::Baseline] {
+        let program =
+            ferrite::jit::compile_region_at(code.clone(), cfg.spec, &counts, coverage, tier)
+                .expect("the region compiles");
+        shape = (program.blocks, program.analysis.blocks.len());
+        let region = call::run_with(cfg, &mut NoTracer, &WithProgram(Arc::new(program)));
+        assert_agree(cfg, &interp, &region);
+    }
     (interp, shape)
 }
 

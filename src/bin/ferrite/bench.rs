@@ -20,6 +20,10 @@ pub struct BenchArgs {
     /// one profiled interpreter run executed (0: no region column).
     #[arg(long, default_value_t = 0.99)]
     coverage: f64,
+    /// Compile the region program at the baseline tier (the engine's first, fast compile)
+    /// instead of the optimized one.
+    #[arg(long)]
+    baseline: bool,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -103,7 +107,14 @@ pub fn main(args: BenchArgs) -> Result<bool, String> {
             }
         };
         let region = (args.coverage > 0.0)
-            .then(|| bench::compile_region(case, args.coverage))
+            .then(|| {
+                let tier = if args.baseline {
+                    ferrite::jit::Tier::Baseline
+                } else {
+                    ferrite::jit::Tier::Optimized
+                };
+                bench::compile_region(case, args.coverage, tier)
+            })
             .flatten();
         let tg = match &region {
             Some(p) => {
@@ -193,10 +204,11 @@ pub fn main(args: BenchArgs) -> Result<bool, String> {
         );
         if args.coverage > 0.0 {
             println!(
-                "geomean: region/revm {:.2}, region/revm compute-heavy {:.2} (coverage {})",
+                "geomean: region/revm {:.2}, region/revm compute-heavy {:.2} (coverage {}, {} tier)",
                 geomean(&rgn_revm),
                 geomean(&rgn_heavy),
-                args.coverage
+                args.coverage,
+                if args.baseline { "baseline" } else { "optimized" }
             );
         }
     }

@@ -279,7 +279,7 @@ fn run_region(args: &RunArgs, cfg: &CallConfig, coverage: f64) -> Result<bool, S
         name: String::new(),
         cfg: cfg.clone(),
     };
-    let program = ferrite::bench::compile_region(&case, coverage)
+    let program = ferrite::bench::compile_region(&case, coverage, ferrite::jit::Tier::Optimized)
         .ok_or("the region could not be compiled")?;
     if !args.json {
         println!(
