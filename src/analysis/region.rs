@@ -29,6 +29,12 @@ impl Region {
         let entries = entries(a, &hot);
         Region { hot, entries }
     }
+
+    /// The region of the blocks covering `coverage` of the instructions `counts` executed
+    /// ([`hot_blocks`]).
+    pub fn from_profile(a: &Analysis, counts: &[u32], coverage: f64) -> Region {
+        Region::new(a, hot_blocks(a, counts, coverage))
+    }
 }
 
 /// The blocks (by index) that cover `coverage` (0..=1) of the instructions executed, per

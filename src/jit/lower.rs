@@ -34,9 +34,9 @@
 //! Inlined: PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR, XOR, NOT, PC,
 //! GAS, JUMPDEST, STOP, INVALID, MLOAD/MSTORE within current memory, SHL/SHR/SAR and SIGNEXTEND
 //! by a constant and MUL/DIV/MOD by a constant power of two, and JUMP/JUMPI (static ones as
-//! direct branches, dynamic ones through one shared `Switch` over the JUMPDEST blocks). Other state-free word operations
-//! call their own helper (`ferrite_mul`, …) with operands by value; everything else calls
-//! `ferrite_exec`, the runtime's instruction body. 256-bit add/sub use two i128 halves with an
+//! direct branches, dynamic ones through one shared `Switch` over the JUMPDEST blocks). Other
+//! state-free word operations call their own helper (`ferrite_mul`, …) with operands by value;
+//! everything else calls `ferrite_exec`, the runtime's instruction body. 256-bit add/sub use two i128 halves with an
 //! `icmp ult` carry, which compiles in linear time (four i64 limbs with compare carries did not).
 
 use crate::analysis::region::Region;
@@ -265,9 +265,9 @@ impl Lower<'_, '_> {
     }
 
     /// Takes the frame and host pointers from the function's stack slot. Done per EVM block
-    /// (and in the shared exits), so neither pointer is live across the whole function: two
-    /// values live everywhere, across every helper call, made the register allocator spend
-    /// most of a compile splitting their live ranges (4% of a compile).
+    /// (and in the cold stubs and the dispatch), so neither pointer is live across the whole
+    /// function: two values live everywhere, across every helper call, cost the register
+    /// allocator 4% of a compile (snailtracer's 90% region, counted with callgrind).
     fn reload_context(&mut self) {
         let p = types::I64;
         self.frame = self.b.ins().stack_load(p, p, self.context, 0);
@@ -556,11 +556,6 @@ impl Lower<'_, '_> {
         // Stack bounds and the block's whole static gas, once per block, in one branch; on
         // failure the interpreter reproduces the exact halt. Passing it, every static charge up
         // to the block's first gas-consuming helper is covered, so those charges need no check.
-        let gas_table = static_gas_table(self.a.spec);
-        let block_gas: u64 = self.a.instrs[bl.instrs.clone()]
-            .iter()
-            .map(|ins| gas_table[ins.opcode as usize] as u64)
-            .sum();
         let mut bad = None;
         let mut or = |l: &mut Self, x: Value| {
             bad = Some(match bad {
@@ -589,12 +584,12 @@ impl Lower<'_, '_> {
                 or(self, high);
             }
         }
-        if block_gas > 0 {
+        if bl.static_gas > 0 {
             let gas = self.frame_field(offsets::GAS_REMAINING);
             let short = self.b.ins().icmp_imm_u(
                 IntCC::UnsignedLessThan,
                 gas,
-                block_gas.min(i64::MAX as u64) as i64,
+                bl.static_gas.min(i64::MAX as u64) as i64,
             );
             or(self, short);
         }
@@ -623,6 +618,7 @@ impl Lower<'_, '_> {
             pending_gas: 0,
             gas_covered: true,
         };
+        let gas_table = static_gas_table(self.a.spec);
         let range = bl.instrs.clone();
         let n = range.len();
         let exit = bl.exit.clone();
@@ -1061,6 +1057,11 @@ impl Lower<'_, '_> {
     /// Returns `r` if it is not `Continue`; otherwise goes on in a new block.
     fn continue_unless_exit(&mut self, r: Value) {
         let cont = self.b.create_block();
+        self.continue_at_unless_exit(r, cont);
+    }
+
+    /// Returns `r` if it is not `Continue`; otherwise goes on at `cont`.
+    fn continue_at_unless_exit(&mut self, r: Value, cont: Block) {
         let out = self.b.create_block();
         self.b.ins().brif(r, out, &[], cont, &[]);
         self.b.switch_to_block(out);
@@ -1083,8 +1084,8 @@ impl Lower<'_, '_> {
     /// MLOAD/MSTORE. When the word lies within current memory (one compare for a constant
     /// offset — Solidity's free-memory pointer, scratch space — a few otherwise) the access is
     /// inline; else `ferrite_mexpand` first grows memory (charging it) and the same inline
-    /// access follows. One straight path with a call on the side: a fast path and a slow path
-    /// joining with the loaded word cost the register allocator a third more time.
+    /// access follows: one access path with a call on the side, no join of a fast and a slow
+    /// path's words, and one helper for both opcodes.
     fn memory_op(&mut self, c: &mut Cursor, ins: &Instr) {
         // Charge static gas up to here (the expansion's charge comes after it).
         self.sync_gas(c);
@@ -1136,11 +1137,7 @@ impl Lower<'_, '_> {
         // Expansion charges memory gas.
         c.gas_covered = false;
         let r = self.b.inst_results(call)[0];
-        let out = self.b.create_block();
-        self.b.ins().brif(r, out, &[], access, &[]);
-        self.b.switch_to_block(out);
-        self.b.ins().return_(&[r]);
-        self.b.switch_to_block(access);
+        self.continue_at_unless_exit(r, access);
         // After an expansion the word is within memory, so its offset fits the low limb.
         let base = self.frame_field(offsets::MEM_BASE);
         let addr = match at {

@@ -259,7 +259,7 @@ fn entry_signature(isa: &dyn TargetIsa) -> Signature {
     signature(isa, &[AbiType::Ptr, AbiType::Ptr], AbiType::I8)
 }
 
-fn check_limits(a: &Analysis, region: Option<&[bool]>) -> Result<(), CompileError> {
+fn check_limits(a: &Analysis, region: Option<&Region>) -> Result<(), CompileError> {
     if a.code.raw().len() > MAX_CODE_SIZE {
         return Err(CompileError(format!(
             "code of {} bytes exceeds the JIT limit",
@@ -272,7 +272,7 @@ fn check_limits(a: &Analysis, region: Option<&[bool]>) -> Result<(), CompileErro
             a.blocks.len()
         )));
     }
-    let w = ir_weight(a, region);
+    let w = ir_weight(a, region.map(|r| &r.hot[..]));
     if w > MAX_IR_WEIGHT {
         return Err(CompileError(format!(
             "IR weight {w} exceeds the JIT limit {MAX_IR_WEIGHT}"
@@ -308,8 +308,7 @@ pub fn compile_region_at(
     tier: Tier,
 ) -> Result<Program, CompileError> {
     compile_with(code, spec, tier, |a| {
-        let hot = analysis::region::hot_blocks(a, counts, coverage);
-        Some(Region::new(a, hot))
+        Some(Region::from_profile(a, counts, coverage))
     })
 }
 
@@ -323,7 +322,7 @@ fn compile_with(
     let analysis = Arc::new(analysis::analyze(code, spec));
     let region = select(&analysis);
     let region = region.as_ref();
-    check_limits(&analysis, region.map(|r| &r.hot[..]))?;
+    check_limits(&analysis, region)?;
     let isa = host_isa_for(tier)?;
     let mut jb = JITBuilder::with_isa(isa.clone(), default_libcall_names());
     for b in Builtin::ALL {
@@ -449,11 +448,8 @@ pub fn dump_ir(
     profile: Option<(&[u32], f64)>,
 ) -> Result<String, CompileError> {
     let analysis = analysis::analyze(code, spec);
-    let region = profile.map(|(c, cov)| {
-        let hot = analysis::region::hot_blocks(&analysis, c, cov);
-        Region::new(&analysis, hot)
-    });
-    check_limits(&analysis, region.as_ref().map(|r| &r.hot[..]))?;
+    let region = profile.map(|(c, cov)| Region::from_profile(&analysis, c, cov));
+    check_limits(&analysis, region.as_ref())?;
     let isa = host_isa()?;
     Ok(standalone_function(&analysis, &*isa, region.as_ref())
         .display()
