@@ -10,7 +10,7 @@
 //! timed and checked the same way.
 
 use crate::call::{self, CallConfig};
-use crate::frame::Mode;
+use crate::frame::{Mode, ProgramSource};
 use crate::jit::Program;
 use crate::profile::{Profile, ProfileCode, WithProgram};
 use alloy_primitives::{hex, Bytes, U256};
@@ -98,55 +98,20 @@ pub struct Result {
 
 /// Runs the case once with ferrite on fresh state, timing only execution.
 pub fn run_ferrite(case: &Case, mode: Mode) -> (Result, Duration) {
-    let mut cfg = case.cfg.clone();
-    cfg.mode = mode;
-    let mut state = call::prepare_state(&cfg);
-    let t = Instant::now();
-    let o = call::run_on(&mut state, &cfg, &mut crate::interpreter::NoTracer);
-    let e = t.elapsed();
-    (
-        Result {
-            status: o.exit.name().to_string(),
-            gas_used: o.gas_used,
-            output: o.output,
-        },
-        e,
-    )
-}
-
-/// Profiles the case: one interpreted run counting its contract's instructions by pc.
-pub fn profile(case: &Case) -> Vec<u32> {
-    let code = Bytecode::new(case.cfg.code.clone());
-    let source = ProfileCode {
-        hash: code.hash(),
-        profile: Arc::new(Profile::new(code.raw().len())),
-    };
-    call::run_with(&case.cfg, &mut crate::interpreter::NoTracer, &source);
-    source.profile.counts()
-}
-
-/// Compiles, at `tier`, the region of the case's code that covers `coverage` of the
-/// instructions its profile ([`profile`]) executed.
-pub fn compile_region(case: &Case, coverage: f64, tier: crate::jit::Tier) -> Option<Arc<Program>> {
-    let counts = profile(case);
-    let code = Arc::new(Bytecode::new(case.cfg.code.clone()));
-    crate::jit::compile_region_at(code, case.cfg.spec, &counts, coverage, tier)
-        .ok()
-        .map(Arc::new)
+    run_timed(&case.cfg, &mode)
 }
 
 /// Runs the case once on fresh state with `program` for its contract (interpreting the rest),
 /// timing only execution.
 pub fn run_program(case: &Case, program: &Arc<Program>) -> (Result, Duration) {
-    let mut state = call::prepare_state(&case.cfg);
-    let source = WithProgram(program.clone());
+    run_timed(&case.cfg, &WithProgram(program.clone()))
+}
+
+/// One run of `cfg` on fresh state with frames tiered by `source`, timing only execution.
+fn run_timed(cfg: &CallConfig, source: &dyn ProgramSource) -> (Result, Duration) {
+    let mut state = call::prepare_state(cfg);
     let t = Instant::now();
-    let o = call::run_on_with(
-        &mut state,
-        &case.cfg,
-        &mut crate::interpreter::NoTracer,
-        &source,
-    );
+    let o = call::run_on_with(&mut state, cfg, &mut crate::interpreter::NoTracer, source);
     let e = t.elapsed();
     (
         Result {
@@ -156,6 +121,31 @@ pub fn run_program(case: &Case, program: &Arc<Program>) -> (Result, Duration) {
         },
         e,
     )
+}
+
+/// Profiles a call: one interpreted run counting its contract's instructions by pc.
+pub fn profile(cfg: &CallConfig) -> Vec<u32> {
+    let code = Bytecode::new(cfg.code.clone());
+    let source = ProfileCode {
+        hash: code.hash(),
+        profile: Arc::new(Profile::new(code.raw().len())),
+    };
+    call::run_with(cfg, &mut crate::interpreter::NoTracer, &source);
+    source.profile.counts()
+}
+
+/// Compiles, at `tier`, the region of the call's contract that covers `coverage` of the
+/// instructions its profile ([`profile`]) executed.
+pub fn compile_region(
+    cfg: &CallConfig,
+    coverage: f64,
+    tier: crate::jit::Tier,
+) -> Option<Arc<Program>> {
+    let counts = profile(cfg);
+    let code = Arc::new(Bytecode::new(cfg.code.clone()));
+    crate::jit::compile_region_at(code, cfg.spec, &counts, coverage, tier)
+        .ok()
+        .map(Arc::new)
 }
 
 /// Compiles the case's code with the JIT (uncached) and returns the compile time.

@@ -55,23 +55,6 @@ impl Profile {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_by_pc_and_ignores_pcs_past_the_code() {
-        let p = Profile::new(3);
-        p.record(0);
-        p.record(2);
-        p.record(2);
-        p.record(3); // the implicit STOP past the last byte
-        p.record(99);
-        assert_eq!(p.counts(), vec![1, 0, 2, 1]);
-        assert_eq!(p.total(), 4);
-    }
-}
-
 /// A [`ProgramSource`] that interprets every frame and counts the frames running one code (by
 /// hash) into a profile: how `ferrite bench` and `ferrite run --region` profile a contract.
 #[derive(Debug)]
@@ -101,5 +84,22 @@ impl ProgramSource for WithProgram {
     fn program(&self, code: &Arc<Bytecode>, spec: SpecId) -> Option<Arc<Program>> {
         let a = &self.0.analysis;
         (a.code.hash() == code.hash() && a.spec == spec).then(|| self.0.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_by_pc_and_ignores_pcs_past_the_code() {
+        let p = Profile::new(3);
+        p.record(0);
+        p.record(2);
+        p.record(2);
+        p.record(3); // the implicit STOP past the last byte
+        p.record(99);
+        assert_eq!(p.counts(), vec![1, 0, 2, 1]);
+        assert_eq!(p.total(), 4);
     }
 }

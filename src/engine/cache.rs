@@ -111,6 +111,15 @@ impl Entry {
             held: AtomicU64::new(0),
         }
     }
+
+    /// The entry that replaces this one to compile the same code again, `fallback` serving
+    /// its calls meanwhile.
+    pub(crate) fn successor(&self, fallback: Arc<Program>) -> Entry {
+        Entry {
+            fallback: Some(fallback),
+            ..Entry::new(self.code.clone())
+        }
+    }
 }
 
 /// Executable memory a program really holds: its machine code rounded up to whole pages

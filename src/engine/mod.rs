@@ -10,15 +10,16 @@
 //!    a read lock and a few atomics, never a mutex);
 //! 2. if a native program is ready, run it;
 //! 3. if not, interpret the frame (the last call before the threshold counting its instructions
-//!    by pc into the entry's profile), and once the contract is hot (more than [`EngineConfig::hot_threshold`] interpreted calls)
-//!    queue it for a worker thread, which compiles the region of blocks its profile shows hot
-//!    ([`EngineConfig::region_coverage_bps`]; the interpreter runs the rest of the code, frames
-//!    crossing at block boundaries) or, without a profile, the whole contract. A region is
-//!    compiled twice ([`EngineConfig::tier_up`]): at [`jit::Tier::Baseline`] first (native code
-//!    sooner: snailtracer's region in 14 ms instead of 45), then at [`jit::Tier::Optimized`] in the
-//!    background, the baseline program running calls until the optimized one replaces it. The call never
-//!    waits for the compiler; later calls pick the program up. Requests for one hash are
-//!    coalesced; a compile that fails or exceeds a limit marks the hash interpret-only.
+//!    by pc into the entry's profile), and once the contract is hot (more than
+//!    [`EngineConfig::hot_threshold`] interpreted calls) queue it for a worker thread, which
+//!    compiles the region of blocks its profile shows hot ([`EngineConfig::region_coverage_bps`];
+//!    the interpreter runs the rest of the code, frames crossing at block boundaries) or,
+//!    without a profile, the whole contract. A region is compiled twice
+//!    ([`EngineConfig::tier_up`]): at [`jit::Tier::Baseline`] first (native code sooner:
+//!    snailtracer's region in 14 ms instead of 45), then at [`jit::Tier::Optimized`] in the
+//!    background, the baseline program running calls until the optimized one replaces it. The
+//!    call never waits for the compiler; later calls pick the program up. Requests for one hash
+//!    are coalesced; a compile that fails or exceeds a limit marks the hash interpret-only.
 //!
 //! Regions trade compile time and code memory (snailtracer: 600 ms → 50–70 ms, 1.2 MB → 0.17 MB)
 //! for interpreting what the profiled call did not run often. Each region program counts the
@@ -298,8 +299,7 @@ impl Shared {
     /// Replaces `entry`, just given the baseline program `p` of a region, by a successor that
     /// compiles the optimized program of the same region, `p` serving calls meanwhile.
     fn tier_up(&self, key: &Key, entry: &Arc<Entry>, p: Arc<Program>, counts: Vec<u32>) {
-        let mut next = Entry::new(entry.code.clone());
-        next.fallback = Some(p);
+        let mut next = entry.successor(p);
         next.optimize = Some(counts);
         next.claimed = std::sync::atomic::AtomicBool::new(true);
         if let Some(next) = self.cache.replace(key, entry, next) {
@@ -632,8 +632,7 @@ impl Engine {
             Decision::Native(p) => Some(p),
             Decision::Recompile(old, p) => {
                 // The next call requests the compile (no profile: the whole program).
-                let mut new = Entry::new(old.code.clone());
-                new.fallback = Some(p.clone());
+                let mut new = old.successor(p.clone());
                 new.calls = AtomicU64::new(self.shared.config.hot_threshold.unwrap_or(0));
                 if cache.replace(&key, &old, new).is_some() {
                     c.region_recompiles.bump();

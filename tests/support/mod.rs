@@ -28,15 +28,10 @@ pub fn run_region(
 ) -> (CallOutcome, (usize, usize)) {
     use ferrite::bytecode::Bytecode;
     use ferrite::interpreter::NoTracer;
-    use ferrite::profile::{Profile, ProfileCode, WithProgram};
+    use ferrite::profile::WithProgram;
     use std::sync::Arc;
     let code = Arc::new(Bytecode::new(cfg.code.clone()));
-    let source = ProfileCode {
-        hash: code.hash(),
-        profile: Arc::new(Profile::new(code.raw().len())),
-    };
-    call::run_with(profile_run, &mut NoTracer, &source);
-    let counts = source.profile.counts();
+    let counts = ferrite::bench::profile(profile_run);
     let mut c = cfg.clone();
     c.mode = Mode::Interp;
     let interp = call::run(&c);

@@ -113,7 +113,7 @@ pub fn main(args: BenchArgs) -> Result<bool, String> {
                 } else {
                     ferrite::jit::Tier::Optimized
                 };
-                bench::compile_region(case, args.coverage, tier)
+                bench::compile_region(&case.cfg, args.coverage, tier)
             })
             .flatten();
         let tg = match &region {

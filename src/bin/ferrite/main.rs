@@ -234,13 +234,7 @@ fn run(args: RunArgs) -> Result<bool, String> {
     cfg.spec = spec;
     if args.dump_ir {
         let code = std::sync::Arc::new(ferrite::bytecode::Bytecode::new(cfg.code.clone()));
-        let counts = args.region.map(|_| {
-            let case = ferrite::bench::Case {
-                name: String::new(),
-                cfg: cfg.clone(),
-            };
-            ferrite::bench::profile(&case)
-        });
+        let counts = args.region.map(|_| ferrite::bench::profile(&cfg));
         let profile = counts.as_deref().zip(args.region);
         print!(
             "{}",
@@ -275,11 +269,7 @@ fn run(args: RunArgs) -> Result<bool, String> {
 
 /// `ferrite run --region`: profile, compile the hot region, run with it.
 fn run_region(args: &RunArgs, cfg: &CallConfig, coverage: f64) -> Result<bool, String> {
-    let case = ferrite::bench::Case {
-        name: String::new(),
-        cfg: cfg.clone(),
-    };
-    let program = ferrite::bench::compile_region(&case, coverage, ferrite::jit::Tier::Optimized)
+    let program = ferrite::bench::compile_region(cfg, coverage, ferrite::jit::Tier::Optimized)
         .ok_or("the region could not be compiled")?;
     if !args.json {
         println!(
