@@ -465,6 +465,32 @@ fn gas_checks_after_dynamic_gas_helpers() {
     }
 }
 
+/// Regression (found by the differential fuzzer while the gas checks after helpers moved into
+/// the helpers): a memory access that needs no expansion calls nothing, so the gas check of the
+/// helper before it (SLOAD here) must cover the static charges after the access too. Checked
+/// at every gas limit around the thresholds: the check ending at the access let the charges
+/// after it run unchecked and wrap the gas counter.
+#[test]
+fn gas_checks_reach_past_memory_accesses_within_memory() {
+    // PUSH0 MLOAD POP (memory: one word) PUSH0 SLOAD POP PUSH0 MLOAD (within memory)
+    // PUSH1 7 MUL PUSH1 9 ADD PUSH1 3 SWAP1 SUB POP STOP
+    let code = vec![
+        PUSH0, MLOAD, POP, PUSH0, SLOAD, POP, PUSH0, MLOAD, PUSH1, 7, MUL, PUSH1, 9, ADD, PUSH1, 3,
+        SWAP1, SUB, POP, STOP,
+    ];
+    let full = run_both(&cfg(code.clone(), 1_000_000));
+    assert_eq!(full.exit, ExitCode::Stop);
+    let used = full.gas_used;
+    for gas in (0..=used + 2).filter(|g| *g <= 40 || *g + 60 >= used || (2100..2130).contains(g)) {
+        let o = run_both(&cfg(code.clone(), gas));
+        if gas >= used {
+            assert_eq!((o.exit, o.gas_used), (ExitCode::Stop, used), "gas {gas}");
+        } else {
+            assert_eq!((o.exit, o.gas_used), (ExitCode::OutOfGas, gas), "gas {gas}");
+        }
+    }
+}
+
 /// SIGNEXTEND by a constant byte index and SAR by a constant amount are inlined as shifts on the
 /// i128 halves: every byte index (and indices past 31), shift amounts in every class, on words
 /// whose sign bits are set, clear and mixed, against the interpreter.

@@ -83,6 +83,7 @@ pub unsafe extern "C" fn ferrite_exec(
     host: *mut HostRef<'_>,
     opcode: u32,
     static_gas: u64,
+    need: u64,
 ) -> u8 {
     // SAFETY: compiled code passes the frame and host pointers it was entered with, which the
     // caller of the compiled program guarantees are valid and not aliased during the call.
@@ -90,7 +91,21 @@ pub unsafe extern "C" fn ferrite_exec(
     if !frame.gas.charge(static_gas) {
         return ExitCode::OutOfGas as u8;
     }
-    frame.execute(host, opcode as u8) as u8
+    let exit = frame.execute(host, opcode as u8);
+    need_left(frame, exit, need)
+}
+
+/// `exit`, or out of gas if it continues with less than `need` gas left: the static gas compiled
+/// code charges without checks up to its next call that may charge dynamic gas (or its block's
+/// end). Halting here rather than at the instruction that would run out is the same result: the
+/// instructions in between are state-free or write only memory and the stack, which a halt
+/// discards, and no other halt can come first (the block's stack bounds were checked at its
+/// entry, and an undefined opcode ends the stretch).
+fn need_left(frame: &Frame, exit: ExitCode, need: u64) -> u8 {
+    if exit == ExitCode::Continue && frame.gas.remaining < need {
+        return ExitCode::OutOfGas as u8;
+    }
+    exit as u8
 }
 
 /// A dynamic jump to a destination compiled code has no direct branch for: validates it and hands
@@ -116,13 +131,14 @@ pub unsafe extern "C" fn ferrite_jump_fallback(frame: *mut Frame, dest: u64) -> 
 ///
 /// # Safety
 /// `frame` must be a valid, exclusive pointer.
-pub unsafe extern "C" fn ferrite_mexpand(frame: *mut Frame, low: u64, high: u64) -> u8 {
+pub unsafe extern "C" fn ferrite_mexpand(frame: *mut Frame, low: u64, high: u64, need: u64) -> u8 {
     // SAFETY: as for `ferrite_exec`.
     let frame = unsafe { &mut *frame };
-    match frame.expand_for_word(&U256::from_limbs([low, high, 0, 0])) {
-        Ok(_) => ExitCode::Continue as u8,
-        Err(e) => e as u8,
-    }
+    let exit = match frame.expand_for_word(&U256::from_limbs([low, high, 0, 0])) {
+        Ok(_) => ExitCode::Continue,
+        Err(e) => e,
+    };
+    need_left(frame, exit, need)
 }
 
 /// Limbs the C ABI passes on the stack (after the sixth integer argument on x86-64 System V),
@@ -244,9 +260,9 @@ pure_helpers! {
 macro_rules! for_each_builtin {
     ($m:ident) => {
         $m! {
-            ferrite_exec = $crate::builtins::ferrite_exec, [Ptr, Ptr, I32, I64], I8;
+            ferrite_exec = $crate::builtins::ferrite_exec, [Ptr, Ptr, I32, I64, I64], I8;
             ferrite_jump_fallback = $crate::builtins::ferrite_jump_fallback, [Ptr, I64], I8;
-            ferrite_mexpand = $crate::builtins::ferrite_mexpand, [Ptr, I64, I64], I8;
+            ferrite_mexpand = $crate::builtins::ferrite_mexpand, [Ptr, I64, I64, I64], I8;
             ferrite_mul = $crate::builtins::ferrite_mul, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
             ferrite_div = $crate::builtins::ferrite_div, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
             ferrite_sdiv = $crate::builtins::ferrite_sdiv, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;

@@ -23,9 +23,13 @@
 //! block's stack effect is known statically, helpers included); check the block's stack bounds
 //! and its whole static gas in one branch, handing over to the interpreter if either fails (it
 //! then reproduces the exact halt); charge static gas lazily at *sync points* (before a helper,
-//! GAS, and at block end), so helpers see exactly the gas the interpreter would. A charge needs
-//! no check of its own until a helper that may charge dynamic gas has run in the block (the
-//! entry check covered it): one branch and one exit fewer per block, and less IR to compile.
+//! GAS, and at block end), so helpers see exactly the gas the interpreter would. No charge has
+//! a check of its own: the entry check covers the block's static gas, and a helper that charges
+//! dynamic gas (`ferrite_exec`, `ferrite_mexpand`) checks that what is left still covers the
+//! static gas the block charges after it (its `need` operand), halting out of gas early if not —
+//! the same result, as only state-free code and memory and stack writes, all discarded by the
+//! halt, lie in between. One branch and one exit fewer per charge (a fifth of snailtracer's
+//! exits), and less IR to compile.
 //!
 //! Comparisons leave an i8 flag on the virtual stack, widened to a word only if it is stored or
 //! used as one: most feed ISZERO or JUMPI. MLOAD/MSTORE at a constant offset (Solidity's
@@ -43,7 +47,7 @@ use crate::analysis::region::Region;
 use crate::analysis::{Analysis, Exit, Instr};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, Block, ConstantData, FuncRef, Function, InstBuilder, MemFlagsData, Value,
+    types, Block, ConstantData, FuncRef, Function, Inst, InstBuilder, MemFlagsData, Value,
 };
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch, Variable};
@@ -154,9 +158,11 @@ struct Cursor {
     vs: Vec<Elem>,
     floor: usize,
     pending_gas: u64,
-    /// The frame's gas still covers the block's remaining static gas: true from the entry
-    /// check until a helper that may charge dynamic gas runs.
-    gas_covered: bool,
+    /// The `need` operands (`iconst`s) of the helper calls since the last `ferrite_exec` call
+    /// that may charge dynamic gas, each with the static gas the block has added since it: set
+    /// to that sum when the next `ferrite_exec` call or the block's end closes them (see
+    /// [`Lower::close_needs`]).
+    needs: Vec<(Inst, u64)>,
 }
 
 impl Cursor {
@@ -338,23 +344,40 @@ impl Lower<'_, '_> {
             return;
         }
         let gas = self.frame_field(offsets::GAS_REMAINING);
-        let cost = self.iconst(c.pending_gas as i64);
-        if c.gas_covered {
-            let left = self.b.ins().isub(gas, cost);
-            self.set_frame_field(offsets::GAS_REMAINING, left);
-            c.pending_gas = 0;
-            return;
-        }
-        let short = self.b.ins().icmp(IntCC::UnsignedLessThan, gas, cost);
-        let ok = self.b.create_block();
-        let oog = self.b.create_block();
-        self.b.ins().brif(short, oog, &[], ok, &[]);
-        self.b.switch_to_block(oog);
-        self.ret_code(ExitCode::OutOfGas);
-        self.b.switch_to_block(ok);
-        let left = self.b.ins().isub(gas, cost);
+        let left = self
+            .b
+            .ins()
+            .iadd_imm_s(gas, (c.pending_gas as i64).wrapping_neg());
         self.set_frame_field(offsets::GAS_REMAINING, left);
         c.pending_gas = 0;
+    }
+
+    /// The `need` operand for a call to a helper that may charge dynamic gas: the static gas
+    /// the block charges after the call up to its next `ferrite_exec` call or its end, which
+    /// the helper checks is left after its own charge (else out of gas), so that those
+    /// charges need no check of their own. `ferrite_exec` is called unconditionally, so its
+    /// check also covers the charges after the memory expansions that follow it, which run only
+    /// when needed: an expansion's stretch, too, reaches the next `ferrite_exec` call.
+    fn open_need(&mut self, c: &mut Cursor, exec: bool) -> Value {
+        if exec {
+            self.close_needs(c);
+        }
+        let v = self.iconst(0);
+        let Some(inst) = self.b.func.dfg.value_def(v).inst() else {
+            unreachable!("an iconst is an instruction's result")
+        };
+        c.needs.push((inst, 0));
+        v
+    }
+
+    /// Sets the open `need` operands to the static gas charged since their calls.
+    fn close_needs(&mut self, c: &mut Cursor) {
+        for (inst, since) in c.needs.drain(..) {
+            self.b
+                .func
+                .replace(inst)
+                .iconst(types::I64, since.min(i64::MAX as u64) as i64);
+        }
     }
 
     /// A 256-bit constant as i128 halves.
@@ -616,8 +639,15 @@ impl Lower<'_, '_> {
             vs: vec![Elem::Mem; floor],
             floor,
             pending_gas: 0,
-            gas_covered: true,
+            needs: Vec::new(),
         };
+        self.block_body(i, &mut c);
+        self.close_needs(&mut c);
+    }
+
+    /// The instructions and exit of block `i`, after its entry check.
+    fn block_body(&mut self, i: usize, c: &mut Cursor) {
+        let bl = &self.a.blocks[i];
         let gas_table = static_gas_table(self.a.spec);
         let range = bl.instrs.clone();
         let n = range.len();
@@ -627,24 +657,28 @@ impl Lower<'_, '_> {
             let is_last = k + 1 == n;
             let info = &OPCODE_INFO[ins.opcode as usize];
             if !info.enabled_in(self.a.spec) {
-                self.sync_gas(&mut c);
-                self.store_len(&c);
+                self.sync_gas(c);
+                self.store_len(c);
                 self.ret_code(ExitCode::InvalidOpcode);
                 return;
             }
-            c.pending_gas += gas_table[ins.opcode as usize] as u64;
+            let gas = gas_table[ins.opcode as usize] as u64;
+            c.pending_gas += gas;
+            for (_, since) in &mut c.needs {
+                *since += gas;
+            }
             if is_last && matches!(ins.opcode, 0x56 | 0x57) {
                 break; // JUMP/JUMPI: lowered with the block exit below.
             }
             let Some(op) = Opcode::from_u8(ins.opcode) else {
                 unreachable!("enabled opcodes are defined")
             };
-            if self.instr(&mut c, op, &ins) {
+            if self.instr(c, op, &ins) {
                 return; // the instruction ended the block (terminator or suspension)
             }
         }
-        self.sync_gas(&mut c);
-        self.block_exit(&mut c, &exit);
+        self.sync_gas(c);
+        self.block_exit(c, &exit);
     }
 
     /// Lowers one instruction; true when it ended control flow.
@@ -1040,17 +1074,17 @@ impl Lower<'_, '_> {
         // cold access, ...).
         let charge = self.iconst(c.pending_gas as i64);
         c.pending_gas = 0;
-        c.gas_covered = false;
+        let need = self.open_need(c, true);
         self.store_len(c);
         if OPCODE_INFO[ins.opcode as usize].has(flags::SUSPENDS) {
             let pc = self.iconst(ins.pc as i64 + 1);
             self.set_frame_field(offsets::PC, pc);
         }
         let opv = self.b.ins().iconst(types::I32, ins.opcode as i64);
-        let call = self
-            .b
-            .ins()
-            .call(self.imports.exec, &[self.frame, self.host, opv, charge]);
+        let call = self.b.ins().call(
+            self.imports.exec,
+            &[self.frame, self.host, opv, charge, need],
+        );
         self.b.inst_results(call)[0]
     }
 
@@ -1130,12 +1164,12 @@ impl Lower<'_, '_> {
             Err(off) => self.iconst(off),
         };
         let upper = upper.unwrap_or_else(|| self.iconst(0));
+        // Expansion charges memory gas.
+        let need = self.open_need(c, false);
         let call = self
             .b
             .ins()
-            .call(self.imports.mexpand, &[self.frame, low, upper]);
-        // Expansion charges memory gas.
-        c.gas_covered = false;
+            .call(self.imports.mexpand, &[self.frame, low, upper, need]);
         let r = self.b.inst_results(call)[0];
         self.continue_at_unless_exit(r, access);
         // After an expansion the word is within memory, so its offset fits the low limb.
