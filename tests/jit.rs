@@ -201,6 +201,60 @@ fn returns_word(mut code: Vec<u8>, input: Vec<u8>) {
     assert_eq!(run_both(&c).output.len(), 32);
 }
 
+/// ADD and SUB with a constant operand below 2^128 take the carry into the high half only, and
+/// two constants fold at compile time: constants at every carry boundary (0, 1, 2^64 - 1, 2^64,
+/// 2^127, 2^128 - 1, and 2^128 and 2^256 - 1, which take the general path), in either operand
+/// position, against words whose halves overflow, against the interpreter.
+#[test]
+fn add_and_sub_with_constants() {
+    let word = |hex: &str| {
+        let mut w = [0u8; 32];
+        let b: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        w[32 - b.len()..].copy_from_slice(&b);
+        w
+    };
+    let values = [
+        [0u8; 32],
+        [0xff; 32],
+        word("ffffffffffffffffffffffffffffffff"),
+        word("ffffffffffffffff"),
+        word("010000000000000000000000000000000000000000000000"),
+        word("1234"),
+    ];
+    let constants: Vec<Vec<u8>> = vec![
+        vec![0],
+        vec![1],
+        vec![0xff; 8],
+        [vec![1], vec![0; 8]].concat(),
+        [vec![0x80], vec![0; 15]].concat(),
+        vec![0xff; 16],
+        [vec![1], vec![0; 16]].concat(),
+        vec![0xff; 32],
+    ];
+    let push = |k: &[u8]| [vec![PUSH0 + k.len() as u8], k.to_vec()].concat();
+    for v in values {
+        for k in &constants {
+            for op in [ADD, SUB] {
+                // The value on top, the constant under it, and the other way round.
+                returns_word(
+                    [push(k), vec![PUSH0, CALLDATALOAD, op]].concat(),
+                    v.to_vec(),
+                );
+                returns_word(
+                    [vec![PUSH0, CALLDATALOAD], push(k), vec![op]].concat(),
+                    v.to_vec(),
+                );
+                // Both constant: the word pushed as a constant too.
+                returns_word([push(k), push(&v), vec![op]].concat(), vec![]);
+                returns_word([push(&v), push(k), vec![op]].concat(), vec![]);
+            }
+        }
+    }
+}
+
 /// SHL/SHR by a constant and MUL/DIV/MOD by a constant power of two are inlined as shifts and
 /// masks: every shift amount class (0, within a half, 128, across, 255, ≥ 256) on words with bits
 /// in both halves, against the interpreter. The operand comes from calldata so only the amount
@@ -434,6 +488,59 @@ fn memory_at_constant_offsets() {
             code.extend_from_slice(&[op, STOP]);
             let o = run_both(&cfg(code, 1_000_000));
             assert_eq!(o.exit, ExitCode::OutOfGas);
+        }
+    }
+}
+
+/// MLOAD/MSTORE at offsets from calldata around the end of memory of every small size (0 to 3
+/// words): a word lies within memory exactly when its offset is below the length less 31, and
+/// 0 words of memory hold none; offsets past 2^32, 2^64 and 2^128 go out of gas. The result
+/// carries the word and MSIZE, against the interpreter.
+#[test]
+fn memory_at_dynamic_offsets_around_its_end() {
+    for words in 0u8..=3 {
+        let size = words as u64 * 32;
+        let mut grow = vec![];
+        if words > 0 {
+            grow = vec![PUSH1, 7, PUSH1, (size - 32) as u8, MSTORE];
+        }
+        let mut offsets: Vec<u64> = vec![0, 1, 31, 32, 33, 64, 95, 96, 97];
+        offsets.extend([
+            size.saturating_sub(33),
+            size.saturating_sub(32),
+            size.saturating_sub(31),
+        ]);
+        offsets.extend([size, 1 << 32, u64::MAX]);
+        let mut inputs: Vec<[u8; 32]> = offsets
+            .iter()
+            .map(|o| {
+                let mut w = [0u8; 32];
+                w[24..].copy_from_slice(&o.to_be_bytes());
+                w
+            })
+            .collect();
+        let mut past_64 = [0u8; 32];
+        past_64[23] = 1;
+        let mut past_128 = [0u8; 32];
+        past_128[15] = 1;
+        inputs.extend([past_64, past_128]);
+        for input in inputs {
+            for op in [MLOAD, MSTORE] {
+                let mut code = grow.clone();
+                if op == MSTORE {
+                    code.extend_from_slice(&[PUSH1, 0x2a]);
+                }
+                code.extend_from_slice(&[PUSH0, CALLDATALOAD, op]);
+                if op == MSTORE {
+                    code.push(MSIZE);
+                } else {
+                    code.extend_from_slice(&[MSIZE, ADD]);
+                }
+                code.extend_from_slice(&[PUSH0, MSTORE, PUSH1, 32, PUSH0, RETURN]);
+                let mut c = cfg(code, 1_000_000);
+                c.input = input.to_vec().into();
+                run_both(&c);
+            }
         }
     }
 }

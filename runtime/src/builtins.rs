@@ -55,8 +55,9 @@ pub mod offsets {
     pub const GAS_REMAINING: usize = offset_of!(Frame, gas) + offset_of!(Gas, remaining);
     /// Address of the memory buffer (usize).
     pub const MEM_BASE: usize = offset_of!(Frame, memory) + Memory::BASE_OFFSET;
-    /// Memory size in bytes (usize).
-    pub const MEM_SIZE: usize = offset_of!(Frame, memory) + Memory::SIZE_OFFSET;
+    /// Memory size in bytes less 31, saturating (usize): a word at offset `o` lies within
+    /// memory exactly when `o` is below it.
+    pub const MEM_WORD_LIMIT: usize = offset_of!(Frame, memory) + Memory::WORD_LIMIT_OFFSET;
 }
 
 const _: () = {

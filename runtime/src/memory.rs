@@ -11,14 +11,17 @@ use crate::word::U256;
 
 /// A frame's memory.
 ///
-/// `base`/`size` mirror the buffer's address and length for compiled code, which reads them at
-/// [`Memory::BASE_OFFSET`]/[`Memory::SIZE_OFFSET`] to load and store words without a helper call
-/// when no expansion is needed. They are refreshed whenever the buffer changes.
+/// `base` mirrors the buffer's address and `word_limit` its length less 31 (saturating) for
+/// compiled code, which reads them at [`Memory::BASE_OFFSET`]/[`Memory::WORD_LIMIT_OFFSET`] to
+/// load and store words without a helper call when no expansion is needed: a word at offset `o`
+/// lies within memory exactly when `o < word_limit`, one compare, where the length itself took
+/// two and an addition (the length may be below 32). They are refreshed whenever the buffer
+/// changes.
 #[derive(Debug)]
 pub struct Memory {
     data: Vec<u8>,
     base: usize,
-    size: usize,
+    word_limit: usize,
 }
 
 /// Most recycled buffers kept per thread.
@@ -46,7 +49,7 @@ impl Default for Memory {
         let mut m = Memory {
             data,
             base: 0,
-            size: 0,
+            word_limit: 0,
         };
         m.sync_mirror();
         m
@@ -87,8 +90,8 @@ impl Clone for Memory {
 impl Memory {
     /// Byte offset of the buffer address mirror (usize).
     pub const BASE_OFFSET: usize = core::mem::offset_of!(Memory, base);
-    /// Byte offset of the buffer length mirror (usize).
-    pub const SIZE_OFFSET: usize = core::mem::offset_of!(Memory, size);
+    /// Byte offset of the word limit mirror (usize): the length less 31, saturating.
+    pub const WORD_LIMIT_OFFSET: usize = core::mem::offset_of!(Memory, word_limit);
 
     /// Empty memory.
     pub fn new() -> Memory {
@@ -97,7 +100,7 @@ impl Memory {
 
     fn sync_mirror(&mut self) {
         self.base = self.data.as_mut_ptr() as usize;
-        self.size = self.data.len();
+        self.word_limit = self.data.len().saturating_sub(31);
     }
 
     /// Current size in bytes (always a multiple of 32).
