@@ -545,6 +545,63 @@ fn memory_at_dynamic_offsets_around_its_end() {
     }
 }
 
+/// A word the block has accessed memory at is known to be below 2^32, and adding a constant
+/// below 2^32 keeps it a small i64 (its accesses check only the limit): offsets from calldata
+/// (some past memory, some too large, some with a small low limb but upper bits), accesses at `p + k` within and past memory, a chain of
+/// additions growing past 63 bits (the general path then), and the small words used as words
+/// (stored, compared, jumped on, carried to the next block), against the interpreter.
+#[test]
+fn memory_at_offsets_plus_constants() {
+    let ps: [u64; 7] = [0, 1, 32, 100, 4000, 1 << 20, 1 << 33];
+    // Low limb `p`, and a bit set in an upper limb for the last three (never within memory,
+    // though the low limb is).
+    let upper = [
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        Some(23),
+        Some(15),
+        Some(0),
+    ];
+    for (i, high) in upper.into_iter().enumerate() {
+        let p = ps.get(i).copied().unwrap_or(32);
+        let mut input = [0u8; 32];
+        input[24..].copy_from_slice(&p.to_be_bytes());
+        if let Some(b) = high {
+            input[b] |= 0x80;
+        }
+        // p MLOAD (known small from here), p+0x20 MLOAD, MSTORE at p+0x40 of p+0x60, then p+k
+        // for a k past current memory.
+        let mut code = vec![PUSH0, CALLDATALOAD, DUP1, MLOAD, POP];
+        code.extend_from_slice(&[DUP1, PUSH1, 0x20, ADD, MLOAD, POP]);
+        code.extend_from_slice(&[DUP1, PUSH1, 0x60, ADD, DUP2, PUSH1, 0x40, ADD, MSTORE]);
+        code.extend_from_slice(&[DUP1, PUSH2, 0x01, 0x00, ADD, MLOAD, ADD]);
+        // A chain of 40 additions of 2^32 - 1: small up to 63 bits, general after.
+        for _ in 0..40 {
+            code.extend_from_slice(&[PUSH4, 0xff, 0xff, 0xff, 0xff, ADD]);
+        }
+        // Compare it, jump on it, carry it to the next block.
+        code.extend_from_slice(&[DUP1, DUP1, PUSH1, 3, LT, POP, ISZERO, PUSH1, 0]);
+        let dest = code.len() as u8 + 3;
+        code.extend_from_slice(&[ADD, PUSH1, dest, JUMPI, JUMPDEST]);
+        let mut c = cfg(code.clone(), 10_000_000);
+        c.input = input.to_vec().into();
+        run_both(&c);
+        // The same, with the sum returned and MSIZE.
+        code.extend_from_slice(&[MSIZE, ADD, PUSH0, MSTORE, PUSH1, 32, PUSH0, RETURN]);
+        let mut c = cfg(code, 10_000_000);
+        c.input = input.to_vec().into();
+        let o = run_both(&c);
+        if p < 1 << 20 && high.is_none() {
+            assert_eq!(o.exit, ExitCode::Return, "p {p}");
+        }
+    }
+}
+
 /// A block's static gas is checked once at entry, and charges after a helper that consumed
 /// dynamic gas (a cold SLOAD, memory expansion) are checked again: every gas limit around each
 /// threshold ends identically on both tiers, with the exact gas used.

@@ -33,7 +33,11 @@
 //!
 //! Comparisons leave an i8 flag on the virtual stack, widened to a word only if it is stored or
 //! used as one: most feed ISZERO or JUMPI. MLOAD/MSTORE at a constant offset (Solidity's
-//! free-memory pointer, scratch space) check the memory size with one compare.
+//! free-memory pointer, scratch space) check the memory size with one compare. A word the block
+//! has accessed memory at is below 2^32 from there on, and so is it plus a constant: such words
+//! stay small i64s (`Elem::Small`), so `mload(add(p, 0x20))` after an access at `p` costs one
+//! 64-bit add and one compare instead of a 256-bit add and a four-limb check (a tenth of
+//! snailtracer's region IR).
 //!
 //! Inlined: PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR, XOR, NOT, PC,
 //! GAS, JUMPDEST, STOP, INVALID, MLOAD/MSTORE within current memory, SHL/SHR/SAR and SIGNEXTEND
@@ -86,6 +90,10 @@ impl Imports {
 
 const WORD: i32 = 32;
 
+/// Memory offsets that were accessed are below 2^32 ([`MEMORY_LIMIT`](ferrite_runtime::gas::MEMORY_LIMIT)).
+const MEMORY_BITS: u8 = 32;
+const _: () = assert!(ferrite_runtime::gas::MEMORY_LIMIT <= 1 << MEMORY_BITS);
+
 struct Lower<'a, 'b> {
     b: FunctionBuilder<'b>,
     a: &'a Analysis,
@@ -129,6 +137,11 @@ enum Elem {
     /// a comparison feeding ISZERO or JUMPI (most of them) never becomes a word. Never held by
     /// the buffer.
     Flag(Value),
+    /// A word below `2^bits` (`bits` < 64) as an i64, widened only where a word is needed: a
+    /// memory offset plus a constant (`add(p, 0x20)`, Solidity's struct fields and array
+    /// elements), which then needs neither a 256-bit addition nor the upper-limb check of its
+    /// memory access. `clean` as for `Val`.
+    Small { v: Value, bits: u8, clean: bool },
 }
 
 impl Elem {
@@ -143,6 +156,11 @@ impl Elem {
             Elem::Const { v, .. } => Elem::Const { v, clean: false },
             Elem::Mem => Elem::Mem,
             Elem::Flag(f) => Elem::Flag(f),
+            Elem::Small { v, bits, .. } => Elem::Small {
+                v,
+                bits,
+                clean: false,
+            },
         }
     }
 }
@@ -163,6 +181,9 @@ struct Cursor {
     /// to that sum when the next `ferrite_exec` call or the block's end closes them (see
     /// [`Lower::close_needs`]).
     needs: Vec<(Inst, u64)>,
+    /// Words the block has accessed memory at, with their low limb: they are below
+    /// 2^[`MEMORY_BITS`] from there on (see [`Lower::small`]).
+    offsets: Vec<((Value, Value), Value)>,
 }
 
 impl Cursor {
@@ -396,6 +417,28 @@ impl Lower<'_, '_> {
         self.b.ins().iconcat(lo, hi)
     }
 
+    /// A word from a small value (i64).
+    fn small_word(&mut self, v: Value) -> (Value, Value) {
+        let lo = self.b.ins().uextend(types::I128, v);
+        (lo, self.const_half(0, 0))
+    }
+
+    /// The item `depth` below the top as an i64 and a bound on its bits, if it is known to be
+    /// small: an `Elem::Small`, or a word the block has already accessed memory at (which is
+    /// below [`MEMORY_LIMIT`](ferrite_runtime::gas::MEMORY_LIMIT) once the access is done).
+    fn small(&mut self, c: &mut Cursor, depth: usize) -> Option<(Value, u8)> {
+        let idx = c.index(depth);
+        match c.vs[idx] {
+            Elem::Small { v, bits, .. } => Some((v, bits)),
+            Elem::Val { lo, hi, .. } => c
+                .offsets
+                .iter()
+                .find(|(w, _)| *w == (lo, hi))
+                .map(|(_, v)| (*v, MEMORY_BITS)),
+            _ => None,
+        }
+    }
+
     /// A word from a 0/1 flag (i8).
     fn bool_word(&mut self, flag: Value) -> (Value, Value) {
         let lo = self.b.ins().uextend(types::I128, flag);
@@ -433,6 +476,7 @@ impl Lower<'_, '_> {
             // Widened at each use, never replaced in place: a use may sit in a conditional
             // path, whose values would not dominate later uses.
             Elem::Flag(f) => self.bool_word(f),
+            Elem::Small { v, .. } => self.small_word(v),
             Elem::Mem => unreachable!("materialized"),
         }
     }
@@ -482,6 +526,17 @@ impl Lower<'_, '_> {
                     self.b.ins().store(self.flags, x, c.top, at);
                 }
                 c.vs[idx] = Elem::Const { v, clean: true };
+            }
+            Elem::Small {
+                v, clean: false, ..
+            } => {
+                let (lo, hi) = self.small_word(v);
+                c.vs[idx] = Elem::Val {
+                    lo,
+                    hi,
+                    clean: false,
+                };
+                self.store_item(c, idx);
             }
             Elem::Flag(f) => {
                 let (lo, hi) = self.bool_word(f);
@@ -640,6 +695,7 @@ impl Lower<'_, '_> {
             floor,
             pending_gas: 0,
             needs: Vec::new(),
+            offsets: Vec::new(),
         };
         self.block_body(i, &mut c);
         self.close_needs(&mut c);
@@ -926,6 +982,21 @@ impl Lower<'_, '_> {
         if k2 != 0 || k3 != 0 {
             return false;
         }
+        if add && k < U256::from(1u64 << MEMORY_BITS) {
+            if let Some((x, bits)) = self.small(c, other) {
+                let bits = bits.max(MEMORY_BITS) + 1;
+                if bits < 64 {
+                    c.pop(2);
+                    let v = self.b.ins().iadd_imm_u(x, k0 as i64);
+                    c.vs.push(Elem::Small {
+                        v,
+                        bits,
+                        clean: false,
+                    });
+                    return true;
+                }
+            }
+        }
         let (xl, xh) = self.value(c, other);
         c.pop(2);
         if k0 == 0 && k1 == 0 {
@@ -1180,8 +1251,13 @@ impl Lower<'_, '_> {
         let slow = self.b.create_block();
         let access = self.b.create_block();
         // The offset's low limb (a constant, or a value) and the OR of its upper limbs.
-        let (at, upper) = match self.constant(c, 0) {
-            Some(v) if v <= U256::from(u32::MAX) => {
+        let (at, upper) = match (self.small(c, 0), self.constant(c, 0)) {
+            (Some((v, _)), _) => {
+                let ok = self.b.ins().icmp(IntCC::UnsignedLessThan, v, limit);
+                self.b.ins().brif(ok, access, &[], slow, &[]);
+                (Ok(v), None)
+            }
+            (None, Some(v)) if v <= U256::from(u32::MAX) => {
                 let off = v.as_limbs()[0] as i64;
                 let ok = self
                     .b
@@ -1192,6 +1268,11 @@ impl Lower<'_, '_> {
             }
             _ => {
                 let [l0, l1, h0, h1] = self.limbs(c, 0);
+                let idx = c.index(0);
+                if let Elem::Val { lo, hi, .. } = c.vs[idx] {
+                    // The access below halts unless the word is within memory.
+                    c.offsets.push(((lo, hi), l0));
+                }
                 let upper = self.b.ins().bor(l1, h0);
                 let upper = self.b.ins().bor(upper, h1);
                 let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, l0, limit);
