@@ -128,18 +128,30 @@ pub unsafe extern "C" fn ferrite_jump_fallback(frame: *mut Frame, dest: u64) -> 
 /// Expands memory (charged) to hold the word at offset `low`, for an MLOAD or MSTORE whose word
 /// lies outside current memory; compiled code then accesses the word inline. `high` is non-zero
 /// when the offset does not fit 64 bits (the OR of its upper limbs): out of gas, as for the
-/// interpreter.
+/// interpreter. `pending` is the static gas compiled code has yet to charge (this instruction's
+/// included): the expansion must leave room for it, but it stays uncharged, so that compiled
+/// code goes on with the same pending charge whether or not it called this.
 ///
 /// # Safety
 /// `frame` must be a valid, exclusive pointer.
-pub unsafe extern "C" fn ferrite_mexpand(frame: *mut Frame, low: u64, high: u64, need: u64) -> u8 {
+pub unsafe extern "C" fn ferrite_mexpand(
+    frame: *mut Frame,
+    low: u64,
+    high: u64,
+    pending: u64,
+    need: u64,
+) -> u8 {
     // SAFETY: as for `ferrite_exec`.
     let frame = unsafe { &mut *frame };
+    if !frame.gas.charge(pending) {
+        return ExitCode::OutOfGas as u8;
+    }
     let exit = match frame.expand_for_word(&U256::from_limbs([low, high, 0, 0])) {
         Ok(_) => ExitCode::Continue,
         Err(e) => e,
     };
-    need_left(frame, exit, need)
+    frame.gas.remaining += pending;
+    need_left(frame, exit, need.saturating_add(pending))
 }
 
 /// Limbs the C ABI passes on the stack (after the sixth integer argument on x86-64 System V),
@@ -263,7 +275,7 @@ macro_rules! for_each_builtin {
         $m! {
             ferrite_exec = $crate::builtins::ferrite_exec, [Ptr, Ptr, I32, I64, I64], I8;
             ferrite_jump_fallback = $crate::builtins::ferrite_jump_fallback, [Ptr, I64], I8;
-            ferrite_mexpand = $crate::builtins::ferrite_mexpand, [Ptr, I64, I64, I64], I8;
+            ferrite_mexpand = $crate::builtins::ferrite_mexpand, [Ptr, I64, I64, I64, I64], I8;
             ferrite_mul = $crate::builtins::ferrite_mul, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
             ferrite_div = $crate::builtins::ferrite_div, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
             ferrite_sdiv = $crate::builtins::ferrite_sdiv, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;

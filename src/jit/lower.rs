@@ -1241,8 +1241,6 @@ impl Lower<'_, '_> {
     /// access follows: one access path with a call on the side, no join of a fast and a slow
     /// path's words, and one helper for both opcodes.
     fn memory_op(&mut self, c: &mut Cursor, ins: &Instr) {
-        // Charge static gas up to here (the expansion's charge comes after it).
-        self.sync_gas(c);
         let is_load = ins.opcode == Opcode::MLOAD as u8;
         // Operands are loaded before the paths split: a load in one path would not dominate
         // the code after them.
@@ -1288,12 +1286,14 @@ impl Lower<'_, '_> {
             Err(off) => self.iconst(off),
         };
         let upper = upper.unwrap_or_else(|| self.iconst(0));
-        // Expansion charges memory gas.
+        // Expansion charges memory gas after the static gas still pending, which stays pending
+        // (the access path does not charge it: both paths go on with it).
+        let pending = self.iconst(c.pending_gas as i64);
         let need = self.open_need(c, false);
-        let call = self
-            .b
-            .ins()
-            .call(self.imports.mexpand, &[self.frame, low, upper, need]);
+        let call = self.b.ins().call(
+            self.imports.mexpand,
+            &[self.frame, low, upper, pending, need],
+        );
         let r = self.b.inst_results(call)[0];
         self.continue_at_unless_exit(r, access);
         // After an expansion the word is within memory, so its offset fits the low limb.
