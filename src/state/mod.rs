@@ -15,6 +15,8 @@ use ferrite_runtime::host::{AccountStatus, Checkpoint, SelfDestructResult, KECCA
 use ferrite_runtime::{Env, Host, Log, SpecId, StateLoad};
 use std::collections::BTreeMap;
 
+mod slots;
+
 /// A plain account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
@@ -161,7 +163,7 @@ pub struct State {
     warm_accounts: HashSet<Address>,
     /// Per-transaction slot record: EIP-2200 original value, present value and EIP-2929
     /// warmth, one look-up (see [`TxSlot`]).
-    tx_slots: HashMap<SlotKey, TxSlot>,
+    tx_slots: slots::TxSlots,
     transient: HashMap<(Address, U256), U256>,
     touched: HashSet<Address>,
     created: HashSet<Address>,
@@ -179,7 +181,7 @@ impl State {
             logs: Vec::new(),
             journal: Vec::new(),
             warm_accounts: HashSet::default(),
-            tx_slots: HashMap::default(),
+            tx_slots: slots::TxSlots::default(),
             transient: HashMap::default(),
             touched: HashSet::default(),
             created: HashSet::default(),
@@ -213,8 +215,7 @@ impl State {
     pub fn warm_slot(&mut self, address: Address, key: U256) {
         let original = slot_value(&self.accounts, &address, &key);
         self.tx_slots
-            .entry(SlotKey(address, key))
-            .or_insert(TxSlot {
+            .get_or_insert_with(SlotKey(address, key), || TxSlot {
                 original,
                 present: original,
                 warm: true,
@@ -263,18 +264,15 @@ impl State {
     /// Marks a slot warm; returns whether it was cold and its record (original and present
     /// value), created on first touch.
     fn touch_slot(&mut self, address: Address, key: U256) -> (bool, &mut TxSlot) {
-        use alloy_primitives::map::Entry as MapEntry;
-        let slot = match self.tx_slots.entry(SlotKey(address, key)) {
-            MapEntry::Occupied(e) => e.into_mut(),
-            MapEntry::Vacant(e) => {
-                let v = slot_value(&self.accounts, &address, &key);
-                e.insert(TxSlot {
-                    original: v,
-                    present: v,
-                    warm: false,
-                })
+        let accounts = &self.accounts;
+        let slot = self.tx_slots.get_or_insert_with(SlotKey(address, key), || {
+            let v = slot_value(accounts, &address, &key);
+            TxSlot {
+                original: v,
+                present: v,
+                warm: false,
             }
-        };
+        });
         let cold = !slot.warm;
         slot.warm = true;
         if cold {
