@@ -16,12 +16,12 @@
 //!    the interpreter runs the rest of the code, frames crossing at block boundaries) or,
 //!    without a profile, the whole contract. A region is compiled twice
 //!    ([`EngineConfig::tier_up`]): at [`jit::Tier::Baseline`] first (native code sooner:
-//!    snailtracer's region in 14 ms instead of 45), then at [`jit::Tier::Optimized`] in the
+//!    snailtracer's region in 11–12 ms instead of 35–38), then at [`jit::Tier::Optimized`] in the
 //!    background, the baseline program running calls until the optimized one replaces it. The
 //!    call never waits for the compiler; later calls pick the program up. Requests for one hash
 //!    are coalesced; a compile that fails or exceeds a limit marks the hash interpret-only.
 //!
-//! Regions trade compile time and code memory (snailtracer: 600 ms → 50–70 ms, 1.2 MB → 0.17 MB)
+//! Regions trade compile time and code memory (snailtracer: 400 ms → 35–38 ms, 1.2 MB → 0.17 MB)
 //! for interpreting what the profiled call did not run often. Each region program counts the
 //! instructions the interpreter ran for its frames against the gas they used; when its cold code
 //! does much of the work ([`RegionUsage::stale`](crate::jit::RegionUsage::stale): later calls
@@ -183,8 +183,8 @@ pub struct EngineConfig {
     /// interpreted call before the compile request is profiled (so with a threshold of 0 there
     /// is no profile and the whole contract is compiled). `None` compiles whole contracts.
     pub region_coverage_bps: Option<u16>,
-    /// With regions: compile each region first at [`jit::Tier::Baseline`] (about 3.5× faster to
-    /// compile, code about 1.6× slower), then at [`jit::Tier::Optimized`] in the background, the
+    /// With regions: compile each region first at [`jit::Tier::Baseline`] (about 3× faster to
+    /// compile, code about 1.4× slower), then at [`jit::Tier::Optimized`] in the background, the
     /// baseline program serving calls until the optimized one replaces it.
     pub tier_up: bool,
 }

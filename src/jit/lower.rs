@@ -536,19 +536,9 @@ impl Lower<'_, '_> {
                 }
                 c.vs[idx] = Elem::Const { v, clean: true };
             }
-            Elem::Small {
-                v, clean: false, ..
-            } => {
-                let (lo, hi) = self.small_word(v);
-                c.vs[idx] = Elem::Val {
-                    lo,
-                    hi,
-                    clean: false,
-                };
-                self.store_item(c, idx, for_helper);
-            }
-            Elem::Flag(f) => {
-                let (lo, hi) = self.bool_word(f);
+            // Narrow items become words (in place: a store is never in a conditional path).
+            Elem::Small { clean: false, .. } | Elem::Flag(_) => {
+                let (lo, hi) = self.value(c, c.vs.len() - 1 - idx);
                 c.vs[idx] = Elem::Val {
                     lo,
                     hi,

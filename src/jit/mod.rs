@@ -185,8 +185,8 @@ pub enum Tier {
     /// `opt_level=speed` and regalloc2's backtracking allocator: the fast code.
     #[default]
     Optimized,
-    /// No e-graph pass and the single-pass register allocator: about 3.5× less compile time
-    /// (snailtracer's 99% region: 14 ms instead of 45–50), code about 1.6× slower (spills at
+    /// No e-graph pass and the single-pass register allocator: about 3× less compile time
+    /// (snailtracer's 99% region: 11–12 ms instead of 35–38), code about 1.35× slower (spills at
     /// every block boundary). The engine runs it until the optimized program is ready.
     Baseline,
 }
