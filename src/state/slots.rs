@@ -7,71 +7,86 @@
 //! the vector, so there is nothing to keep coherent, and an entry is trusted only after its
 //! record's key compares equal (a stale or conflicting entry is a miss). A miss (a conflict, or
 //! a contract choosing keys to collide in the cache) costs the map look-up it cost before,
-//! never more. 1,024 entries (4 KiB): 64 thrashed on snailtracer's working set. Measured with
+//! never more. Measured with
 //! `ferrite bench --filter snailtracer --coverage 0.95`: compiled 3.42 → 3.77–3.85× revm, the
 //! 95% region 3.04 → 3.34–3.44×, the interpreter 0.91 → 1.11×.
 
 use super::{SlotKey, TxSlot};
 use alloy_primitives::map::HashMap;
 
-/// Cache entries (a power of two).
-const RECENT: usize = 1024;
-const _: () = assert!(RECENT.is_power_of_two());
+/// Most cache entries (a power of two): 64 thrashed on snailtracer's 335 slots.
+const MAX_RECENT: usize = 1024;
+/// Fewest cache entries (a power of two).
+const MIN_RECENT: usize = 16;
+const _: () = assert!(MAX_RECENT.is_power_of_two() && MIN_RECENT.is_power_of_two());
 /// No record.
 const EMPTY: u32 = u32::MAX;
 
 /// The records of the slots a transaction touched.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(super) struct TxSlots {
     records: Vec<(SlotKey, TxSlot)>,
     index: HashMap<SlotKey, u32>,
-    recent: [u32; RECENT],
+    /// Record indices by [`line`]: twice as many entries as records (at least
+    /// [`MIN_RECENT`], at most [`MAX_RECENT`]), made when the first record is: a State that
+    /// touches two slots does not fill 4 KiB, once at creation and twice per transaction (a
+    /// fifth of a 2 µs call).
+    recent: Vec<u32>,
 }
 
-impl Default for TxSlots {
-    fn default() -> TxSlots {
-        TxSlots {
-            records: Vec::new(),
-            index: HashMap::default(),
-            recent: [EMPTY; RECENT],
-        }
-    }
-}
-
-/// The cache entry for `key`: the top bits of a multiplicative hash of the key's low limb and
-/// the address's first word (the parts that differ between slots: array elements, mapping
-/// entries, contracts).
-fn line(key: &SlotKey) -> usize {
+/// The cache entry for `key` among `entries` (a power of two): the top bits of a
+/// multiplicative hash of the key's low limb and the address's first word (the parts that
+/// differ between slots: array elements, mapping entries, contracts).
+fn line(key: &SlotKey, entries: usize) -> usize {
     let (a, _, k) = key.words();
     let h = (k[0] ^ a[0].rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (h >> (64 - RECENT.trailing_zeros())) as usize
+    (h >> (64 - entries.trailing_zeros())) as usize
 }
 
 impl TxSlots {
-    /// Forgets every record.
+    /// Forgets every record. The cache stays as it is: an entry is trusted only if the record
+    /// it names has its key, so entries from before cannot mislead.
     pub(super) fn clear(&mut self) {
         self.records.clear();
         self.index.clear();
-        self.recent = [EMPTY; RECENT];
     }
 
-    /// The index of `key`'s record, if any (remembered in the cache).
-    fn find(&mut self, key: &SlotKey) -> Option<usize> {
-        let at = line(key);
-        let i = self.recent[at] as usize;
-        if let Some((k, _)) = self.records.get(i) {
-            if k == key {
-                return Some(i);
-            }
+    /// The index of `key`'s record if the cache holds it.
+    fn cached(&self, key: &SlotKey) -> Option<usize> {
+        if self.recent.is_empty() {
+            return None;
         }
-        let i = *self.index.get(key)? as usize;
+        let i = self.recent[line(key, self.recent.len())] as usize;
+        let (k, _) = self.records.get(i)?;
+        (k == key).then_some(i)
+    }
+
+    /// Remembers that record `i` is `key`'s.
+    fn remember(&mut self, key: &SlotKey, i: usize) {
+        let at = line(key, self.recent.len());
         self.recent[at] = i as u32;
-        Some(i)
+    }
+
+    /// Grows the cache to twice the records (within the bounds), emptied.
+    fn fit(&mut self) {
+        let want = (2 * self.records.len())
+            .next_power_of_two()
+            .clamp(MIN_RECENT, MAX_RECENT);
+        if self.recent.len() < want {
+            self.recent = vec![EMPTY; want];
+        }
     }
 
     /// `key`'s record, if the transaction touched the slot.
     pub(super) fn get_mut(&mut self, key: &SlotKey) -> Option<&mut TxSlot> {
-        let i = self.find(key)?;
+        let i = match self.cached(key) {
+            Some(i) => i,
+            None => {
+                let i = *self.index.get(key)? as usize;
+                self.remember(key, i);
+                i
+            }
+        };
         Some(&mut self.records[i].1)
     }
 
@@ -81,13 +96,21 @@ impl TxSlots {
         key: SlotKey,
         new: impl FnOnce() -> TxSlot,
     ) -> &mut TxSlot {
-        let i = match self.find(&key) {
+        use alloy_primitives::map::Entry;
+        let i = match self.cached(&key) {
             Some(i) => i,
             None => {
-                let i = self.records.len();
-                self.records.push((key, new()));
-                self.index.insert(key, i as u32);
-                self.recent[line(&key)] = i as u32;
+                let i = match self.index.entry(key) {
+                    Entry::Occupied(e) => *e.get() as usize,
+                    Entry::Vacant(e) => {
+                        let i = self.records.len();
+                        e.insert(i as u32);
+                        self.records.push((key, new()));
+                        i
+                    }
+                };
+                self.fit();
+                self.remember(&key, i);
                 i
             }
         };
@@ -117,7 +140,7 @@ mod tests {
     #[test]
     fn every_key_finds_its_own_record() {
         let mut s = TxSlots::default();
-        let n = 5 * RECENT as u64;
+        let n = 5 * MAX_RECENT as u64;
         for i in 0..n {
             for account in [1, 2] {
                 let r = s.get_or_insert_with(key(account, i), || record(i * 3 + account as u64));
@@ -146,7 +169,7 @@ mod tests {
         let a = key(1, 0);
         let b = (1..)
             .map(|i| key(1, i))
-            .find(|k| line(k) == line(&a))
+            .find(|k| line(k, MIN_RECENT) == line(&a, MIN_RECENT))
             .expect("some key shares the entry");
         let mut s = TxSlots::default();
         s.get_or_insert_with(a, || record(10)).present = U256::from(100);
