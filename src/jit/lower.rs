@@ -23,7 +23,8 @@
 //! block's stack effect is known statically, helpers included); check the block's stack bounds
 //! and its whole static gas in one branch, handing over to the interpreter if either fails (it
 //! then reproduces the exact halt); charge static gas lazily at *sync points* (before a helper,
-//! GAS, and at block end), so helpers see exactly the gas the interpreter would. No charge has
+//! GAS, and at block end; a memory expansion takes the pending charge as an operand instead),
+//! so helpers see exactly the gas the interpreter would. No charge has
 //! a check of its own: the entry check covers the block's static gas, and a helper that charges
 //! dynamic gas (`ferrite_exec`, `ferrite_mexpand`) checks that what is left still covers the
 //! static gas the block charges after it (its `need` operand), halting out of gas early if not —
@@ -176,9 +177,11 @@ struct Cursor {
     vs: Vec<Elem>,
     floor: usize,
     pending_gas: u64,
+    /// Static gas of the block's instructions so far (charged or pending).
+    static_gas: u64,
     /// The `need` operands (`iconst`s) of the helper calls since the last `ferrite_exec` call
-    /// that may charge dynamic gas, each with the static gas the block has added since it: set
-    /// to that sum when the next `ferrite_exec` call or the block's end closes them (see
+    /// that may charge dynamic gas, each with `static_gas` at its call: set to the static gas
+    /// added since when the next `ferrite_exec` call or the block's end closes them (see
     /// [`Lower::close_needs`]).
     needs: Vec<(Inst, u64)>,
     /// Words the block has accessed memory at, with their low limb: they are below
@@ -387,13 +390,14 @@ impl Lower<'_, '_> {
         let Some(inst) = self.b.func.dfg.value_def(v).inst() else {
             unreachable!("an iconst is an instruction's result")
         };
-        c.needs.push((inst, 0));
+        c.needs.push((inst, c.static_gas));
         v
     }
 
     /// Sets the open `need` operands to the static gas charged since their calls.
     fn close_needs(&mut self, c: &mut Cursor) {
-        for (inst, since) in c.needs.drain(..) {
+        for (inst, at) in c.needs.drain(..) {
+            let since = c.static_gas - at;
             self.b
                 .func
                 .replace(inst)
@@ -693,6 +697,7 @@ impl Lower<'_, '_> {
             vs: vec![Elem::Mem; floor],
             floor,
             pending_gas: 0,
+            static_gas: 0,
             needs: Vec::new(),
             offsets: Vec::new(),
         };
@@ -719,9 +724,7 @@ impl Lower<'_, '_> {
             }
             let gas = gas_table[ins.opcode as usize] as u64;
             c.pending_gas += gas;
-            for (_, since) in &mut c.needs {
-                *since += gas;
-            }
+            c.static_gas += gas;
             if is_last && matches!(ins.opcode, 0x56 | 0x57) {
                 break; // JUMP/JUMPI: lowered with the block exit below.
             }
@@ -765,20 +768,8 @@ impl Lower<'_, '_> {
                 c.vs[deep] = a.moved();
             }
             ADD | SUB if self.add_sub_constant(c, op == ADD) => {}
-            ADD => self.binary(c, |l, (al, ah), (bl, bh)| {
-                let lo = l.b.ins().iadd(al, bl);
-                let carry = l.b.ins().icmp(IntCC::UnsignedLessThan, lo, al);
-                let carry = l.b.ins().uextend(types::I128, carry);
-                let hi = l.b.ins().iadd(ah, bh);
-                (lo, l.b.ins().iadd(hi, carry))
-            }),
-            SUB => self.binary(c, |l, (al, ah), (bl, bh)| {
-                let lo = l.b.ins().isub(al, bl);
-                let borrow = l.b.ins().icmp(IntCC::UnsignedLessThan, al, bl);
-                let borrow = l.b.ins().uextend(types::I128, borrow);
-                let hi = l.b.ins().isub(ah, bh);
-                (lo, l.b.ins().isub(hi, borrow))
-            }),
+            ADD => self.binary(c, |l, a, (bl, bh)| l.wide_add(a, bl, Some(bh))),
+            SUB => self.binary(c, |l, a, (bl, bh)| l.wide_sub(a, bl, Some(bh))),
             LT => self.compare(c, |l, a, bw| l.less_than(a, bw, false)),
             GT => self.compare(c, |l, a, bw| l.less_than(bw, a, false)),
             SLT => self.compare(c, |l, a, bw| l.less_than(a, bw, true)),
@@ -1004,18 +995,48 @@ impl Lower<'_, '_> {
         }
         let kv = self.const_half(k0, k1);
         let w = if add {
-            let lo = self.b.ins().iadd(xl, kv);
-            let carry = self.b.ins().icmp(IntCC::UnsignedLessThan, lo, kv);
-            let carry = self.b.ins().uextend(types::I128, carry);
-            (lo, self.b.ins().iadd(xh, carry))
+            self.wide_add((xl, xh), kv, None)
         } else {
-            let lo = self.b.ins().isub(xl, kv);
-            let borrow = self.b.ins().icmp(IntCC::UnsignedLessThan, xl, kv);
-            let borrow = self.b.ins().uextend(types::I128, borrow);
-            (lo, self.b.ins().isub(xh, borrow))
+            self.wide_sub((xl, xh), kv, None)
         };
         self.push_value(c, w);
         true
+    }
+
+    /// `a + b` on i128 halves, the low halves' carry into the high one (two i128 adds and an
+    /// `icmp ult` carry compile in linear time; see the module docs). `bh` `None`: b's high
+    /// half is zero.
+    fn wide_add(
+        &mut self,
+        (al, ah): (Value, Value),
+        bl: Value,
+        bh: Option<Value>,
+    ) -> (Value, Value) {
+        let lo = self.b.ins().iadd(al, bl);
+        let carry = self.b.ins().icmp(IntCC::UnsignedLessThan, lo, al);
+        let carry = self.b.ins().uextend(types::I128, carry);
+        let hi = match bh {
+            Some(bh) => self.b.ins().iadd(ah, bh),
+            None => ah,
+        };
+        (lo, self.b.ins().iadd(hi, carry))
+    }
+
+    /// `a - b` on i128 halves, as [`Lower::wide_add`].
+    fn wide_sub(
+        &mut self,
+        (al, ah): (Value, Value),
+        bl: Value,
+        bh: Option<Value>,
+    ) -> (Value, Value) {
+        let lo = self.b.ins().isub(al, bl);
+        let borrow = self.b.ins().icmp(IntCC::UnsignedLessThan, al, bl);
+        let borrow = self.b.ins().uextend(types::I128, borrow);
+        let hi = match bh {
+            Some(bh) => self.b.ins().isub(ah, bh),
+            None => ah,
+        };
+        (lo, self.b.ins().isub(hi, borrow))
     }
 
     /// Inlines SHL/SHR by a constant amount, and MUL/DIV/MOD by a constant power of two (how
