@@ -602,24 +602,14 @@ fn memory_at_offsets_plus_constants() {
     }
 }
 
-/// A block's static gas is checked once at entry, and charges after a helper that consumed
-/// dynamic gas (a cold SLOAD, memory expansion) are checked again: every gas limit around each
-/// threshold ends identically on both tiers, with the exact gas used.
-#[test]
-fn gas_checks_after_dynamic_gas_helpers() {
-    // PUSH1 0 SLOAD (cold: 2100) PUSH1 1 ADD PUSH2 0x0100 MSTORE (expansion) PUSH1 2 MUL POP STOP
-    let code = vec![
-        PUSH1, 0, SLOAD, PUSH1, 1, ADD, PUSH2, 0x01, 0x00, MSTORE, PUSH1, 2, PUSH1, 3, MUL, POP,
-        STOP,
-    ];
+/// Runs `code` (which ends in STOP) with every gas limit from 0 to two above what it uses that
+/// `near(limit, used)` selects, on both tiers: enough gas stops with the exact gas used, any
+/// less runs out of gas using all of it.
+fn stops_or_runs_out_at_every_limit(code: Vec<u8>, near: impl Fn(u64, u64) -> bool) {
     let full = run_both(&cfg(code.clone(), 1_000_000));
     assert_eq!(full.exit, ExitCode::Stop);
     let used = full.gas_used;
-    for gas in (0..=used + 2)
-        .rev()
-        .step_by(1)
-        .filter(|g| *g <= 40 || *g + 40 >= used || (2100..2120).contains(g))
-    {
+    for gas in (0..=used + 2).filter(|g| near(*g, used)) {
         let o = run_both(&cfg(code.clone(), gas));
         if gas >= used {
             assert_eq!((o.exit, o.gas_used), (ExitCode::Stop, used), "gas {gas}");
@@ -627,6 +617,22 @@ fn gas_checks_after_dynamic_gas_helpers() {
             assert_eq!((o.exit, o.gas_used), (ExitCode::OutOfGas, gas), "gas {gas}");
         }
     }
+}
+
+/// A block's static gas is checked once at entry, and a helper that consumed dynamic gas (a
+/// cold SLOAD, memory expansion) checks that what is left covers the static charges after it:
+/// every gas limit around each threshold ends identically on both tiers, with the exact gas
+/// used.
+#[test]
+fn gas_checks_after_dynamic_gas_helpers() {
+    // PUSH1 0 SLOAD (cold: 2100) PUSH1 1 ADD PUSH2 0x0100 MSTORE (expansion) PUSH1 2 MUL POP STOP
+    let code = vec![
+        PUSH1, 0, SLOAD, PUSH1, 1, ADD, PUSH2, 0x01, 0x00, MSTORE, PUSH1, 2, PUSH1, 3, MUL, POP,
+        STOP,
+    ];
+    stops_or_runs_out_at_every_limit(code, |g, used| {
+        g <= 40 || g + 40 >= used || (2100..2120).contains(&g)
+    });
 }
 
 /// Regression (found by the differential fuzzer while the gas checks after helpers moved into
@@ -642,17 +648,9 @@ fn gas_checks_reach_past_memory_accesses_within_memory() {
         PUSH0, MLOAD, POP, PUSH0, SLOAD, POP, PUSH0, MLOAD, PUSH1, 7, MUL, PUSH1, 9, ADD, PUSH1, 3,
         SWAP1, SUB, POP, STOP,
     ];
-    let full = run_both(&cfg(code.clone(), 1_000_000));
-    assert_eq!(full.exit, ExitCode::Stop);
-    let used = full.gas_used;
-    for gas in (0..=used + 2).filter(|g| *g <= 40 || *g + 60 >= used || (2100..2130).contains(g)) {
-        let o = run_both(&cfg(code.clone(), gas));
-        if gas >= used {
-            assert_eq!((o.exit, o.gas_used), (ExitCode::Stop, used), "gas {gas}");
-        } else {
-            assert_eq!((o.exit, o.gas_used), (ExitCode::OutOfGas, gas), "gas {gas}");
-        }
-    }
+    stops_or_runs_out_at_every_limit(code, |g, used| {
+        g <= 40 || g + 60 >= used || (2100..2130).contains(&g)
+    });
 }
 
 /// SIGNEXTEND by a constant byte index and SAR by a constant amount are inlined as shifts on the

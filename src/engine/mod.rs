@@ -184,7 +184,7 @@ pub struct EngineConfig {
     /// is no profile and the whole contract is compiled). `None` compiles whole contracts.
     pub region_coverage_bps: Option<u16>,
     /// With regions: compile each region first at [`jit::Tier::Baseline`] (about 3× faster to
-    /// compile, code about 1.4× slower), then at [`jit::Tier::Optimized`] in the background, the
+    /// compile, code about 1.35× slower), then at [`jit::Tier::Optimized`] in the background, the
     /// baseline program serving calls until the optimized one replaces it.
     pub tier_up: bool,
 }
