@@ -23,11 +23,13 @@
 
 use criterion::{BenchmarkId, Criterion};
 use ferrite::bytecode::Bytecode;
-use ferrite::call::{self, CallConfig};
 use ferrite::engine::{CodeStatus, Engine, EngineConfig, EngineMode};
-use ferrite::frame::{Mode, ProgramSource};
+use ferrite::frame::ProgramSource;
 use ferrite::interpreter::NoTracer;
 use ferrite::jit;
+use ferrite_state::call::{self, CallConfig};
+use ferrite_state::Mode;
+use ferrite_state::Transact;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -48,7 +50,7 @@ fn cases() -> Vec<(String, CallConfig)> {
     wanted
         .iter()
         .map(|name| {
-            let case = ferrite::bench::case(name)
+            let case = ferrite_tools::bench::case(name)
                 .unwrap_or_else(|| panic!("case {name} not in cases_all.tsv"));
             let short = name.rsplit('/').find(|s| !s.is_empty()).unwrap_or(name);
             let short = if short == "benchmark" {

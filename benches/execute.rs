@@ -1,4 +1,4 @@
-//! Execution speed per tier on the benchmark suite (`ferrite::bench`), measured in one run:
+//! Execution speed per tier on the benchmark suite (`ferrite_tools::bench`), measured in one run:
 //! ferrite's interpreter, ferrite's JIT with the program compiled beforehand, the JIT including
 //! compilation, and revm's interpreter on the same call.
 //!
@@ -7,13 +7,14 @@
 //! a fast wrong answer aborts the benchmark.
 
 use criterion::Criterion;
-use ferrite::bench::{self, Case};
 use ferrite::bytecode::Bytecode;
-use ferrite::call;
-use ferrite::frame::{Mode, ProgramSource};
+use ferrite::frame::ProgramSource;
 use ferrite::interpreter::NoTracer;
 use ferrite::jit::{self, Program};
 use ferrite::runtime::SpecId;
+use ferrite_state::call;
+use ferrite_state::Mode;
+use ferrite_tools::bench::{self, Case};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -13,9 +13,10 @@ use alloy_primitives::{address, hex, Address, Bytes, U256};
 use ferrite::engine::{EngineConfig, EngineMode};
 use ferrite::interpreter::{CallKind, Message, MessageKind};
 use ferrite::runtime::{Env, SpecId};
-use ferrite::state::{Account, State};
-use ferrite::transaction::{Block, Tx};
 use ferrite::Engine;
+use ferrite_state::state::{Account, State};
+use ferrite_state::transaction::{Block, Tx};
+use ferrite_state::Transact;
 use std::sync::Arc;
 
 const SENDER: Address = address!("1111111111111111111111111111111111111111");

@@ -51,20 +51,9 @@ pub fn create2_address(creator: Address, salt: U256, initcode: &[u8]) -> Address
     creator.create2_from_code(salt.to_be_bytes::<32>(), initcode)
 }
 
-/// Which tier runs frames.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Mode {
-    /// The interpreter only.
-    #[default]
-    Interp,
-    /// Native code, compiled synchronously before the first run (falls back to the interpreter
-    /// for code the JIT refuses, e.g. over its size limits).
-    Jit,
-}
-
 /// Decides, per frame, whether a native program runs it: the seam between the frame driver and
-/// whoever owns compiled code (the process-wide JIT cache for [`Mode::Jit`], or an engine with
-/// tiering and a budgeted cache).
+/// whoever owns compiled code (the [`Engine`](crate::Engine), with tiering and a budgeted cache,
+/// or the fixed choices of [`crate::sources`]).
 pub trait ProgramSource {
     /// The program for `code` under `spec`, or `None` to interpret this frame.
     fn program(&self, code: &Arc<Bytecode>, spec: SpecId) -> Option<Arc<Program>>;
@@ -85,12 +74,34 @@ pub trait ProgramSource {
             code,
             program,
             profile,
+            usage: None,
+        }
+    }
+
+    /// The program for initcode (a CREATE's input, never profiled): by default
+    /// [`program`](Self::program).
+    fn load_initcode(&self, code: &Arc<Bytecode>, spec: SpecId) -> Loaded {
+        Loaded {
+            code: code.clone(),
+            program: self.program(code, spec),
+            profile: None,
+            usage: None,
         }
     }
 
     /// Where to count the instructions of an interpreted frame of `code` (asked only for frames
     /// without a program); `None`, the default, runs the plain interpreter loop.
     fn profile(&self, _code: &Arc<Bytecode>, _spec: SpecId) -> Option<Arc<Profile>> {
+        None
+    }
+}
+
+/// A [`ProgramSource`] that interprets every frame.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Interpret;
+
+impl ProgramSource for Interpret {
+    fn program(&self, _: &Arc<Bytecode>, _: SpecId) -> Option<Arc<Program>> {
         None
     }
 }
@@ -104,21 +115,23 @@ pub struct Loaded {
     pub program: Option<Arc<Program>>,
     /// Where the interpreter counts its instructions, if it is to be profiled.
     pub profile: Option<Arc<Profile>>,
+    /// Where a region program's runs are reported (the owner's tiering evidence), if anywhere.
+    pub usage: Option<Arc<dyn RegionObserver>>,
 }
 
-impl ProgramSource for Mode {
-    fn program(&self, code: &Arc<Bytecode>, spec: SpecId) -> Option<Arc<Program>> {
-        match self {
-            Mode::Interp => None,
-            Mode::Jit => crate::jit::cached(code, spec),
-        }
-    }
+/// Told, after each run of a frame with a region program, how many instructions the interpreter
+/// ran for it (its cold code) and, when the frame finished, the gas it used: the evidence an
+/// owner of programs (the engine) uses to replace a region that no longer covers the work.
+pub trait RegionObserver: Send + Sync + std::fmt::Debug {
+    /// Counts one run of a frame.
+    fn record(&self, interpreted: u64, gas: u64);
 }
 
 struct Scope {
     frame: Frame,
     program: Option<Arc<Program>>,
     profile: Option<Arc<Profile>>,
+    usage: Option<Arc<dyn RegionObserver>>,
     checkpoint: Checkpoint,
     created: Option<Address>,
 }
@@ -143,7 +156,7 @@ fn halted(exit: ExitCode, gas_limit: u64) -> FrameResult {
 
 /// Runs `msg` and all frames it spawns to completion in the interpreter.
 pub fn execute<H: Host, T: Tracer>(host: &mut H, msg: Message, tracer: &mut T) -> FrameResult {
-    execute_with(host, msg, tracer, &Mode::Interp)
+    execute_with(host, msg, tracer, &Interpret)
 }
 
 /// Runs one frame until it finishes or suspends: natively when it has a program (continuing in
@@ -187,12 +200,12 @@ fn run_scope<H: Host, T: Tracer>(scope: &mut Scope, host: &mut H, tracer: &mut T
             (None, n) => interpreted += n,
         }
     };
-    if p.entries.is_some() {
+    if let Some(usage) = &scope.usage {
         let gas = match &action {
             Action::Done(r) => frame.msg.gas_limit.saturating_sub(r.gas.remaining),
             Action::Call(_) => 0,
         };
-        p.usage.record(interpreted, gas);
+        usage.record(interpreted, gas);
     }
     action
 }
@@ -327,12 +340,14 @@ fn start<H: Host>(
                 code,
                 program,
                 profile,
+                usage,
             } = source.load(&code, hash, spec);
             let frame = Frame::new(msg, code, spec);
             Started::Frame(Box::new(Scope {
                 frame,
                 program,
                 profile,
+                usage,
                 checkpoint,
                 created: None,
             }))
@@ -358,12 +373,13 @@ fn start<H: Host>(
             msg.target = address;
             msg.code_address = address;
             let code = Arc::new(Bytecode::new(std::mem::take(&mut msg.input)));
-            let program = source.program(&code, spec);
+            let Loaded { program, usage, .. } = source.load_initcode(&code, spec);
             let frame = Frame::new(msg, code, spec);
             Started::Frame(Box::new(Scope {
                 frame,
                 program,
                 profile: None,
+                usage,
                 checkpoint,
                 created: Some(address),
             }))

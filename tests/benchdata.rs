@@ -3,7 +3,7 @@
 //! must give exactly the execution gas, status and output that revm 43 (and evmone) gave.
 //!
 //! Every row of `expected_results_prague.tsv` is looked up in `cases_all.tsv` and run through
-//! `ferrite::call::run` (`FERRITE_BENCHDATA_CASE=<substring>` selects cases). Rows without an expected result (the proxies that delegate to an
+//! `ferrite_state::call::run` (`FERRITE_BENCHDATA_CASE=<substring>` selects cases). Rows without an expected result (the proxies that delegate to an
 //! account missing from the data) are printed as skipped with the reason. Every case is fast
 //! enough for the default run on the interpreter (the largest, snailtracer at 2·10^8 gas, takes
 //! ~0.2 s in the dev profile). The same rows also run on the JIT tier, except the large
@@ -13,8 +13,8 @@
 mod common;
 
 use common::{hex, unhex};
-use ferrite::call::CallConfig;
 use ferrite::runtime::{SpecId, U256};
+use ferrite_state::call::CallConfig;
 use std::collections::HashMap;
 use std::time::Instant;
 

@@ -8,9 +8,9 @@
 
 mod support;
 use alloy_primitives::{Bytes, U256};
-use ferrite::call::{CallConfig, CallOutcome, TARGET};
 use ferrite::runtime::opcode::op::*;
 use ferrite::runtime::{ExitCode, SpecId};
+use ferrite_state::call::{CallConfig, CallOutcome, TARGET};
 
 /// Runs `cfg` on a fresh thread with a 2 MiB stack.
 fn run_on_small_stack(cfg: CallConfig) -> CallOutcome {

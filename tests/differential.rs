@@ -236,7 +236,7 @@ fn differential_single_case() {
 fn harness_maps_revm_halt_reasons() {
     use common::revm_run;
     let run = |code: &[u8], gas: u64, spec: SpecId| {
-        let mut cfg = ferrite::call::CallConfig::new(code.to_vec(), Vec::new());
+        let mut cfg = ferrite_state::call::CallConfig::new(code.to_vec(), Vec::new());
         cfg.gas_limit = gas;
         cfg.spec = spec;
         revm_run(&cfg).status
@@ -284,7 +284,7 @@ fn harness_maps_revm_halt_reasons() {
     assert_eq!(run(&[0x5f, 0x5f, 0xfd], 100, SpecId::Cancun), "Revert");
 }
 
-/// Both engines see the same block and transaction environment (`ferrite::call::default_env`):
+/// Both engines see the same block and transaction environment (`ferrite_state::call::default_env`):
 /// chain id 1, timestamp 1, block gas limit 2^64−1, blob base fee 1, zero coinbase, number,
 /// prevrandao, base fee and gas price; origin and caller `0x1111…`, caller balance 2^256−1.
 #[test]
@@ -320,7 +320,7 @@ fn harness_environment_matches() {
     code.extend([op::CALLER, op::BALANCE]);
     store(&mut code, ops.len());
     code.extend([op::PUSH2, 0x01, 0xe0, op::PUSH0, op::RETURN]);
-    let mut cfg = ferrite::call::CallConfig::new(code, Vec::new());
+    let mut cfg = ferrite_state::call::CallConfig::new(code, Vec::new());
     cfg.spec = SpecId::Cancun;
     cfg.value = ferrite::runtime::U256::from(7);
     let o = compare_outcome(&INTERP_VS_REVM, &cfg).unwrap_or_else(|r| panic!("{r}"));
@@ -334,9 +334,9 @@ fn harness_environment_matches() {
     for i in 4..9 {
         assert_eq!(word(i), u(0)); // BASEFEE COINBASE NUMBER PREVRANDAO GASPRICE
     }
-    assert_eq!(word(9), addr(ferrite::call::CALLER)); // ORIGIN
-    assert_eq!(word(10), addr(ferrite::call::CALLER)); // CALLER
-    assert_eq!(word(11), addr(ferrite::call::TARGET)); // ADDRESS
+    assert_eq!(word(9), addr(ferrite_state::call::CALLER)); // ORIGIN
+    assert_eq!(word(10), addr(ferrite_state::call::CALLER)); // CALLER
+    assert_eq!(word(11), addr(ferrite_state::call::TARGET)); // ADDRESS
     assert_eq!(word(12), u(7)); // SELFBALANCE
     assert_eq!(word(13), u(7)); // CALLVALUE
     assert_eq!(word(14), ferrite::runtime::U256::MAX - u(7)); // BALANCE(CALLER)

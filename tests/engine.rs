@@ -4,12 +4,13 @@
 //! tier ran it, while contracts switch to native code underneath.
 
 use alloy_primitives::{address, hex, Bytes, U256};
-use ferrite::call::{self, CallConfig, CallOutcome};
 use ferrite::engine::{CodeStatus, Engine, EngineConfig, EngineMode};
 use ferrite::runtime::SpecId;
-use ferrite::state::{Account, State};
-use ferrite::statetest::runner::state_root;
-use ferrite::transaction::{Block, Tx};
+use ferrite_state::call::{self, CallConfig, CallOutcome};
+use ferrite_state::state::{Account, State};
+use ferrite_state::transaction::{Block, Tx};
+use ferrite_state::Transact;
+use ferrite_tools::statetest::runner::state_root;
 use std::sync::Arc;
 
 const PICKED: &[&str] = &[
@@ -30,7 +31,7 @@ fn load() -> Vec<(String, CallConfig)> {
     PICKED
         .iter()
         .map(|name| {
-            let case = ferrite::bench::case(name)
+            let case = ferrite_tools::bench::case(name)
                 .unwrap_or_else(|| panic!("case {name} not in cases_all.tsv"));
             (case.name, case.cfg)
         })

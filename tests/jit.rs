@@ -5,9 +5,9 @@ mod support;
 
 use alloy_primitives::Bytes;
 use ferrite::bytecode::Bytecode;
-use ferrite::call::CallConfig;
 use ferrite::runtime::opcode::op::*;
 use ferrite::runtime::{ExitCode, SpecId};
+use ferrite_state::call::CallConfig;
 use std::sync::Arc;
 use support::run_both;
 

@@ -1,7 +1,7 @@
 //! Per-opcode tests with hand-computed results and exact execution gas.
 //!
 //! Every test runs bytecode at `0xcccc…cccc`, called by `0x1111…1111`, through
-//! [`ferrite::call::run`] and checks the result word (or the exit code) and the execution gas:
+//! [`ferrite_state::call::run`] and checks the result word (or the exit code) and the execution gas:
 //! gas limit − gas left, before refunds, without intrinsic gas. The expected figures are derived
 //! by hand from the Yellow Paper and the EIPs, not from ferrite's own tables; each gas figure is
 //! explained in a comment next to it.
@@ -12,10 +12,10 @@
 
 mod support;
 use alloy_primitives::{address, keccak256, Address, Bytes, B256, U256};
-use ferrite::call::{CallConfig, CallOutcome, TARGET};
 use ferrite::runtime::opcode::op::*;
 use ferrite::runtime::{ExitCode, SpecId};
-use ferrite::state::Account;
+use ferrite_state::call::{CallConfig, CallOutcome, TARGET};
+use ferrite_state::state::Account;
 
 // ---------------------------------------------------------------------------------------------
 // A tiny assembler and the run helpers.
@@ -133,7 +133,7 @@ fn addr_word(a: Address) -> U256 {
 }
 
 /// The transaction sender `0x1111…1111` (named apart from the CALLER opcode byte).
-const SENDER: Address = ferrite::call::CALLER;
+const SENDER: Address = ferrite_state::call::CALLER;
 const OTHER: Address = address!("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
 const EMPTY: Address = address!("000000000000000000000000000000000000dead");
 

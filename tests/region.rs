@@ -4,9 +4,10 @@
 
 mod support;
 
-use ferrite::call::CallConfig;
 use ferrite::runtime::opcode::op::*;
 use ferrite::runtime::{ExitCode, SpecId};
+use ferrite_state::call::CallConfig;
+use ferrite_state::Transact;
 use support::run_region;
 
 /// Assembly with labels: a label is a JUMPDEST; `Push(label)` pushes its pc (one byte).
@@ -145,7 +146,7 @@ fn the_engine_compiles_the_region_its_profile_shows_hot() {
     let engine = Engine::new(EngineConfig::default());
     let code = loop_with_a_rare_branch();
     let hot = cfg(code.clone(), 255, 1_000_000);
-    let reference = ferrite::call::run(&hot);
+    let reference = ferrite_state::call::run(&hot);
     let mut native = false;
     for _ in 0..8 {
         let o = engine.call(&hot);
@@ -176,7 +177,7 @@ fn the_engine_compiles_the_region_its_profile_shows_hot() {
     let before = engine.stats().native_calls;
     for n in [0, 1, 16, 100, 255] {
         let c = cfg(code.clone(), n, 1_000_000);
-        let expect = ferrite::call::run(&c);
+        let expect = ferrite_state::call::run(&c);
         let o = engine.call(&c);
         assert_eq!(
             (o.exit, o.gas_used, &o.output),
@@ -226,7 +227,7 @@ fn a_stale_region_is_recompiled_whole() {
         c
     };
     let check = |c: &CallConfig| {
-        let expect = ferrite::call::run(c);
+        let expect = ferrite_state::call::run(c);
         let o = engine.call(c);
         assert_eq!(
             (o.exit, o.gas_used, &o.output),

@@ -10,8 +10,8 @@
 mod common;
 
 use common::{compare, ferrite_interp, INTERP_VS_REVM};
-use ferrite::call::CallConfig;
 use ferrite::runtime::SpecId;
+use ferrite_state::call::CallConfig;
 
 fn case(code: &[u8], gas_limit: u64, spec: SpecId) -> CallConfig {
     let mut cfg = CallConfig::new(code.to_vec(), Vec::new());

@@ -1,6 +1,6 @@
 //! The `extern "C"` helpers compiled code calls, and the ABI facts it relies on.
 //!
-//! [`for_each_builtin!`] is the one list of helpers: each line gives the symbol name, the Rust
+//! [`for_each_builtin!`](crate::for_each_builtin) is the one list of helpers: each line gives the symbol name, the Rust
 //! function and its parameter/return types as [`AbiType`]s. The JIT walks the same list to
 //! register symbols and to declare Cranelift signatures, so a helper cannot be declared twice or
 //! drift from its definition (the wasmtime `foreach_builtin_function!` pattern, avoiding revmc's

@@ -9,10 +9,81 @@
 
 use crate::bytecode::Bytecode;
 use crate::gas::Gas;
-use crate::instructions::Message;
 use crate::{ExitCode, Memory, SpecId, Stack};
-use alloy_primitives::{Address, Bytes};
+use alloy_primitives::{Address, Bytes, U256};
 use std::sync::Arc;
+
+/// The four call flavours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// CALL: new context at the target, may transfer value.
+    Call,
+    /// CALLCODE: target's code in the caller's context, value sent to self.
+    CallCode,
+    /// DELEGATECALL: target's code in the caller's context with the caller's sender and value.
+    DelegateCall,
+    /// STATICCALL: like CALL without value, state writes forbidden.
+    StaticCall,
+}
+
+/// What a message does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageKind {
+    /// A call of the given flavour.
+    Call(CallKind),
+    /// CREATE (`salt: None`) or CREATE2.
+    Create {
+        /// CREATE2 salt.
+        salt: Option<U256>,
+    },
+}
+
+/// A request to run a frame: the transaction's top-level call, or a nested CALL*/CREATE*.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// Call or create.
+    pub kind: MessageKind,
+    /// CALLER inside the new frame.
+    pub caller: Address,
+    /// ADDRESS inside the new frame (storage context); for creates, set by the driver.
+    pub target: Address,
+    /// Whose code runs (for calls).
+    pub code_address: Address,
+    /// CALLVALUE inside the new frame.
+    pub value: U256,
+    /// Calldata, or initcode for creates.
+    pub input: Bytes,
+    /// Gas given to the frame (stipend included).
+    pub gas_limit: u64,
+    /// Inside a STATICCALL.
+    pub is_static: bool,
+    /// Call depth (0 for the transaction's own frame).
+    pub depth: usize,
+}
+
+impl Message {
+    /// Whether value actually moves (CALL, CALLCODE to self, creates) and from whom to whom.
+    pub fn transfer(&self) -> Option<(Address, Address)> {
+        match self.kind {
+            MessageKind::Call(CallKind::Call) => Some((self.caller, self.target)),
+            MessageKind::Call(CallKind::CallCode) => Some((self.caller, self.caller)),
+            MessageKind::Call(_) => None,
+            MessageKind::Create { .. } => Some((self.caller, self.target)),
+        }
+    }
+}
+
+/// First bytes of an EIP-7702 delegation designator.
+pub const DELEGATION_PREFIX: [u8; 3] = [0xef, 0x01, 0x00];
+
+/// The delegate address if `code` is an EIP-7702 designator (`0xef0100 ‖ address`).
+pub fn delegation_target(code: &[u8]) -> Option<Address> {
+    if code.len() == 23 && code[..3] == DELEGATION_PREFIX {
+        Some(Address::from_slice(&code[3..]))
+    } else {
+        None
+    }
+}
 
 /// What a frame asks of its driver when it stops running.
 #[derive(Debug)]

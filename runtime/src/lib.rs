@@ -22,7 +22,10 @@ pub mod word;
 
 pub use exit::ExitCode;
 pub use fork::SpecId;
-pub use frame::{Action, Frame, FrameResult};
+pub use frame::{
+    delegation_target, Action, CallKind, Frame, FrameResult, Message, MessageKind,
+    DELEGATION_PREFIX,
+};
 pub use host::{Bytes, Env, Host, Log, StateLoad};
 pub use memory::Memory;
 pub use opcode::{OpInfo, Opcode, OPCODE_INFO};

@@ -51,7 +51,7 @@ thread_local! {
 }
 
 /// [`keccak256`] of `data`, remembering the last few short inputs of this thread (KECCAK256's
-/// body; see [`KeccakMemo`]).
+/// body; see `KeccakMemo`).
 pub fn keccak256_memo(data: &[u8]) -> B256 {
     if data.len() > MEMO_MAX_LEN {
         return keccak256(data);

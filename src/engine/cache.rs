@@ -11,6 +11,7 @@
 //! bytes ([`Program::code_bytes`] rounded up to pages, the memory really mapped) and entry count.
 //! An evicted entry's program is freed when the last frame running it drops its `Arc`.
 
+use super::usage::RegionUsage;
 use crate::bytecode::Bytecode;
 use crate::jit::Program;
 use crate::profile::Profile;
@@ -84,7 +85,10 @@ pub(crate) struct Entry {
     /// taken (and freed) by the compile. Four bytes per code byte, so only contracts about to
     /// be compiled hold one.
     pub(crate) profile: Mutex<Option<Arc<Profile>>>,
-    /// A region program found stale ([`RegionUsage::stale`](crate::jit::RegionUsage::stale)):
+    /// How this entry's region program fares (the evidence of [`RegionUsage::stale`]): fresh
+    /// per entry, so per installed program.
+    pub(crate) usage: Arc<RegionUsage>,
+    /// A region program found stale ([`RegionUsage::stale`]):
     /// it serves calls while this entry's whole program compiles.
     pub(crate) fallback: Option<Arc<Program>>,
     /// Tier-up: the profile counts of the region whose baseline program is the fallback; this
@@ -105,6 +109,7 @@ impl Entry {
             calls: AtomicU64::new(0),
             claimed: AtomicBool::new(false),
             profile: Mutex::new(None),
+            usage: Arc::default(),
             fallback: None,
             optimize: None,
             last_used: AtomicU64::new(0),
@@ -122,9 +127,10 @@ impl Entry {
     }
 }
 
-/// Executable memory a program really holds: its machine code rounded up to whole pages
-/// (cranelift-jit maps each module's code in page-granular allocations).
-pub(crate) fn held_bytes(p: &Program) -> u64 {
+/// Executable memory a program really holds, as [`EngineConfig::code_budget`](super::EngineConfig)
+/// counts it: its machine code rounded up to whole pages (cranelift-jit maps each module's code
+/// in page-granular allocations).
+pub fn held_bytes(p: &Program) -> u64 {
     let page = region::page::size().max(1) as u64;
     (p.code_bytes as u64).div_ceil(page) * page
 }

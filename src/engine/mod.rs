@@ -24,10 +24,10 @@
 //! Regions trade compile time and code memory (snailtracer: 400 ms → 35–38 ms, 1.2 MB → 0.17 MB)
 //! for interpreting what the profiled call did not run often. Each region program counts the
 //! instructions the interpreter ran for its frames against the gas they used; when its cold code
-//! does much of the work ([`RegionUsage::stale`](crate::jit::RegionUsage::stale): later calls
+//! does much of the work ([`RegionUsage::stale`](usage::RegionUsage::stale): later calls
 //! took other paths), the entry is replaced by one that compiles the whole contract, the region
 //! serving calls until that program is ready ([`Stats::region_recompiles`]). The counters age
-//! (halved every [`RegionUsage::WINDOW_GAS`](crate::jit::RegionUsage::WINDOW_GAS) of gas), so
+//! (halved every [`RegionUsage::WINDOW_GAS`](usage::RegionUsage::WINDOW_GAS) of gas), so
 //! the judgement follows recent calls.
 //!
 //! Compiler threads run below executing threads ([`CompilerPriority::Low`]), and in auto mode a
@@ -42,7 +42,7 @@
 //! use ferrite::engine::{Engine, EngineConfig};
 //! use ferrite::interpreter::{CallKind, Message, MessageKind};
 //! use ferrite::runtime::{Env, SpecId};
-//! use ferrite::state::{Account, State};
+//! use ferrite_state::{Account, State};
 //! use alloy_primitives::{address, Bytes, U256};
 //!
 //! let engine = Engine::new(EngineConfig::default()); // auto: compile after 2 calls
@@ -76,18 +76,17 @@
 
 mod cache;
 mod stats;
+pub mod usage;
 mod worker;
 
+pub use cache::held_bytes;
 pub use stats::Stats;
 
 use crate::bytecode::Bytecode;
-use crate::call::{self, CallConfig, CallOutcome};
-use crate::frame::{self, Loaded, ProgramSource};
+use crate::frame::{self, Loaded, ProgramSource, RegionObserver};
 use crate::interpreter::{FrameResult, Message, NoTracer, Tracer};
 use crate::jit::{self, Program};
 use crate::profile::Profile;
-use crate::state::State;
-use crate::transaction::{self, Block, TxError, TxResult};
 use alloy_primitives::{keccak256, Bytes, B256};
 use cache::{Cache, Entry, Key};
 use ferrite_runtime::{Host, SpecId};
@@ -97,6 +96,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use usage::RegionUsage;
 use worker::{Job, Queue};
 
 /// Which tier runs frames.
@@ -328,7 +328,8 @@ fn take_profile(entry: &Entry) -> Option<Arc<Profile>> {
 
 /// What a look-up decided, acted upon off the shard lock.
 enum Decision {
-    Native(Arc<Program>),
+    /// Native code, with where a region program's runs are reported.
+    Native(Arc<Program>, Option<Arc<RegionUsage>>),
     Interpret,
     /// Interpret, counting instructions into the profile.
     Profile(Arc<Profile>),
@@ -454,43 +455,6 @@ impl Engine {
         frame::execute_code(host, msg, code, &mut NoTracer, self)
     }
 
-    /// Validates and executes a transaction on `state` under `spec`, committing its effects
-    /// (fees, refunds, coinbase payment included); an invalid transaction changes nothing.
-    ///
-    /// # Panics
-    /// When `spec` is not the state's fork (`state.spec`).
-    pub fn transact(
-        &self,
-        state: &mut State,
-        spec: SpecId,
-        block: &Block,
-        tx: &transaction::Tx,
-    ) -> Result<TxResult, TxError> {
-        self.transact_traced(state, spec, block, tx, &mut NoTracer)
-    }
-
-    /// [`transact`](Self::transact) with a tracer.
-    ///
-    /// # Panics
-    /// When `spec` is not the state's fork.
-    pub fn transact_traced<T: Tracer>(
-        &self,
-        state: &mut State,
-        spec: SpecId,
-        block: &Block,
-        tx: &transaction::Tx,
-        tracer: &mut T,
-    ) -> Result<TxResult, TxError> {
-        assert_eq!(state.spec, spec, "the state runs another fork");
-        transaction::execute_traced(state, block, tx, tracer, self)
-    }
-
-    /// One call the way `ferrite run` makes it ([`call::run`]) on fresh state, through this
-    /// engine (`cfg.mode` is ignored).
-    pub fn call(&self, cfg: &CallConfig) -> CallOutcome {
-        call::run_with(cfg, &mut NoTracer, self)
-    }
-
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
         let c = &self.shared.counters;
@@ -535,6 +499,22 @@ impl Engine {
         }
     }
 
+    /// The program installed for a code hash and fork, if compiled (without counting a call or
+    /// touching recency): to inspect what the engine runs, e.g. a region's [`Program::tier`].
+    pub fn installed_program(&self, hash: B256, spec: SpecId) -> Option<Arc<Program>> {
+        let e = self.shared.cache.peek(&Key { hash, spec })?;
+        e.result.get().cloned().flatten()
+    }
+
+    /// Instructions counted so far in the profile an entry holds for its compile request, if it
+    /// holds one (only the last interpreted call before the request is profiled, and the
+    /// compile frees the profile): diagnostics of the tiering.
+    pub fn profiled_instructions(&self, hash: B256, spec: SpecId) -> Option<u64> {
+        let e = self.shared.cache.peek(&Key { hash, spec })?;
+        let p = e.profile.lock().unwrap_or_else(|p| p.into_inner());
+        p.as_ref().map(|p| p.total())
+    }
+
     /// Blocks until no compile is queued or running (for tests and benchmarks; calls never
     /// need to wait).
     pub fn wait_idle(&self) {
@@ -551,16 +531,18 @@ impl Engine {
     fn decide(&self, e: &Arc<Entry>) -> Decision {
         if let Some(r) = e.result.get() {
             return match r {
-                Some(p) if p.entries.is_some() && p.usage.stale() => {
+                Some(p) if p.entries.is_some() && e.usage.stale() => {
                     Decision::Recompile(e.clone(), p.clone())
                 }
-                Some(p) => Decision::Native(p.clone()),
+                Some(p) => {
+                    Decision::Native(p.clone(), p.entries.is_some().then(|| e.usage.clone()))
+                }
                 None => Decision::Interpret,
             };
         }
         // Until an entry has its own result, a stale region it replaces runs its calls.
         let interpret = || match &e.fallback {
-            Some(p) => Decision::Native(p.clone()),
+            Some(p) => Decision::Native(p.clone(), None),
             None => Decision::Interpret,
         };
         match self.shared.config.mode {
@@ -628,8 +610,12 @@ impl Engine {
             }
         };
         let mut profile = None;
+        let mut usage: Option<Arc<dyn RegionObserver>> = None;
         let program = match decision {
-            Decision::Native(p) => Some(p),
+            Decision::Native(p, u) => {
+                usage = u.map(|u| u as Arc<dyn RegionObserver>);
+                Some(p)
+            }
             Decision::Recompile(old, p) => {
                 // The next call requests the compile (no profile: the whole program).
                 let mut new = old.successor(p.clone());
@@ -672,6 +658,7 @@ impl Engine {
             code,
             program,
             profile,
+            usage,
         }
     }
 }
@@ -690,6 +677,25 @@ impl ProgramSource for Engine {
         self.resolve(key, || code.clone()).program
     }
 
+    fn load_initcode(&self, code: &Arc<Bytecode>, spec: SpecId) -> Loaded {
+        if self.shared.config.mode == EngineMode::Interp {
+            return Loaded {
+                code: code.clone(),
+                program: self.program(code, spec),
+                profile: None,
+                usage: None,
+            };
+        }
+        let key = Key {
+            hash: code.hash(),
+            spec,
+        };
+        Loaded {
+            profile: None,
+            ..self.resolve(key, || code.clone())
+        }
+    }
+
     fn load(&self, raw: &Bytes, hash: B256, spec: SpecId) -> Loaded {
         // On a miss the analysed code comes from the runtime's process-wide table, which takes
         // the hash the host supplied: hashing a 24 KB contract again would cost tens of
@@ -697,6 +703,3 @@ impl ProgramSource for Engine {
         self.resolve(Key { hash, spec }, || Bytecode::cached_with_hash(raw, hash))
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -7,9 +7,9 @@
 //! away.
 
 use crate::profile::Profile;
-pub use ferrite_runtime::frame::{Action, Frame, FrameResult};
-pub use ferrite_runtime::instructions::{
-    delegation_target, CallKind, Message, MessageKind, DELEGATION_PREFIX,
+pub use ferrite_runtime::frame::{
+    delegation_target, Action, CallKind, Frame, FrameResult, Message, MessageKind,
+    DELEGATION_PREFIX,
 };
 use ferrite_runtime::opcode::check_table;
 use ferrite_runtime::{ExitCode, Host};

@@ -21,8 +21,7 @@ use cranelift_module::{default_libcall_names, Linkage, Module};
 use ferrite_runtime::builtins::{AbiType, Builtin, HostRef};
 use ferrite_runtime::bytecode::Bytecode;
 use ferrite_runtime::{ExitCode, Frame, Host, SpecId};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Largest code compiled (bytes); larger code (only initcode can be) is interpreted.
@@ -90,60 +89,8 @@ pub struct Program {
     pub blocks: usize,
     /// Instructions compiled.
     pub instrs: usize,
-    /// For a region program: how much of its frames' work the interpreter did.
-    pub usage: RegionUsage,
     /// The tier it was compiled at.
     pub tier: Tier,
-}
-
-/// How a region program fares: instructions the interpreter ran for its frames (cold code) and
-/// gas its finished frames used, over a decaying window of recent calls. Relaxed counters,
-/// added once per frame run.
-#[derive(Debug, Default)]
-pub struct RegionUsage {
-    interpreted: std::sync::atomic::AtomicU64,
-    gas: std::sync::atomic::AtomicU64,
-}
-
-impl RegionUsage {
-    /// Gas of evidence before [`RegionUsage::stale`] can say yes.
-    pub const MIN_GAS: u64 = 5_000_000;
-    /// Interpreted instructions per gas unit beyond which the region is stale: one instruction
-    /// per 32 gas is about a tenth of a call's instructions at typical costs (3-8 gas each).
-    pub const GAS_PER_COLD_INSTR: u64 = 32;
-
-    /// Gas after which both counters are halved: the judgement follows the recent calls (a
-    /// window of roughly this much gas) rather than the program's whole life.
-    pub const WINDOW_GAS: u64 = 1 << 28;
-
-    /// Counts one run of a frame: instructions interpreted, and gas used when it finished.
-    pub fn record(&self, interpreted: u64, gas: u64) {
-        use std::sync::atomic::Ordering::Relaxed;
-        if interpreted > 0 {
-            self.interpreted.fetch_add(interpreted, Relaxed);
-        }
-        if gas > 0 && self.gas.fetch_add(gas, Relaxed).saturating_add(gas) > Self::WINDOW_GAS {
-            // Racy halving (another thread's count may be lost or halved twice): it only
-            // ages the evidence.
-            self.gas.store(self.gas.load(Relaxed) / 2, Relaxed);
-            self.interpreted
-                .store(self.interpreted.load(Relaxed) / 2, Relaxed);
-        }
-    }
-
-    /// Whether the code the profile left cold does a large share of the work (the calls since
-    /// took other paths): at least [`MIN_GAS`](Self::MIN_GAS) of evidence, and more than one
-    /// interpreted instruction per [`GAS_PER_COLD_INSTR`](Self::GAS_PER_COLD_INSTR) gas.
-    pub fn stale(&self) -> bool {
-        use std::sync::atomic::Ordering::Relaxed;
-        let gas = self.gas.load(Relaxed);
-        gas >= Self::MIN_GAS
-            && self
-                .interpreted
-                .load(Relaxed)
-                .saturating_mul(Self::GAS_PER_COLD_INSTR)
-                > gas
-    }
 }
 
 impl std::fmt::Debug for Program {
@@ -386,7 +333,6 @@ fn compile_with(
         entries,
         blocks,
         instrs,
-        usage: RegionUsage::default(),
         tier,
     })
 }
@@ -454,56 +400,4 @@ pub fn dump_ir(
     Ok(standalone_function(&analysis, &*isa, region.as_ref())
         .display()
         .to_string())
-}
-
-/// Process-wide cache of compiled programs by (code hash, fork); a failed compile is remembered
-/// so it is not retried. The engine (issue: tiering) replaces this with a budgeted cache.
-pub fn cached(code: &Arc<Bytecode>, spec: SpecId) -> Option<Arc<Program>> {
-    type Cache = Mutex<HashMap<(alloy_primitives::B256, SpecId), Option<Arc<Program>>>>;
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    let key = (code.hash(), spec);
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(p) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return p.clone();
-    }
-    let p = compile(code.clone(), spec).ok().map(Arc::new);
-    cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(key, p.clone());
-    p
-}
-
-#[cfg(test)]
-mod tests {
-    use super::RegionUsage;
-
-    #[test]
-    fn a_region_is_stale_when_its_cold_code_does_the_work_of_recent_calls() {
-        let u = RegionUsage::default();
-        // Not enough evidence yet, however cold.
-        u.record(1_000_000, RegionUsage::MIN_GAS - 1);
-        assert!(!u.stale());
-        u.record(0, 1);
-        assert!(u.stale());
-        // Healthy calls dilute it, then the window ages the cold ones out.
-        let healthy = RegionUsage::default();
-        healthy.record(1_000, 10_000_000);
-        assert!(!healthy.stale());
-        let aging = RegionUsage::default();
-        aging.record(1_000_000, 10_000_000); // stale: one cold instruction per 10 gas
-        assert!(aging.stale());
-        for _ in 0..100 {
-            aging.record(10_000, 10_000_000); // one per 1,000 gas
-        }
-        assert!(
-            !aging.stale(),
-            "recent healthy calls outweigh old cold ones"
-        );
-        // And the other way: a region healthy for long turns stale within a window.
-        for _ in 0..100 {
-            aging.record(1_000_000, 10_000_000);
-        }
-        assert!(aging.stale());
-    }
 }

@@ -1,7 +1,6 @@
-//! Differential-testing harness shared by the integration tests: glue over the library's
-//! [`ferrite::fuzz`] (outcomes, engines, comparison, generator) plus the revm oracle, whose one
-//! source file (`src/fuzz/revm_oracle.rs`, in the library only with the `revm-oracle` feature)
-//! is included here so the tests run against revm without any feature.
+//! Differential-testing harness shared by the integration tests: glue over
+//! [`ferrite_tools::fuzz`] (outcomes, engines, comparison, generator) and its revm oracle (the
+//! tests enable `ferrite-tools`' `revm-oracle` feature through the dev-dependency).
 //!
 //! Each test crate uses a different subset of this module.
 #![allow(
@@ -10,13 +9,11 @@
     reason = "each test crate uses a different subset of the harness"
 )]
 
-#[path = "../../src/fuzz/revm_oracle.rs"]
-pub mod revm_oracle;
-
-pub use ferrite::fuzz::*;
+pub use ferrite_tools::fuzz::revm_oracle;
+pub use ferrite_tools::fuzz::*;
 pub use revm_oracle::{revm_run, revm_trace};
 
-use ferrite::call::CallConfig;
+use ferrite_state::call::CallConfig;
 
 /// Runs ferrite's interpreter and revm with per-instruction traces and prints them around the
 /// first line where they differ.

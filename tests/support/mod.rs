@@ -2,8 +2,8 @@
 
 #![allow(dead_code, reason = "each test crate uses a subset")]
 
-use ferrite::call::{self, CallConfig, CallOutcome};
-use ferrite::frame::Mode;
+use ferrite_state::call::{self, CallConfig, CallOutcome};
+use ferrite_state::Mode;
 
 /// Runs `cfg` in the interpreter and in the JIT; panics unless status, gas, refund, output, logs
 /// and the post state agree. Returns the interpreter's outcome.
@@ -28,10 +28,10 @@ pub fn run_region(
 ) -> (CallOutcome, (usize, usize)) {
     use ferrite::bytecode::Bytecode;
     use ferrite::interpreter::NoTracer;
-    use ferrite::profile::WithProgram;
+    use ferrite::sources::WithProgram;
     use std::sync::Arc;
     let code = Arc::new(Bytecode::new(cfg.code.clone()));
-    let counts = ferrite::bench::profile(profile_run);
+    let counts = ferrite_tools::bench::profile(profile_run);
     let mut c = cfg.clone();
     c.mode = Mode::Interp;
     let interp = call::run(&c);

@@ -32,9 +32,7 @@ pub mod pure;
 mod stack;
 mod system;
 
-pub use system::{delegation_target, CallKind, Message, MessageKind, DELEGATION_PREFIX};
-
-use crate::frame::Frame;
+use crate::frame::{CallKind, Frame};
 use crate::opcode::{op, Check, OPCODE_INFO};
 use crate::{ExitCode, Host};
 use alloy_primitives::U256;

@@ -5,14 +5,15 @@
 //! never a crash of the run.
 
 use super::fixture::{self, Case, TestUnit};
-use crate::engine::Engine;
-use crate::frame::{Mode, ProgramSource};
-use crate::interpreter::{NoTracer, Tracer};
-use crate::state::{Account, State};
-use crate::transaction::{self, fake_exponential, Authorization, Block, Tx};
-use crate::trie::{self, AccountView, LogView};
 use alloy_primitives::{keccak256, Bytes, B256, U256};
+use ferrite::engine::Engine;
+use ferrite::frame::ProgramSource;
+use ferrite::interpreter::{NoTracer, Tracer};
 use ferrite_runtime::{Env, SpecId};
+use ferrite_state::state::{Account, State};
+use ferrite_state::transaction::{self, fake_exponential, Authorization, Block, Tx};
+use ferrite_state::trie::{self, AccountView, LogView};
+use ferrite_state::Mode;
 use std::path::Path;
 use std::sync::Arc;
 

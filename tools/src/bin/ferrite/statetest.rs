@@ -3,16 +3,16 @@
 //! summary table.
 //!
 //! Legacy VM tests (files whose tests have an `exec` message instead of a `transaction`, as in
-//! ethereum/legacytests' `VMTests`) run through [`ferrite::statetest::vmtest`] and are counted in
+//! ethereum/legacytests' `VMTests`) run through [`ferrite_tools::statetest::vmtest`] and are counted in
 //! the table's `VMTests` row.
 
 use crate::StatetestArgs;
 use ferrite::engine::{CompilerPriority, Engine, EngineConfig};
-use ferrite::frame::Mode;
 use ferrite::runtime::SpecId;
-use ferrite::statetest::fixture;
-use ferrite::statetest::runner::{self, CaseResult, Filter};
-use ferrite::statetest::vmtest;
+use ferrite_state::Mode;
+use ferrite_tools::statetest::fixture;
+use ferrite_tools::statetest::runner::{self, CaseResult, Filter};
+use ferrite_tools::statetest::vmtest;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};

@@ -2,11 +2,12 @@
 
 use alloy_primitives::{hex, Bytes, U256};
 use clap::{Parser, Subcommand};
-use ferrite::call::{self, CallConfig};
 use ferrite::engine::{Engine, EngineConfig, EngineMode};
-use ferrite::frame::{Mode, ProgramSource};
+use ferrite::frame::ProgramSource;
 use ferrite::interpreter::NoTracer;
 use ferrite::runtime::SpecId;
+use ferrite_state::call::{self, CallConfig};
+use ferrite_state::Mode;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -234,7 +235,7 @@ fn run(args: RunArgs) -> Result<bool, String> {
     cfg.spec = spec;
     if args.dump_ir {
         let code = std::sync::Arc::new(ferrite::bytecode::Bytecode::new(cfg.code.clone()));
-        let counts = args.region.map(|_| ferrite::bench::profile(&cfg));
+        let counts = args.region.map(|_| ferrite_tools::bench::profile(&cfg));
         let profile = counts.as_deref().zip(args.region);
         print!(
             "{}",
@@ -252,7 +253,7 @@ fn run(args: RunArgs) -> Result<bool, String> {
     if cfg.mode == Mode::Jit {
         // Compile before timing: `medianNs` measures execution only.
         let code = std::sync::Arc::new(ferrite::bytecode::Bytecode::new(cfg.code.clone()));
-        ferrite::jit::cached(&code, spec);
+        ferrite::frame::ProgramSource::program(ferrite_state::jit_engine(), &code, spec);
     }
 
     let outcome = if args.trace {
@@ -269,8 +270,9 @@ fn run(args: RunArgs) -> Result<bool, String> {
 
 /// `ferrite run --region`: profile, compile the hot region, run with it.
 fn run_region(args: &RunArgs, cfg: &CallConfig, coverage: f64) -> Result<bool, String> {
-    let program = ferrite::bench::compile_region(cfg, coverage, ferrite::jit::Tier::Optimized)
-        .ok_or("the region could not be compiled")?;
+    let program =
+        ferrite_tools::bench::compile_region(cfg, coverage, ferrite::jit::Tier::Optimized)
+            .ok_or("the region could not be compiled")?;
     if !args.json {
         println!(
             "region:  {}/{} blocks, {}/{} instructions, compiled in {:.2} ms, {} bytes of machine code",
@@ -282,7 +284,7 @@ fn run_region(args: &RunArgs, cfg: &CallConfig, coverage: f64) -> Result<bool, S
             program.code_bytes
         );
     }
-    let source = ferrite::profile::WithProgram(program);
+    let source = ferrite::sources::WithProgram(program);
     let outcome = call::run_with(cfg, &mut NoTracer, &source);
     let median_ns = args.bench.map(|n| bench_median(cfg, n, &source));
     print_outcome(args, &outcome, median_ns);

@@ -7,10 +7,11 @@
 //! EIP-7623 (calldata floor), EIP-7825 (Osaka gas cap). An invalid transaction is returned as
 //! [`TxError`] and changes nothing.
 
-use crate::frame::{self, Mode, ProgramSource};
-use crate::interpreter::{delegation_target, CallKind, Message, MessageKind, NoTracer, Tracer};
 use crate::state::State;
+use crate::Mode;
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
+use ferrite::frame::{self, ProgramSource};
+use ferrite::interpreter::{delegation_target, CallKind, Message, MessageKind, NoTracer, Tracer};
 use ferrite_runtime::gas;
 use ferrite_runtime::{ExitCode, Host, Log, SpecId};
 
@@ -308,7 +309,7 @@ fn apply_authorizations(state: &mut State, block: &Block, tx: &Tx) -> u64 {
         let designator = if auth.address.is_zero() {
             Bytes::new()
         } else {
-            let mut c = crate::interpreter::DELEGATION_PREFIX.to_vec();
+            let mut c = ferrite::interpreter::DELEGATION_PREFIX.to_vec();
             c.extend_from_slice(auth.address.as_slice());
             Bytes::from(c)
         };
@@ -513,6 +514,60 @@ fn rlp_bytes(out: &mut Vec<u8>, b: &[u8]) {
 fn rlp_uint(out: &mut Vec<u8>, be: &[u8]) {
     let skip = be.iter().take_while(|b| **b == 0).count();
     rlp_bytes(out, &be[skip..]);
+}
+
+/// Transactions and calls through a [`ferrite::Engine`], so its code cache and background
+/// compiles serve them: `engine.transact(&mut state, spec, &block, &tx)`.
+pub trait Transact {
+    /// Validates and executes a transaction on `state` under `spec`, committing its effects
+    /// (fees, refunds, coinbase payment included); an invalid transaction changes nothing.
+    ///
+    /// # Panics
+    /// When `spec` is not the state's fork (`state.spec`).
+    fn transact(
+        &self,
+        state: &mut State,
+        spec: SpecId,
+        block: &Block,
+        tx: &Tx,
+    ) -> Result<TxResult, TxError> {
+        self.transact_traced(state, spec, block, tx, &mut NoTracer)
+    }
+
+    /// [`transact`](Self::transact) with a tracer.
+    ///
+    /// # Panics
+    /// When `spec` is not the state's fork.
+    fn transact_traced<T: Tracer>(
+        &self,
+        state: &mut State,
+        spec: SpecId,
+        block: &Block,
+        tx: &Tx,
+        tracer: &mut T,
+    ) -> Result<TxResult, TxError>;
+
+    /// One call the way `ferrite run` makes it ([`crate::call::run`]) on fresh state, through
+    /// this engine (`cfg.mode` is ignored).
+    fn call(&self, cfg: &crate::call::CallConfig) -> crate::call::CallOutcome;
+}
+
+impl Transact for ferrite::Engine {
+    fn transact_traced<T: Tracer>(
+        &self,
+        state: &mut State,
+        spec: SpecId,
+        block: &Block,
+        tx: &Tx,
+        tracer: &mut T,
+    ) -> Result<TxResult, TxError> {
+        assert_eq!(state.spec, spec, "the state runs another fork");
+        execute_traced(state, block, tx, tracer, self)
+    }
+
+    fn call(&self, cfg: &crate::call::CallConfig) -> crate::call::CallOutcome {
+        crate::call::run_with(cfg, &mut NoTracer, self)
+    }
 }
 
 #[cfg(test)]

@@ -25,10 +25,10 @@
 //! nothing), pre-set storage, a gas limit (10^7 mostly; 10^9 only for chaos-free cases; 10^6;
 //! or 5,000–300,000) and a call value. Everything is a pure function of the seed.
 
-use ferrite::call::{CallConfig, CALLER, TARGET};
 use ferrite::runtime::opcode::op;
 use ferrite::runtime::{Address, SpecId, OPCODE_INFO, U256};
-use ferrite::state::Account;
+use ferrite_state::call::{CallConfig, CALLER, TARGET};
+use ferrite_state::state::Account;
 
 use super::unhex;
 

@@ -2,9 +2,9 @@
 //! built with `--features revm-oracle`), compared field by field; divergences are minimised and
 //! printed as reproducers on stderr.
 
-use ferrite::call::CallConfig;
-use ferrite::fuzz::{self, gen, Engine, MinimizeBudget, OpcodeCounter, Outcome};
 use ferrite::runtime::{SpecId, OPCODE_INFO};
+use ferrite_state::call::CallConfig;
+use ferrite_tools::fuzz::{self, gen, Engine, MinimizeBudget, OpcodeCounter, Outcome};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;

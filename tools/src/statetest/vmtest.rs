@@ -33,14 +33,14 @@
 
 use super::fixture::{self, de_hex, de_opt, de_opt_state, de_state};
 use super::runner::{self, CaseResult, Filter};
-use crate::frame::{self, ProgramSource};
-use crate::interpreter::{CallKind, Message, MessageKind, NoTracer, Tracer};
-use crate::state::State;
-use crate::trie::{self, LogView};
 use alloy_primitives::{Address, Bytes, B256, U256};
+use ferrite::frame::{self, ProgramSource};
+use ferrite::interpreter::{CallKind, Message, MessageKind, NoTracer, Tracer};
 use ferrite_runtime::gas::SStoreValues;
 use ferrite_runtime::host::{AccountStatus, Checkpoint, SelfDestructResult};
 use ferrite_runtime::{Env, ExitCode, Host, Log, SpecId, StateLoad};
+use ferrite_state::state::State;
+use ferrite_state::trie::{self, LogView};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -568,7 +568,7 @@ pub fn run_file_with<T: Tracer>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::Mode;
+    use ferrite_state::Mode;
 
     const ADD0: &str = r#"{"add0": {
         "env": {"currentCoinbase": "0x2adc25665018aa1fe0e6bc666dac8fc2697ff9ba",

@@ -1,7 +1,7 @@
 //! `ferrite bench`: the benchmark suite as a quick table (criterion lives in `benches/`).
 
-use ferrite::bench::{self, Case};
-use ferrite::frame::Mode;
+use ferrite_state::Mode;
+use ferrite_tools::bench::{self, Case};
 use std::time::Duration;
 
 /// Options of `ferrite bench`.

@@ -5,10 +5,11 @@
 //! fresh unless pre-set. Gas reported is execution gas only — limit minus gas left, before refunds,
 //! without intrinsic cost — the figure geth's `evm run` and revm's bare interpreter report.
 
-use crate::frame::{self, Mode, ProgramSource};
-use crate::interpreter::{CallKind, Message, MessageKind, NoTracer, Tracer};
 use crate::state::{Account, State};
+use crate::Mode;
 use alloy_primitives::{address, Address, Bytes, U256};
+use ferrite::frame::{self, ProgramSource};
+use ferrite::interpreter::{CallKind, Message, MessageKind, NoTracer, Tracer};
 use ferrite_runtime::{Env, ExitCode, Log, SpecId};
 
 /// The transaction sender: `0x1111…1111`.
@@ -141,7 +142,7 @@ pub fn run_on<T: Tracer>(state: &mut State, cfg: &CallConfig, tracer: &mut T) ->
 }
 
 /// Runs `cfg` on fresh state with frames tiered by `source` (e.g. an
-/// [`Engine`](crate::engine::Engine)) instead of `cfg.mode`.
+/// [`Engine`](ferrite::Engine)) instead of `cfg.mode`.
 pub fn run_with<T: Tracer>(
     cfg: &CallConfig,
     tracer: &mut T,

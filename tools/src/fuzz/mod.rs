@@ -17,12 +17,13 @@ pub mod gen;
 pub mod revm_oracle;
 
 use ferrite::bytecode::Bytecode;
-use ferrite::call::{CallConfig, CallOutcome};
-use ferrite::frame::{Mode, ProgramSource};
+use ferrite::frame::ProgramSource;
 use ferrite::interpreter::{NoTracer, Tracer};
 use ferrite::jit::Program;
 use ferrite::profile::Profile;
 use ferrite::runtime::{Address, SpecId, B256, U256};
+use ferrite_state::call::{CallConfig, CallOutcome};
+use ferrite_state::Mode;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -52,20 +53,20 @@ pub struct Outcome {
 /// An engine under comparison.
 pub type Engine = fn(&CallConfig) -> Outcome;
 
-/// ferrite's interpreter through `ferrite::call::run` (`Mode::Interp`, whatever `cfg.mode` says).
+/// ferrite's interpreter through `ferrite_state::call::run` (`Mode::Interp`, whatever `cfg.mode` says).
 pub fn ferrite_interp(cfg: &CallConfig) -> Outcome {
     let mut cfg = cfg.clone();
     cfg.mode = Mode::Interp;
-    outcome_of(ferrite::call::run(&cfg))
+    outcome_of(ferrite_state::call::run(&cfg))
 }
 
-/// ferrite's JIT tier through `ferrite::call::run_with` and a [`FreshJit`] (every frame runs as
+/// ferrite's JIT tier through `ferrite_state::call::run_with` and a [`FreshJit`] (every frame runs as
 /// Cranelift code; code the JIT refuses falls back to the interpreter). Programs are compiled for
 /// this call and freed after it, so a long fuzzing run does not accumulate compiled code.
 pub fn ferrite_jit(cfg: &CallConfig) -> Outcome {
     let mut cfg = cfg.clone();
     cfg.mode = Mode::Jit;
-    outcome_of(ferrite::call::run_with(
+    outcome_of(ferrite_state::call::run_with(
         &cfg,
         &mut NoTracer,
         &FreshJit::default(),
@@ -103,13 +104,13 @@ pub const FUZZ_REGION_COVERAGE: f64 = 0.6;
 /// with those programs, the interpreter running cold blocks.
 pub fn ferrite_region(cfg: &CallConfig) -> Outcome {
     let profiler = RegionJit::default();
-    ferrite::call::run_with(cfg, &mut NoTracer, &profiler);
+    ferrite_state::call::run_with(cfg, &mut NoTracer, &profiler);
     let source = RegionJit {
         profiles: profiler.profiles,
         compiling: true,
         ..RegionJit::default()
     };
-    outcome_of(ferrite::call::run_with(cfg, &mut NoTracer, &source))
+    outcome_of(ferrite_state::call::run_with(cfg, &mut NoTracer, &source))
 }
 
 /// A [`ProgramSource`] that profiles every code (while `compiling` is false) or runs each code
@@ -220,7 +221,7 @@ pub fn ferrite_trace(cfg: &CallConfig) -> Vec<String> {
     let mut cfg = cfg.clone();
     cfg.mode = Mode::Interp;
     let mut t = LineTracer(Vec::new());
-    ferrite::call::run_traced(&cfg, &mut t);
+    ferrite_state::call::run_traced(&cfg, &mut t);
     t.0
 }
 
@@ -476,7 +477,7 @@ impl OpcodeCounter {
 pub fn ferrite_interp_counted(cfg: &CallConfig, counter: &mut OpcodeCounter) -> Outcome {
     let mut cfg = cfg.clone();
     cfg.mode = Mode::Interp;
-    outcome_of(ferrite::call::run_traced(&cfg, counter))
+    outcome_of(ferrite_state::call::run_traced(&cfg, counter))
 }
 
 /// The class of an outcome's status: `success`, `revert`, `outOfGas`, `panic` or `otherHalt`.
@@ -604,7 +605,7 @@ pub fn minimize(
                 c.code = code.into();
             } else {
                 let old = &c.accounts[slot].1;
-                let mut acc = ferrite::state::Account::with_code(code.into());
+                let mut acc = ferrite_state::state::Account::with_code(code.into());
                 acc.balance = old.balance;
                 acc.nonce = old.nonce;
                 acc.storage = old.storage.clone();
@@ -647,7 +648,7 @@ pub fn eip3155_trace(cfg: &CallConfig) -> Vec<String> {
     let mut buf = Vec::new();
     {
         let mut t = ferrite::trace::Eip3155::new(&mut buf);
-        ferrite::call::run_traced(&cfg, &mut t);
+        ferrite_state::call::run_traced(&cfg, &mut t);
     }
     String::from_utf8_lossy(&buf)
         .lines()

@@ -9,17 +9,19 @@
 //! one profiled interpreter run, then only the blocks covering a share of what it executed) is
 //! timed and checked the same way.
 
-use crate::call::{self, CallConfig};
-use crate::frame::{Mode, ProgramSource};
-use crate::jit::Program;
-use crate::profile::{Profile, ProfileCode, WithProgram};
 use alloy_primitives::{hex, Bytes, U256};
+use ferrite::frame::ProgramSource;
+use ferrite::jit::Program;
+use ferrite::profile::Profile;
+use ferrite::sources::{ProfileCode, WithProgram};
 use ferrite_runtime::bytecode::Bytecode;
+use ferrite_state::call::{self, CallConfig};
+use ferrite_state::Mode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The vendored case table.
-const CASES_TSV: &str = include_str!("../tests/fixtures/benchdata/cases_all.tsv");
+const CASES_TSV: &str = include_str!("../../tests/fixtures/benchdata/cases_all.tsv");
 
 /// Cases whose time is dominated by computation (the "compute-heavy set").
 pub const COMPUTE_HEAVY: &[&str] = &[
@@ -111,7 +113,7 @@ pub fn run_program(case: &Case, program: &Arc<Program>) -> (Result, Duration) {
 fn run_timed(cfg: &CallConfig, source: &dyn ProgramSource) -> (Result, Duration) {
     let mut state = call::prepare_state(cfg);
     let t = Instant::now();
-    let o = call::run_on_with(&mut state, cfg, &mut crate::interpreter::NoTracer, source);
+    let o = call::run_on_with(&mut state, cfg, &mut ferrite::interpreter::NoTracer, source);
     let e = t.elapsed();
     (
         Result {
@@ -130,7 +132,7 @@ pub fn profile(cfg: &CallConfig) -> Vec<u32> {
         hash: code.hash(),
         profile: Arc::new(Profile::new(code.raw().len())),
     };
-    call::run_with(cfg, &mut crate::interpreter::NoTracer, &source);
+    call::run_with(cfg, &mut ferrite::interpreter::NoTracer, &source);
     source.profile.counts()
 }
 
@@ -139,11 +141,11 @@ pub fn profile(cfg: &CallConfig) -> Vec<u32> {
 pub fn compile_region(
     cfg: &CallConfig,
     coverage: f64,
-    tier: crate::jit::Tier,
+    tier: ferrite::jit::Tier,
 ) -> Option<Arc<Program>> {
     let counts = profile(cfg);
     let code = Arc::new(Bytecode::new(cfg.code.clone()));
-    crate::jit::compile_region_at(code, cfg.spec, &counts, coverage, tier)
+    ferrite::jit::compile_region_at(code, cfg.spec, &counts, coverage, tier)
         .ok()
         .map(Arc::new)
 }
@@ -151,7 +153,7 @@ pub fn compile_region(
 /// Compiles the case's code with the JIT (uncached) and returns the compile time.
 pub fn compile_time(case: &Case) -> Option<Duration> {
     let code = Arc::new(Bytecode::new(case.cfg.code.clone()));
-    crate::jit::compile(code, case.cfg.spec)
+    ferrite::jit::compile(code, case.cfg.spec)
         .ok()
         .map(|p| p.compile_time)
 }

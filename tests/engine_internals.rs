@@ -1,8 +1,14 @@
-//! Engine internals: tier decisions, coalescing, failure marking, eviction and freeing.
+//! Engine behaviour: tier decisions, coalescing, failure marking, eviction and freeing.
 
-use super::*;
-use crate::call::{self, CallConfig};
-use alloy_primitives::hex;
+use alloy_primitives::{hex, keccak256, Bytes};
+use ferrite::bytecode::Bytecode;
+use ferrite::engine::{CodeStatus, Engine, EngineConfig, EngineMode};
+use ferrite::frame::ProgramSource;
+use ferrite::{jit, SpecId};
+use ferrite_state::call::{self, CallConfig, CallOutcome};
+use ferrite_state::Transact;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// fib(n), n = calldata word 0 (the `ferrite run --example fib` contract).
 const FIB: &str = "600035600060015b8215601c57818101915090916001900391600756 5b5060005260206000f3";
@@ -200,7 +206,7 @@ fn tiny_budget_evicts_and_stays_correct() {
         .map(|c| {
             let p =
                 jit::compile(Arc::new(Bytecode::new(c.code.clone())), c.spec).expect("compiles");
-            cache::held_bytes(&p)
+            ferrite::engine::held_bytes(&p)
         })
         .max()
         .expect("four");
@@ -247,19 +253,10 @@ fn evicted_program_memory_is_freed() {
     let e = engine(|c| c.hot_threshold = Some(0));
     let cfg = fib_call(7);
     until_native(&e, &cfg);
-    let key = Key {
-        hash: keccak256(&cfg.code),
-        spec: SpecId::Prague,
-    };
-    let entry = e.shared.cache.peek(&key).expect("cached");
     let program = Arc::downgrade(
-        entry
-            .result
-            .get()
-            .and_then(|p| p.as_ref())
+        &e.installed_program(keccak256(&cfg.code), SpecId::Prague)
             .expect("compiled"),
     );
-    drop(entry);
     assert!(program.upgrade().is_some());
     e.clear();
     assert_eq!(e.stats().code_bytes, 0);
@@ -284,9 +281,9 @@ fn a_running_frame_keeps_its_program_through_eviction() {
     e.clear();
     // Still runnable: the frame's Arc keeps the module mapped.
     let mut state = call::prepare_state(&cfg);
-    let mut frame = crate::interpreter::Frame::new(
-        Message {
-            kind: crate::interpreter::MessageKind::Call(crate::interpreter::CallKind::Call),
+    let mut frame = ferrite::interpreter::Frame::new(
+        ferrite::Message {
+            kind: ferrite::interpreter::MessageKind::Call(ferrite::interpreter::CallKind::Call),
             caller: call::CALLER,
             target: call::TARGET,
             code_address: call::TARGET,
@@ -300,7 +297,7 @@ fn a_running_frame_keeps_its_program_through_eviction() {
         SpecId::Prague,
     );
     let exit = held.run(&mut frame, &mut state);
-    assert!(exit.is_success() || exit == ferrite_runtime::ExitCode::Interpret);
+    assert!(exit.is_success() || exit == ferrite::ExitCode::Interpret);
 }
 
 #[test]
@@ -344,24 +341,7 @@ fn fork_parameter_must_match_the_host() {
 fn only_the_call_before_the_request_is_profiled_and_the_compile_frees_the_profile() {
     let e = engine(|c| c.hot_threshold = Some(3));
     let cfg = fib_call(40);
-    let key = Key {
-        hash: keccak256(&cfg.code),
-        spec: cfg.spec,
-    };
-    let profiled = |e: &Engine| {
-        e.shared
-            .cache
-            .with_entry(&key, true, |en| {
-                en.profile
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .as_ref()
-                    .map(|p| p.total())
-            })
-            .ok()
-            .flatten()
-            .flatten()
-    };
+    let profiled = |e: &Engine| e.profiled_instructions(keccak256(&cfg.code), cfg.spec);
     // Calls 1 and 2: not profiled (a contract called once or twice holds no counters).
     e.call(&cfg);
     e.call(&cfg);

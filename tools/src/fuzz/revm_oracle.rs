@@ -1,9 +1,9 @@
 //! revm 43 as an engine: a [`CallConfig`] run as a full transaction (approach (A) of
 //! `/work/shared/design/revm-oracle.md`) and reported in ferrite's terms.
 //!
-//! Setup mirrors `ferrite::call::prepare_state`: caller `0x1111…1111` with balance 2^256−1,
+//! Setup mirrors `ferrite_state::call::prepare_state`: caller `0x1111…1111` with balance 2^256−1,
 //! target `0xcccc…cccc` with the code, nonce 1 and the pre-set storage, plus `cfg.accounts`. The
-//! block is revm's default `BlockEnv`, which is exactly `ferrite::call::default_env()` (chain id
+//! block is revm's default `BlockEnv`, which is exactly `ferrite_state::call::default_env()` (chain id
 //! 1, timestamp 1, gas limit 2^64−1, excess blob gas 0 so BLOBBASEFEE = 1, everything else 0);
 //! the transaction is a legacy call with gas price 0, nonce check disabled and the EIP-7825 cap
 //! lifted.
@@ -39,9 +39,9 @@
 //! the *gas parameters* of the default spec (Osaka); [`CfgEnv::set_spec_and_mainnet_gas_params`]
 //! must be used to pin a fork.
 
-use ferrite::call::{CallConfig, CALLER, TARGET};
-use ferrite::fuzz::{trace_line, Outcome};
+use crate::fuzz::{trace_line, Outcome};
 use ferrite::runtime::{SpecId, OPCODE_INFO};
+use ferrite_state::call::{CallConfig, CALLER, TARGET};
 use revm::bytecode::Bytecode;
 use revm::context::{CfgEnv, Context, ContextTr, TxEnv};
 use revm::context_interface::cfg::gas::calculate_initial_tx_gas;
