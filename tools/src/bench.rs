@@ -47,6 +47,20 @@ pub struct Case {
     pub cfg: CallConfig,
 }
 
+/// A duration in the unit that fits it (ns, µs, ms or s), three significant digits or more.
+pub fn fmt_duration(d: Duration) -> String {
+    let ns = d.as_nanos() as f64;
+    if ns < 1e3 {
+        format!("{ns:.0} ns")
+    } else if ns < 1e6 {
+        format!("{:.2} µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
 /// Every case of the suite (optionally filtered by a substring of the name).
 pub fn suite(filter: Option<&str>) -> Vec<Case> {
     CASES_TSV

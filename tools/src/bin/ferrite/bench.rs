@@ -1,7 +1,7 @@
 //! `ferrite bench`: the benchmark suite as a quick table (criterion lives in `benches/`).
 
 use ferrite_state::Mode;
-use ferrite_tools::bench::{self, Case};
+use ferrite_tools::bench::{self, fmt_duration, Case};
 use std::time::Duration;
 
 /// Options of `ferrite bench`.
@@ -24,10 +24,6 @@ pub struct BenchArgs {
     /// instead of the optimized one.
     #[arg(long)]
     baseline: bool,
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }
 
 fn geomean(v: &[f64]) -> f64 {
@@ -66,19 +62,19 @@ pub fn main(args: BenchArgs) -> Result<bool, String> {
     }
     if !args.json {
         println!(
-            "{:<44} {:>11} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>10} {:>9} {:>8} {:>10} {:>9}",
+            "{:<44} {:>11} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>10} {:>10} {:>8} {:>10} {:>9}",
             "case",
             "gas",
-            "interp ms",
-            "jit ms",
-            "revm ms",
+            "interp",
+            "jit",
+            "revm",
             "Mgas/s",
             "jit/int",
             "jit/revm",
-            "compile ms",
-            "region ms",
+            "compile",
+            "region",
             "rgn/revm",
-            "rgn cmp ms",
+            "rgn cmp",
             "rgn blks"
         );
     }
@@ -171,21 +167,21 @@ pub fn main(args: BenchArgs) -> Result<bool, String> {
             );
         } else {
             println!(
-                "{:<44} {:>11} {:>10.3} {:>10.3} {:>10} {:>8.0} {:>8.2} {:>8} {:>10} {:>9} {:>8} {:>10} {:>9}",
+                "{:<44} {:>11} {:>10} {:>10} {:>10} {:>8.0} {:>8.2} {:>8} {:>10} {:>10} {:>8} {:>10} {:>9}",
                 case.name,
                 ri.gas_used,
-                ms(ti),
-                ms(tj),
-                tr.map_or("-".into(), |t| format!("{:.3}", ms(t))),
+                fmt_duration(ti),
+                fmt_duration(tj),
+                tr.map_or("-".into(), fmt_duration),
                 mgas,
                 speedup,
                 vs.map_or("-".into(), |v| format!("{v:.2}")),
-                compile.map_or("refused".into(), |c| format!("{:.2}", ms(c))),
-                tg.map_or("-".into(), |t| format!("{:.3}", ms(t))),
+                compile.map_or("refused".into(), fmt_duration),
+                tg.map_or("-".into(), fmt_duration),
                 vs_rgn.map_or("-".into(), |v| format!("{v:.2}")),
                 region
                     .as_ref()
-                    .map_or("-".into(), |p| format!("{:.2}", ms(p.compile_time))),
+                    .map_or("-".into(), |p| fmt_duration(p.compile_time)),
                 region.as_ref().map_or("-".into(), |p| format!(
                     "{}/{}",
                     p.blocks,

@@ -8,6 +8,7 @@ use ferrite::interpreter::NoTracer;
 use ferrite::runtime::SpecId;
 use ferrite_state::call::{self, CallConfig};
 use ferrite_state::Mode;
+use ferrite_tools::bench::fmt_duration;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -67,7 +68,8 @@ struct RunArgs {
     /// File holding the contract code as hex.
     #[arg(long, conflicts_with = "example")]
     codefile: Option<String>,
-    /// A built-in example: `fib` (fibonacci of 1000).
+    /// A built-in example: `fib` (fibonacci of 1000), or the first case of the benchmark suite
+    /// whose name contains this (`snailtracer`, `weierstrudel`, …; see `ferrite bench`).
     #[arg(long)]
     example: Option<String>,
     /// Calldata as hex.
@@ -111,6 +113,11 @@ struct RunArgs {
     /// Print the Cranelift IR of the contract instead of running it.
     #[arg(long)]
     dump_ir: bool,
+    /// Run the call in the interpreter, then compile it and run it as native code: both median
+    /// times over N calls (fresh state each), the compile time and the speed-up, after checking
+    /// that both tiers agree on status, gas and output.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "5")]
+    compare: Option<u32>,
     /// With `--engine jit`: profile one interpreted run of the call, then compile only the
     /// blocks covering this share (0..=1) of the instructions it executed (a region program;
     /// the interpreter runs the rest).
@@ -187,11 +194,23 @@ fn analyze(args: AnalyzeArgs) -> Result<bool, String> {
 const FIB_CODE: &str =
     "600035600060015b8215601c57818101915090916001900391600756 5b50600052602060 00f3";
 
-fn example(name: &str) -> Result<(String, String), String> {
-    match name {
-        "fib" => Ok((FIB_CODE.replace(' ', ""), format!("{:064x}", 1000))),
-        other => Err(format!("unknown example '{other}' (available: fib)")),
+/// A built-in example's call: `fib`, or the first benchmark case (in the suite's order) whose
+/// name contains `name`.
+fn example(name: &str) -> Result<CallConfig, String> {
+    if name == "fib" {
+        let code = parse_hex("code", &FIB_CODE.replace(' ', ""))?;
+        return Ok(CallConfig::new(
+            code,
+            U256::from(1000).to_be_bytes::<32>().to_vec(),
+        ));
     }
+    let mut cases = ferrite_tools::bench::suite(Some(name));
+    if cases.is_empty() {
+        return Err(format!(
+            "unknown example '{name}' (available: fib, or part of a benchmark case's name; see `ferrite bench`)"
+        ));
+    }
+    Ok(cases.remove(0).cfg)
 }
 
 fn parse_hex(what: &str, s: &str) -> Result<Bytes, String> {
@@ -211,12 +230,12 @@ fn parse_u256(s: &str) -> Result<U256, String> {
 }
 
 fn run(args: RunArgs) -> Result<bool, String> {
-    let (code_hex, default_input) = match (&args.code, &args.codefile, &args.example) {
-        (Some(c), _, _) => (c.clone(), String::new()),
-        (None, Some(f), _) => (
-            std::fs::read_to_string(f).map_err(|e| format!("cannot read {f}: {e}"))?,
-            String::new(),
-        ),
+    let mut cfg = match (&args.code, &args.codefile, &args.example) {
+        (Some(c), _, _) => CallConfig::new(parse_hex("code", c)?, Bytes::new()),
+        (None, Some(f), _) => {
+            let hex = std::fs::read_to_string(f).map_err(|e| format!("cannot read {f}: {e}"))?;
+            CallConfig::new(parse_hex("code", &hex)?, Bytes::new())
+        }
         (None, None, Some(name)) => example(name)?,
         (None, None, None) => {
             return Err("one of --code, --codefile or --example is required".into())
@@ -224,15 +243,15 @@ fn run(args: RunArgs) -> Result<bool, String> {
     };
     let spec =
         SpecId::from_name(&args.fork).ok_or_else(|| format!("unknown fork '{}'", args.fork))?;
-    let input = if args.input.is_empty() {
-        default_input
-    } else {
-        args.input.clone()
-    };
-    let mut cfg = CallConfig::new(parse_hex("code", &code_hex)?, parse_hex("input", &input)?);
+    if !args.input.is_empty() {
+        cfg.input = parse_hex("input", &args.input)?;
+    }
     cfg.gas_limit = args.gas;
     cfg.value = parse_u256(&args.value)?;
     cfg.spec = spec;
+    if let Some(n) = args.compare {
+        return compare(&args, &cfg, n);
+    }
     if args.dump_ir {
         let code = std::sync::Arc::new(ferrite::bytecode::Bytecode::new(cfg.code.clone()));
         let counts = args.region.map(|_| ferrite_tools::bench::profile(&cfg));
@@ -266,6 +285,76 @@ fn run(args: RunArgs) -> Result<bool, String> {
     let median_ns = args.bench.map(|n| bench_median(&cfg, n, &cfg.mode));
     print_outcome(&args, &outcome, median_ns);
     Ok(true)
+}
+
+/// `ferrite run --compare`: the same call interpreted, then compiled and run as native code
+/// through an [`Engine`] in jit mode, with both median times and the speed-up.
+fn compare(args: &RunArgs, cfg: &CallConfig, n: u32) -> Result<bool, String> {
+    let n = n.max(1);
+    let interp = call::run(cfg);
+    let interp_ns = bench_median(cfg, n, &ferrite::sources::Interpret);
+    let engine = Engine::new(EngineConfig::with_mode(EngineMode::Jit));
+    // The first call compiles (synchronously in jit mode) and runs natively.
+    let native = call::run_with(cfg, &mut NoTracer, &engine);
+    let stats = engine.stats();
+    let native_ns = bench_median(cfg, n, &engine);
+    let agree = native.exit == interp.exit
+        && native.gas_used == interp.gas_used
+        && native.output == interp.output;
+    if !agree {
+        return Err(format!(
+            "the tiers disagree: interpreter {} gas {} output {}, native {} gas {} output {}",
+            interp.exit.name(),
+            interp.gas_used,
+            hex::encode_prefixed(&interp.output),
+            native.exit.name(),
+            native.gas_used,
+            hex::encode_prefixed(&native.output)
+        ));
+    }
+    let speedup = interp_ns as f64 / native_ns.max(1) as f64;
+    let compile_ms = stats.compile_time_total.as_secs_f64() * 1e3;
+    if args.json {
+        println!(
+            "{{\"status\":\"{}\",\"gasUsed\":{},\"interpreterNs\":{interp_ns},\"nativeNs\":{native_ns},\"compileMs\":{compile_ms:.3},\"codeBytes\":{},\"speedup\":{speedup:.3}}}",
+            interp.exit.name(),
+            interp.gas_used,
+            stats.code_bytes
+        );
+        return Ok(true);
+    }
+    let (status, gas) = (interp.exit.name(), interp.gas_used);
+    println!(
+        "contract:    {} bytes of bytecode, {}",
+        cfg.code.len(),
+        cfg.spec.name()
+    );
+    println!("result:      {status}, {gas} gas, the same in both tiers");
+    println!(
+        "interpreter: {} per call (median of {n})",
+        fmt_ns(interp_ns)
+    );
+    if stats.native_calls == 0 {
+        println!("native:      not compiled (the JIT refused the code); calls stay interpreted");
+        return Ok(true);
+    }
+    println!(
+        "compile:     {compile_ms:.1} ms, once ({} KB of code memory)",
+        stats.code_bytes / 1024
+    );
+    println!(
+        "native:      {} per call (median of {n})",
+        fmt_ns(native_ns)
+    );
+    println!("speed-up:    {speedup:.1}x");
+    Ok(true)
+}
+
+/// A duration in nanoseconds, in the unit that fits it.
+fn fmt_ns(ns: u128) -> String {
+    fmt_duration(std::time::Duration::from_nanos(
+        ns.min(u64::MAX as u128) as u64
+    ))
 }
 
 /// `ferrite run --region`: profile, compile the hot region, run with it.
@@ -409,7 +498,7 @@ fn print_outcome(args: &RunArgs, outcome: &call::CallOutcome, median_ns: Option<
         println!("gasUsed: {}", outcome.gas_used);
         println!("output:  {output}");
         if let Some(m) = median_ns {
-            println!("median:  {:.3} ms", m as f64 / 1e6);
+            println!("median:  {}", fmt_ns(m));
         }
     }
 }
