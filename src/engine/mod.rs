@@ -15,14 +15,15 @@
 //!    compiles the region of blocks its profile shows hot ([`EngineConfig::region_coverage_bps`];
 //!    the interpreter runs the rest of the code, frames crossing at block boundaries) or,
 //!    without a profile, the whole contract. A region is compiled twice
-//!    ([`EngineConfig::tier_up`]): at [`jit::Tier::Baseline`] first (native code sooner:
-//!    snailtracer's region in 11–12 ms instead of 35–38), then at [`jit::Tier::Optimized`] in the
+//!    ([`EngineConfig::tier_up`]): at [`jit::Tier::Baseline`] first (native code sooner, about
+//!    a third of the compile time), then at [`jit::Tier::Optimized`] in the
 //!    background, the baseline program running calls until the optimized one replaces it. The
 //!    call never waits for the compiler; later calls pick the program up. Requests for one hash
 //!    are coalesced; a compile that fails or exceeds a limit marks the hash interpret-only.
 //!
-//! Regions trade compile time and code memory (snailtracer: 400 ms → 35–38 ms, 1.2 MB → 0.17 MB)
-//! for interpreting what the profiled call did not run often. Each region program counts the
+//! Regions trade compile time and code memory (an order of magnitude less of both on
+//! snailtracer; figures in `benches/PERFORMANCE.md`) for interpreting what the profiled call did
+//! not run often. Each region program counts the
 //! instructions the interpreter ran for its frames against the gas they used; when its cold code
 //! does much of the work ([`RegionUsage::stale`](usage::RegionUsage::stale): later calls
 //! took other paths), the entry is replaced by one that compiles the whole contract, the region
@@ -183,8 +184,8 @@ pub struct EngineConfig {
     /// interpreted call before the compile request is profiled (so with a threshold of 0 there
     /// is no profile and the whole contract is compiled). `None` compiles whole contracts.
     pub region_coverage_bps: Option<u16>,
-    /// With regions: compile each region first at [`jit::Tier::Baseline`] (about 3× faster to
-    /// compile, code about 1.35× slower), then at [`jit::Tier::Optimized`] in the background, the
+    /// With regions: compile each region first at [`jit::Tier::Baseline`] (faster to compile,
+    /// slower code; see `benches/PERFORMANCE.md`), then at [`jit::Tier::Optimized`] in the background, the
     /// baseline program serving calls until the optimized one replaces it.
     pub tier_up: bool,
 }

@@ -76,9 +76,88 @@ pub struct Block {
     pub chain_id: u64,
 }
 
-/// Why a transaction is invalid.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TxError(pub String);
+/// Why a transaction is invalid: the execution specs' transaction exceptions (EEST names them
+/// `TransactionException.<NAME>`; [`TxError::name`] gives `<NAME>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TxError {
+    /// The gas limit exceeds the block's gas limit.
+    GasAllowanceExceeded,
+    /// EIP-7825: the gas limit exceeds the per-transaction cap.
+    GasLimitExceedsMaximum,
+    /// EIP-3860: initcode larger than the limit.
+    InitcodeSizeExceeded,
+    /// The sender cannot pay gas limit × price + value (+ blob fees).
+    InsufficientAccountFunds,
+    /// EIP-4844: the blob fee cap is below the blob base fee.
+    InsufficientMaxFeePerBlobGas,
+    /// The fee cap (or gas price) is below the block's base fee.
+    InsufficientMaxFeePerGas,
+    /// EIP-7623: the gas limit is below the calldata floor.
+    IntrinsicGasBelowFloorGasCost,
+    /// The gas limit does not cover the intrinsic gas.
+    IntrinsicGasTooLow,
+    /// EIP-2681: the sender's nonce is 2^64 − 1.
+    NonceIsMax,
+    /// The nonce is above the sender's.
+    NonceTooHigh,
+    /// The nonce is below the sender's.
+    NonceTooLow,
+    /// EIP-1559: the priority fee exceeds the fee cap.
+    PriorityGreaterThanMaxFeePerGas,
+    /// EIP-3607: the sender has code (other than an EIP-7702 delegation).
+    SenderNotEoa,
+    /// EIP-4844/7594: more blobs than the block (or the transaction cap) allows.
+    Type3TxBlobCountExceeded,
+    /// EIP-4844: a blob transaction cannot create a contract.
+    Type3TxContractCreation,
+    /// EIP-4844: a versioned hash whose version is not KZG.
+    Type3TxInvalidBlobVersionedHash,
+    /// EIP-4844: a blob transaction without blobs.
+    Type3TxZeroBlobs,
+    /// EIP-7702: a set-code transaction without authorizations.
+    Type4EmptyAuthorizationList,
+    /// EIP-7702: a set-code transaction cannot create a contract.
+    Type4TxContractCreation,
+    /// The transaction type is unknown or not enabled in the fork.
+    TypeNotSupported,
+}
+
+impl TxError {
+    /// The exception's name in the execution specs, e.g. `NONCE_TOO_LOW`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TxError::GasAllowanceExceeded => "GAS_ALLOWANCE_EXCEEDED",
+            TxError::GasLimitExceedsMaximum => "GAS_LIMIT_EXCEEDS_MAXIMUM",
+            TxError::InitcodeSizeExceeded => "INITCODE_SIZE_EXCEEDED",
+            TxError::InsufficientAccountFunds => "INSUFFICIENT_ACCOUNT_FUNDS",
+            TxError::InsufficientMaxFeePerBlobGas => "INSUFFICIENT_MAX_FEE_PER_BLOB_GAS",
+            TxError::InsufficientMaxFeePerGas => "INSUFFICIENT_MAX_FEE_PER_GAS",
+            TxError::IntrinsicGasBelowFloorGasCost => "INTRINSIC_GAS_BELOW_FLOOR_GAS_COST",
+            TxError::IntrinsicGasTooLow => "INTRINSIC_GAS_TOO_LOW",
+            TxError::NonceIsMax => "NONCE_IS_MAX",
+            TxError::NonceTooHigh => "NONCE_TOO_HIGH",
+            TxError::NonceTooLow => "NONCE_TOO_LOW",
+            TxError::PriorityGreaterThanMaxFeePerGas => "PRIORITY_GREATER_THAN_MAX_FEE_PER_GAS",
+            TxError::SenderNotEoa => "SENDER_NOT_EOA",
+            TxError::Type3TxBlobCountExceeded => "TYPE_3_TX_BLOB_COUNT_EXCEEDED",
+            TxError::Type3TxContractCreation => "TYPE_3_TX_CONTRACT_CREATION",
+            TxError::Type3TxInvalidBlobVersionedHash => "TYPE_3_TX_INVALID_BLOB_VERSIONED_HASH",
+            TxError::Type3TxZeroBlobs => "TYPE_3_TX_ZERO_BLOBS",
+            TxError::Type4EmptyAuthorizationList => "TYPE_4_EMPTY_AUTHORIZATION_LIST",
+            TxError::Type4TxContractCreation => "TYPE_4_TX_CONTRACT_CREATION",
+            TxError::TypeNotSupported => "TYPE_NOT_SUPPORTED",
+        }
+    }
+}
+
+impl std::fmt::Display for TxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::error::Error for TxError {}
 
 /// Outcome of a valid transaction.
 #[derive(Clone, Debug)]
@@ -163,10 +242,6 @@ pub fn intrinsic_gas(spec: SpecId, tx: &Tx) -> (u64, u64) {
     (g, floor)
 }
 
-fn err<T>(s: impl Into<String>) -> Result<T, TxError> {
-    Err(TxError(s.into()))
-}
-
 /// Validates `tx` against the block and the sender's account; returns (intrinsic, floor).
 fn validate(state: &State, block: &Block, tx: &Tx) -> Result<(u64, u64), TxError> {
     let spec = state.spec;
@@ -176,34 +251,34 @@ fn validate(state: &State, block: &Block, tx: &Tx) -> Result<(u64, u64), TxError
         2 => SpecId::London,
         3 => SpecId::Cancun,
         4 => SpecId::Prague,
-        _ => return err("TYPE_NOT_SUPPORTED"),
+        _ => return Err(TxError::TypeNotSupported),
     };
     if !spec.is_enabled_in(needed) {
-        return err("TYPE_NOT_SUPPORTED");
+        return Err(TxError::TypeNotSupported);
     }
     if tx.tx_type >= 2 {
         if tx.max_priority_fee_per_gas > tx.max_fee_per_gas {
-            return err("PRIORITY_GREATER_THAN_MAX_FEE_PER_GAS");
+            return Err(TxError::PriorityGreaterThanMaxFeePerGas);
         }
         if tx.max_fee_per_gas < block.basefee {
-            return err("INSUFFICIENT_MAX_FEE_PER_GAS");
+            return Err(TxError::InsufficientMaxFeePerGas);
         }
     } else if spec.is_enabled_in(SpecId::London) && tx.gas_price < block.basefee {
-        return err("INSUFFICIENT_MAX_FEE_PER_GAS");
+        return Err(TxError::InsufficientMaxFeePerGas);
     }
     if tx.tx_type == 3 {
         if tx.to.is_none() {
-            return err("TYPE_3_TX_CONTRACT_CREATION");
+            return Err(TxError::Type3TxContractCreation);
         }
         if tx.blob_hashes.is_empty() {
-            return err("TYPE_3_TX_ZERO_BLOBS");
+            return Err(TxError::Type3TxZeroBlobs);
         }
         if tx
             .blob_hashes
             .iter()
             .any(|h| h[0] != VERSIONED_HASH_VERSION_KZG)
         {
-            return err("TYPE_3_TX_INVALID_BLOB_VERSIONED_HASH");
+            return Err(TxError::Type3TxInvalidBlobVersionedHash);
         }
         let max = if spec.is_enabled_in(SpecId::Osaka) {
             block.max_blobs.min(6)
@@ -211,56 +286,56 @@ fn validate(state: &State, block: &Block, tx: &Tx) -> Result<(u64, u64), TxError
             block.max_blobs
         };
         if tx.blob_hashes.len() as u64 > max {
-            return err("TYPE_3_TX_BLOB_COUNT_EXCEEDED");
+            return Err(TxError::Type3TxBlobCountExceeded);
         }
         if tx.max_fee_per_blob_gas < block.blob_basefee {
-            return err("INSUFFICIENT_MAX_FEE_PER_BLOB_GAS");
+            return Err(TxError::InsufficientMaxFeePerBlobGas);
         }
     }
     if tx.tx_type == 4 {
         if tx.to.is_none() {
-            return err("TYPE_4_TX_CONTRACT_CREATION");
+            return Err(TxError::Type4TxContractCreation);
         }
         if tx.authorizations.is_empty() {
-            return err("TYPE_4_EMPTY_AUTHORIZATION_LIST");
+            return Err(TxError::Type4EmptyAuthorizationList);
         }
     }
     if tx.gas_limit > block.gas_limit {
-        return err("GAS_ALLOWANCE_EXCEEDED");
+        return Err(TxError::GasAllowanceExceeded);
     }
     if spec.is_enabled_in(SpecId::Osaka) && tx.gas_limit > TX_GAS_LIMIT_CAP {
-        return err("GAS_LIMIT_EXCEEDS_MAXIMUM");
+        return Err(TxError::GasLimitExceedsMaximum);
     }
     if tx.to.is_none()
         && spec.is_enabled_in(SpecId::Shanghai)
         && tx.data.len() > gas::MAX_INITCODE_SIZE
     {
-        return err("INITCODE_SIZE_EXCEEDED");
+        return Err(TxError::InitcodeSizeExceeded);
     }
     let (intrinsic, floor) = intrinsic_gas(spec, tx);
     if tx.gas_limit < intrinsic {
-        return err("INTRINSIC_GAS_TOO_LOW");
+        return Err(TxError::IntrinsicGasTooLow);
     }
     if tx.gas_limit < floor {
-        return err("INTRINSIC_GAS_BELOW_FLOOR_GAS_COST");
+        return Err(TxError::IntrinsicGasBelowFloorGasCost);
     }
     let sender = state.accounts.get(&tx.caller);
     let (nonce, balance, code) = sender
         .map(|a| (a.nonce, a.balance, a.code.clone()))
         .unwrap_or_default();
     if nonce == u64::MAX {
-        return err("NONCE_IS_MAX");
+        return Err(TxError::NonceIsMax);
     }
     if tx.nonce != nonce {
-        return err(if tx.nonce > nonce {
-            "NONCE_TOO_HIGH"
+        return Err(if tx.nonce > nonce {
+            TxError::NonceTooHigh
         } else {
-            "NONCE_TOO_LOW"
+            TxError::NonceTooLow
         });
     }
     if spec.is_enabled_in(SpecId::London) && !code.is_empty() && delegation_target(&code).is_none()
     {
-        return err("SENDER_NOT_EOA");
+        return Err(TxError::SenderNotEoa);
     }
     let price = if tx.tx_type >= 2 {
         tx.max_fee_per_gas
@@ -274,7 +349,7 @@ fn validate(state: &State, block: &Block, tx: &Tx) -> Result<(u64, u64), TxError
         .and_then(|c| c.checked_add(U256::from(blob_gas).checked_mul(tx.max_fee_per_blob_gas)?));
     match max_cost {
         Some(c) if c <= balance => {}
-        _ => return err("INSUFFICIENT_ACCOUNT_FUNDS"),
+        _ => return Err(TxError::InsufficientAccountFunds),
     }
     Ok((intrinsic, floor))
 }

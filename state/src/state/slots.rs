@@ -7,9 +7,7 @@
 //! the vector, so there is nothing to keep coherent, and an entry is trusted only after its
 //! record's key compares equal (a stale or conflicting entry is a miss). A miss (a conflict, or
 //! a contract choosing keys to collide in the cache) costs the map look-up it cost before,
-//! never more. Measured with
-//! `ferrite bench --filter snailtracer --coverage 0.95`: compiled 3.42 → 3.77–3.85× revm, the
-//! 95% region 3.04 → 3.34–3.44×, the interpreter 0.91 → 1.11×.
+//! never more. (Its effect on snailtracer is in `benches/PERFORMANCE.md`.)
 
 use super::{SlotKey, TxSlot};
 use alloy_primitives::map::HashMap;

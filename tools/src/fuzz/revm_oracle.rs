@@ -1,5 +1,5 @@
 //! revm 43 as an engine: a [`CallConfig`] run as a full transaction (approach (A) of
-//! `/work/shared/design/revm-oracle.md`) and reported in ferrite's terms.
+//! `../shared/design/revm-oracle.md` beside the repository) and reported in ferrite's terms.
 //!
 //! Setup mirrors `ferrite_state::call::prepare_state`: caller `0x1111…1111` with balance 2^256−1,
 //! target `0xcccc…cccc` with the code, nonce 1 and the pre-set storage, plus `cfg.accounts`. The

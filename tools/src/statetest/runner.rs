@@ -234,7 +234,8 @@ pub fn run_case_with<T: Tracer>(
         chain_id: state.env.chain_id,
     };
     let outcome = build_tx(case).and_then(|tx| {
-        transaction::execute_traced(&mut state, &block, &tx, tracer, source).map_err(|e| e.0)
+        transaction::execute_traced(&mut state, &block, &tx, tracer, source)
+            .map_err(|e| e.to_string())
     });
     let root = state_root(&state);
     result.state_root = root;
