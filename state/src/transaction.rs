@@ -669,4 +669,96 @@ mod tests {
         assert_eq!(intrinsic_gas(SpecId::Byzantium, &tx).0, 21_000 + 4 + 68);
         assert_eq!(intrinsic_gas(SpecId::Prague, &tx).1, 21_000 + 10 * 5);
     }
+
+    /// Each invalid transaction is rejected with its own exception and changes nothing.
+    #[test]
+    fn invalid_transactions_name_their_exception_and_change_nothing() {
+        use crate::state::Account;
+        use ferrite::Env;
+        let sender = Address::repeat_byte(0x11);
+        let block = Block {
+            gas_limit: 30_000_000,
+            basefee: U256::from(7),
+            blob_basefee: U256::from(1),
+            max_blobs: 6,
+            chain_id: 1,
+        };
+        let valid = Tx {
+            caller: sender,
+            to: Some(Address::repeat_byte(0xcc)),
+            gas_limit: 21_000,
+            gas_price: U256::from(10),
+            nonce: 3,
+            ..Tx::default()
+        };
+        let cases: [(SpecId, Tx, TxError); 5] = [
+            (
+                SpecId::Cancun,
+                Tx {
+                    nonce: 2,
+                    ..valid.clone()
+                },
+                TxError::NonceTooLow,
+            ),
+            (
+                SpecId::Cancun,
+                Tx {
+                    nonce: 4,
+                    ..valid.clone()
+                },
+                TxError::NonceTooHigh,
+            ),
+            (
+                SpecId::Berlin,
+                Tx {
+                    tx_type: 2,
+                    max_fee_per_gas: U256::from(10),
+                    ..valid.clone()
+                },
+                TxError::TypeNotSupported,
+            ),
+            (
+                SpecId::Cancun,
+                Tx {
+                    gas_limit: 20_999,
+                    ..valid.clone()
+                },
+                TxError::IntrinsicGasTooLow,
+            ),
+            (
+                SpecId::Cancun,
+                Tx {
+                    value: U256::from(1_000_000),
+                    ..valid.clone()
+                },
+                TxError::InsufficientAccountFunds,
+            ),
+        ];
+        for (spec, tx, expected) in cases {
+            let mut state = State::new(spec, Env::default());
+            state.insert_account(
+                sender,
+                Account {
+                    nonce: 3,
+                    balance: U256::from(21_000 * 10 + 999_999),
+                    ..Account::default()
+                },
+            );
+            let before = format!("{:?}", state.accounts);
+            assert_eq!(execute(&mut state, &block, &tx).err(), Some(expected));
+            assert_eq!(format!("{:?}", state.accounts), before, "{expected}");
+            assert_eq!(expected.to_string(), expected.name());
+        }
+        // The valid one goes through.
+        let mut state = State::new(SpecId::Cancun, Env::default());
+        state.insert_account(
+            sender,
+            Account {
+                nonce: 3,
+                balance: U256::from(21_000 * 10),
+                ..Account::default()
+            },
+        );
+        assert!(execute(&mut state, &block, &valid).is_ok());
+    }
 }
