@@ -1,7 +1,9 @@
 //! Conformance: the official Ethereum state tests.
 //!
-//! `vendored_fixtures` runs the small sample under `tests/fixtures/ethtests` (always available).
-//! `full_suite_*` run every case under `$FERRITE_ETHTESTS` (`GeneralStateTests` and `EEST`); they
+//! `vendored_fixtures` runs the small sample under `tests/fixtures/ethtests` (always available),
+//! including legacy multi-fork files that pin the transaction-layer rules of old forks.
+//! `full_suite_*` run every case under `$FERRITE_ETHTESTS` (`GeneralStateTests`, `EEST` and the
+//! multi-fork `LegacyTests/Cancun/GeneralStateTests` but its two slow files); they
 //! are ignored by default (`cargo test -- --include-ignored` with the variable set runs them, as
 //! `.ci/run` does) and fail, rather than pass, if run without it. Each runs on every tier: the interpreter,
 //! the JIT (`Mode::Jit`), and `auto` — one tiered `Engine` for the whole run, as
@@ -31,11 +33,18 @@ fn filter(mode: Option<Mode>) -> Filter {
     }
 }
 
+/// The two files of the legacy multi-fork set that take minutes (BLAKE2 with 2^32 − 1 rounds;
+/// a 2^20-iteration MUL loop per vector): run by `legacy_time_consuming`, not the full suites.
+const SLOW_LEGACY: [&str; 2] = [
+    "stTimeConsuming/CALLBlake2f_MaxRounds.json",
+    "VMTests/vmPerformance/loopMul.json",
+];
+
 fn run_dir(dir: &Path, filter: &Filter) -> Vec<CaseResult> {
     let files = runner::collect_files(dir).expect("fixture folder readable");
     let mut out = Vec::new();
     for f in files {
-        if f.file_name().is_some_and(|n| n == "MANIFEST.tsv") {
+        if SLOW_LEGACY.iter().any(|s| f.ends_with(s)) {
             continue;
         }
         out.extend(runner::run_file(&f, filter));
@@ -91,8 +100,13 @@ fn full(mode: Option<Mode>) {
     let mut results = run_dir(&root.join("GeneralStateTests"), &filter);
     results.extend(run_dir(&root.join("EEST"), &filter));
     assert_all_pass(&results, 19_000);
+    let legacy = run_dir(&root.join(LEGACY), &filter);
+    assert_all_pass(&legacy, 100_000);
     report_engine(&filter);
 }
+
+/// The multi-fork legacy state tests, Frontier → Cancun.
+const LEGACY: &str = "LegacyTests/Cancun/GeneralStateTests";
 
 #[test]
 fn vendored_fixtures_interpreter() {
@@ -125,4 +139,23 @@ fn full_suite_jit() {
 #[ignore = "needs FERRITE_ETHTESTS (.ci/run sets it and runs --include-ignored)"]
 fn full_suite_auto() {
     full(None);
+}
+
+/// The two slow legacy files on the interpreter and the JIT. Minutes even in release: `.ci/run`
+/// skips it (`--skip legacy_time_consuming`); run it with
+/// `cargo test --release --test statetests -- --ignored legacy_time_consuming`.
+#[test]
+#[ignore = "slow (minutes), needs FERRITE_ETHTESTS: run it by name with --ignored"]
+fn legacy_time_consuming() {
+    let root = std::env::var("FERRITE_ETHTESTS")
+        .expect("FERRITE_ETHTESTS names the ethtests folder (this test is ignored without it)");
+    let dir = Path::new(&root).join(LEGACY);
+    for mode in [Mode::Interp, Mode::Jit] {
+        let filter = filter(Some(mode));
+        let mut results = Vec::new();
+        for f in SLOW_LEGACY {
+            results.extend(runner::run_file(&dir.join(f), &filter));
+        }
+        assert_all_pass(&results, 2);
+    }
 }

@@ -333,8 +333,11 @@ fn validate(state: &State, block: &Block, tx: &Tx) -> Result<(u64, u64), TxError
             TxError::NonceTooLow
         });
     }
-    if spec.is_enabled_in(SpecId::London) && !code.is_empty() && delegation_target(&code).is_none()
-    {
+    // EIP-3607 on every fork: clients apply it retroactively (no sender on mainnet ever had code,
+    // and a collision would need a 2^80 search), and the multi-fork tests expect it from
+    // Frontier. An EIP-7702 delegation is not code for this purpose, from Prague on.
+    let delegated = spec.is_enabled_in(SpecId::Prague) && delegation_target(&code).is_some();
+    if !code.is_empty() && !delegated {
         return Err(TxError::SenderNotEoa);
     }
     let price = if tx.tx_type >= 2 {

@@ -109,6 +109,9 @@ impl std::hash::Hash for SlotKey {
     }
 }
 
+/// The RIPEMD-160 precompile's address, whose touch survives a revert.
+const RIPEMD160: Address = Address::with_last_byte(3);
+
 /// What a transaction remembers about a storage slot it touched.
 ///
 /// `present` caches the slot's current value so a warm SLOAD or SSTORE costs one hash look-up
@@ -350,6 +353,11 @@ impl State {
                     s.warm = false;
                 }
             }
+            // The RIPEMD-160 precompile stays touched when the frame that touched it reverts:
+            // the consensus exception of mainnet block 2,675,119 (a reverted call touched the
+            // empty 0x03, which Parity then deleted; every client keeps that behaviour since
+            // EIP-161, geth by marking it dirty outside the journal).
+            Entry::Touched(a) if a == RIPEMD160 => {}
             Entry::Touched(a) => {
                 self.touched.remove(&a);
             }

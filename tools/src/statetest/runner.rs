@@ -9,7 +9,7 @@ use alloy_primitives::{keccak256, Bytes, B256, U256};
 use ferrite::engine::Engine;
 use ferrite::frame::ProgramSource;
 use ferrite::interpreter::{NoTracer, Tracer};
-use ferrite_runtime::{Env, SpecId};
+use ferrite_runtime::{Env, Host, SpecId};
 use ferrite_state::state::{Account, State};
 use ferrite_state::transaction::{self, fake_exponential, Authorization, Block, Tx};
 use ferrite_state::trie::{self, AccountView, LogView};
@@ -237,6 +237,16 @@ pub fn run_case_with<T: Tracer>(
         transaction::execute_traced(&mut state, &block, &tx, tracer, source)
             .map_err(|e| e.to_string())
     });
+    if outcome.is_err() {
+        // The block's mining reward (zero in state tests) still goes to the coinbase, as geth's
+        // state-test runner applies it whatever the transaction did: before EIP-161 that creates
+        // the coinbase as an empty account; after it, the touched empty account is removed. (A
+        // valid transaction pays the coinbase its fee, which touches it the same way.)
+        let coinbase = state.env.coinbase;
+        state.accounts.entry(coinbase).or_default();
+        state.touch(coinbase);
+        state.finalize_tx();
+    }
     let root = state_root(&state);
     result.state_root = root;
     let logs_hash = match &outcome {
