@@ -9,11 +9,13 @@
 //! entry describes, and [`Builtin::signature`] returns the same entry's [`AbiType`]s, so a helper
 //! whose Rust signature disagrees with the list (a parameter added, `u64` made `u32`, a word
 //! pointer where the frame is declared) fails to compile instead of being called with arguments
-//! it does not expect.
+//! it does not expect. The state-free helpers are one line each: the list names them under their
+//! family (unary, binary, ternary), whose template defines them, and [`PURE_HELPERS`] and
+//! [`Builtin`] come from the same lines.
 //!
-//! The price is that each signature is written twice, in the list and on the function, and
-//! that a helper may only use the kinds' types; the check compares types, not meanings, so two
-//! `u64` parameters swapped on one side still compile.
+//! The price is that each signature is written twice, in the list and on the function (or its
+//! family's template), and that a helper may only use the kinds' types; the check compares
+//! types, not meanings, so two `u64` parameters swapped on one side still compile.
 //!
 //! Compiled code receives `*mut Frame` and `*mut HostRef` and touches the frame only at the
 //! offsets in [`offsets`] (computed with `offset_of!`, so they follow the Rust layout). Helpers
@@ -173,115 +175,18 @@ fn from_stack<const N: usize>(limbs: [u64; N]) -> [u64; N] {
     limbs.map(std::hint::black_box)
 }
 
-/// One helper per state-free opcode, taking its operands by value as little-endian 64-bit limbs
-/// (top of the stack first) and writing the result to `out` (the deepest operand's stack slot).
-/// A direct call with the opcode's body inlined: a shared helper dispatching on the opcode cost a
-/// table look-up and an indirect jump per call. By value, because compiled code keeps operands in
-/// registers and writes words as 64-bit stores: a helper reading them back from the stack with
-/// 128-bit loads stalled on store forwarding (two thirds of SDIV's helper time in snailtracer).
-/// [`PURE_HELPERS`] maps opcodes to them.
-macro_rules! pure_helpers {
-    (
-        unary { $($u:ident = $uop:ident;)* }
-        binary { $($b:ident = $bop:ident;)* }
-        ternary { $($t:ident = $top:ident;)* }
-    ) => {
-        $(
-            #[doc = concat!("`", stringify!($uop), "` of the word `a`, written to `out`.")]
-            ///
-            /// # Safety
-            /// `out` must be valid for a write of one word.
-            pub unsafe extern "C" fn $u(out: *mut U256, a0: u64, a1: u64, a2: u64, a3: u64) {
-                use crate::instructions::pure;
-                let r = pure::unary(crate::opcode::op::$uop, U256::from_limbs([a0, a1, a2, a3]));
-                // SAFETY: compiled code passes the deepest operand's slot, inside the frame's
-                // stack buffer (bounds checked per block).
-                unsafe { out.write(r) }
-            }
-        )*
-        $(
-            #[doc = concat!("`", stringify!($bop), "` of `a` (top) and `b`, written to `out`.")]
-            ///
-            /// # Safety
-            /// `out` must be valid for a write of one word.
-            #[allow(clippy::too_many_arguments, reason = "two words as limbs, in registers")]
-            pub unsafe extern "C" fn $b(
-                out: *mut U256,
-                a0: u64, a1: u64, a2: u64, a3: u64,
-                b0: u64, b1: u64, b2: u64, b3: u64,
-            ) {
-                use crate::instructions::pure;
-                let [b1, b2, b3] = from_stack([b1, b2, b3]);
-                let r = pure::binary(
-                    crate::opcode::op::$bop,
-                    U256::from_limbs([a0, a1, a2, a3]),
-                    U256::from_limbs([b0, b1, b2, b3]),
-                );
-                // SAFETY: as for the unary helpers.
-                unsafe { out.write(r) }
-            }
-        )*
-        $(
-            #[doc = concat!("`", stringify!($top), "` of `a` (top), `b` and `n`, written to `out`.")]
-            ///
-            /// # Safety
-            /// `out` must be valid for a write of one word.
-            #[allow(clippy::too_many_arguments, reason = "three words as limbs")]
-            pub unsafe extern "C" fn $t(
-                out: *mut U256,
-                a0: u64, a1: u64, a2: u64, a3: u64,
-                b0: u64, b1: u64, b2: u64, b3: u64,
-                n0: u64, n1: u64, n2: u64, n3: u64,
-            ) {
-                use crate::instructions::pure;
-                let [b1, b2, b3] = from_stack([b1, b2, b3]);
-                let [n0, n1, n2, n3] = from_stack([n0, n1, n2, n3]);
-                let r = pure::ternary(
-                    crate::opcode::op::$top,
-                    U256::from_limbs([a0, a1, a2, a3]),
-                    U256::from_limbs([b0, b1, b2, b3]),
-                    U256::from_limbs([n0, n1, n2, n3]),
-                );
-                // SAFETY: as for the unary helpers.
-                unsafe { out.write(r) }
-            }
-        )*
-
-        /// The per-opcode helpers for state-free word operations: (opcode, builtin).
-        pub const PURE_HELPERS: &[(u8, Builtin)] = &[
-            $((crate::opcode::op::$uop, Builtin::$u),)*
-            $((crate::opcode::op::$bop, Builtin::$b),)*
-            $((crate::opcode::op::$top, Builtin::$t),)*
-        ];
-    };
-}
-
-pure_helpers! {
-    unary {
-        ferrite_clz = CLZ;
-    }
-    binary {
-    ferrite_mul = MUL;
-    ferrite_div = DIV;
-    ferrite_sdiv = SDIV;
-    ferrite_mod = MOD;
-    ferrite_smod = SMOD;
-    ferrite_signextend = SIGNEXTEND;
-    ferrite_byte = BYTE;
-    ferrite_shl = SHL;
-    ferrite_shr = SHR;
-    ferrite_sar = SAR;
-    }
-    ternary {
-        ferrite_addmod = ADDMOD;
-        ferrite_mulmod = MULMOD;
-    }
-}
-
 /// Calls `$m!` with the one list of builtins: every helper compiled code calls, each a function
-/// of the same name in [`builtins`](crate::builtins), as `fn name(param: kind, …) -> kind;` with
-/// ABI kinds (see [`builtin_abi!`](crate::builtin_abi); no result for helpers that return
-/// nothing).
+/// of the same name in [`builtins`](crate::builtins), with its parameters and result as ABI kinds
+/// (see [`builtin_abi!`](crate::builtin_abi); no result for helpers that return nothing).
+///
+/// - `fn name(param: kind, …) -> kind;` is a helper written out in that module.
+/// - `unary (param: kind, …) { name = OPCODE; … }`, and likewise `binary` and `ternary`, are the
+///   per-opcode helpers for state-free word operations: the family's template defines each one,
+///   with the family's parameters, for the opcode named after it. Giving compiled code a helper
+///   for another opcode of [`instructions::pure`](crate::instructions::pure) is one line.
+///
+/// This module's own expansion defines the family helpers, [`Builtin`] and [`PURE_HELPERS`], and
+/// binds every helper to the typed fn pointer its entry describes.
 #[macro_export]
 macro_rules! for_each_builtin {
     ($m:ident) => {
@@ -289,19 +194,36 @@ macro_rules! for_each_builtin {
             fn ferrite_exec(frame: frame, host: host, opcode: u32, static_gas: u64, need: u64) -> u8;
             fn ferrite_jump_fallback(frame: frame, dest: u64) -> u8;
             fn ferrite_mexpand(frame: frame, low: u64, high: u64, pending: u64, need: u64) -> u8;
-            fn ferrite_mul(out: word, a0: u64, a1: u64, a2: u64, a3: u64, b0: u64, b1: u64, b2: u64, b3: u64);
-            fn ferrite_div(out: word, a0: u64, a1: u64, a2: u64, a3: u64, b0: u64, b1: u64, b2: u64, b3: u64);
-            fn ferrite_sdiv(out: word, a0: u64, a1: u64, a2: u64, a3: u64, b0: u64, b1: u64, b2: u64, b3: u64);
-            fn ferrite_mod(out: word, a0: u64, a1: u64, a2: u64, a3: u64, b0: u64, b1: u64, b2: u64, b3: u64);
-            fn ferrite_smod(out: word, a0: u64, a1: u64, a2: u64, a3: u64, b0: u64, b1: u64, b2: u64, b3: u64);
-            fn ferrite_addmod(out: word, a0: u64, a1: u64, a2: u64, a3: u64, b0: u64, b1: u64, b2: u64, b3: u64, n0: u64, n1: u64, n2: u64, n3: u64);
-            fn ferrite_mulmod(out: word, a0: u64, a1: u64, a2: u64, a3: u64, b0: u64, b1: u64, b2: u64, b3: u64, n0: u64, n1: u64, n2: u64, n3: u64);
-            fn ferrite_signextend(out: word, a0: u64, a1: u64, a2: u64, a3: u64, b0: u64, b1: u64, b2: u64, b3: u64);
-            fn ferrite_byte(out: word, a0: u64, a1: u64, a2: u64, a3: u64, b0: u64, b1: u64, b2: u64, b3: u64);
-            fn ferrite_shl(out: word, a0: u64, a1: u64, a2: u64, a3: u64, b0: u64, b1: u64, b2: u64, b3: u64);
-            fn ferrite_shr(out: word, a0: u64, a1: u64, a2: u64, a3: u64, b0: u64, b1: u64, b2: u64, b3: u64);
-            fn ferrite_sar(out: word, a0: u64, a1: u64, a2: u64, a3: u64, b0: u64, b1: u64, b2: u64, b3: u64);
-            fn ferrite_clz(out: word, a0: u64, a1: u64, a2: u64, a3: u64);
+            // Operands by value as little-endian limbs, top of the stack first; the result goes
+            // to `out`, the deepest operand's stack slot.
+            unary (out: word, a0: u64, a1: u64, a2: u64, a3: u64) {
+                ferrite_clz = CLZ;
+            }
+            binary (
+                out: word,
+                a0: u64, a1: u64, a2: u64, a3: u64,
+                b0: u64, b1: u64, b2: u64, b3: u64,
+            ) {
+                ferrite_mul = MUL;
+                ferrite_div = DIV;
+                ferrite_sdiv = SDIV;
+                ferrite_mod = MOD;
+                ferrite_smod = SMOD;
+                ferrite_signextend = SIGNEXTEND;
+                ferrite_byte = BYTE;
+                ferrite_shl = SHL;
+                ferrite_shr = SHR;
+                ferrite_sar = SAR;
+            }
+            ternary (
+                out: word,
+                a0: u64, a1: u64, a2: u64, a3: u64,
+                b0: u64, b1: u64, b2: u64, b3: u64,
+                n0: u64, n1: u64, n2: u64, n3: u64,
+            ) {
+                ferrite_addmod = ADDMOD;
+                ferrite_mulmod = MULMOD;
+            }
         }
     };
 }
@@ -403,8 +325,99 @@ macro_rules! builtin_abi {
     (abi u64) => { $crate::builtins::AbiType::I64 };
 }
 
-macro_rules! declare_ids {
-    ($(fn $name:ident $params:tt $(-> $ret:ident)?;)*) => {
+/// The expansion of [`for_each_builtin!`](crate::for_each_builtin) for this crate.
+///
+/// The state-free helpers are one direct call per opcode with the opcode's body inlined: a shared
+/// helper dispatching on the opcode cost a table look-up and an indirect jump per call. Operands
+/// come by value, because compiled code keeps them in registers and writes words as 64-bit
+/// stores: a helper reading them back from the stack with 128-bit loads stalled on store
+/// forwarding (two thirds of SDIV's helper time in snailtracer).
+///
+/// The templates spell out their parameters instead of deriving them from the family's kinds, so
+/// that binding them to their entries checks them as it checks the written-out helpers.
+macro_rules! define_builtins {
+    (
+        $(fn $name:ident $params:tt $(-> $ret:ident)?;)*
+        unary $up:tt { $($u:ident = $uop:ident;)* }
+        binary $bp:tt { $($b:ident = $bop:ident;)* }
+        ternary $tp:tt { $($t:ident = $top:ident;)* }
+    ) => {
+        $(
+            #[doc = concat!("`", stringify!($uop), "` of the word `a`, written to `out`.")]
+            ///
+            /// # Safety
+            /// `out` must be valid for a write of one word.
+            pub unsafe extern "C" fn $u(out: *mut U256, a0: u64, a1: u64, a2: u64, a3: u64) {
+                use crate::instructions::pure;
+                let r = pure::unary(crate::opcode::op::$uop, U256::from_limbs([a0, a1, a2, a3]));
+                // SAFETY: compiled code passes the deepest operand's slot, inside the frame's
+                // stack buffer (bounds checked per block).
+                unsafe { out.write(r) }
+            }
+        )*
+        $(
+            #[doc = concat!("`", stringify!($bop), "` of `a` (top) and `b`, written to `out`.")]
+            ///
+            /// # Safety
+            /// `out` must be valid for a write of one word.
+            #[allow(clippy::too_many_arguments, reason = "two words as limbs, in registers")]
+            pub unsafe extern "C" fn $b(
+                out: *mut U256,
+                a0: u64, a1: u64, a2: u64, a3: u64,
+                b0: u64, b1: u64, b2: u64, b3: u64,
+            ) {
+                use crate::instructions::pure;
+                let [b1, b2, b3] = from_stack([b1, b2, b3]);
+                let r = pure::binary(
+                    crate::opcode::op::$bop,
+                    U256::from_limbs([a0, a1, a2, a3]),
+                    U256::from_limbs([b0, b1, b2, b3]),
+                );
+                // SAFETY: as for the unary helpers.
+                unsafe { out.write(r) }
+            }
+        )*
+        $(
+            #[doc = concat!("`", stringify!($top), "` of `a` (top), `b` and `n`, written to `out`.")]
+            ///
+            /// # Safety
+            /// `out` must be valid for a write of one word.
+            #[allow(clippy::too_many_arguments, reason = "three words as limbs")]
+            pub unsafe extern "C" fn $t(
+                out: *mut U256,
+                a0: u64, a1: u64, a2: u64, a3: u64,
+                b0: u64, b1: u64, b2: u64, b3: u64,
+                n0: u64, n1: u64, n2: u64, n3: u64,
+            ) {
+                use crate::instructions::pure;
+                let [b1, b2, b3] = from_stack([b1, b2, b3]);
+                let [n0, n1, n2, n3] = from_stack([n0, n1, n2, n3]);
+                let r = pure::ternary(
+                    crate::opcode::op::$top,
+                    U256::from_limbs([a0, a1, a2, a3]),
+                    U256::from_limbs([b0, b1, b2, b3]),
+                    U256::from_limbs([n0, n1, n2, n3]),
+                );
+                // SAFETY: as for the unary helpers.
+                unsafe { out.write(r) }
+            }
+        )*
+
+        /// The per-opcode helpers for state-free word operations: (opcode, builtin).
+        pub const PURE_HELPERS: &[(u8, Builtin)] = &[
+            $((crate::opcode::op::$uop, Builtin::$u),)*
+            $((crate::opcode::op::$bop, Builtin::$b),)*
+            $((crate::opcode::op::$top, Builtin::$t),)*
+        ];
+
+        define_builtins!(@ids
+            $($name $params $(-> $ret)?;)*
+            $($u $up;)*
+            $($b $bp;)*
+            $($t $tp;)*
+        );
+    };
+    (@ids $($name:ident $params:tt $(-> $ret:ident)?;)*) => {
         /// Identifies a builtin.
         #[allow(non_camel_case_types, reason = "variants are the helper symbol names")]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -439,4 +452,4 @@ macro_rules! declare_ids {
     };
 }
 
-for_each_builtin!(declare_ids);
+for_each_builtin!(define_builtins);
