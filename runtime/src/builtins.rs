@@ -1,10 +1,21 @@
 //! The `extern "C"` helpers compiled code calls, and the ABI facts it relies on.
 //!
-//! [`for_each_builtin!`](crate::for_each_builtin) is the one list of helpers: each line gives the symbol name, the Rust
-//! function and its parameter/return types as [`AbiType`]s. The JIT walks the same list to
-//! register symbols and to declare Cranelift signatures, so a helper cannot be declared twice or
-//! drift from its definition (the wasmtime `foreach_builtin_function!` pattern, avoiding revmc's
-//! double declarations).
+//! [`for_each_builtin!`](crate::for_each_builtin) is the one list of helpers, in the wasmtime
+//! `foreach_builtin_function!` pattern: each entry gives a helper's symbol name and its
+//! parameters and result as ABI kinds. [`builtin_abi!`](crate::builtin_abi) reads a kind two
+//! ways, as the exact Rust type (`frame` is `*mut Frame`, `word` is `*mut U256`, `u64` is `u64`)
+//! and as the [`AbiType`] the JIT declares to Cranelift (every pointer kind is [`AbiType::Ptr`]).
+//! [`Builtin::address`] takes each helper through the `unsafe extern "C" fn` pointer type its
+//! entry describes, and [`Builtin::signature`] returns the same entry's [`AbiType`]s, so a helper
+//! whose Rust signature disagrees with the list (a parameter added, `u64` made `u32`, a word
+//! pointer where the frame is declared) fails to compile instead of being called with arguments
+//! it does not expect. The state-free helpers are one line each: the list names them under their
+//! family (unary, binary, ternary), whose template defines them, and [`PURE_HELPERS`] and
+//! [`Builtin`] come from the same lines.
+//!
+//! The price is that each signature is written twice, in the list and on the function (or its
+//! family's template), and that a helper may only use the kinds' types; the check compares
+//! types, not meanings, so two `u64` parameters swapped on one side still compile.
 //!
 //! Compiled code receives `*mut Frame` and `*mut HostRef` and touches the frame only at the
 //! offsets in [`offsets`] (computed with `offset_of!`, so they follow the Rust layout). Helpers
@@ -25,7 +36,8 @@ pub struct HostRef<'a> {
 /// Machine types of helper parameters and results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AbiType {
-    /// A pointer (`*mut Frame`, `*mut HostRef`).
+    /// A pointer (`*mut Frame`, `*mut HostRef`, `*mut U256`: distinct kinds in the list, one
+    /// machine type).
     Ptr,
     /// A 32-bit integer.
     I32,
@@ -163,18 +175,172 @@ fn from_stack<const N: usize>(limbs: [u64; N]) -> [u64; N] {
     limbs.map(std::hint::black_box)
 }
 
-/// One helper per state-free opcode, taking its operands by value as little-endian 64-bit limbs
-/// (top of the stack first) and writing the result to `out` (the deepest operand's stack slot).
-/// A direct call with the opcode's body inlined: a shared helper dispatching on the opcode cost a
-/// table look-up and an indirect jump per call. By value, because compiled code keeps operands in
-/// registers and writes words as 64-bit stores: a helper reading them back from the stack with
-/// 128-bit loads stalled on store forwarding (two thirds of SDIV's helper time in snailtracer).
-/// [`PURE_HELPERS`] maps opcodes to them.
-macro_rules! pure_helpers {
+/// Calls `$m!` with the one list of builtins: every helper compiled code calls, each a function
+/// of the same name in [`builtins`](crate::builtins), with its parameters and result as ABI kinds
+/// (see [`builtin_abi!`](crate::builtin_abi); no result for helpers that return nothing).
+///
+/// - `fn name(param: kind, …) -> kind;` is a helper written out in that module.
+/// - `unary (param: kind, …) { name = OPCODE; … }`, and likewise `binary` and `ternary`, are the
+///   per-opcode helpers for state-free word operations: the family's template defines each one,
+///   with the family's parameters, for the opcode named after it. Giving compiled code a helper
+///   for another opcode of [`instructions::pure`](crate::instructions::pure) is one line.
+///
+/// This module's own expansion defines the family helpers, [`Builtin`] and [`PURE_HELPERS`], and
+/// binds every helper to the typed fn pointer its entry describes.
+#[macro_export]
+macro_rules! for_each_builtin {
+    ($m:ident) => {
+        $m! {
+            fn ferrite_exec(frame: frame, host: host, opcode: u32, static_gas: u64, need: u64) -> u8;
+            fn ferrite_jump_fallback(frame: frame, dest: u64) -> u8;
+            fn ferrite_mexpand(frame: frame, low: u64, high: u64, pending: u64, need: u64) -> u8;
+            // Operands by value as little-endian limbs, top of the stack first; the result goes
+            // to `out`, the deepest operand's stack slot.
+            unary (out: word, a0: u64, a1: u64, a2: u64, a3: u64) {
+                ferrite_clz = CLZ;
+            }
+            binary (
+                out: word,
+                a0: u64, a1: u64, a2: u64, a3: u64,
+                b0: u64, b1: u64, b2: u64, b3: u64,
+            ) {
+                ferrite_mul = MUL;
+                ferrite_div = DIV;
+                ferrite_sdiv = SDIV;
+                ferrite_mod = MOD;
+                ferrite_smod = SMOD;
+                ferrite_signextend = SIGNEXTEND;
+                ferrite_byte = BYTE;
+                ferrite_shl = SHL;
+                ferrite_shr = SHR;
+                ferrite_sar = SAR;
+            }
+            ternary (
+                out: word,
+                a0: u64, a1: u64, a2: u64, a3: u64,
+                b0: u64, b1: u64, b2: u64, b3: u64,
+                n0: u64, n1: u64, n2: u64, n3: u64,
+            ) {
+                ferrite_addmod = ADDMOD;
+                ferrite_mulmod = MULMOD;
+            }
+        }
+    };
+}
+
+/// Maps the ABI kinds of [`for_each_builtin!`](crate::for_each_builtin) to the exact Rust type a
+/// helper must use and to the [`AbiType`] the JIT declares to Cranelift:
+///
+/// | kind | Rust | [`AbiType`] |
+/// |---|---|---|
+/// | `frame` | `*mut Frame` | `Ptr` |
+/// | `host` | `*mut HostRef<'_>` | `Ptr` |
+/// | `word` | `*mut U256` | `Ptr` |
+/// | `u8`, `u32`, `u64` | same | `I8`, `I32`, `I64` |
+///
+/// Forms, each over one entry's `(param: kind, …) -> kind` (`-> kind` absent for no result):
+///
+/// - `builtin_abi!(fn (…) -> kind)`: the `unsafe extern "C" fn` pointer type;
+/// - `builtin_abi!(bind name (…) -> kind)`: the function `name` as that pointer type, which
+///   does not compile unless `name`'s signature is exactly that one;
+/// - `builtin_abi!(signature (…) -> kind)`: `(&'static [AbiType], AbiType)`, as
+///   [`Builtin::signature`] returns.
+///
+/// # Examples
+///
+/// A helper that agrees with its entry:
+///
+/// ```
+/// use ferrite_runtime::builtin_abi;
+/// use ferrite_runtime::builtins::AbiType;
+/// use ferrite_runtime::Frame;
+///
+/// unsafe extern "C" fn jump(_frame: *mut Frame, _dest: u64) -> u8 {
+///     0
+/// }
+///
+/// let _f = builtin_abi!(bind jump (frame: frame, dest: u64) -> u8);
+/// assert_eq!(
+///     builtin_abi!(signature (frame: frame, dest: u64) -> u8),
+///     (&[AbiType::Ptr, AbiType::I64][..], AbiType::I8),
+/// );
+/// ```
+///
+/// The same entry rejects a helper whose `dest` is a `u32` (each example below differs from the
+/// one above in that one type, so nothing else can make it fail to compile):
+///
+/// ```compile_fail,E0308
+/// use ferrite_runtime::builtin_abi;
+/// use ferrite_runtime::Frame;
+///
+/// unsafe extern "C" fn jump(_frame: *mut Frame, _dest: u32) -> u8 {
+///     0
+/// }
+///
+/// let _f = builtin_abi!(bind jump (frame: frame, dest: u64) -> u8);
+/// ```
+///
+/// and one that takes a word pointer where the entry has the frame, though both are
+/// [`AbiType::Ptr`] to Cranelift:
+///
+/// ```compile_fail,E0308
+/// use ferrite_runtime::builtin_abi;
+/// use ferrite_runtime::U256;
+///
+/// unsafe extern "C" fn jump(_frame: *mut U256, _dest: u64) -> u8 {
+///     0
+/// }
+///
+/// let _f = builtin_abi!(bind jump (frame: frame, dest: u64) -> u8);
+/// ```
+#[macro_export]
+macro_rules! builtin_abi {
+    (fn ($($p:ident: $k:ident),* $(,)?) $(-> $r:ident)?) => {
+        unsafe extern "C" fn($($crate::builtin_abi!(type $k)),*) $(-> $crate::builtin_abi!(type $r))?
+    };
+    (bind $f:ident $params:tt $(-> $r:ident)?) => {{
+        let f: $crate::builtin_abi!(fn $params $(-> $r)?) = $f;
+        f
+    }};
+    (signature ($($p:ident: $k:ident),* $(,)?) $(-> $r:ident)?) => {{
+        const SIGNATURE: (&[$crate::builtins::AbiType], $crate::builtins::AbiType) = (
+            &[$($crate::builtin_abi!(abi $k)),*],
+            $crate::builtin_abi!(result $($r)?),
+        );
+        SIGNATURE
+    }};
+    (result) => { $crate::builtins::AbiType::Void };
+    (result $r:ident) => { $crate::builtin_abi!(abi $r) };
+    (type frame) => { *mut $crate::frame::Frame };
+    (type host) => { *mut $crate::builtins::HostRef<'_> };
+    (type word) => { *mut $crate::word::U256 };
+    (type u8) => { u8 };
+    (type u32) => { u32 };
+    (type u64) => { u64 };
+    (abi frame) => { $crate::builtins::AbiType::Ptr };
+    (abi host) => { $crate::builtins::AbiType::Ptr };
+    (abi word) => { $crate::builtins::AbiType::Ptr };
+    (abi u8) => { $crate::builtins::AbiType::I8 };
+    (abi u32) => { $crate::builtins::AbiType::I32 };
+    (abi u64) => { $crate::builtins::AbiType::I64 };
+}
+
+/// The expansion of [`for_each_builtin!`](crate::for_each_builtin) for this crate.
+///
+/// The state-free helpers are one direct call per opcode with the opcode's body inlined: a shared
+/// helper dispatching on the opcode cost a table look-up and an indirect jump per call. Operands
+/// come by value, because compiled code keeps them in registers and writes words as 64-bit
+/// stores: a helper reading them back from the stack with 128-bit loads stalled on store
+/// forwarding (two thirds of SDIV's helper time in snailtracer).
+///
+/// The templates spell out their parameters instead of deriving them from the family's kinds, so
+/// that binding them to their entries checks them as it checks the written-out helpers.
+macro_rules! define_builtins {
     (
-        unary { $($u:ident = $uop:ident;)* }
-        binary { $($b:ident = $bop:ident;)* }
-        ternary { $($t:ident = $top:ident;)* }
+        $(fn $name:ident $params:tt $(-> $ret:ident)?;)*
+        unary $up:tt { $($u:ident = $uop:ident;)* }
+        binary $bp:tt { $($b:ident = $bop:ident;)* }
+        ternary $tp:tt { $($t:ident = $top:ident;)* }
     ) => {
         $(
             #[doc = concat!("`", stringify!($uop), "` of the word `a`, written to `out`.")]
@@ -243,63 +409,20 @@ macro_rules! pure_helpers {
             $((crate::opcode::op::$bop, Builtin::$b),)*
             $((crate::opcode::op::$top, Builtin::$t),)*
         ];
+
+        define_builtins!(@ids
+            $($name $params $(-> $ret)?;)*
+            $($u $up;)*
+            $($b $bp;)*
+            $($t $tp;)*
+        );
     };
-}
-
-pure_helpers! {
-    unary {
-        ferrite_clz = CLZ;
-    }
-    binary {
-    ferrite_mul = MUL;
-    ferrite_div = DIV;
-    ferrite_sdiv = SDIV;
-    ferrite_mod = MOD;
-    ferrite_smod = SMOD;
-    ferrite_signextend = SIGNEXTEND;
-    ferrite_byte = BYTE;
-    ferrite_shl = SHL;
-    ferrite_shr = SHR;
-    ferrite_sar = SAR;
-    }
-    ternary {
-        ferrite_addmod = ADDMOD;
-        ferrite_mulmod = MULMOD;
-    }
-}
-
-/// Calls `$m!` with the list of builtins: `name, function, [params], result`.
-#[macro_export]
-macro_rules! for_each_builtin {
-    ($m:ident) => {
-        $m! {
-            ferrite_exec = $crate::builtins::ferrite_exec, [Ptr, Ptr, I32, I64, I64], I8;
-            ferrite_jump_fallback = $crate::builtins::ferrite_jump_fallback, [Ptr, I64], I8;
-            ferrite_mexpand = $crate::builtins::ferrite_mexpand, [Ptr, I64, I64, I64, I64], I8;
-            ferrite_mul = $crate::builtins::ferrite_mul, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
-            ferrite_div = $crate::builtins::ferrite_div, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
-            ferrite_sdiv = $crate::builtins::ferrite_sdiv, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
-            ferrite_mod = $crate::builtins::ferrite_mod, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
-            ferrite_smod = $crate::builtins::ferrite_smod, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
-            ferrite_addmod = $crate::builtins::ferrite_addmod, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64], Void;
-            ferrite_mulmod = $crate::builtins::ferrite_mulmod, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64], Void;
-            ferrite_signextend = $crate::builtins::ferrite_signextend, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
-            ferrite_byte = $crate::builtins::ferrite_byte, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
-            ferrite_shl = $crate::builtins::ferrite_shl, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
-            ferrite_shr = $crate::builtins::ferrite_shr, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
-            ferrite_sar = $crate::builtins::ferrite_sar, [Ptr, I64, I64, I64, I64, I64, I64, I64, I64], Void;
-            ferrite_clz = $crate::builtins::ferrite_clz, [Ptr, I64, I64, I64, I64], Void;
-        }
-    };
-}
-
-macro_rules! declare_ids {
-    ($($name:ident = $f:path, [$($p:ident),*], $r:ident;)*) => {
+    (@ids $($name:ident $params:tt $(-> $ret:ident)?;)*) => {
         /// Identifies a builtin.
         #[allow(non_camel_case_types, reason = "variants are the helper symbol names")]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum Builtin { $(
-            #[doc = concat!("`", stringify!($name), "`")]
+            #[doc = concat!("[`", stringify!($name), "`](fn@", stringify!($name), ")")]
             $name,
         )* }
 
@@ -312,17 +435,21 @@ macro_rules! declare_ids {
                 match self { $(Builtin::$name => stringify!($name),)* }
             }
 
-            /// The function's address.
+            /// The function's address, taken from the typed fn pointer its entry describes.
             pub fn address(self) -> *const u8 {
-                match self { $(Builtin::$name => $f as *const u8,)* }
+                match self {
+                    $(Builtin::$name => crate::builtin_abi!(bind $name $params $(-> $ret)?) as *const u8,)*
+                }
             }
 
-            /// Parameter and result types.
+            /// Parameter and result types, from the same entry.
             pub fn signature(self) -> (&'static [AbiType], AbiType) {
-                match self { $(Builtin::$name => (&[$(AbiType::$p),*], AbiType::$r),)* }
+                match self {
+                    $(Builtin::$name => crate::builtin_abi!(signature $params $(-> $ret)?),)*
+                }
             }
         }
     };
 }
 
-for_each_builtin!(declare_ids);
+for_each_builtin!(define_builtins);
