@@ -118,7 +118,12 @@ macro_rules! opcode_table {
 
         impl Opcode {
             /// The opcode for a byte, if the byte is assigned in any fork.
-            #[inline]
+            ///
+            /// Always inlined: the interpreter's dispatch matches on the result, and inlined
+            /// the two matches fold into the one jump table on the byte that a match on raw
+            /// bytes compiles to. With plain `#[inline]` the optimizer kept it a call in the
+            /// interpreter loop, about 10% more instructions executed.
+            #[inline(always)]
             pub const fn from_u8(b: u8) -> Option<Opcode> {
                 match b {
                     $( $byte => Some(Opcode::$name), )*
