@@ -87,6 +87,24 @@ impl Lower<'_, '_> {
         [l0, l1, l2, l3]
     }
 
+    /// A state-free operation with a helper ([`PURE_HELPERS`](ferrite_runtime::builtins::PURE_HELPERS)): inline for the constant
+    /// operands [`Lower::by_constant_power`] and [`Lower::signed_by_constant`] take, DIV/SDIV
+    /// natively when their operands fit 64 bits ([`Lower::division`]), otherwise the helper.
+    pub(super) fn pure_op(&mut self, c: &mut Cursor, op: Opcode) {
+        use Opcode::*;
+        match op {
+            MUL | DIV | MOD | SHL | SHR if self.by_constant_power(c, op) => {}
+            SIGNEXTEND | SAR if self.signed_by_constant(c, op) => {}
+            DIV | SDIV => self.division(c, op),
+            _ => {
+                self.pure_call(c, op);
+                let inputs = OPCODE_INFO[op as usize].inputs as usize;
+                c.pop(inputs);
+                c.vs.push(Elem::Mem);
+            }
+        }
+    }
+
     /// Calls the state-free operation's helper: operands by value, the result written to the
     /// deepest operand's slot (no gas/len/pc flush needed). The operands stay on the virtual
     /// stack; the caller pops them.

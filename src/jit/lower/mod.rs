@@ -18,12 +18,13 @@
 //! - `calls.rs`: `ferrite_exec` (the runtime's instruction bodies) and the pure word helpers;
 //! - `control.rs`: the entry switch, block exits, static and dynamic jumps, hand-overs.
 //!
-//! Inlined: PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR, XOR, NOT, PC,
-//! GAS, JUMPDEST, STOP, INVALID, MLOAD/MSTORE within current memory, SHL/SHR/SAR and SIGNEXTEND
-//! by a constant and MUL/DIV/MOD by a constant power of two, and JUMP/JUMPI (static ones as
-//! direct branches, dynamic ones through one shared `Switch` over the JUMPDEST blocks). Other
-//! state-free word operations call their own helper (`ferrite_mul`, …) with operands by value;
-//! everything else calls `ferrite_exec`, the runtime's instruction body.
+//! Inlined ([`INLINED`]): PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR,
+//! XOR, NOT, PC, GAS, JUMPDEST, STOP, INVALID, MLOAD/MSTORE within current memory, and JUMP/JUMPI
+//! (static ones as direct branches, dynamic ones through one shared `Switch` over the JUMPDEST
+//! blocks). Other state-free word operations call their own helper (`ferrite_mul`, …) with
+//! operands by value, but SHL/SHR/SAR and SIGNEXTEND by a constant and MUL/DIV/MOD by a constant
+//! power of two are inline; everything else calls `ferrite_exec`, the runtime's instruction body
+//! (see [`lowering`]).
 
 mod calls;
 mod control;
@@ -70,6 +71,63 @@ impl Imports {
             pure,
         })
     }
+}
+
+/// The opcodes the lowering emits inline, without a helper call (MLOAD/MSTORE call
+/// `ferrite_mexpand` only to grow memory): the one list [`lowering`] and the tests take them from.
+pub const INLINED: &[Opcode] = {
+    use Opcode::*;
+    &[
+        PUSH0, PUSH1, PUSH2, PUSH3, PUSH4, PUSH5, PUSH6, PUSH7, PUSH8, PUSH9, PUSH10, PUSH11,
+        PUSH12, PUSH13, PUSH14, PUSH15, PUSH16, PUSH17, PUSH18, PUSH19, PUSH20, PUSH21, PUSH22,
+        PUSH23, PUSH24, PUSH25, PUSH26, PUSH27, PUSH28, PUSH29, PUSH30, PUSH31, PUSH32, POP, DUP1,
+        DUP2, DUP3, DUP4, DUP5, DUP6, DUP7, DUP8, DUP9, DUP10, DUP11, DUP12, DUP13, DUP14, DUP15,
+        DUP16, SWAP1, SWAP2, SWAP3, SWAP4, SWAP5, SWAP6, SWAP7, SWAP8, SWAP9, SWAP10, SWAP11,
+        SWAP12, SWAP13, SWAP14, SWAP15, SWAP16, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR,
+        XOR, NOT, PC, GAS, JUMPDEST, MLOAD, MSTORE, STOP, INVALID, JUMP, JUMPI,
+    ]
+};
+
+/// How the lowering emits an opcode (see [`lowering`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lowering {
+    /// Inline code: the opcodes of [`INLINED`].
+    Inline,
+    /// A call of the opcode's state-free helper (by [`PURE_HELPERS`]), operands by value; inline
+    /// instead for some constant operands (SHL/SHR/SAR by a constant, SIGNEXTEND by a constant
+    /// byte index, MUL/DIV/MOD by a constant power of two) and, for DIV/SDIV, operands that fit
+    /// 64 bits.
+    Pure,
+    /// A call of `ferrite_exec`, the runtime's body of the instruction: everything else.
+    Exec,
+}
+
+/// By opcode: how it is lowered, from [`INLINED`] and [`PURE_HELPERS`] (no opcode in both).
+const LOWERING: [Lowering; 256] = {
+    let mut t = [Lowering::Exec; 256];
+    let mut i = 0;
+    while i < INLINED.len() {
+        assert!(
+            matches!(t[INLINED[i] as usize], Lowering::Exec),
+            "listed twice"
+        );
+        t[INLINED[i] as usize] = Lowering::Inline;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < PURE_HELPERS.len() {
+        let op = PURE_HELPERS[i].0 as usize;
+        assert!(matches!(t[op], Lowering::Exec), "inlined and a pure helper");
+        t[op] = Lowering::Pure;
+        i += 1;
+    }
+    t
+};
+
+/// How the lowering emits `op`: inline ([`INLINED`]), through its pure helper
+/// ([`PURE_HELPERS`]), or through `ferrite_exec`.
+pub const fn lowering(op: Opcode) -> Lowering {
+    LOWERING[op as usize]
 }
 
 /// Bytes per stack slot.
@@ -250,8 +308,20 @@ impl Lower<'_, '_> {
         self.block_exit(c, &exit);
     }
 
-    /// Lowers one instruction; true when it ended control flow.
+    /// Lowers one instruction as [`lowering`] says; true when it ended control flow.
     fn instr(&mut self, c: &mut Cursor, op: Opcode, ins: &Instr) -> bool {
+        match lowering(op) {
+            Lowering::Inline => self.inline(c, op, ins),
+            Lowering::Pure => {
+                self.pure_op(c, op);
+                false
+            }
+            Lowering::Exec => self.helper(c, ins),
+        }
+    }
+
+    /// Lowers an instruction of [`INLINED`]; true when it ended control flow.
+    fn inline(&mut self, c: &mut Cursor, op: Opcode, ins: &Instr) -> bool {
         use Opcode::*;
         match op {
             PUSH0 | PUSH1 | PUSH2 | PUSH3 | PUSH4 | PUSH5 | PUSH6 | PUSH7 | PUSH8 | PUSH9
@@ -338,24 +408,7 @@ impl Lower<'_, '_> {
             }
             // JUMP/JUMPI are lowered with the block exit; one that is not last cannot occur.
             JUMP | JUMPI => unreachable!("jumps end blocks"),
-            MUL | DIV | MOD | SHL | SHR if self.by_constant_power(c, op) => {}
-            SIGNEXTEND | SAR if self.signed_by_constant(c, op) => {}
-            DIV | SDIV => self.division(c, op),
-            MUL | MOD | SMOD | ADDMOD | MULMOD | SIGNEXTEND | BYTE | SHL | SHR | SAR | CLZ => {
-                self.pure_call(c, op);
-                let inputs = OPCODE_INFO[op as usize].inputs as usize;
-                c.pop(inputs);
-                c.vs.push(Elem::Mem);
-            }
-            EXP | KECCAK256 | ADDRESS | BALANCE | ORIGIN | CALLER | CALLVALUE | CALLDATALOAD
-            | CALLDATASIZE | CALLDATACOPY | CODESIZE | CODECOPY | GASPRICE | EXTCODESIZE
-            | EXTCODECOPY | RETURNDATASIZE | RETURNDATACOPY | EXTCODEHASH | BLOCKHASH
-            | COINBASE | TIMESTAMP | NUMBER | PREVRANDAO | GASLIMIT | CHAINID | SELFBALANCE
-            | BASEFEE | BLOBHASH | BLOBBASEFEE | MSTORE8 | SLOAD | SSTORE | MSIZE | TLOAD
-            | TSTORE | MCOPY | LOG0 | LOG1 | LOG2 | LOG3 | LOG4 | CREATE | CALL | CALLCODE
-            | RETURN | DELEGATECALL | CREATE2 | STATICCALL | REVERT | SELFDESTRUCT => {
-                return self.helper(c, ins)
-            }
+            _ => unreachable!("{op:?} is not inlined"),
         }
         false
     }
