@@ -1,0 +1,195 @@
+//! Calls: `ferrite_exec` for the runtime's instruction bodies, and the pure helpers.
+//!
+//! An opcode the lowering does not inline calls `ferrite_exec` (the runtime's body of the
+//! instruction, on the frame) with its inputs flushed to the stack buffer, the static gas pending
+//! and the `need` operand (see [`gas`](super::gas)); a state-free word operation calls its own
+//! helper (`ferrite_mul`, …, [`PURE_HELPERS`](ferrite_runtime::builtins::PURE_HELPERS)) with its
+//! operands by value, and DIV/SDIV of words that fit 64 bits divide natively first.
+
+use super::stack::{Cursor, Elem};
+use super::Lower;
+use crate::analysis::Instr;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{types, Block, InstBuilder, Value};
+use ferrite_runtime::builtins::offsets;
+use ferrite_runtime::opcode::{flags, OPCODE_INFO};
+use ferrite_runtime::Opcode;
+
+impl Lower<'_, '_> {
+    /// Calls the runtime's body of the instruction; true when control ends here.
+    pub(super) fn helper(&mut self, c: &mut Cursor, ins: &Instr) -> bool {
+        let info = &OPCODE_INFO[ins.opcode as usize];
+        if info.has(flags::SUSPENDS) {
+            // The frame resumes from the buffer (in either tier): everything must be there.
+            self.flush_all(c, true);
+        } else {
+            self.flush_top(c, info.inputs as usize);
+        }
+        let r = self.exec_call(c, ins);
+        if info.has(flags::TERMINATOR) || info.has(flags::SUSPENDS) {
+            self.b.ins().return_(&[r]);
+            return true;
+        }
+        self.continue_unless_exit(r);
+        c.pop(info.inputs as usize);
+        for _ in 0..info.outputs {
+            c.vs.push(Elem::Mem);
+        }
+        false
+    }
+
+    /// Flushes the stack length (and, for a suspension, the pc it resumes at) and calls
+    /// `ferrite_exec` with the static gas pending (the inputs must be flushed). No body but the
+    /// suspending ones reads the pc.
+    pub(super) fn exec_call(&mut self, c: &mut Cursor, ins: &Instr) -> Value {
+        // The helper charges the pending static gas; the body may charge dynamic gas (memory,
+        // cold access, ...).
+        let charge = self.iconst(c.pending_gas as i64);
+        c.pending_gas = 0;
+        let need = self.open_need(c, true);
+        self.store_len(c);
+        if OPCODE_INFO[ins.opcode as usize].has(flags::SUSPENDS) {
+            let pc = self.iconst(ins.pc as i64 + 1);
+            self.set_frame_field(offsets::PC, pc);
+        }
+        let opv = self.b.ins().iconst(types::I32, ins.opcode as i64);
+        let call = self.b.ins().call(
+            self.imports.exec,
+            &[self.frame, self.host, opv, charge, need],
+        );
+        self.b.inst_results(call)[0]
+    }
+
+    /// Returns `r` if it is not `Continue`; otherwise goes on in a new block.
+    pub(super) fn continue_unless_exit(&mut self, r: Value) {
+        let cont = self.b.create_block();
+        self.continue_at_unless_exit(r, cont);
+    }
+
+    /// Returns `r` if it is not `Continue`; otherwise goes on at `cont`.
+    pub(super) fn continue_at_unless_exit(&mut self, r: Value, cont: Block) {
+        let out = self.b.create_block();
+        self.b.ins().brif(r, out, &[], cont, &[]);
+        self.b.switch_to_block(out);
+        self.b.ins().return_(&[r]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// The word `depth` below the top as four 64-bit limbs, least significant first (a helper's
+    /// by-value operands); constants are emitted where they are used.
+    pub(super) fn limbs(&mut self, c: &mut Cursor, depth: usize) -> [Value; 4] {
+        if let Some(v) = self.constant(c, depth) {
+            return v.as_limbs().map(|x| self.iconst(x as i64));
+        }
+        let (lo, hi) = self.value(c, depth);
+        let (l0, l1) = self.b.ins().isplit(lo);
+        let (l2, l3) = self.b.ins().isplit(hi);
+        [l0, l1, l2, l3]
+    }
+
+    /// A state-free operation with a helper ([`PURE_HELPERS`](ferrite_runtime::builtins::PURE_HELPERS)): inline for the constant
+    /// operands [`Lower::by_constant_power`] and [`Lower::signed_by_constant`] take, DIV/SDIV
+    /// natively when their operands fit 64 bits ([`Lower::division`]), otherwise the helper.
+    pub(super) fn pure_op(&mut self, c: &mut Cursor, op: Opcode) {
+        use Opcode::*;
+        match op {
+            MUL | DIV | MOD | SHL | SHR if self.by_constant_power(c, op) => {}
+            SIGNEXTEND | SAR if self.signed_by_constant(c, op) => {}
+            DIV | SDIV => self.division(c, op),
+            _ => {
+                self.pure_call(c, op);
+                let inputs = OPCODE_INFO[op as usize].inputs as usize;
+                c.pop(inputs);
+                c.vs.push(Elem::Mem);
+            }
+        }
+    }
+
+    /// Calls the state-free operation's helper: operands by value, the result written to the
+    /// deepest operand's slot (no gas/len/pc flush needed). The operands stay on the virtual
+    /// stack; the caller pops them.
+    pub(super) fn pure_call(&mut self, c: &mut Cursor, op: Opcode) {
+        let inputs = OPCODE_INFO[op as usize].inputs as usize;
+        let mut args = Vec::with_capacity(1 + 4 * inputs);
+        let out_idx = c.index(inputs - 1);
+        let out = self.b.ins().iadd_imm_s(c.top, c.offset(out_idx) as i64);
+        args.push(out);
+        for d in 0..inputs {
+            let (lo, hi) = self.value(c, d);
+            for half in [lo, hi] {
+                let (x, y) = self.b.ins().isplit(half);
+                args.extend([x, y]);
+            }
+        }
+        let Some(f) = self.imports.pure[op as usize] else {
+            unreachable!("every state-free opcode has a helper")
+        };
+        self.b.ins().call(f, &args);
+    }
+
+    /// DIV/SDIV: one native 64-bit division when both operands fit 64 bits (unsigned for DIV,
+    /// signed for SDIV) and the divisor is neither 0 nor, for SDIV, -1 (the cases a hardware
+    /// division traps on); otherwise the helper. Most divisions in real code are of small
+    /// numbers (fixed-point arithmetic, integer square roots), and the helper call cost more
+    /// than the division.
+    pub(super) fn division(&mut self, c: &mut Cursor, op: Opcode) {
+        let signed = op == Opcode::SDIV;
+        let fits = |l: &mut Self, (lo, hi): (Value, Value)| {
+            let (l0, l1) = l.b.ins().isplit(lo);
+            let (h0, h1) = l.b.ins().isplit(hi);
+            // The three upper limbs are all the sign of the lowest (signed) or all zero.
+            let ext = if signed {
+                l.b.ins().sshr_imm_u(l0, 63)
+            } else {
+                l.iconst(0)
+            };
+            let d1 = l.b.ins().bxor(l1, ext);
+            let d2 = l.b.ins().bxor(h0, ext);
+            let d3 = l.b.ins().bxor(h1, ext);
+            let d = l.b.ins().bor(d1, d2);
+            let d = l.b.ins().bor(d, d3);
+            (l0, l.b.ins().icmp_imm_u(IntCC::Equal, d, 0))
+        };
+        let a = self.value(c, 0);
+        let bw = self.value(c, 1);
+        let (x, x_ok) = fits(self, a);
+        let (y, y_ok) = fits(self, bw);
+        let ok = self.b.ins().band(x_ok, y_ok);
+        let nonzero = self.b.ins().icmp_imm_u(IntCC::NotEqual, y, 0);
+        let mut ok = self.b.ins().band(ok, nonzero);
+        if signed {
+            let not_minus_one = self.b.ins().icmp_imm_s(IntCC::NotEqual, y, -1);
+            ok = self.b.ins().band(ok, not_minus_one);
+        }
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, types::I128);
+        self.b.append_block_param(join, types::I128);
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        let (lo, hi) = if signed {
+            let q = self.b.ins().sdiv(x, y);
+            let lo = self.b.ins().sextend(types::I128, q);
+            (lo, self.b.ins().sshr_imm_u(lo, 127))
+        } else {
+            let q = self.b.ins().udiv(x, y);
+            let zero = self.iconst(0);
+            (
+                self.b.ins().uextend(types::I128, q),
+                self.b.ins().uextend(types::I128, zero),
+            )
+        };
+        self.b.ins().jump(join, &[lo.into(), hi.into()]);
+        self.b.switch_to_block(slow);
+        self.pure_call(c, op);
+        let deep = c.index(1);
+        let (lo, hi) = self.load_slot(c, deep);
+        self.b.ins().jump(join, &[lo.into(), hi.into()]);
+        self.b.switch_to_block(join);
+        c.pop(2);
+        let p = self.b.block_params(join);
+        let w = (p[0], p[1]);
+        self.push_value(c, w);
+    }
+}

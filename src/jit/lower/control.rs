@@ -1,0 +1,164 @@
+//! Control: the entry switch, block exits, jumps, and the shared tails of the function.
+//!
+//! The function starts with a switch on `frame.pc` over its entries (the start of the code and
+//! resume points after a suspended call, or a region's entries); any other pc hands over to the
+//! interpreter. Static jumps are direct branches; dynamic ones go through one shared `Switch`
+//! over the JUMPDEST blocks (the dispatch), whose other destinations `ferrite_jump_fallback`
+//! validates. A branch to a block outside the region goes to a stub that hands the frame to the
+//! interpreter there. Every exit returns its code directly.
+
+use super::stack::Cursor;
+use super::Lower;
+use crate::analysis::Exit;
+use cranelift_codegen::ir::{types, InstBuilder, Value};
+use cranelift_codegen::isa::TargetFrontendConfig;
+use cranelift_frontend::Switch;
+use ferrite_runtime::builtins::offsets;
+use ferrite_runtime::ExitCode;
+
+impl Lower<'_, '_> {
+    /// Returns `code`. Every exit returns directly: one shared exit block would gather a phi
+    /// with an input per exit edge, which made register allocation superlinear.
+    pub(super) fn ret_code(&mut self, code: ExitCode) {
+        let c = self.b.ins().iconst(types::I8, code as i64);
+        self.b.ins().return_(&[c]);
+    }
+
+    /// Entry: resume at `frame.pc` (0 or after a suspended call); anything else → interpreter.
+    pub(super) fn entry_switch(&mut self) {
+        let pc = self.frame_field(offsets::PC);
+        let len = self.frame_field(offsets::STACK_LEN);
+        self.b.def_var(self.len, len);
+        let fallback = self.b.create_block();
+        let mut sw = Switch::new();
+        for (i, bl) in self.a.blocks.iter().enumerate() {
+            if let (true, Some(target)) = (self.entries[i], self.blocks[i]) {
+                sw.set_entry(bl.start as u128, target);
+            }
+        }
+        sw.emit(&mut self.b, pc, fallback);
+        self.b.switch_to_block(fallback);
+        self.ret_code(ExitCode::Interpret);
+    }
+
+    /// Jumps to the dispatch with a popped destination (InvalidJump if it exceeds 64 bits).
+    pub(super) fn dynamic_jump(&mut self, dest: (Value, Value)) {
+        let Some(dispatch) = self.dispatch else {
+            unreachable!("dispatch exists when a dynamic jump does")
+        };
+        let (lo, hi) = dest;
+        let (l0, l1) = self.b.ins().isplit(lo);
+        let (h0, h1) = self.b.ins().isplit(hi);
+        let upper = self.b.ins().bor(l1, h0);
+        let upper = self.b.ins().bor(upper, h1);
+        let bad = self.b.create_block();
+        self.b.ins().brif(upper, bad, &[], dispatch, &[l0.into()]);
+        self.b.switch_to_block(bad);
+        self.ret_code(ExitCode::InvalidJump);
+    }
+
+    pub(super) fn goto_pc(&mut self, pc: usize) {
+        match self.a.block_at(pc) {
+            Some(t) => self.goto_block(t),
+            None => self.ret_code(ExitCode::Stop),
+        }
+    }
+
+    /// Jumps to block `t`: its code in the region, else the stub handing over to the
+    /// interpreter there.
+    pub(super) fn goto_block(&mut self, t: usize) {
+        let target = match self.blocks[t] {
+            Some(b) => b,
+            None => *self.cold[t].get_or_insert_with(|| self.b.create_block()),
+        };
+        self.b.ins().jump(target, &[]);
+    }
+
+    pub(super) fn block_exit(&mut self, c: &mut Cursor, exit: &Exit) {
+        match exit {
+            Exit::Fallthrough(pc) => {
+                self.flush_all(c, false);
+                self.pass_len(c);
+                self.goto_pc(*pc);
+            }
+            Exit::Terminate => {
+                // The code ran out: implicit STOP.
+                self.store_len(c);
+                self.ret_code(ExitCode::Stop);
+            }
+            Exit::StaticJump(t) => {
+                c.pop(1);
+                self.flush_all(c, false);
+                self.pass_len(c);
+                match t {
+                    Some(t) => self.goto_block(*t),
+                    None => self.ret_code(ExitCode::InvalidJump),
+                }
+            }
+            Exit::DynamicJump => {
+                let dest = self.pop_value(c);
+                self.flush_all(c, false);
+                self.pass_len(c);
+                self.dynamic_jump(dest);
+            }
+            Exit::StaticJumpI(_, f) | Exit::DynamicJumpI(f) => {
+                let dest = match exit {
+                    Exit::DynamicJumpI(_) => Some(self.value(c, 0)),
+                    _ => None,
+                };
+                let taken = self.truth(c, 1);
+                c.pop(2);
+                self.flush_all(c, false);
+                self.pass_len(c);
+                let yes = self.b.create_block();
+                let no = self.b.create_block();
+                self.b.ins().brif(taken, yes, &[], no, &[]);
+                self.b.switch_to_block(no);
+                self.goto_pc(*f);
+                self.b.switch_to_block(yes);
+                match (exit, dest) {
+                    (Exit::StaticJumpI(Some(t), _), _) => self.goto_block(*t),
+                    (_, Some(dest)) => self.dynamic_jump(dest),
+                    _ => self.ret_code(ExitCode::InvalidJump),
+                }
+            }
+        }
+    }
+
+    pub(super) fn finish(mut self, config: TargetFrontendConfig) {
+        if let Some(d) = self.dispatch {
+            self.b.switch_to_block(d);
+            let dest = self.b.block_params(d)[0];
+            self.reload_context();
+            let invalid = self.b.create_block();
+            let mut sw = Switch::new();
+            for bi in &self.a.dynamic_targets {
+                if let Some(target) = self.blocks[*bi] {
+                    sw.set_entry(self.a.blocks[*bi].start as u128, target);
+                }
+            }
+            sw.emit(&mut self.b, dest, invalid);
+            // Any other destination: validated at run time; valid ones continue interpreted.
+            self.b.switch_to_block(invalid);
+            self.store_passed_len();
+            let call = self
+                .b
+                .ins()
+                .call(self.imports.jump_fallback, &[self.frame, dest]);
+            let r = self.b.inst_results(call)[0];
+            self.b.ins().return_(&[r]);
+        }
+        for t in 0..self.cold.len() {
+            if let Some(stub) = self.cold[t] {
+                self.b.switch_to_block(stub);
+                self.reload_context();
+                self.store_passed_len();
+                let pc = self.iconst(self.a.blocks[t].start as i64);
+                self.set_frame_field(offsets::PC, pc);
+                self.ret_code(ExitCode::Interpret);
+            }
+        }
+        self.b.seal_all_blocks();
+        self.b.finalize(config);
+    }
+}

@@ -1,0 +1,415 @@
+//! Lowering: one analysed program → one Cranelift function.
+//!
+//! Signature: `extern "C" fn(frame: *mut Frame, host: *mut HostRef) -> u8` (an [`ExitCode`]).
+//! At block boundaries the stack buffer holds every word and the frame holds the gas left (the
+//! stack length passes between blocks in a register, and is written to the frame wherever
+//! something reads it there), so at any block boundary compiled code can hand the frame to the
+//! interpreter, which then reproduces an exact halt.
+//!
+//! The lowering's stages, each in its own part:
+//! - here (`mod.rs`): the driver — [`lower`] walks the (region's) blocks, each block its
+//!   instructions, and `Lower::instr` picks how each opcode is lowered;
+//! - `stack.rs`: the virtual stack of SSA values and constants within a block, and the stack
+//!   length between blocks;
+//! - `gas.rs`: the block's entry check (stack bounds and static gas in one branch) and static
+//!   charges at sync points;
+//! - `words.rs`: 256-bit arithmetic, comparisons and shifts on two i128 halves;
+//! - `memory.rs`: MLOAD/MSTORE inline, memory expansion through a helper, small offsets;
+//! - `calls.rs`: `ferrite_exec` (the runtime's instruction bodies) and the pure word helpers;
+//! - `control.rs`: the entry switch, block exits, static and dynamic jumps, hand-overs.
+//!
+//! Inlined ([`INLINED`]): PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR,
+//! XOR, NOT, PC, GAS, JUMPDEST, STOP, INVALID, MLOAD/MSTORE within current memory, and JUMP/JUMPI
+//! (static ones as direct branches, dynamic ones through one shared `Switch` over the JUMPDEST
+//! blocks). Other state-free word operations call their own helper (`ferrite_mul`, …) with
+//! operands by value, but SHL/SHR/SAR and SIGNEXTEND by a constant and MUL/DIV/MOD by a constant
+//! power of two are inline; everything else calls `ferrite_exec`, the runtime's instruction body
+//! (see [`lowering`]).
+
+mod calls;
+mod control;
+mod gas;
+mod memory;
+mod stack;
+mod words;
+
+use crate::analysis::region::Region;
+use crate::analysis::{Analysis, Exit, Instr};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{types, Block, FuncRef, Function, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::isa::TargetFrontendConfig;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use ferrite_runtime::builtins::{offsets, Builtin, PURE_HELPERS};
+use ferrite_runtime::opcode::{static_gas_table, OPCODE_INFO};
+use ferrite_runtime::{ExitCode, Opcode, STACK_LIMIT, U256};
+use stack::{Cursor, Elem};
+
+/// The helpers a lowered function calls.
+#[derive(Clone, Copy, Debug)]
+pub struct Imports {
+    /// `ferrite_exec(frame, host, opcode, static gas to charge) -> u8`.
+    pub exec: FuncRef,
+    /// `ferrite_jump_fallback(frame, dest) -> u8`.
+    pub jump_fallback: FuncRef,
+    /// `ferrite_mexpand(frame, offset's low limb, OR of its upper limbs) -> u8`.
+    pub mexpand: FuncRef,
+    /// By opcode: the state-free operation's helper `(out, limbs…)` ([`PURE_HELPERS`]).
+    pub pure: [Option<FuncRef>; 256],
+}
+
+impl Imports {
+    /// Declares every helper through `import`.
+    pub fn declare<E>(mut import: impl FnMut(Builtin) -> Result<FuncRef, E>) -> Result<Imports, E> {
+        let mut pure = [None; 256];
+        for (op, b) in PURE_HELPERS {
+            pure[*op as usize] = Some(import(*b)?);
+        }
+        Ok(Imports {
+            exec: import(Builtin::ferrite_exec)?,
+            jump_fallback: import(Builtin::ferrite_jump_fallback)?,
+            mexpand: import(Builtin::ferrite_mexpand)?,
+            pure,
+        })
+    }
+}
+
+/// The opcodes the lowering emits inline, without a helper call (MLOAD/MSTORE call
+/// `ferrite_mexpand` only to grow memory): the one list [`lowering`] and the tests take them from.
+pub const INLINED: &[Opcode] = {
+    use Opcode::*;
+    &[
+        PUSH0, PUSH1, PUSH2, PUSH3, PUSH4, PUSH5, PUSH6, PUSH7, PUSH8, PUSH9, PUSH10, PUSH11,
+        PUSH12, PUSH13, PUSH14, PUSH15, PUSH16, PUSH17, PUSH18, PUSH19, PUSH20, PUSH21, PUSH22,
+        PUSH23, PUSH24, PUSH25, PUSH26, PUSH27, PUSH28, PUSH29, PUSH30, PUSH31, PUSH32, POP, DUP1,
+        DUP2, DUP3, DUP4, DUP5, DUP6, DUP7, DUP8, DUP9, DUP10, DUP11, DUP12, DUP13, DUP14, DUP15,
+        DUP16, SWAP1, SWAP2, SWAP3, SWAP4, SWAP5, SWAP6, SWAP7, SWAP8, SWAP9, SWAP10, SWAP11,
+        SWAP12, SWAP13, SWAP14, SWAP15, SWAP16, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR,
+        XOR, NOT, PC, GAS, JUMPDEST, MLOAD, MSTORE, STOP, INVALID, JUMP, JUMPI,
+    ]
+};
+
+/// How the lowering emits an opcode (see [`lowering`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lowering {
+    /// Inline code: the opcodes of [`INLINED`].
+    Inline,
+    /// A call of the opcode's state-free helper (by [`PURE_HELPERS`]), operands by value; inline
+    /// instead for some constant operands (SHL/SHR/SAR by a constant, SIGNEXTEND by a constant
+    /// byte index, MUL/DIV/MOD by a constant power of two) and, for DIV/SDIV, operands that fit
+    /// 64 bits.
+    Pure,
+    /// A call of `ferrite_exec`, the runtime's body of the instruction: everything else.
+    Exec,
+}
+
+/// By opcode: how it is lowered, from [`INLINED`] and [`PURE_HELPERS`] (no opcode in both).
+const LOWERING: [Lowering; 256] = {
+    let mut t = [Lowering::Exec; 256];
+    let mut i = 0;
+    while i < INLINED.len() {
+        assert!(
+            matches!(t[INLINED[i] as usize], Lowering::Exec),
+            "listed twice"
+        );
+        t[INLINED[i] as usize] = Lowering::Inline;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < PURE_HELPERS.len() {
+        let op = PURE_HELPERS[i].0 as usize;
+        assert!(matches!(t[op], Lowering::Exec), "inlined and a pure helper");
+        t[op] = Lowering::Pure;
+        i += 1;
+    }
+    t
+};
+
+/// How the lowering emits `op`: inline ([`INLINED`]), through its pure helper
+/// ([`PURE_HELPERS`]), or through `ferrite_exec`.
+pub const fn lowering(op: Opcode) -> Lowering {
+    LOWERING[op as usize]
+}
+
+/// Bytes per stack slot.
+const WORD: i32 = 32;
+
+/// The lowering of one function: the builder and what every stage shares (its methods are
+/// spread over the stages' files).
+struct Lower<'a, 'b> {
+    b: FunctionBuilder<'b>,
+    a: &'a Analysis,
+    imports: Imports,
+    /// The frame and host pointers of the code being emitted: reloaded from `context` at the
+    /// start of every EVM block (see [`Lower::reload_context`]).
+    frame: Value,
+    host: Value,
+    /// Stack slot holding the frame and host pointers.
+    context: cranelift_codegen::ir::StackSlot,
+    /// By block index: its IR block, or `None` outside the compiled region.
+    blocks: Vec<Option<Block>>,
+    /// By block index: where the function starts (the region's entries; without a region, the
+    /// start of the code and resume points).
+    entries: Vec<bool>,
+    /// By block index, for blocks outside the region: the stub that hands over to the
+    /// interpreter there (made on first use).
+    cold: Vec<Option<Block>>,
+    dispatch: Option<Block>,
+    /// The stack length between blocks, in a register: a block takes it from its predecessor
+    /// instead of reloading what that one just stored (a store-to-load round trip on the path
+    /// to every block's first operand). Written to the frame only where something reads it
+    /// there: helpers that take the stack, suspensions, and hand-overs to the interpreter.
+    len: Variable,
+    flags: MemFlagsData,
+    /// Little-endian lane order for bitcasts between i128 and i64x2.
+    le: MemFlagsData,
+}
+
+/// Builds the body of `func` for `analysis`: every block, or only the `region`'s (see
+/// [`crate::analysis::region`]). A branch to a block outside the region hands the frame to the
+/// interpreter at that block, and the region's entries are where the function starts.
+pub fn lower(
+    analysis: &Analysis,
+    func: &mut Function,
+    imports: Imports,
+    config: TargetFrontendConfig,
+    region: Option<&Region>,
+) {
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(func, &mut fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let frame = b.block_params(entry)[0];
+    let host = b.block_params(entry)[1];
+    let context = b.create_sized_stack_slot(cranelift_codegen::ir::StackSlotData::new(
+        cranelift_codegen::ir::StackSlotKind::ExplicitSlot,
+        16,
+        3,
+    ));
+    b.ins().stack_store(types::I64, frame, context, 0);
+    b.ins().stack_store(types::I64, host, context, 8);
+    let in_region = |i: usize| region.is_none_or(|r| r.hot.get(i).copied().unwrap_or(false));
+    let blocks: Vec<Option<Block>> = (0..analysis.blocks.len())
+        .map(|i| in_region(i).then(|| b.create_block()))
+        .collect();
+    let needs_dispatch = analysis.blocks.iter().enumerate().any(|(i, bl)| {
+        in_region(i) && matches!(bl.exit, Exit::DynamicJump | Exit::DynamicJumpI(_))
+    });
+    let dispatch = needs_dispatch.then(|| {
+        let d = b.create_block();
+        b.append_block_param(d, types::I64);
+        d
+    });
+    let len = b.declare_var(types::I64);
+    let mut l = Lower {
+        len,
+        b,
+        a: analysis,
+        imports,
+        frame,
+        host,
+        context,
+        entries: match region {
+            Some(r) => r.entries.clone(),
+            None => analysis
+                .blocks
+                .iter()
+                .map(|bl| bl.start == 0 || bl.is_resume_point)
+                .collect(),
+        },
+        cold: vec![None; analysis.blocks.len()],
+        blocks,
+        dispatch,
+        flags: MemFlagsData::trusted(),
+        le: MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little),
+    };
+    l.entry_switch();
+    for i in 0..analysis.blocks.len() {
+        if in_region(i) {
+            l.block(i);
+        }
+    }
+    l.finish(config);
+}
+
+impl Lower<'_, '_> {
+    fn iconst(&mut self, v: i64) -> Value {
+        self.b.ins().iconst(types::I64, v)
+    }
+
+    /// Takes the frame and host pointers from the function's stack slot. Done per EVM block
+    /// (and in the cold stubs and the dispatch), so neither pointer is live across the whole
+    /// function: two values live everywhere, across every helper call, cost the register
+    /// allocator 4% of a compile (snailtracer's 90% region, counted with callgrind).
+    fn reload_context(&mut self) {
+        let p = types::I64;
+        self.frame = self.b.ins().stack_load(p, p, self.context, 0);
+        self.host = self.b.ins().stack_load(p, p, self.context, 8);
+    }
+
+    /// A 64-bit field of the frame (at an offset from `builtins::offsets`).
+    fn frame_field(&mut self, offset: usize) -> Value {
+        self.b
+            .ins()
+            .load(types::I64, self.flags, self.frame, offset as i32)
+    }
+
+    /// Writes a 64-bit field of the frame.
+    fn set_frame_field(&mut self, offset: usize, v: Value) {
+        self.b.ins().store(self.flags, v, self.frame, offset as i32);
+    }
+
+    /// Lowers block `i`: its entry check, instructions and exit.
+    fn block(&mut self, i: usize) {
+        let bl = &self.a.blocks[i];
+        let Some(this) = self.blocks[i] else {
+            unreachable!("only region blocks are lowered")
+        };
+        self.b.switch_to_block(this);
+        self.reload_context();
+        let len0 = self.b.use_var(self.len);
+        self.entry_check(bl, len0);
+        let mut c = self.cursor(len0, bl.min_stack.min(STACK_LIMIT));
+        self.block_body(i, &mut c);
+        self.close_needs(&mut c);
+    }
+
+    /// The instructions and exit of block `i`, after its entry check.
+    fn block_body(&mut self, i: usize, c: &mut Cursor) {
+        let bl = &self.a.blocks[i];
+        let gas_table = static_gas_table(self.a.spec);
+        let range = bl.instrs.clone();
+        let n = range.len();
+        let exit = bl.exit.clone();
+        for (k, idx) in range.enumerate() {
+            let ins = self.a.instrs[idx].clone();
+            let is_last = k + 1 == n;
+            let info = &OPCODE_INFO[ins.opcode as usize];
+            if !info.enabled_in(self.a.spec) {
+                self.sync_gas(c);
+                self.store_len(c);
+                self.ret_code(ExitCode::InvalidOpcode);
+                return;
+            }
+            let gas = gas_table[ins.opcode as usize] as u64;
+            c.pending_gas += gas;
+            c.static_gas += gas;
+            if is_last && matches!(ins.opcode, 0x56 | 0x57) {
+                break; // JUMP/JUMPI: lowered with the block exit below.
+            }
+            let Some(op) = Opcode::from_u8(ins.opcode) else {
+                unreachable!("enabled opcodes are defined")
+            };
+            if self.instr(c, op, &ins) {
+                return; // the instruction ended the block (terminator or suspension)
+            }
+        }
+        self.sync_gas(c);
+        self.block_exit(c, &exit);
+    }
+
+    /// Lowers one instruction as [`lowering`] says; true when it ended control flow.
+    fn instr(&mut self, c: &mut Cursor, op: Opcode, ins: &Instr) -> bool {
+        match lowering(op) {
+            Lowering::Inline => self.inline(c, op, ins),
+            Lowering::Pure => {
+                self.pure_op(c, op);
+                false
+            }
+            Lowering::Exec => self.helper(c, ins),
+        }
+    }
+
+    /// Lowers an instruction of [`INLINED`]; true when it ended control flow.
+    fn inline(&mut self, c: &mut Cursor, op: Opcode, ins: &Instr) -> bool {
+        use Opcode::*;
+        match op {
+            PUSH0 | PUSH1 | PUSH2 | PUSH3 | PUSH4 | PUSH5 | PUSH6 | PUSH7 | PUSH8 | PUSH9
+            | PUSH10 | PUSH11 | PUSH12 | PUSH13 | PUSH14 | PUSH15 | PUSH16 | PUSH17 | PUSH18
+            | PUSH19 | PUSH20 | PUSH21 | PUSH22 | PUSH23 | PUSH24 | PUSH25 | PUSH26 | PUSH27
+            | PUSH28 | PUSH29 | PUSH30 | PUSH31 | PUSH32 => c.vs.push(Elem::Const {
+                v: ins.imm,
+                clean: false,
+            }),
+            POP => c.pop(1),
+            DUP1 | DUP2 | DUP3 | DUP4 | DUP5 | DUP6 | DUP7 | DUP8 | DUP9 | DUP10 | DUP11
+            | DUP12 | DUP13 | DUP14 | DUP15 | DUP16 => {
+                let idx = c.index((ins.opcode - DUP1 as u8) as usize);
+                let e = self.materialize(c, idx);
+                c.vs.push(e.moved());
+            }
+            SWAP1 | SWAP2 | SWAP3 | SWAP4 | SWAP5 | SWAP6 | SWAP7 | SWAP8 | SWAP9 | SWAP10
+            | SWAP11 | SWAP12 | SWAP13 | SWAP14 | SWAP15 | SWAP16 => {
+                // The deeper index first: modelling it may shift the top's index.
+                let deep = c.index((ins.opcode - SWAP1 as u8 + 1) as usize);
+                let top = c.index(0);
+                let a = self.materialize(c, top);
+                let bw = self.materialize(c, deep);
+                c.vs[top] = bw.moved();
+                c.vs[deep] = a.moved();
+            }
+            ADD | SUB if self.add_sub_constant(c, op == ADD) => {}
+            ADD => self.binary(c, |l, a, (bl, bh)| l.wide_add(a, bl, Some(bh))),
+            SUB => self.binary(c, |l, a, (bl, bh)| l.wide_sub(a, bl, Some(bh))),
+            LT => self.compare(c, |l, a, bw| l.less_than(a, bw, false)),
+            GT => self.compare(c, |l, a, bw| l.less_than(bw, a, false)),
+            SLT => self.compare(c, |l, a, bw| l.less_than(a, bw, true)),
+            SGT => self.compare(c, |l, a, bw| l.less_than(bw, a, true)),
+            EQ => self.compare(c, |l, (al, ah), (bl, bh)| {
+                let e1 = l.b.ins().icmp(IntCC::Equal, al, bl);
+                let e2 = l.b.ins().icmp(IntCC::Equal, ah, bh);
+                l.b.ins().band(e1, e2)
+            }),
+            AND => self.binary(c, |l, (al, ah), (bl, bh)| {
+                (l.b.ins().band(al, bl), l.b.ins().band(ah, bh))
+            }),
+            OR => self.binary(c, |l, (al, ah), (bl, bh)| {
+                (l.b.ins().bor(al, bl), l.b.ins().bor(ah, bh))
+            }),
+            XOR => self.binary(c, |l, (al, ah), (bl, bh)| {
+                (l.b.ins().bxor(al, bl), l.b.ins().bxor(ah, bh))
+            }),
+            ISZERO => {
+                let nz = self.truth(c, 0);
+                c.pop(1);
+                let z = self.b.ins().bxor_imm_u(nz, 1);
+                c.vs.push(Elem::Flag(z));
+            }
+            NOT => {
+                let (lo, hi) = self.pop_value(c);
+                let w = (self.b.ins().bnot(lo), self.b.ins().bnot(hi));
+                self.push_value(c, w);
+            }
+            PC => c.vs.push(Elem::Const {
+                v: U256::from(ins.pc),
+                clean: false,
+            }),
+            GAS => {
+                self.sync_gas(c);
+                let g = self.frame_field(offsets::GAS_REMAINING);
+                let lo = self.b.ins().uextend(types::I128, g);
+                let zero = self.iconst(0);
+                let hi = self.b.ins().uextend(types::I128, zero);
+                self.push_value(c, (lo, hi));
+            }
+            JUMPDEST => {}
+            MLOAD | MSTORE => self.memory_op(c, ins),
+            STOP => {
+                self.sync_gas(c);
+                self.store_len(c);
+                self.ret_code(ExitCode::Stop);
+                return true;
+            }
+            INVALID => {
+                self.sync_gas(c);
+                self.store_len(c);
+                self.ret_code(ExitCode::InvalidOpcode);
+                return true;
+            }
+            // JUMP/JUMPI are lowered with the block exit; one that is not last cannot occur.
+            JUMP | JUMPI => unreachable!("jumps end blocks"),
+            _ => unreachable!("{op:?} is not inlined"),
+        }
+        false
+    }
+}

@@ -1,0 +1,299 @@
+//! The virtual stack: the EVM stack of a block as SSA values and constants.
+//!
+//! Within a block the EVM stack is virtual ([`Cursor::vs`]): PUSH, DUP, SWAP and POP move SSA
+//! values and constants at compile time and emit no code; an operand is loaded from the stack
+//! buffer only when an instruction reads it, and a value is stored back only when something needs
+//! it in memory — a helper's inputs just before the call, everything at the block's exit or before
+//! a frame suspends. This is the largest lever on both run time and compile time: about half of
+//! real EVM code is stack shuffling, which used to cost two i128 loads and stores per word.
+//!
+//! Per block the stack length is taken once and every stack slot is addressed as `top +
+//! constant` (the block's stack effect is known statically, helpers included). Between blocks
+//! the stack length is a Cranelift variable (a register, a block parameter where paths meet):
+//! each block used to reload from the frame the length its predecessor had just stored there, a
+//! store-to-load round trip on the way to every block's first operand (5% of snailtracer's run
+//! time). It is written to the frame wherever something reads it there — before a helper that
+//! takes the stack, before a suspension, before STOP and every hand-over to the interpreter — so
+//! at any block boundary compiled code can still hand the frame to the interpreter. (Gas left as
+//! a variable too was measured and dropped: twice as fast on a jump-bound loop, but 45% slower on
+//! blake2b_huff, whose long blocks of memory accesses then merged it after every expansion call,
+//! and up to 50% more compile time.)
+
+use super::{Lower, WORD};
+use cranelift_codegen::ir::{types, ConstantData, Inst, InstBuilder, Value};
+use ferrite_runtime::builtins::offsets;
+use ferrite_runtime::U256;
+
+/// One word of the virtual stack.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Elem {
+    /// The stack buffer holds it at its position (untouched since block entry, or written by a
+    /// helper).
+    Mem,
+    /// An SSA value as low and high i128 halves; `clean` when the buffer holds it too.
+    Val { lo: Value, hi: Value, clean: bool },
+    /// A constant; `clean` as for `Val`.
+    Const { v: U256, clean: bool },
+    /// A comparison's 0/1 result as an i8 flag, widened to a word only where one is needed:
+    /// a comparison feeding ISZERO or JUMPI (most of them) never becomes a word. Never held by
+    /// the buffer.
+    Flag(Value),
+    /// A word below `2^bits` (`bits` < 64) as an i64, widened only where a word is needed: a
+    /// memory offset plus a constant (`add(p, 0x20)`, Solidity's struct fields and array
+    /// elements), which then needs neither a 256-bit addition nor the upper-limb check of its
+    /// memory access. `clean` as for `Val`.
+    Small { v: Value, bits: u8, clean: bool },
+}
+
+impl Elem {
+    /// The same word at another position (so the buffer does not hold it there).
+    pub(super) fn moved(self) -> Elem {
+        match self {
+            Elem::Val { lo, hi, .. } => Elem::Val {
+                lo,
+                hi,
+                clean: false,
+            },
+            Elem::Const { v, .. } => Elem::Const { v, clean: false },
+            Elem::Mem => Elem::Mem,
+            Elem::Flag(f) => Elem::Flag(f),
+            Elem::Small { v, bits, .. } => Elem::Small {
+                v,
+                bits,
+                clean: false,
+            },
+        }
+    }
+}
+
+/// Per-block lowering state: the entry stack length and top-of-stack address, the virtual
+/// stack, and the static gas not yet charged.
+///
+/// `vs[i]` sits at stack slot `len0 + i - floor`: the first `floor` items are the entry items
+/// the block reads (their buffer slots are below `len0`), the rest were pushed by the block.
+pub(super) struct Cursor {
+    /// The address of the entry stack top (slot `len0`) in the stack buffer.
+    pub(super) top: Value,
+    /// The stack length at block entry.
+    pub(super) len0: Value,
+    /// The virtual stack, top last.
+    pub(super) vs: Vec<Elem>,
+    /// How many of `vs`'s first items are entry items.
+    pub(super) floor: usize,
+    /// Static gas not yet charged (see [`Lower::sync_gas`]).
+    pub(super) pending_gas: u64,
+    /// Static gas of the block's instructions so far (charged or pending).
+    pub(super) static_gas: u64,
+    /// The `need` operands (`iconst`s) of the helper calls since the last `ferrite_exec` call
+    /// that may charge dynamic gas, each with `static_gas` at its call: set to the static gas
+    /// added since when the next `ferrite_exec` call or the block's end closes them (see
+    /// [`Lower::close_needs`]).
+    pub(super) needs: Vec<(Inst, u64)>,
+    /// Words the block has accessed memory at, with their low limb: they are below
+    /// 2^[`MEMORY_BITS`](super::memory::MEMORY_BITS) from there on (see [`Lower::small`]).
+    pub(super) offsets: Vec<((Value, Value), Value)>,
+}
+
+impl Cursor {
+    /// Stack length now, relative to the entry length.
+    pub(super) fn delta(&self) -> i64 {
+        self.vs.len() as i64 - self.floor as i64
+    }
+
+    /// Byte offset from `top` of `vs[idx]`'s slot.
+    pub(super) fn offset(&self, idx: usize) -> i32 {
+        (idx as i32 - self.floor as i32) * WORD
+    }
+
+    /// The index in `vs` of the item `depth` below the top, modelling deeper entry items as
+    /// needed (the analysis bounds them; this keeps the lowering total anyway).
+    pub(super) fn index(&mut self, depth: usize) -> usize {
+        if depth >= self.vs.len() {
+            let missing = depth + 1 - self.vs.len();
+            self.vs
+                .splice(0..0, std::iter::repeat_n(Elem::Mem, missing));
+            self.floor += missing;
+        }
+        self.vs.len() - 1 - depth
+    }
+
+    /// Drops the top `n` items.
+    pub(super) fn pop(&mut self, n: usize) {
+        if n > 0 {
+            let i = self.index(n - 1);
+            self.vs.truncate(i);
+        }
+    }
+}
+
+impl Lower<'_, '_> {
+    /// The cursor of a block entered with stack length `len0`, whose first `floor` items are
+    /// entry items.
+    pub(super) fn cursor(&mut self, len0: Value, floor: usize) -> Cursor {
+        // The buffer address is reloaded per block rather than kept in a register across the
+        // whole function: a value live everywhere made register allocation superlinear.
+        let base = self.frame_field(offsets::STACK_BASE);
+        let shifted = self.b.ins().ishl_imm_u(len0, 5);
+        let top = self.b.ins().iadd(base, shifted);
+        Cursor {
+            top,
+            len0,
+            vs: vec![Elem::Mem; floor],
+            floor,
+            pending_gas: 0,
+            static_gas: 0,
+            needs: Vec::new(),
+            offsets: Vec::new(),
+        }
+    }
+
+    /// The stack length now.
+    pub(super) fn len_now(&mut self, c: &Cursor) -> Value {
+        self.b.ins().iadd_imm_s(c.len0, c.delta())
+    }
+
+    pub(super) fn store_len(&mut self, c: &Cursor) {
+        let len = self.len_now(c);
+        self.set_frame_field(offsets::STACK_LEN, len);
+    }
+
+    /// Hands the stack length to the next block (see [`Lower::len`]).
+    pub(super) fn pass_len(&mut self, c: &Cursor) {
+        let len = self.len_now(c);
+        self.b.def_var(self.len, len);
+    }
+
+    /// Writes the stack length the blocks pass along to the frame.
+    pub(super) fn store_passed_len(&mut self) {
+        let len = self.b.use_var(self.len);
+        self.set_frame_field(offsets::STACK_LEN, len);
+    }
+
+    /// The constant `depth` below the top, if that item is one.
+    pub(super) fn constant(&mut self, c: &mut Cursor, depth: usize) -> Option<U256> {
+        let idx = c.index(depth);
+        match c.vs[idx] {
+            Elem::Const { v, .. } => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The word the stack buffer holds at `vs[idx]`'s slot, as i128 halves.
+    pub(super) fn load_slot(&mut self, c: &Cursor, idx: usize) -> (Value, Value) {
+        let off = c.offset(idx);
+        let lo = self.b.ins().load(types::I128, self.flags, c.top, off);
+        let hi = self.b.ins().load(types::I128, self.flags, c.top, off + 16);
+        (lo, hi)
+    }
+
+    /// `vs[idx]` as something other than `Mem` (loading it from the buffer if needed).
+    pub(super) fn materialize(&mut self, c: &mut Cursor, idx: usize) -> Elem {
+        if let Elem::Mem = c.vs[idx] {
+            let (lo, hi) = self.load_slot(c, idx);
+            c.vs[idx] = Elem::Val {
+                lo,
+                hi,
+                clean: true,
+            };
+        }
+        c.vs[idx]
+    }
+
+    /// The word `depth` below the top as i128 halves.
+    pub(super) fn value(&mut self, c: &mut Cursor, depth: usize) -> (Value, Value) {
+        let idx = c.index(depth);
+        match self.materialize(c, idx) {
+            Elem::Val { lo, hi, .. } => (lo, hi),
+            Elem::Const { v, .. } => self.const_word(&v),
+            // Widened at each use, never replaced in place: a use may sit in a conditional
+            // path, whose values would not dominate later uses.
+            Elem::Flag(f) => self.bool_word(f),
+            Elem::Small { v, .. } => self.small_word(v),
+            Elem::Mem => unreachable!("materialized"),
+        }
+    }
+
+    /// Pops the top word as i128 halves.
+    pub(super) fn pop_value(&mut self, c: &mut Cursor) -> (Value, Value) {
+        let w = self.value(c, 0);
+        c.pop(1);
+        w
+    }
+
+    pub(super) fn push_value(&mut self, c: &mut Cursor, (lo, hi): (Value, Value)) {
+        c.vs.push(Elem::Val {
+            lo,
+            hi,
+            clean: false,
+        });
+    }
+
+    /// Makes the buffer hold `vs[idx]`, for a `ferrite_exec` body (`for_helper`) or for
+    /// compiled code (or the interpreter) to read back.
+    pub(super) fn store_item(&mut self, c: &mut Cursor, idx: usize, for_helper: bool) {
+        let off = c.offset(idx);
+        match c.vs[idx] {
+            Elem::Val {
+                lo,
+                hi,
+                clean: false,
+            } => {
+                // For a helper, 128-bit vector stores: the runtime reads words back as 128-bit
+                // vectors, and a vector load of two 64-bit stores cannot be store-forwarded (it
+                // stalls). Elsewhere plain stores (two 64-bit moves per half): compiled code
+                // reads words back as 64-bit halves, and the vector's assembly cost an
+                // instruction per half (measured: geomean JIT/revm 3.08-3.13 -> 3.20-3.22, and
+                // 2% less compile work on snailtracer's region).
+                for (half, at) in [(lo, off), (hi, off + 16)] {
+                    if for_helper {
+                        let v = self.b.ins().bitcast(types::I64X2, self.le, half);
+                        self.b.ins().store(self.flags, v, c.top, at);
+                    } else {
+                        self.b.ins().store(self.flags, half, c.top, at);
+                    }
+                }
+                c.vs[idx] = Elem::Val {
+                    lo,
+                    hi,
+                    clean: true,
+                };
+            }
+            Elem::Const { v, clean: false } => {
+                let bytes = v.to_le_bytes::<32>();
+                for (k, at) in [off, off + 16].into_iter().enumerate() {
+                    let data = ConstantData::from(&bytes[16 * k..16 * k + 16]);
+                    let handle = self.b.func.dfg.constants.insert(data);
+                    let x = self.b.ins().vconst(types::I64X2, handle);
+                    self.b.ins().store(self.flags, x, c.top, at);
+                }
+                c.vs[idx] = Elem::Const { v, clean: true };
+            }
+            // Narrow items become words (in place: a store is never in a conditional path).
+            Elem::Small { clean: false, .. } | Elem::Flag(_) => {
+                let (lo, hi) = self.value(c, c.vs.len() - 1 - idx);
+                c.vs[idx] = Elem::Val {
+                    lo,
+                    hi,
+                    clean: false,
+                };
+                self.store_item(c, idx, for_helper);
+            }
+            _ => {}
+        }
+    }
+
+    /// Stores the top `n` items (a helper's inputs).
+    pub(super) fn flush_top(&mut self, c: &mut Cursor, n: usize) {
+        for depth in 0..n {
+            let idx = c.index(depth);
+            self.store_item(c, idx, true);
+        }
+    }
+
+    /// Stores every item the block changed (block exit, or a suspension: `for_helper`).
+    pub(super) fn flush_all(&mut self, c: &mut Cursor, for_helper: bool) {
+        for idx in 0..c.vs.len() {
+            self.store_item(c, idx, for_helper);
+        }
+    }
+}

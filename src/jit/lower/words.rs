@@ -1,0 +1,351 @@
+//! Words: 256-bit arithmetic inline, on two i128 halves.
+//!
+//! A word is a pair of i128 values, low half first. 256-bit add/sub use the two halves with an
+//! `icmp ult` carry, which compiles in linear time (four i64 limbs with compare carries did not).
+//! Comparisons leave an i8 flag on the virtual stack, widened to a word only if it is stored or
+//! used as one: most feed ISZERO or JUMPI. Constants fold or shrink the code: ADD/SUB with a
+//! constant below 2^128, SHL/SHR/SAR and SIGNEXTEND by a constant, and MUL/DIV/MOD by a constant
+//! power of two become a few shifts and masks on the halves.
+
+use super::memory::MEMORY_BITS;
+use super::stack::{Cursor, Elem};
+use super::Lower;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{types, InstBuilder, Value};
+use ferrite_runtime::{Opcode, U256};
+
+impl Lower<'_, '_> {
+    /// A 256-bit constant as i128 halves.
+    pub(super) fn const_word(&mut self, v: &U256) -> (Value, Value) {
+        let l = v.as_limbs();
+        (self.const_half(l[0], l[1]), self.const_half(l[2], l[3]))
+    }
+
+    /// An i128 constant from its 64-bit halves (one instruction fewer when the high one is 0).
+    pub(super) fn const_half(&mut self, low: u64, high: u64) -> Value {
+        let lo = self.iconst(low as i64);
+        if high == 0 {
+            return self.b.ins().uextend(types::I128, lo);
+        }
+        let hi = self.iconst(high as i64);
+        self.b.ins().iconcat(lo, hi)
+    }
+
+    /// A word from a small value (i64).
+    pub(super) fn small_word(&mut self, v: Value) -> (Value, Value) {
+        let lo = self.b.ins().uextend(types::I128, v);
+        (lo, self.const_half(0, 0))
+    }
+
+    /// A word from a 0/1 flag (i8).
+    pub(super) fn bool_word(&mut self, flag: Value) -> (Value, Value) {
+        let lo = self.b.ins().uextend(types::I128, flag);
+        let zero = self.iconst(0);
+        (lo, self.b.ins().uextend(types::I128, zero))
+    }
+
+    /// A value is non-zero (i8 flag).
+    pub(super) fn nonzero(&mut self, (lo, hi): (Value, Value)) -> Value {
+        let x = self.b.ins().bor(lo, hi);
+        self.b.ins().icmp_imm_u(IntCC::NotEqual, x, 0)
+    }
+
+    /// Pops two words (`a` on top) and pushes `f(a, b)`.
+    pub(super) fn binary(
+        &mut self,
+        c: &mut Cursor,
+        f: impl FnOnce(&mut Self, (Value, Value), (Value, Value)) -> (Value, Value),
+    ) {
+        let a = self.value(c, 0);
+        let bw = self.value(c, 1);
+        c.pop(2);
+        let r = f(self, a, bw);
+        self.push_value(c, r);
+    }
+
+    /// Pops two words (`a` on top) and pushes the flag `f(a, b)`.
+    pub(super) fn compare(
+        &mut self,
+        c: &mut Cursor,
+        f: impl FnOnce(&mut Self, (Value, Value), (Value, Value)) -> Value,
+    ) {
+        let a = self.value(c, 0);
+        let bw = self.value(c, 1);
+        c.pop(2);
+        let flag = f(self, a, bw);
+        c.vs.push(Elem::Flag(flag));
+    }
+
+    /// Whether the word `depth` below the top is non-zero (i8 flag).
+    pub(super) fn truth(&mut self, c: &mut Cursor, depth: usize) -> Value {
+        let idx = c.index(depth);
+        if let Elem::Flag(f) = c.vs[idx] {
+            return f;
+        }
+        let w = self.value(c, depth);
+        self.nonzero(w)
+    }
+
+    /// `x < y` on words, unsigned or two's-complement signed (the sign bit is the high half's
+    /// top bit, so only the high halves compare signed).
+    pub(super) fn less_than(
+        &mut self,
+        x: (Value, Value),
+        y: (Value, Value),
+        signed: bool,
+    ) -> Value {
+        let cc = if signed {
+            IntCC::SignedLessThan
+        } else {
+            IntCC::UnsignedLessThan
+        };
+        let hi_lt = self.b.ins().icmp(cc, x.1, y.1);
+        let hi_eq = self.b.ins().icmp(IntCC::Equal, x.1, y.1);
+        let lo_lt = self.b.ins().icmp(IntCC::UnsignedLessThan, x.0, y.0);
+        let t = self.b.ins().band(hi_eq, lo_lt);
+        self.b.ins().bor(hi_lt, t)
+    }
+
+    /// ADD, or SUB (`add` false), with a constant operand below 2^128 (Solidity's offsets and
+    /// counters: `add(p, 0x20)`, `sub(n, 1)`): the high half only takes the carry, three
+    /// instructions fewer; adding or subtracting 0 emits nothing, and two constants fold. False
+    /// (nothing emitted) for other operands.
+    pub(super) fn add_sub_constant(&mut self, c: &mut Cursor, add: bool) -> bool {
+        let (a, b) = (self.constant(c, 0), self.constant(c, 1));
+        if let (Some(a), Some(b)) = (a, b) {
+            c.pop(2);
+            let v = if add {
+                a.wrapping_add(b)
+            } else {
+                a.wrapping_sub(b)
+            };
+            c.vs.push(Elem::Const { v, clean: false });
+            return true;
+        }
+        // The constant and the depth of the other operand; SUB only by a constant (`a - k`).
+        let (k, other) = match (a, b) {
+            (Some(k), None) if add => (k, 1),
+            (None, Some(k)) => (k, 0),
+            _ => return false,
+        };
+        let [k0, k1, k2, k3] = *k.as_limbs();
+        if k2 != 0 || k3 != 0 {
+            return false;
+        }
+        if add && k < U256::from(1u64 << MEMORY_BITS) {
+            if let Some((x, bits)) = self.small(c, other) {
+                let bits = bits.max(MEMORY_BITS) + 1;
+                if bits < 64 {
+                    c.pop(2);
+                    let v = self.b.ins().iadd_imm_u(x, k0 as i64);
+                    c.vs.push(Elem::Small {
+                        v,
+                        bits,
+                        clean: false,
+                    });
+                    return true;
+                }
+            }
+        }
+        let (xl, xh) = self.value(c, other);
+        c.pop(2);
+        if k0 == 0 && k1 == 0 {
+            self.push_value(c, (xl, xh));
+            return true;
+        }
+        let kv = self.const_half(k0, k1);
+        let w = if add {
+            self.wide_add((xl, xh), kv, None)
+        } else {
+            self.wide_sub((xl, xh), kv, None)
+        };
+        self.push_value(c, w);
+        true
+    }
+
+    /// `a + b` on i128 halves, the low halves' carry into the high one (two i128 adds and an
+    /// `icmp ult` carry compile in linear time; see the module docs). `bh` `None`: b's high
+    /// half is zero.
+    pub(super) fn wide_add(
+        &mut self,
+        (al, ah): (Value, Value),
+        bl: Value,
+        bh: Option<Value>,
+    ) -> (Value, Value) {
+        let lo = self.b.ins().iadd(al, bl);
+        let carry = self.b.ins().icmp(IntCC::UnsignedLessThan, lo, al);
+        let carry = self.b.ins().uextend(types::I128, carry);
+        let hi = match bh {
+            Some(bh) => self.b.ins().iadd(ah, bh),
+            None => ah,
+        };
+        (lo, self.b.ins().iadd(hi, carry))
+    }
+
+    /// `a - b` on i128 halves, as [`Lower::wide_add`].
+    pub(super) fn wide_sub(
+        &mut self,
+        (al, ah): (Value, Value),
+        bl: Value,
+        bh: Option<Value>,
+    ) -> (Value, Value) {
+        let lo = self.b.ins().isub(al, bl);
+        let borrow = self.b.ins().icmp(IntCC::UnsignedLessThan, al, bl);
+        let borrow = self.b.ins().uextend(types::I128, borrow);
+        let hi = match bh {
+            Some(bh) => self.b.ins().isub(ah, bh),
+            None => ah,
+        };
+        (lo, self.b.ins().isub(hi, borrow))
+    }
+
+    /// Inlines SHL/SHR by a constant amount, and MUL/DIV/MOD by a constant power of two (how
+    /// code before the shift opcodes shifts and masks) as shifts and masks on the i128 halves;
+    /// false (nothing emitted) when the operands are not of that shape.
+    pub(super) fn by_constant_power(&mut self, c: &mut Cursor, op: Opcode) -> bool {
+        use Opcode::*;
+        let pow2 = |v: U256| (v.count_ones() == 1).then(|| v.trailing_zeros() as u32);
+        // (depth of the constant, depth of the other operand, left?, shift)
+        let shape = match op {
+            SHL | SHR => self.constant(c, 0).map(|s| {
+                let k = if s < U256::from(256) {
+                    s.as_limbs()[0] as u32
+                } else {
+                    256
+                };
+                (1, op == SHL, k)
+            }),
+            DIV => self.constant(c, 1).and_then(pow2).map(|k| (0, false, k)),
+            MUL => match self.constant(c, 1).and_then(pow2) {
+                Some(k) => Some((0, true, k)),
+                None => self.constant(c, 0).and_then(pow2).map(|k| (1, true, k)),
+            },
+            MOD => match self.constant(c, 1).and_then(pow2) {
+                Some(k) => {
+                    let x = self.value(c, 0);
+                    let mask = (U256::from(1) << k as usize) - U256::from(1);
+                    let m = self.const_word(&mask);
+                    c.pop(2);
+                    let r = (self.b.ins().band(x.0, m.0), self.b.ins().band(x.1, m.1));
+                    self.push_value(c, r);
+                    return true;
+                }
+                None => None,
+            },
+            _ => None,
+        };
+        let Some((other, left, k)) = shape else {
+            return false;
+        };
+        let x = self.value(c, other);
+        c.pop(2);
+        let r = self.shift_const(x, left, k);
+        self.push_value(c, r);
+        true
+    }
+
+    /// Inlines SIGNEXTEND by a constant byte index and SAR by a constant amount (compilers emit
+    /// both with constant operands: sign extension of narrower integer types, signed division
+    /// by powers of two) as shifts on the i128 halves; false (nothing emitted) otherwise.
+    pub(super) fn signed_by_constant(&mut self, c: &mut Cursor, op: Opcode) -> bool {
+        let Some(k) = self.constant(c, 0) else {
+            return false;
+        };
+        let small = |k: U256, bound: u64| (k < U256::from(bound)).then(|| k.as_limbs()[0] as u32);
+        let x = self.value(c, 1);
+        c.pop(2);
+        let (lo, hi) = x;
+        let r = if op == Opcode::SAR {
+            self.sar_const(x, small(k, 256).unwrap_or(256))
+        } else {
+            match small(k, 31) {
+                // Byte 31 or beyond: the word is its own sign extension.
+                None => x,
+                // The sign bit 8k+7 lies in the low half: extend it through the low half, and
+                // the high half is all sign.
+                Some(b) if b < 16 => {
+                    let s = 127 - (8 * b + 7) as i64;
+                    let l = self.b.ins().ishl_imm_u(lo, s);
+                    let l = self.b.ins().sshr_imm_u(l, s);
+                    (l, self.b.ins().sshr_imm_u(l, 127))
+                }
+                Some(b) => {
+                    let s = 255 - (8 * b + 7) as i64;
+                    let h = self.b.ins().ishl_imm_u(hi, s);
+                    (lo, self.b.ins().sshr_imm_u(h, s))
+                }
+            }
+        };
+        self.push_value(c, r);
+        true
+    }
+
+    /// A 256-bit arithmetic right shift of `(lo, hi)` by the constant `k` (256 or more: all sign).
+    pub(super) fn sar_const(&mut self, (lo, hi): (Value, Value), k: u32) -> (Value, Value) {
+        let sign = |l: &mut Self| l.b.ins().sshr_imm_u(hi, 127);
+        match k {
+            0 => (lo, hi),
+            1..=127 => {
+                let l = self.b.ins().ushr_imm_u(lo, k as i64);
+                let spill = self.b.ins().ishl_imm_u(hi, 128 - k as i64);
+                let l = self.b.ins().bor(l, spill);
+                (l, self.b.ins().sshr_imm_u(hi, k as i64))
+            }
+            128 => (hi, sign(self)),
+            129..=255 => {
+                let l = self.b.ins().sshr_imm_u(hi, k as i64 - 128);
+                (l, sign(self))
+            }
+            _ => {
+                let s = sign(self);
+                (s, s)
+            }
+        }
+    }
+
+    /// A 256-bit shift of `(lo, hi)` by the constant `k` (256 or more: zero).
+    pub(super) fn shift_const(
+        &mut self,
+        (lo, hi): (Value, Value),
+        left: bool,
+        k: u32,
+    ) -> (Value, Value) {
+        // Only shifts by 128 or more produce a zero half.
+        let zero = |l: &mut Self| {
+            let z = l.iconst(0);
+            l.b.ins().iconcat(z, z)
+        };
+        let ins = |l: &mut Self, x: Value, by: u32, left: bool| {
+            if left {
+                l.b.ins().ishl_imm_u(x, by as i64)
+            } else {
+                l.b.ins().ushr_imm_u(x, by as i64)
+            }
+        };
+        // Shifting left, bits move from the low half into the high one; right, the reverse.
+        let (near, far) = if left { (lo, hi) } else { (hi, lo) };
+        let (n, f) = match k {
+            0 => (near, far),
+            1..=127 => {
+                let n = ins(self, near, k, left);
+                let f = ins(self, far, k, left);
+                let spill = ins(self, near, 128 - k, !left);
+                (n, self.b.ins().bor(f, spill))
+            }
+            128 => (zero(self), near),
+            129..=255 => {
+                let f = ins(self, near, k - 128, left);
+                (zero(self), f)
+            }
+            _ => {
+                let z = zero(self);
+                (z, z)
+            }
+        };
+        if left {
+            (n, f)
+        } else {
+            (f, n)
+        }
+    }
+}

@@ -1,0 +1,599 @@
+//! The JIT's inline opcodes, checked by a table against the runtime's bodies.
+//!
+//! Word operations (every opcode `pure::is_pure` names: the inlined ones of
+//! [`INLINED`] and the pure-helper ones, whose constant-operand shapes are inline too): for each
+//! opcode and each operand form — every subset of its operands constants (PUSH32), the others
+//! dynamic (CALLDATALOAD) — one compiled program per batch of operand tuples evaluates the
+//! opcode on every tuple of edge values and returns all results, compared with
+//! `pure::{unary, binary, ternary}` and with the interpreter running the same program.
+//!
+//! The other inlined opcodes (stack, PC, GAS, JUMPDEST, STOP, INVALID, memory, jumps) have no
+//! word body: they run in small programs with constant and dynamic operands, compared with a
+//! model of the stack and with the interpreter (`support::run_both`).
+//! `every_inlined_opcode_is_covered` keeps [`INLINED`] and these tests in step.
+
+mod support;
+
+use alloy_primitives::Bytes;
+use ferrite::bytecode::Bytecode;
+use ferrite::interpreter::NoTracer;
+use ferrite::jit::lower::{lowering, Lowering, INLINED};
+use ferrite::runtime::builtins::PURE_HELPERS;
+use ferrite::runtime::instructions::pure;
+use ferrite::runtime::opcode::op;
+use ferrite::runtime::{ExitCode, Opcode, SpecId, OPCODE_INFO, U256};
+use ferrite::sources::WithProgram;
+use ferrite_state::call::{self, CallConfig, CallOutcome};
+use ferrite_state::Mode;
+use std::sync::Arc;
+use support::run_both;
+
+/// Osaka: every word opcode (CLZ) is enabled.
+const SPEC: SpecId = SpecId::Osaka;
+
+/// Largest program built per batch (bytes): below the JIT's code size limit.
+const BATCH_BYTES: usize = 24 * 1024;
+
+fn pow2(k: usize) -> U256 {
+    U256::from(1) << k
+}
+
+fn neg(x: U256) -> U256 {
+    U256::ZERO.wrapping_sub(x)
+}
+
+fn hex(s: &str) -> U256 {
+    U256::from_str_radix(s, 16).expect("hex word")
+}
+
+/// Edge values every word operand takes: limb and half boundaries, sign boundaries, all ones,
+/// small numbers (DIV's 64-bit path), and two mixed-byte words whose bytes alternate high bits.
+fn edges() -> Vec<U256> {
+    let mut v: Vec<U256> = [0u64, 1, 2, 3, 7, 10, 0x7f, 0x80, 0xff]
+        .into_iter()
+        .map(U256::from)
+        .collect();
+    v.extend([
+        pow2(63) - U256::from(1),
+        pow2(63),
+        pow2(64) - U256::from(1),
+        pow2(64),
+        pow2(64) + U256::from(1),
+        pow2(127),
+        pow2(128) - U256::from(1),
+        pow2(128),
+        pow2(192),
+        pow2(255) - U256::from(1),
+        pow2(255),
+        U256::MAX,
+        U256::MAX - U256::from(1),
+        neg(U256::from(3)),
+        neg(pow2(63)),
+    ]);
+    let mixed = hex("0123456789abcdeffedcba98765432100f1e2d3c4b5a69788796a5b4c3d2e1f0");
+    v.extend([mixed, !mixed]);
+    v
+}
+
+/// Extra values for the top operand of `op`: shift amounts for shifts, byte indices 0..=33 for
+/// BYTE and SIGNEXTEND, powers of two for CLZ.
+fn extras(op: Opcode) -> Vec<U256> {
+    let v = |xs: &[u64]| xs.iter().map(|x| U256::from(*x)).collect::<Vec<_>>();
+    match op {
+        Opcode::SHL | Opcode::SHR | Opcode::SAR => v(&[
+            0,
+            1,
+            8,
+            63,
+            64,
+            65,
+            127,
+            128,
+            129,
+            191,
+            192,
+            255,
+            256,
+            257,
+            1 << 32,
+        ]),
+        Opcode::BYTE | Opcode::SIGNEXTEND => (0..=33).map(U256::from).collect(),
+        Opcode::CLZ => [0, 1, 7, 8, 63, 64, 65, 127, 128, 191, 192, 254, 255]
+            .into_iter()
+            .map(pow2)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The operand tuples for `op` (operand 0 is the top of the stack).
+fn tuples(op: Opcode) -> Vec<Vec<U256>> {
+    let e = edges();
+    let mut tops = e.clone();
+    tops.extend(extras(op));
+    match OPCODE_INFO[op as usize].inputs {
+        1 => tops.into_iter().map(|a| vec![a]).collect(),
+        2 => tops
+            .iter()
+            .flat_map(|a| e.iter().map(move |b| vec![*a, *b]))
+            .collect(),
+        3 => {
+            // Fewer values: three operands multiply (and ADDMOD/MULMOD have no inline shapes).
+            let t: Vec<U256> = [U256::ZERO, U256::from(1), pow2(64) - U256::from(1)]
+                .into_iter()
+                .chain([pow2(128), pow2(255), U256::MAX, e[e.len() - 2]])
+                .collect();
+            let mut out = Vec::new();
+            for a in &t {
+                for b in &t {
+                    for n in &t {
+                        out.push(vec![*a, *b, *n]);
+                    }
+                }
+            }
+            out
+        }
+        n => unreachable!("word ops take 1 to 3 operands, not {n}"),
+    }
+}
+
+/// The runtime's body.
+fn body(op: Opcode, x: &[U256]) -> U256 {
+    match x {
+        [a] => pure::unary(op as u8, *a),
+        [a, b] => pure::binary(op as u8, *a, *b),
+        [a, b, n] => pure::ternary(op as u8, *a, *b, *n),
+        _ => unreachable!(),
+    }
+}
+
+/// Every word opcode: the ones `pure` defines.
+fn word_ops() -> Vec<Opcode> {
+    (0..=255u8)
+        .filter(|b| pure::is_pure(*b))
+        .map(|b| Opcode::from_u8(b).expect("pure opcodes are defined"))
+        .collect()
+}
+
+fn push32(code: &mut Vec<u8>, v: U256) {
+    code.push(op::PUSH32);
+    code.extend_from_slice(&v.to_be_bytes::<32>());
+}
+
+fn push2(code: &mut Vec<u8>, v: usize) {
+    let v = u16::try_from(v).expect("fits PUSH2");
+    code.push(op::PUSH2);
+    code.extend_from_slice(&v.to_be_bytes());
+}
+
+/// A program that evaluates `op` on each tuple (operand `i` a PUSH32 constant if bit `i` of
+/// `consts` is set, else loaded from the calldata) and returns the results, one word each;
+/// and its calldata (the dynamic operands, one word each).
+fn program(op: Opcode, consts: u32, tuples: &[Vec<U256>]) -> (Vec<u8>, Vec<u8>) {
+    let mut code = Vec::new();
+    let mut input = Vec::new();
+    // Grow memory to its final size once, so the stores below stay inline.
+    code.push(op::PUSH0);
+    push2(&mut code, 32 * (tuples.len() - 1));
+    code.push(op::MSTORE);
+    for (i, t) in tuples.iter().enumerate() {
+        for (k, v) in t.iter().enumerate().rev() {
+            if consts & (1 << k) != 0 {
+                push32(&mut code, *v);
+            } else {
+                push2(&mut code, input.len());
+                code.push(op::CALLDATALOAD);
+                input.extend_from_slice(&v.to_be_bytes::<32>());
+            }
+        }
+        code.push(op as u8);
+        push2(&mut code, 32 * i);
+        code.push(op::MSTORE);
+    }
+    push2(&mut code, 32 * tuples.len());
+    code.extend([op::PUSH0, op::RETURN]);
+    (code, input)
+}
+
+/// Runs `cfg` with its whole code compiled (a compile error fails the test, rather than running
+/// interpreted).
+fn run_compiled(cfg: &CallConfig) -> CallOutcome {
+    let code = Arc::new(Bytecode::new(cfg.code.clone()));
+    let program = ferrite::jit::compile(code, cfg.spec).expect("the program compiles");
+    call::run_with(cfg, &mut NoTracer, &WithProgram(Arc::new(program)))
+}
+
+fn form(consts: u32, inputs: usize) -> String {
+    (0..inputs)
+        .map(|k| if consts & (1 << k) != 0 { 'c' } else { 'd' })
+        .collect()
+}
+
+/// Checks `op` in every operand form on its tuples; returns how many results were compared.
+fn check_op(op: Opcode) -> usize {
+    let inputs = OPCODE_INFO[op as usize].inputs as usize;
+    let all = tuples(op);
+    // Bytes per tuple at most: PUSH32s, the op, PUSH2 and MSTORE.
+    let per = 33 * inputs + 5;
+    let mut checked = 0;
+    for consts in 0..1u32 << inputs {
+        for batch in all.chunks(BATCH_BYTES / per) {
+            let (code, input) = program(op, consts, batch);
+            let mut cfg = CallConfig::new(code, input);
+            cfg.spec = SPEC;
+            let jit = run_compiled(&cfg);
+            cfg.mode = Mode::Interp;
+            let interp = call::run(&cfg);
+            let name = || format!("{op:?} with operands {}", form(consts, inputs));
+            assert_eq!(jit.exit, ExitCode::Return, "{}", name());
+            assert_eq!(
+                (interp.exit, interp.gas_used),
+                (jit.exit, jit.gas_used),
+                "{}",
+                name()
+            );
+            assert_eq!(jit.output.len(), 32 * batch.len(), "{}", name());
+            for (i, t) in batch.iter().enumerate() {
+                let word = |out: &Bytes| U256::from_be_slice(&out[32 * i..32 * i + 32]);
+                let (j, b, n) = (word(&jit.output), body(op, t), word(&interp.output));
+                assert!(
+                    j == b && n == b,
+                    "{} (c: constant, d: dynamic; top first) on [{}]: \
+                     JIT {j:#x}, body {b:#x}, interpreter {n:#x}",
+                    name(),
+                    t.iter()
+                        .map(|x| format!("{x:#x}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            checked += batch.len();
+        }
+    }
+    checked
+}
+
+fn check_ops(ops: impl IntoIterator<Item = Opcode>) {
+    for op in ops {
+        assert!(check_op(op) > 0);
+    }
+}
+
+/// The word ops the lowering inlines: ADD, SUB, comparisons, bitwise, ISZERO, NOT.
+#[test]
+fn inlined_word_ops_agree_with_the_bodies() {
+    check_ops(
+        word_ops()
+            .into_iter()
+            .filter(|op| lowering(*op) == Lowering::Inline),
+    );
+}
+
+/// Helper ops with inline shapes for constant operands (shifts, SIGNEXTEND, powers of two,
+/// small divisions).
+#[test]
+fn helper_word_ops_with_inline_shapes_agree_with_the_bodies() {
+    use Opcode::*;
+    check_ops([MUL, DIV, SDIV, MOD, SHL, SHR, SAR, SIGNEXTEND]);
+}
+
+/// The other helper ops: always the helper, whatever the operands.
+#[test]
+fn other_helper_word_ops_agree_with_the_bodies() {
+    use Opcode::*;
+    let shaped = [MUL, DIV, SDIV, MOD, SHL, SHR, SAR, SIGNEXTEND];
+    check_ops(
+        word_ops()
+            .into_iter()
+            .filter(|op| lowering(*op) == Lowering::Pure && !shaped.contains(op)),
+    );
+}
+
+/// The stack ops, PC and POP against a model of the stack: PUSH1..PUSH32; DUP1..16 and
+/// SWAP1..16 over 17 items that are constants, dynamic (CALLDATALOAD), or entry items of the
+/// block (in the stack buffer, after a JUMPDEST); the whole stack is returned.
+#[test]
+fn stack_ops_agree_with_a_model() {
+    let e = edges();
+    let items: Vec<U256> = (0..17).map(|i| e[(i * 7 + 3) % e.len()]).collect();
+    let input: Vec<u8> = items.iter().flat_map(|v| v.to_be_bytes::<32>()).collect();
+    // Returns the stack, top first, and POPs it.
+    let store_all = |code: &mut Vec<u8>, depth: usize| {
+        for i in 0..depth {
+            push2(code, 32 * i);
+            code.push(op::MSTORE);
+        }
+        push2(code, 32 * depth);
+        code.extend([op::PUSH0, op::RETURN]);
+    };
+    let check = |code: Vec<u8>, expected: &[U256]| {
+        let mut cfg = CallConfig::new(code, input.clone());
+        cfg.spec = SPEC;
+        let o = run_both(&cfg);
+        assert_eq!(o.exit, ExitCode::Return);
+        let got: Vec<U256> = o.output.chunks(32).map(U256::from_be_slice).collect();
+        assert_eq!(
+            got,
+            expected,
+            "code {}",
+            alloy_primitives::hex::encode(&cfg.code)
+        );
+    };
+    // PUSH0..PUSH32 with immediates 1, 2, 3, ...; POP between (one PUSH1 popped).
+    let mut code = Vec::new();
+    let mut model = Vec::new();
+    for n in 0..=32u8 {
+        code.push(op::PUSH0 + n);
+        code.extend(1..=n);
+        model.push(U256::from_be_slice(&(1..=n).collect::<Vec<u8>>()));
+        code.extend([op::PUSH1, 0xee, op::POP]);
+    }
+    let depth = model.len();
+    store_all(&mut code, depth);
+    model.reverse();
+    check(code, &model);
+    // DUPn and SWAPn in three forms.
+    for form in ["constant", "dynamic", "entry"] {
+        for n in 1..=16usize {
+            for swap in [false, true] {
+                let mut code = Vec::new();
+                for (i, v) in items.iter().enumerate() {
+                    match form {
+                        "constant" => push32(&mut code, *v),
+                        _ => {
+                            push2(&mut code, 32 * i);
+                            code.push(op::CALLDATALOAD);
+                        }
+                    }
+                }
+                if form == "entry" {
+                    code.extend([op::JUMPDEST]);
+                }
+                // The model, top last.
+                let mut stack = items.clone();
+                let top = stack.len() - 1;
+                if swap {
+                    code.push(op::SWAP1 + n as u8 - 1);
+                    stack.swap(top, top - n);
+                } else {
+                    code.push(op::DUP1 + n as u8 - 1);
+                    stack.push(stack[top + 1 - n]);
+                }
+                store_all(&mut code, stack.len());
+                stack.reverse();
+                check(code, &stack);
+            }
+        }
+    }
+    // PC at a few positions, and PUSHes of the word it returns.
+    let code = vec![
+        op::PC,
+        op::JUMPDEST,
+        op::PC,
+        op::PUSH1,
+        0,
+        op::POP,
+        op::PC,
+        op::PUSH0,
+        op::MSTORE,
+        op::PUSH1,
+        32,
+        op::MSTORE,
+        op::PUSH1,
+        64,
+        op::MSTORE,
+        op::PUSH1,
+        96,
+        op::PUSH0,
+        op::RETURN,
+    ];
+    check(code, &[U256::from(6), U256::from(2), U256::ZERO]);
+}
+
+/// GAS, JUMPDEST, STOP and INVALID: gas seen after static charges, a helper and a block
+/// boundary; the exits and the gas they leave.
+#[test]
+fn gas_and_exits_agree_with_the_interpreter() {
+    use op::*;
+    let code = vec![
+        GAS,
+        PUSH1,
+        0,
+        MSTORE,
+        PUSH0,
+        CALLDATALOAD,
+        POP,
+        GAS,
+        PUSH1,
+        32,
+        MSTORE,
+        JUMPDEST,
+        GAS,
+        PUSH1,
+        64,
+        MSTORE,
+        PUSH1,
+        96,
+        PUSH0,
+        RETURN,
+    ];
+    let mut cfg = CallConfig::new(code, Vec::new());
+    cfg.gas_limit = 100_000;
+    let o = run_both(&cfg);
+    let gas: Vec<U256> = o.output.chunks(32).map(U256::from_be_slice).collect();
+    // GAS (2); PUSH1, MSTORE and a word of memory (9); PUSH0, CALLDATALOAD, POP, GAS (9);
+    // PUSH1, MSTORE and a word (9), JUMPDEST and GAS (3).
+    assert_eq!(gas, [99_998, 99_980, 99_968].map(U256::from));
+    for (code, exit) in [
+        (vec![PUSH1, 1, STOP, INVALID], ExitCode::Stop),
+        (vec![PUSH1, 1, INVALID, STOP], ExitCode::InvalidOpcode),
+        (vec![JUMPDEST, JUMPDEST, STOP], ExitCode::Stop),
+    ] {
+        let o = run_both(&CallConfig::new(code, Vec::new()));
+        assert_eq!(o.exit, exit);
+    }
+}
+
+/// MLOAD and MSTORE with constant and dynamic offsets and values: aligned, unaligned, within
+/// and past current memory; the memory is returned.
+#[test]
+fn memory_ops_agree_with_the_interpreter() {
+    let e = edges();
+    let offsets = [0usize, 1, 31, 32, 33, 95, 96, 200];
+    let input: Vec<u8> = offsets
+        .iter()
+        .map(|o| U256::from(*o))
+        .chain(e.iter().copied())
+        .flat_map(|v| v.to_be_bytes::<32>())
+        .collect();
+    for (k, off) in offsets.iter().enumerate() {
+        for (dyn_off, dyn_val) in [(false, false), (false, true), (true, false), (true, true)] {
+            let mut code = Vec::new();
+            let val = |code: &mut Vec<u8>, j: usize| {
+                if dyn_val {
+                    push2(code, 32 * (offsets.len() + j));
+                    code.push(op::CALLDATALOAD);
+                } else {
+                    push32(code, e[j]);
+                }
+            };
+            // A dynamic offset plus a constant is a small word after the first access.
+            let at = |code: &mut Vec<u8>, delta: usize| {
+                if dyn_off {
+                    push2(code, 32 * k);
+                    code.push(op::CALLDATALOAD);
+                    if delta > 0 {
+                        push2(code, delta);
+                        code.push(op::ADD);
+                    }
+                } else {
+                    push2(code, off + delta);
+                }
+            };
+            // MSTORE two values, MLOAD around them, store what was read past them.
+            val(&mut code, k);
+            at(&mut code, 0);
+            code.push(op::MSTORE);
+            val(&mut code, k + 9);
+            at(&mut code, 17);
+            code.push(op::MSTORE);
+            for (delta, to) in [(0, 300), (5, 332), (17, 364), (40, 396)] {
+                at(&mut code, delta);
+                code.push(op::MLOAD);
+                push2(&mut code, to);
+                code.push(op::MSTORE);
+            }
+            push2(&mut code, 428);
+            code.extend([op::PUSH0, op::RETURN]);
+            let mut cfg = CallConfig::new(code, input.clone());
+            cfg.spec = SPEC;
+            let o = run_both(&cfg);
+            assert_eq!((o.exit, o.output.len()), (ExitCode::Return, 428));
+        }
+    }
+}
+
+/// JUMP and JUMPI: static and dynamic destinations, valid and not; conditions constant,
+/// dynamic, and comparison flags, on edge values.
+#[test]
+fn jumps_agree_with_the_interpreter() {
+    use op::*;
+    let e = edges();
+    let conds: Vec<U256> = [U256::ZERO, U256::from(1), pow2(64), pow2(128), pow2(255)]
+        .into_iter()
+        .chain([U256::MAX, e[e.len() - 1]])
+        .collect();
+    // Destination 0x80: JUMPDEST, returns 1; falling through returns 2. Destinations: the
+    // JUMPDEST, a byte that is not one, past the code, above 2^64.
+    let tail = |code: &mut Vec<u8>| {
+        code.extend([PUSH1, 2, PUSH0, MSTORE, PUSH1, 32, PUSH0, RETURN]);
+        assert!(code.len() <= 0x80);
+        code.resize(0x81, JUMPDEST);
+        code.extend([PUSH1, 1, PUSH0, MSTORE, PUSH1, 32, PUSH0, RETURN]);
+    };
+    let dests = [0x80u64, 0x81, 0x1000].map(U256::from);
+    let dests = [dests[0], dests[1], dests[2], pow2(64) + dests[0]];
+    let mut input: Vec<u8> = conds
+        .iter()
+        .chain(&dests)
+        .flat_map(|v| v.to_be_bytes::<32>())
+        .collect();
+    input.extend(U256::from(7).to_be_bytes::<32>());
+    for (di, dest) in dests.iter().enumerate() {
+        for dyn_dest in [false, true] {
+            let dest_code = |code: &mut Vec<u8>| {
+                if dyn_dest {
+                    push2(code, 32 * (conds.len() + di));
+                    code.push(CALLDATALOAD);
+                } else {
+                    push32(code, *dest);
+                }
+            };
+            let mut code = Vec::new();
+            dest_code(&mut code);
+            code.push(JUMP);
+            tail(&mut code);
+            let o = run_both(&CallConfig::new(code, input.clone()));
+            assert_eq!(
+                o.exit,
+                if di == 0 {
+                    ExitCode::Return
+                } else {
+                    ExitCode::InvalidJump
+                }
+            );
+            for (ci, cond) in conds.iter().enumerate() {
+                for cond_form in ["constant", "dynamic", "flag"] {
+                    let mut code = Vec::new();
+                    match cond_form {
+                        "constant" => push32(&mut code, *cond),
+                        "dynamic" => {
+                            push2(&mut code, 32 * ci);
+                            code.push(CALLDATALOAD);
+                        }
+                        // cond < 7 (calldata's last word), a flag on the virtual stack.
+                        _ => {
+                            push2(&mut code, 32 * (conds.len() + dests.len()));
+                            code.push(CALLDATALOAD);
+                            push2(&mut code, 32 * ci);
+                            code.push(CALLDATALOAD);
+                            code.push(LT);
+                        }
+                    }
+                    dest_code(&mut code);
+                    code.push(JUMPI);
+                    tail(&mut code);
+                    run_both(&CallConfig::new(code, input.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Every inlined opcode is checked above: the word ops by the table, the rest by the stack,
+/// exit, memory and jump tests; every word op is inlined or has a pure helper, and every pure
+/// helper is a word op.
+#[test]
+fn every_inlined_opcode_is_covered() {
+    use Opcode::*;
+    let words = word_ops();
+    let others = [
+        POP, PC, GAS, JUMPDEST, STOP, INVALID, MLOAD, MSTORE, JUMP, JUMPI,
+    ];
+    for op in INLINED {
+        let b = *op as u8;
+        let stack = (op::PUSH0..=op::PUSH32).contains(&b)
+            || (op::DUP1..=op::DUP16).contains(&b)
+            || (op::SWAP1..=op::SWAP16).contains(&b);
+        assert!(
+            words.contains(op) || stack || others.contains(op),
+            "{op:?} is inlined but not tested here"
+        );
+    }
+    for op in &words {
+        assert_ne!(lowering(*op), Lowering::Exec, "{op:?} is a word op");
+    }
+    for (b, _) in PURE_HELPERS {
+        assert!(pure::is_pure(*b), "{b:#x} has a pure helper");
+    }
+}
