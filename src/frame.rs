@@ -185,7 +185,7 @@ fn run_scope<H: Host, T: Tracer>(scope: &mut Scope, host: &mut H, tracer: &mut T
             ExitCode::Interpret => {}
             e => break frame.finish(e),
         }
-        let Some(entries) = &p.entries else {
+        let Some(entries) = p.entries() else {
             return crate::interpreter::run(frame, host, tracer);
         };
         let watch = Watch {

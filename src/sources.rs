@@ -38,7 +38,7 @@ pub struct WithProgram(pub Arc<Program>);
 
 impl ProgramSource for WithProgram {
     fn program(&self, code: &Arc<Bytecode>, spec: SpecId) -> Option<Arc<Program>> {
-        let a = &self.0.analysis;
+        let a = &self.0.analysis();
         (a.code.hash() == code.hash() && a.spec == spec).then(|| self.0.clone())
     }
 }

@@ -293,7 +293,7 @@ fn a_running_frame_keeps_its_program_through_eviction() {
             is_static: false,
             depth: 0,
         },
-        held.analysis.code.clone(),
+        held.analysis().code.clone(),
         SpecId::Prague,
     );
     let exit = held.run(&mut frame, &mut state);
@@ -371,8 +371,8 @@ fn a_region_runs_at_the_baseline_tier_until_the_optimized_program_replaces_it() 
             .load(&cfg.code, keccak256(&cfg.code), SpecId::Prague)
             .program
             .expect("native");
-        assert_eq!(program.tier, jit::Tier::Optimized);
-        assert!(program.entries.is_some(), "a region program");
+        assert_eq!(program.tier(), jit::Tier::Optimized);
+        assert!(program.entries().is_some(), "a region program");
         let expected = if tier_up { 2 } else { 1 };
         assert_eq!(e.stats().compiles, expected, "tier_up {tier_up}");
         same(&e.call(&cfg), &call::run(&cfg));

@@ -170,9 +170,9 @@ fn the_engine_compiles_the_region_its_profile_shows_hot() {
     )
     .expect("compiles");
     assert!(
-        code_bytes < whole.code_bytes,
+        code_bytes < whole.code_bytes(),
         "a region: {code_bytes} vs {} bytes",
-        whole.code_bytes
+        whole.code_bytes()
     );
     let before = engine.stats().native_calls;
     for n in [0, 1, 16, 100, 255] {
@@ -263,7 +263,7 @@ fn a_stale_region_is_recompiled_whole() {
         panic!("recompiled: {:?}", engine.status(&first.code, first.spec))
     };
     assert!(
-        region < whole.code_bytes && code_bytes == whole.code_bytes,
+        region < whole.code_bytes() && code_bytes == whole.code_bytes(),
         "{region} → {code_bytes}"
     );
     check(&first);

@@ -132,7 +132,7 @@ impl Entry {
 /// in page-granular allocations).
 pub fn held_bytes(p: &Program) -> u64 {
     let page = region::page::size().max(1) as u64;
-    (p.code_bytes as u64).div_ceil(page) * page
+    (p.code_bytes() as u64).div_ceil(page) * page
 }
 
 /// The sharded cache with its limits.

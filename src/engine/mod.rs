@@ -490,7 +490,7 @@ impl Engine {
         };
         match e.result.get() {
             Some(Some(p)) => CodeStatus::Native {
-                code_bytes: p.code_bytes,
+                code_bytes: p.code_bytes(),
             },
             Some(None) => CodeStatus::InterpretOnly,
             None if e.claimed.load(Ordering::Acquire) => CodeStatus::Compiling,
@@ -532,11 +532,11 @@ impl Engine {
     fn decide(&self, e: &Arc<Entry>) -> Decision {
         if let Some(r) = e.result.get() {
             return match r {
-                Some(p) if p.entries.is_some() && e.usage.stale() => {
+                Some(p) if p.entries().is_some() && e.usage.stale() => {
                     Decision::Recompile(e.clone(), p.clone())
                 }
                 Some(p) => {
-                    Decision::Native(p.clone(), p.entries.is_some().then(|| e.usage.clone()))
+                    Decision::Native(p.clone(), p.entries().is_some().then(|| e.usage.clone()))
                 }
                 None => Decision::Interpret,
             };

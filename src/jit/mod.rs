@@ -55,9 +55,58 @@ pub fn ir_weight(a: &Analysis, region: Option<&[bool]>) -> usize {
         .sum()
 }
 
-/// Why a program was not compiled.
+/// Why the JIT did not compile a program. The code is then interpreted: none of these is an
+/// error of the EVM call.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CompileError(pub String);
+#[non_exhaustive]
+pub enum CompileError {
+    /// The code is longer than [`MAX_CODE_SIZE`].
+    CodeTooLarge {
+        /// Bytes of code.
+        bytes: usize,
+    },
+    /// The code has more than [`MAX_BLOCKS`] blocks.
+    TooManyBlocks {
+        /// Blocks of the analysis.
+        blocks: usize,
+    },
+    /// The code (or region) would lower to more IR than [`MAX_IR_WEIGHT`] allows.
+    TooMuchIr {
+        /// Its estimated IR weight ([`ir_weight`]).
+        weight: usize,
+    },
+    /// The target ISA is unknown, unsupported or misconfigured.
+    Isa(String),
+    /// Cranelift failed to compile or link the function (a bug if it happens: reported, and
+    /// the code is interpreted).
+    Codegen(String),
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CompileError::CodeTooLarge { bytes } => {
+                write!(
+                    f,
+                    "code of {bytes} bytes exceeds the JIT limit of {MAX_CODE_SIZE}"
+                )
+            }
+            CompileError::TooManyBlocks { blocks } => {
+                write!(f, "{blocks} blocks exceed the JIT limit of {MAX_BLOCKS}")
+            }
+            CompileError::TooMuchIr { weight } => {
+                write!(
+                    f,
+                    "IR weight {weight} exceeds the JIT limit {MAX_IR_WEIGHT}"
+                )
+            }
+            CompileError::Isa(e) => write!(f, "target ISA: {e}"),
+            CompileError::Codegen(e) => write!(f, "code generation: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CompileError {}
 
 type Entry = unsafe extern "C" fn(*mut Frame, *mut HostRef<'_>) -> u8;
 
@@ -75,22 +124,52 @@ unsafe impl Sync for OwnedModule {}
 pub struct Program {
     module: Option<OwnedModule>,
     entry: Entry,
-    /// The analysis it was compiled from.
-    pub analysis: Arc<Analysis>,
+    analysis: Arc<Analysis>,
+    compile_time: Duration,
+    code_bytes: usize,
+    entries: Option<Vec<bool>>,
+    blocks: usize,
+    instrs: usize,
+    tier: Tier,
+}
+
+impl Program {
+    /// The analysis it was compiled from (its code, fork, blocks).
+    pub fn analysis(&self) -> &Arc<Analysis> {
+        &self.analysis
+    }
+
     /// Time spent compiling (analysis + Cranelift).
-    pub compile_time: Duration,
+    pub fn compile_time(&self) -> Duration {
+        self.compile_time
+    }
+
     /// Bytes of machine code.
-    pub code_bytes: usize,
+    pub fn code_bytes(&self) -> usize {
+        self.code_bytes
+    }
+
     /// For a region program (compiled from a profile, see [`compile_region`]): by pc, the
     /// block starts where the interpreter hands a frame back to it. `None`: the whole program
     /// was compiled, and a frame it hands over stays in the interpreter.
-    pub entries: Option<Vec<bool>>,
+    pub fn entries(&self) -> Option<&[bool]> {
+        self.entries.as_deref()
+    }
+
     /// Blocks compiled.
-    pub blocks: usize,
+    pub fn blocks(&self) -> usize {
+        self.blocks
+    }
+
     /// Instructions compiled.
-    pub instrs: usize,
+    pub fn instrs(&self) -> usize {
+        self.instrs
+    }
+
     /// The tier it was compiled at.
-    pub tier: Tier,
+    pub fn tier(&self) -> Tier {
+        self.tier
+    }
 }
 
 impl std::fmt::Debug for Program {
@@ -143,7 +222,7 @@ pub enum Tier {
 fn flags(tier: Tier) -> Result<settings::Flags, CompileError> {
     let mut flags = settings::builder();
     let set = |f: &mut settings::Builder, k: &str, v: &str| {
-        f.set(k, v).map_err(|e| CompileError(e.to_string()))
+        f.set(k, v).map_err(|e| CompileError::Isa(e.to_string()))
     };
     match tier {
         Tier::Optimized => set(&mut flags, "opt_level", "speed")?,
@@ -170,18 +249,20 @@ pub fn host_isa() -> Result<OwnedTargetIsa, CompileError> {
 }
 
 fn host_isa_for(tier: Tier) -> Result<OwnedTargetIsa, CompileError> {
-    let isa = cranelift_native::builder().map_err(|e| CompileError(e.to_string()))?;
+    let isa = cranelift_native::builder().map_err(|e| CompileError::Isa(e.to_string()))?;
     isa.finish(flags(tier)?)
-        .map_err(|e| CompileError(e.to_string()))
+        .map_err(|e| CompileError::Isa(e.to_string()))
 }
 
 /// The ISA for a target triple (cross-compilation, e.g. `aarch64-unknown-linux-gnu`).
 pub fn isa_for(triple: &str) -> Result<OwnedTargetIsa, CompileError> {
-    let t: target_lexicon::Triple = triple.parse().map_err(|e| CompileError(format!("{e}")))?;
+    let t: target_lexicon::Triple = triple
+        .parse()
+        .map_err(|e: target_lexicon::ParseError| CompileError::Isa(e.to_string()))?;
     cranelift_codegen::isa::lookup(t)
-        .map_err(|e| CompileError(e.to_string()))?
+        .map_err(|e| CompileError::Isa(e.to_string()))?
         .finish(flags(Tier::Optimized)?)
-        .map_err(|e| CompileError(e.to_string()))
+        .map_err(|e| CompileError::Isa(e.to_string()))
 }
 
 fn abi(isa: &dyn TargetIsa, t: AbiType) -> AbiParam {
@@ -208,22 +289,18 @@ fn entry_signature(isa: &dyn TargetIsa) -> Signature {
 
 fn check_limits(a: &Analysis, region: Option<&Region>) -> Result<(), CompileError> {
     if a.code.raw().len() > MAX_CODE_SIZE {
-        return Err(CompileError(format!(
-            "code of {} bytes exceeds the JIT limit",
-            a.code.raw().len()
-        )));
+        return Err(CompileError::CodeTooLarge {
+            bytes: a.code.raw().len(),
+        });
     }
     if a.blocks.len() > MAX_BLOCKS {
-        return Err(CompileError(format!(
-            "{} blocks exceed the JIT limit",
-            a.blocks.len()
-        )));
+        return Err(CompileError::TooManyBlocks {
+            blocks: a.blocks.len(),
+        });
     }
     let w = ir_weight(a, region.map(|r| &r.hot[..]));
     if w > MAX_IR_WEIGHT {
-        return Err(CompileError(format!(
-            "IR weight {w} exceeds the JIT limit {MAX_IR_WEIGHT}"
-        )));
+        return Err(CompileError::TooMuchIr { weight: w });
     }
     Ok(())
 }
@@ -283,7 +360,7 @@ fn compile_with(
         let (p, r) = b.signature();
         let id = module
             .declare_function(b.name(), Linkage::Import, &signature(&*isa, p, r))
-            .map_err(|e| CompileError(e.to_string()))?;
+            .map_err(|e| CompileError::Codegen(e.to_string()))?;
         Ok::<_, CompileError>(module.declare_func_in_func(id, func))
     };
     let imports = lower::Imports::declare(|b| import(b, &mut ctx.func))?;
@@ -296,10 +373,10 @@ fn compile_with(
     );
     let id = module
         .declare_function("evm_program", Linkage::Local, &ctx.func.signature)
-        .map_err(|e| CompileError(e.to_string()))?;
+        .map_err(|e| CompileError::Codegen(e.to_string()))?;
     module
         .define_function(id, &mut ctx)
-        .map_err(|e| CompileError(format!("{e:?}")))?;
+        .map_err(|e| CompileError::Codegen(format!("{e:?}")))?;
     let code_bytes = ctx
         .compiled_code()
         .map(|c| c.code_buffer().len())
@@ -307,7 +384,7 @@ fn compile_with(
     module.clear_context(&mut ctx);
     module
         .finalize_definitions()
-        .map_err(|e| CompileError(e.to_string()))?;
+        .map_err(|e| CompileError::Codegen(e.to_string()))?;
     let ptr = module.get_finalized_function(id);
     // SAFETY: the function was declared with `entry_signature`, the C ABI of `Entry`.
     let entry: Entry = unsafe { std::mem::transmute::<*const u8, Entry>(ptr) };
@@ -382,7 +459,7 @@ pub fn compile_for_target(
     let mut ctx = cranelift_codegen::Context::for_function(func);
     let compiled = ctx
         .compile(&*isa, &mut Default::default())
-        .map_err(|e| CompileError(format!("{:?}", e.inner)))?;
+        .map_err(|e| CompileError::Codegen(format!("{:?}", e.inner)))?;
     Ok(compiled.code_buffer().len())
 }
 

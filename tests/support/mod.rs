@@ -40,7 +40,7 @@ pub fn run_region(
         let program =
             ferrite::jit::compile_region_at(code.clone(), cfg.spec, &counts, coverage, tier)
                 .expect("the region compiles");
-        shape = (program.blocks, program.analysis.blocks.len());
+        shape = (program.blocks(), program.analysis().blocks.len());
         let region = call::run_with(cfg, &mut NoTracer, &WithProgram(Arc::new(program)));
         assert_agree(cfg, &interp, &region);
     }

@@ -169,7 +169,7 @@ pub fn compile_time(case: &Case) -> Option<Duration> {
     let code = Arc::new(Bytecode::new(case.cfg.code.clone()));
     ferrite::jit::compile(code, case.cfg.spec)
         .ok()
-        .map(|p| p.compile_time)
+        .map(|p| p.compile_time())
 }
 
 /// Median of `iters` timed runs (after one warm-up run, whose result is returned).

@@ -157,13 +157,13 @@ pub fn main(args: BenchArgs) -> Result<bool, String> {
                 tg.map_or("null".into(), |t| t.as_nanos().to_string()),
                 region
                     .as_ref()
-                    .map_or("null".into(), |p| p.compile_time.as_nanos().to_string()),
+                    .map_or("null".into(), |p| p.compile_time().as_nanos().to_string()),
                 region
                     .as_ref()
-                    .map_or("null".into(), |p| p.blocks.to_string()),
+                    .map_or("null".into(), |p| p.blocks().to_string()),
                 region
                     .as_ref()
-                    .map_or("null".into(), |p| p.analysis.blocks.len().to_string()),
+                    .map_or("null".into(), |p| p.analysis().blocks.len().to_string()),
             );
         } else {
             println!(
@@ -181,11 +181,11 @@ pub fn main(args: BenchArgs) -> Result<bool, String> {
                 vs_rgn.map_or("-".into(), |v| format!("{v:.2}")),
                 region
                     .as_ref()
-                    .map_or("-".into(), |p| fmt_duration(p.compile_time)),
+                    .map_or("-".into(), |p| fmt_duration(p.compile_time())),
                 region.as_ref().map_or("-".into(), |p| format!(
                     "{}/{}",
-                    p.blocks,
-                    p.analysis.blocks.len()
+                    p.blocks(),
+                    p.analysis().blocks.len()
                 )),
             );
         }

@@ -181,10 +181,10 @@ fn analyze(args: AnalyzeArgs) -> Result<bool, String> {
         match ferrite::jit::compile(code, spec) {
             Ok(p) => println!(
                 "compiled: {:.2} ms, {} bytes of machine code",
-                p.compile_time.as_secs_f64() * 1e3,
-                p.code_bytes
+                p.compile_time().as_secs_f64() * 1e3,
+                p.code_bytes()
             ),
-            Err(e) => println!("not compiled: {}", e.0),
+            Err(e) => println!("not compiled: {e}"),
         }
     }
     Ok(true)
@@ -258,7 +258,7 @@ fn run(args: RunArgs) -> Result<bool, String> {
         let profile = counts.as_deref().zip(args.region);
         print!(
             "{}",
-            ferrite::jit::dump_ir(code, spec, profile).map_err(|e| e.0)?
+            ferrite::jit::dump_ir(code, spec, profile).map_err(|e| e.to_string())?
         );
         return Ok(true);
     }
@@ -365,12 +365,12 @@ fn run_region(args: &RunArgs, cfg: &CallConfig, coverage: f64) -> Result<bool, S
     if !args.json {
         println!(
             "region:  {}/{} blocks, {}/{} instructions, compiled in {:.2} ms, {} bytes of machine code",
-            program.blocks,
-            program.analysis.blocks.len(),
-            program.instrs,
-            program.analysis.instrs.len(),
-            program.compile_time.as_secs_f64() * 1e3,
-            program.code_bytes
+            program.blocks(),
+            program.analysis().blocks.len(),
+            program.instrs(),
+            program.analysis().instrs.len(),
+            program.compile_time().as_secs_f64() * 1e3,
+            program.code_bytes()
         );
     }
     let source = ferrite::sources::WithProgram(program);
