@@ -166,16 +166,17 @@ struct Lower<'a, 'b> {
 
 /// Builds the body of `func` for `analysis`: every block, or only the `region`'s (see
 /// [`crate::analysis::region`]). A branch to a block outside the region hands the frame to the
-/// interpreter at that block, and the region's entries are where the function starts.
+/// interpreter at that block, and the region's entries are where the function starts. `fctx`
+/// is empty, and is again when this returns (a caller may keep it for the next function).
 pub fn lower(
     analysis: &Analysis,
     func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
     imports: Imports,
     config: TargetFrontendConfig,
     region: Option<&Region>,
 ) {
-    let mut fctx = FunctionBuilderContext::new();
-    let mut b = FunctionBuilder::new(func, &mut fctx);
+    let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
