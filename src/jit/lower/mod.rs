@@ -124,6 +124,47 @@ const LOWERING: [Lowering; 256] = {
     t
 };
 
+/// How the lowering emits `op`, written as an exhaustive match so that a new row of the opcode
+/// table fails to compile until the JIT decides how to lower it; [`LOWERING`] (from [`INLINED`]
+/// and [`PURE_HELPERS`], which the lowering dispatches on) must agree with it, checked at compile
+/// time below.
+const fn decided(op: Opcode) -> Lowering {
+    use Opcode::*;
+    match op {
+        STOP | ADD | SUB | LT | GT | SLT | SGT | EQ | ISZERO | AND | OR | XOR | NOT | POP
+        | MLOAD | MSTORE | JUMP | JUMPI | PC | GAS | JUMPDEST | PUSH0 | PUSH1 | PUSH2 | PUSH3
+        | PUSH4 | PUSH5 | PUSH6 | PUSH7 | PUSH8 | PUSH9 | PUSH10 | PUSH11 | PUSH12 | PUSH13
+        | PUSH14 | PUSH15 | PUSH16 | PUSH17 | PUSH18 | PUSH19 | PUSH20 | PUSH21 | PUSH22
+        | PUSH23 | PUSH24 | PUSH25 | PUSH26 | PUSH27 | PUSH28 | PUSH29 | PUSH30 | PUSH31
+        | PUSH32 | DUP1 | DUP2 | DUP3 | DUP4 | DUP5 | DUP6 | DUP7 | DUP8 | DUP9 | DUP10 | DUP11
+        | DUP12 | DUP13 | DUP14 | DUP15 | DUP16 | SWAP1 | SWAP2 | SWAP3 | SWAP4 | SWAP5 | SWAP6
+        | SWAP7 | SWAP8 | SWAP9 | SWAP10 | SWAP11 | SWAP12 | SWAP13 | SWAP14 | SWAP15 | SWAP16
+        | INVALID => Lowering::Inline,
+        MUL | DIV | SDIV | MOD | SMOD | ADDMOD | MULMOD | SIGNEXTEND | BYTE | SHL | SHR | SAR
+        | CLZ => Lowering::Pure,
+        EXP | KECCAK256 | ADDRESS | BALANCE | ORIGIN | CALLER | CALLVALUE | CALLDATALOAD
+        | CALLDATASIZE | CALLDATACOPY | CODESIZE | CODECOPY | GASPRICE | EXTCODESIZE
+        | EXTCODECOPY | RETURNDATASIZE | RETURNDATACOPY | EXTCODEHASH | BLOCKHASH | COINBASE
+        | TIMESTAMP | NUMBER | PREVRANDAO | GASLIMIT | CHAINID | SELFBALANCE | BASEFEE
+        | BLOBHASH | BLOBBASEFEE | MSTORE8 | SLOAD | SSTORE | MSIZE | TLOAD | TSTORE | MCOPY
+        | LOG0 | LOG1 | LOG2 | LOG3 | LOG4 | CREATE | CALL | CALLCODE | RETURN | DELEGATECALL
+        | CREATE2 | STATICCALL | REVERT | SELFDESTRUCT => Lowering::Exec,
+    }
+}
+
+const _: () = {
+    let mut b = 0;
+    while b < 256 {
+        if let Some(op) = Opcode::from_u8(b as u8) {
+            assert!(
+                decided(op) as u8 == LOWERING[b] as u8,
+                "INLINED / PURE_HELPERS disagree with the exhaustive decision"
+            );
+        }
+        b += 1;
+    }
+};
+
 /// How the lowering emits `op`: inline ([`INLINED`]), through its pure helper
 /// ([`PURE_HELPERS`]), or through `ferrite_exec`.
 pub const fn lowering(op: Opcode) -> Lowering {
