@@ -213,9 +213,9 @@ pub enum Tier {
     /// `opt_level=speed` and regalloc2's backtracking allocator: the fast code.
     #[default]
     Optimized,
-    /// No e-graph pass and the single-pass register allocator: about 3× less compile time
-    /// (snailtracer's 99% region: 11–12 ms instead of 35–38), code about 1.35× slower (spills at
-    /// every block boundary). The engine runs it until the optimized program is ready.
+    /// No e-graph pass and the single-pass register allocator: a fraction of the compile time,
+    /// slower code (spills at every block boundary; figures in `benches/PERFORMANCE.md`). The
+    /// engine runs it until the optimized program is ready.
     Baseline,
 }
 
