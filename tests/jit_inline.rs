@@ -1,7 +1,7 @@
 //! The JIT's inline opcodes, checked by a table against the runtime's bodies.
 //!
 //! Word operations (every opcode `pure::is_pure` names: the inlined ones of
-//! [`INLINED`] and the pure-helper ones, whose constant-operand shapes are inline too): for each
+//! [`inlined`] and the pure-helper ones, whose constant-operand shapes are inline too): for each
 //! opcode and each operand form — every subset of its operands constants (PUSH32), the others
 //! dynamic (CALLDATALOAD) — one compiled program per batch of operand tuples evaluates the
 //! opcode on every tuple of edge values and returns all results, compared with
@@ -10,14 +10,14 @@
 //! The other inlined opcodes (stack, PC, GAS, JUMPDEST, STOP, INVALID, memory, jumps) have no
 //! word body: they run in small programs with constant and dynamic operands, compared with a
 //! model of the stack and with the interpreter (`support::run_both`).
-//! `every_inlined_opcode_is_covered` keeps [`INLINED`] and these tests in step.
+//! `every_inlined_opcode_is_covered` keeps [`inlined`] and these tests in step.
 
 mod support;
 
 use alloy_primitives::Bytes;
 use ferrite::bytecode::Bytecode;
 use ferrite::interpreter::NoTracer;
-use ferrite::jit::lower::{lowering, Lowering, INLINED};
+use ferrite::jit::lower::{inlined, lowering, Lowering};
 use ferrite::runtime::builtins::PURE_HELPERS;
 use ferrite::runtime::instructions::pure;
 use ferrite::runtime::opcode::op;
@@ -580,13 +580,13 @@ fn every_inlined_opcode_is_covered() {
     let others = [
         POP, PC, GAS, JUMPDEST, STOP, INVALID, MLOAD, MSTORE, JUMP, JUMPI,
     ];
-    for op in INLINED {
-        let b = *op as u8;
+    for op in inlined() {
+        let b = op as u8;
         let stack = (op::PUSH0..=op::PUSH32).contains(&b)
             || (op::DUP1..=op::DUP16).contains(&b)
             || (op::SWAP1..=op::SWAP16).contains(&b);
         assert!(
-            words.contains(op) || stack || others.contains(op),
+            words.contains(&op) || stack || others.contains(&op),
             "{op:?} is inlined but not tested here"
         );
     }

@@ -18,7 +18,7 @@
 //! - `calls.rs`: `ferrite_exec` (the runtime's instruction bodies) and the pure word helpers;
 //! - `control.rs`: the entry switch, block exits, static and dynamic jumps, hand-overs.
 //!
-//! Inlined ([`INLINED`]): PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR,
+//! Inlined ([`inlined`]): PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR,
 //! XOR, NOT, PC, GAS, JUMPDEST, STOP, INVALID, MLOAD/MSTORE within current memory, and JUMP/JUMPI
 //! (static ones as direct branches, dynamic ones through one shared `Switch` over the JUMPDEST
 //! blocks). Other state-free word operations call their own helper (`ferrite_mul`, …) with
@@ -73,25 +73,11 @@ impl Imports {
     }
 }
 
-/// The opcodes the lowering emits inline, without a helper call (MLOAD/MSTORE call
-/// `ferrite_mexpand` only to grow memory): the one list [`lowering`] and the tests take them from.
-pub const INLINED: &[Opcode] = {
-    use Opcode::*;
-    &[
-        PUSH0, PUSH1, PUSH2, PUSH3, PUSH4, PUSH5, PUSH6, PUSH7, PUSH8, PUSH9, PUSH10, PUSH11,
-        PUSH12, PUSH13, PUSH14, PUSH15, PUSH16, PUSH17, PUSH18, PUSH19, PUSH20, PUSH21, PUSH22,
-        PUSH23, PUSH24, PUSH25, PUSH26, PUSH27, PUSH28, PUSH29, PUSH30, PUSH31, PUSH32, POP, DUP1,
-        DUP2, DUP3, DUP4, DUP5, DUP6, DUP7, DUP8, DUP9, DUP10, DUP11, DUP12, DUP13, DUP14, DUP15,
-        DUP16, SWAP1, SWAP2, SWAP3, SWAP4, SWAP5, SWAP6, SWAP7, SWAP8, SWAP9, SWAP10, SWAP11,
-        SWAP12, SWAP13, SWAP14, SWAP15, SWAP16, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR,
-        XOR, NOT, PC, GAS, JUMPDEST, MLOAD, MSTORE, STOP, INVALID, JUMP, JUMPI,
-    ]
-};
-
 /// How the lowering emits an opcode (see [`lowering`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lowering {
-    /// Inline code: the opcodes of [`INLINED`].
+    /// Inline code, without a helper call (MLOAD/MSTORE call `ferrite_mexpand` only to grow
+    /// memory): see [`inlined`].
     Inline,
     /// A call of the opcode's state-free helper (by [`PURE_HELPERS`]), operands by value; inline
     /// instead for some constant operands (SHL/SHR/SAR by a constant, SIGNEXTEND by a constant
@@ -102,33 +88,11 @@ pub enum Lowering {
     Exec,
 }
 
-/// By opcode: how it is lowered, from [`INLINED`] and [`PURE_HELPERS`] (no opcode in both).
-const LOWERING: [Lowering; 256] = {
-    let mut t = [Lowering::Exec; 256];
-    let mut i = 0;
-    while i < INLINED.len() {
-        assert!(
-            matches!(t[INLINED[i] as usize], Lowering::Exec),
-            "listed twice"
-        );
-        t[INLINED[i] as usize] = Lowering::Inline;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < PURE_HELPERS.len() {
-        let op = PURE_HELPERS[i].0 as usize;
-        assert!(matches!(t[op], Lowering::Exec), "inlined and a pure helper");
-        t[op] = Lowering::Pure;
-        i += 1;
-    }
-    t
-};
-
-/// How the lowering emits `op`, written as an exhaustive match so that a new row of the opcode
-/// table fails to compile until the JIT decides how to lower it; [`LOWERING`] (from [`INLINED`]
-/// and [`PURE_HELPERS`], which the lowering dispatches on) must agree with it, checked at compile
-/// time below.
-const fn decided(op: Opcode) -> Lowering {
+/// How the lowering emits `op`: inline, through its pure helper ([`PURE_HELPERS`]), or through
+/// `ferrite_exec`. The one place that decides, written as an exhaustive match so that a new row
+/// of the opcode table fails to compile until the JIT decides how to lower it; the pure arm is
+/// checked against [`PURE_HELPERS`] at compile time below.
+pub const fn lowering(op: Opcode) -> Lowering {
     use Opcode::*;
     match op {
         STOP | ADD | SUB | LT | GT | SLT | SGT | EQ | ISZERO | AND | OR | XOR | NOT | POP
@@ -152,23 +116,39 @@ const fn decided(op: Opcode) -> Lowering {
     }
 }
 
+// The pure arm of `lowering` is exactly the opcodes with a pure helper.
 const _: () = {
-    let mut b = 0;
+    let mut i = 0;
+    while i < PURE_HELPERS.len() {
+        match Opcode::from_u8(PURE_HELPERS[i].0) {
+            Some(op) => assert!(
+                matches!(lowering(op), Lowering::Pure),
+                "a pure helper's opcode is not lowered through it"
+            ),
+            None => panic!("a pure helper for an undefined opcode"),
+        }
+        i += 1;
+    }
+    let (mut b, mut pure) = (0, 0);
     while b < 256 {
         if let Some(op) = Opcode::from_u8(b as u8) {
-            assert!(
-                decided(op) as u8 == LOWERING[b] as u8,
-                "INLINED / PURE_HELPERS disagree with the exhaustive decision"
-            );
+            if matches!(lowering(op), Lowering::Pure) {
+                pure += 1;
+            }
         }
         b += 1;
     }
+    assert!(
+        pure == PURE_HELPERS.len(),
+        "an opcode lowered through a pure helper has none"
+    );
 };
 
-/// How the lowering emits `op`: inline ([`INLINED`]), through its pure helper
-/// ([`PURE_HELPERS`]), or through `ferrite_exec`.
-pub const fn lowering(op: Opcode) -> Lowering {
-    LOWERING[op as usize]
+/// The opcodes the lowering emits inline ([`Lowering::Inline`]), in byte order.
+pub fn inlined() -> impl Iterator<Item = Opcode> {
+    (0..=u8::MAX)
+        .filter_map(Opcode::from_u8)
+        .filter(|op| lowering(*op) == Lowering::Inline)
 }
 
 /// Bytes per stack slot.
@@ -362,7 +342,7 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// Lowers an instruction of [`INLINED`]; true when it ended control flow.
+    /// Lowers an instruction of [`inlined`]; true when it ended control flow.
     fn inline(&mut self, c: &mut Cursor, op: Opcode, ins: &Instr) -> bool {
         use Opcode::*;
         match op {
