@@ -97,7 +97,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use usage::RegionUsage;
 use worker::{Job, Queue};
 
 /// Which tier runs frames.
@@ -330,7 +329,7 @@ fn take_profile(entry: &Entry) -> Option<Arc<Profile>> {
 /// What a look-up decided, acted upon off the shard lock.
 enum Decision {
     /// Native code, with where a region program's runs are reported.
-    Native(Arc<Program>, Option<Arc<RegionUsage>>),
+    Native(Arc<Program>, Option<Arc<dyn RegionObserver>>),
     Interpret,
     /// Interpret, counting instructions into the profile.
     Profile(Arc<Profile>),
@@ -536,7 +535,8 @@ impl Engine {
                     Decision::Recompile(e.clone(), p.clone())
                 }
                 Some(p) => {
-                    Decision::Native(p.clone(), p.entries().is_some().then(|| e.usage.clone()))
+                    let usage = p.entries().is_some().then(|| e.usage.clone() as Arc<_>);
+                    Decision::Native(p.clone(), usage)
                 }
                 None => Decision::Interpret,
             };
@@ -611,10 +611,10 @@ impl Engine {
             }
         };
         let mut profile = None;
-        let mut usage: Option<Arc<dyn RegionObserver>> = None;
+        let mut usage = None;
         let program = match decision {
             Decision::Native(p, u) => {
-                usage = u.map(|u| u as Arc<dyn RegionObserver>);
+                usage = u;
                 Some(p)
             }
             Decision::Recompile(old, p) => {
@@ -666,23 +666,16 @@ impl Engine {
 
 impl ProgramSource for Engine {
     fn program(&self, code: &Arc<Bytecode>, spec: SpecId) -> Option<Arc<Program>> {
-        if self.shared.config.mode == EngineMode::Interp {
-            // Initcode in interp mode: nothing to cache.
-            self.shared.counters.interpreter_calls.bump();
-            return None;
-        }
-        let key = Key {
-            hash: code.hash(),
-            spec,
-        };
-        self.resolve(key, || code.clone()).program
+        self.load_initcode(code, spec).program
     }
 
     fn load_initcode(&self, code: &Arc<Bytecode>, spec: SpecId) -> Loaded {
         if self.shared.config.mode == EngineMode::Interp {
+            // Initcode in interp mode: nothing to cache.
+            self.shared.counters.interpreter_calls.bump();
             return Loaded {
                 code: code.clone(),
-                program: self.program(code, spec),
+                program: None,
                 profile: None,
                 usage: None,
             };
@@ -691,6 +684,7 @@ impl ProgramSource for Engine {
             hash: code.hash(),
             spec,
         };
+        // Initcode is never profiled (a profile the decision started stays unread).
         Loaded {
             profile: None,
             ..self.resolve(key, || code.clone())
