@@ -25,25 +25,26 @@ pub fn jit_engine() -> &'static Engine {
     ENGINE.get_or_init(|| Engine::new(EngineConfig::with_mode(EngineMode::Jit)))
 }
 
+impl Mode {
+    /// The source that runs frames in this mode.
+    fn source(self) -> &'static dyn ProgramSource {
+        match self {
+            Mode::Interp => &ferrite::sources::Interpret,
+            Mode::Jit => jit_engine(),
+        }
+    }
+}
+
 impl ProgramSource for Mode {
     fn program(&self, code: &Arc<Bytecode>, spec: SpecId) -> Option<Arc<Program>> {
-        match self {
-            Mode::Interp => None,
-            Mode::Jit => jit_engine().program(code, spec),
-        }
+        self.source().program(code, spec)
     }
 
     fn load(&self, raw: &Bytes, hash: B256, spec: SpecId) -> Loaded {
-        match self {
-            Mode::Interp => ferrite::sources::Interpret.load(raw, hash, spec),
-            Mode::Jit => jit_engine().load(raw, hash, spec),
-        }
+        self.source().load(raw, hash, spec)
     }
 
     fn load_initcode(&self, code: &Arc<Bytecode>, spec: SpecId) -> Loaded {
-        match self {
-            Mode::Interp => ferrite::sources::Interpret.load_initcode(code, spec),
-            Mode::Jit => jit_engine().load_initcode(code, spec),
-        }
+        self.source().load_initcode(code, spec)
     }
 }
