@@ -510,10 +510,7 @@ pub fn execute_traced<T: Tracer>(
         effective_price
     };
     let coinbase = block_coinbase(state);
-    let reward = U256::from(gas_used) * tip;
-    let cb = state.accounts.entry(coinbase).or_default();
-    cb.balance += reward;
-    state.touch(coinbase);
+    state.credit(coinbase, U256::from(gas_used) * tip);
 
     let logs = if r.exit.is_success() {
         std::mem::take(&mut state.logs)

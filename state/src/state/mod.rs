@@ -226,6 +226,14 @@ impl State {
             .warm = true;
     }
 
+    /// Pays `amount` to `address` outside any frame (the coinbase's fee after a transaction, a
+    /// block reward), creating the account when absent and touching it, so that since EIP-161 an
+    /// account left empty is removed by [`finalize_tx`](Self::finalize_tx).
+    pub fn credit(&mut self, address: Address, amount: U256) {
+        self.accounts.entry(address).or_default().balance += amount;
+        self.touch(address);
+    }
+
     /// Ends a transaction: removes self-destructed accounts and, since EIP-161, touched empty
     /// accounts. The journal is discarded (the transaction is final).
     pub fn finalize_tx(&mut self) {

@@ -9,7 +9,7 @@ use alloy_primitives::{keccak256, Bytes, B256, U256};
 use ferrite::engine::Engine;
 use ferrite::frame::ProgramSource;
 use ferrite::interpreter::{NoTracer, Tracer};
-use ferrite_runtime::{Env, Host, SpecId};
+use ferrite_runtime::{Env, SpecId};
 use ferrite_state::state::{Account, State};
 use ferrite_state::transaction::{self, fake_exponential, Authorization, Block, Tx};
 use ferrite_state::trie::{self, AccountView, LogView};
@@ -246,8 +246,7 @@ pub fn run_case_with<T: Tracer>(
         // fixtures (execution-specs, with `config`) expect an invalid transaction to leave the
         // pre-state. Neither is consensus: an invalid transaction is never in a block.
         let coinbase = state.env.coinbase;
-        state.accounts.entry(coinbase).or_default();
-        state.touch(coinbase);
+        state.credit(coinbase, U256::ZERO);
         state.finalize_tx();
     }
     let root = state_root(&state);
