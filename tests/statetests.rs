@@ -11,6 +11,7 @@
 
 use ferrite::engine::{CompilerPriority, Engine, EngineConfig};
 use ferrite_state::Mode;
+use ferrite_tools::statetest::ethtests_root;
 use ferrite_tools::statetest::runner::{self, CaseResult, Filter};
 use std::path::Path;
 use std::sync::Arc;
@@ -93,9 +94,7 @@ fn report_engine(filter: &Filter) {
 }
 
 fn full(mode: Option<Mode>) {
-    let root = std::env::var("FERRITE_ETHTESTS")
-        .expect("FERRITE_ETHTESTS names the ethtests folder (this test is ignored without it)");
-    let root = Path::new(&root);
+    let root = ethtests_root();
     let filter = filter(mode);
     let mut results = run_dir(&root.join("GeneralStateTests"), &filter);
     results.extend(run_dir(&root.join("EEST"), &filter));
@@ -147,9 +146,7 @@ fn full_suite_auto() {
 #[test]
 #[ignore = "slow (minutes), needs FERRITE_ETHTESTS: run it by name with --ignored"]
 fn legacy_time_consuming() {
-    let root = std::env::var("FERRITE_ETHTESTS")
-        .expect("FERRITE_ETHTESTS names the ethtests folder (this test is ignored without it)");
-    let dir = Path::new(&root).join(LEGACY);
+    let dir = ethtests_root().join(LEGACY);
     for mode in [Mode::Interp, Mode::Jit] {
         let filter = filter(Some(mode));
         let mut results = Vec::new();

@@ -10,6 +10,7 @@
 use ferrite::interpreter::NoTracer;
 use ferrite::runtime::SpecId;
 use ferrite_state::Mode;
+use ferrite_tools::statetest::ethtests_root;
 use ferrite_tools::statetest::runner::{self, CaseResult, Filter};
 use ferrite_tools::statetest::vmtest;
 use std::collections::BTreeSet;
@@ -105,9 +106,7 @@ fn vendored(mode: Mode) {
 }
 
 fn full(mode: Mode) {
-    let root = std::env::var("FERRITE_ETHTESTS")
-        .expect("FERRITE_ETHTESTS names the ethtests folder (this test is ignored without it)");
-    let (files, results) = run_dir(&Path::new(&root).join("VMTests"), mode);
+    let (files, results) = run_dir(&ethtests_root().join("VMTests"), mode);
     assert_eq!(files, FULL_SET_FILES);
     assert_eq!(results.len(), FULL_SET_FILES);
     let expected = FULL_SET_FILES - KNOWN_FAILURES.len() - KNOWN_SKIPS.len();

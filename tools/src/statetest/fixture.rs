@@ -1063,11 +1063,7 @@ mod tests {
     #[test]
     #[ignore = "needs FERRITE_ETHTESTS (.ci/run sets it and runs --include-ignored)"]
     fn all_ethtests_parse() {
-        let root = std::env::var_os("FERRITE_ETHTESTS")
-            .expect("FERRITE_ETHTESTS names the ethtests folder (this test is ignored without it)");
-        // A relative path is taken from the workspace root, where `.ci/run` and the README run
-        // cargo (this crate's tests run in `tools/`).
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(root);
+        let root = super::super::ethtests_root();
         let mut files = Vec::new();
         for sub in ["GeneralStateTests", "EEST/state_tests"] {
             let dir = root.join(sub);

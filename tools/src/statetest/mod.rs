@@ -12,3 +12,18 @@
 pub mod fixture;
 pub mod runner;
 pub mod vmtest;
+
+/// The ethtests folder the conformance suites read, from `$FERRITE_ETHTESTS`; a relative path is
+/// taken from the workspace root, where `.ci/run` and the README run cargo (each crate's tests
+/// run in its own folder).
+///
+/// # Panics
+/// When the variable is unset: the suites that call this are `#[ignore]`d without it, so running
+/// one anyway is an error, not a pass.
+pub fn ethtests_root() -> std::path::PathBuf {
+    let root = std::env::var_os("FERRITE_ETHTESTS")
+        .expect("FERRITE_ETHTESTS names the ethtests folder (this test is ignored without it)");
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(root)
+}
