@@ -14,5 +14,5 @@ pub mod trie;
 
 pub use call::{CallConfig, CallOutcome};
 pub use mode::{jit_engine, Mode};
-pub use state::{Account, State};
+pub use state::{Account, Backing, InMemory, State};
 pub use transaction::{Block, Transact, Tx, TxError, TxResult};

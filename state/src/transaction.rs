@@ -7,7 +7,7 @@
 //! EIP-7623 (calldata floor), EIP-7825 (Osaka gas cap). An invalid transaction is returned as
 //! [`TxError`] and changes nothing.
 
-use crate::state::State;
+use crate::state::{Backing, State};
 use crate::Mode;
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use ferrite::frame::{self, ProgramSource};
@@ -166,8 +166,16 @@ pub struct TxResult {
     pub exit: ExitCode,
     /// Gas charged to the sender (after refund and floor).
     pub gas_used: u64,
+    /// Gas spent before the refund (intrinsic gas included).
+    pub gas_spent: u64,
+    /// The refund granted (EIP-3529-capped; EIP-7702 authority refunds included).
+    pub gas_refunded: u64,
+    /// The EIP-7623 calldata floor (0 before Prague).
+    pub gas_floor: u64,
     /// Output of the top frame.
     pub output: Bytes,
+    /// The created contract of a successful creating transaction.
+    pub created: Option<Address>,
     /// Logs (empty unless successful).
     pub logs: Vec<Log>,
 }
@@ -243,7 +251,11 @@ pub fn intrinsic_gas(spec: SpecId, tx: &Tx) -> (u64, u64) {
 }
 
 /// Validates `tx` against the block and the sender's account; returns (intrinsic, floor).
-fn validate(state: &State, block: &Block, tx: &Tx) -> Result<(u64, u64), TxError> {
+fn validate<B: Backing>(
+    state: &mut State<B>,
+    block: &Block,
+    tx: &Tx,
+) -> Result<(u64, u64), TxError> {
     let spec = state.spec;
     let needed = match tx.tx_type {
         0 => SpecId::Frontier,
@@ -319,7 +331,7 @@ fn validate(state: &State, block: &Block, tx: &Tx) -> Result<(u64, u64), TxError
     if tx.gas_limit < floor {
         return Err(TxError::IntrinsicGasBelowFloorGasCost);
     }
-    let sender = state.accounts.get(&tx.caller);
+    let sender = state.account(tx.caller);
     let (nonce, balance, code) = sender
         .map(|a| (a.nonce, a.balance, a.code.clone()))
         .unwrap_or_default();
@@ -358,7 +370,7 @@ fn validate(state: &State, block: &Block, tx: &Tx) -> Result<(u64, u64), TxError
 }
 
 /// Applies the EIP-7702 authorizations; returns the refund for already-existing authorities.
-fn apply_authorizations(state: &mut State, block: &Block, tx: &Tx) -> u64 {
+fn apply_authorizations<B: Backing>(state: &mut State<B>, block: &Block, tx: &Tx) -> u64 {
     let mut refund = 0;
     for auth in &tx.authorizations {
         if !auth.chain_id.is_zero() && auth.chain_id != U256::from(block.chain_id) {
@@ -371,7 +383,7 @@ fn apply_authorizations(state: &mut State, block: &Block, tx: &Tx) -> u64 {
             continue;
         };
         state.warm_account(authority);
-        let (exists, code, nonce) = match state.accounts.get(&authority) {
+        let (exists, code, nonce) = match state.account(authority) {
             Some(a) => (true, a.code.clone(), a.nonce),
             None => (false, Bytes::new(), 0),
         };
@@ -399,13 +411,33 @@ fn apply_authorizations(state: &mut State, block: &Block, tx: &Tx) -> u64 {
 }
 
 /// Validates and executes `tx`, committing its effects to `state`.
-pub fn execute(state: &mut State, block: &Block, tx: &Tx) -> Result<TxResult, TxError> {
+pub fn execute<B: Backing>(
+    state: &mut State<B>,
+    block: &Block,
+    tx: &Tx,
+) -> Result<TxResult, TxError> {
     execute_traced(state, block, tx, &mut NoTracer, &Mode::Interp)
 }
 
 /// [`execute`] with a tracer.
-pub fn execute_traced<T: Tracer>(
-    state: &mut State,
+pub fn execute_traced<B: Backing, T: Tracer>(
+    state: &mut State<B>,
+    block: &Block,
+    tx: &Tx,
+    tracer: &mut T,
+    source: &dyn ProgramSource,
+) -> Result<TxResult, TxError> {
+    let r = execute_pending(state, block, tx, tracer, source)?;
+    state.finalize_tx();
+    Ok(r)
+}
+
+/// [`execute_traced`] short of [`State::finalize_tx`]: the state still holds the transaction's
+/// marks (touched, created and destroyed accounts, slot records), for a caller that reads the
+/// change set before finalizing it (or instead, as the revm adapter does). An invalid
+/// transaction changes nothing.
+pub fn execute_pending<B: Backing, T: Tracer>(
+    state: &mut State<B>,
     block: &Block,
     tx: &Tx,
     tracer: &mut T,
@@ -426,8 +458,12 @@ pub fn execute_traced<T: Tracer>(
     state.env.blob_hashes = tx.blob_hashes.clone();
     let blob_fee = U256::from(GAS_PER_BLOB * tx.blob_hashes.len() as u64) * block.blob_basefee;
     let upfront = U256::from(tx.gas_limit) * effective_price + blob_fee;
-    let acc = state.accounts.entry(tx.caller).or_default();
-    acc.balance -= upfront;
+    // The sender exists: it paid for the validation above. Touched (harmless: its nonce moves,
+    // so it is not empty after the transaction) so that change sets list it.
+    if let Some(acc) = state.accounts.get_mut(&tx.caller) {
+        acc.balance -= upfront;
+    }
+    state.touch(tx.caller);
 
     // EIP-2929 / EIP-2930 / EIP-3651 warm sets.
     state.warm_account(tx.caller);
@@ -455,11 +491,7 @@ pub fn execute_traced<T: Tracer>(
     let auth_refund = apply_authorizations(state, block, tx);
     if let Some(to) = tx.to {
         // EIP-7702: a delegated target's delegate is warm too.
-        if let Some(d) = state
-            .accounts
-            .get(&to)
-            .and_then(|a| delegation_target(&a.code))
-        {
+        if let Some(d) = state.account(to).and_then(|a| delegation_target(&a.code)) {
             state.warm_account(d);
         }
     }
@@ -491,14 +523,14 @@ pub fn execute_traced<T: Tracer>(
     };
     let r = frame::execute_with(state, msg, tracer, source);
 
-    let mut gas_used = tx.gas_limit - r.gas.remaining;
+    let gas_spent = tx.gas_limit - r.gas.remaining;
     let refund = if r.exit.is_success() {
         r.gas.refund.max(0) as u64
     } else {
         0
     } + auth_refund;
-    gas_used -= refund.min(gas::max_refund(spec, gas_used));
-    gas_used = gas_used.max(floor);
+    let gas_refunded = refund.min(gas::max_refund(spec, gas_spent));
+    let gas_used = (gas_spent - gas_refunded).max(floor);
 
     let sender_back = U256::from(tx.gas_limit - gas_used) * effective_price;
     if let Some(acc) = state.accounts.get_mut(&tx.caller) {
@@ -517,16 +549,68 @@ pub fn execute_traced<T: Tracer>(
     } else {
         Vec::new()
     };
-    state.finalize_tx();
     Ok(TxResult {
         exit: r.exit,
         gas_used,
+        gas_spent,
+        gas_refunded,
+        gas_floor: floor,
         output: r.output,
+        created: r.created,
         logs,
     })
 }
 
-fn block_coinbase(state: &State) -> Address {
+/// The gas of a system call (EIP-2935, EIP-4788, EIP-7002, EIP-7251).
+pub const SYSTEM_CALL_GAS_LIMIT: u64 = 30_000_000;
+
+/// A system call the way the block-level EIPs (2935, 4788, 7002, 7251) make it: `caller` calls
+/// `target` with `data` and [`SYSTEM_CALL_GAS_LIMIT`] gas, outside any transaction: no
+/// validation, fee, nonce, warm set or value. Like [`execute_pending`] it leaves the state
+/// unfinalized.
+pub fn system_call_pending<B: Backing, T: Tracer>(
+    state: &mut State<B>,
+    caller: Address,
+    target: Address,
+    data: Bytes,
+    tracer: &mut T,
+    source: &dyn ProgramSource,
+) -> TxResult {
+    state.begin_tx();
+    state.env.origin = caller;
+    state.env.gas_price = U256::ZERO;
+    state.env.blob_hashes.clear();
+    let msg = Message {
+        kind: MessageKind::Call(CallKind::Call),
+        caller,
+        target,
+        code_address: target,
+        value: U256::ZERO,
+        input: data,
+        gas_limit: SYSTEM_CALL_GAS_LIMIT,
+        is_static: false,
+        depth: 0,
+    };
+    let r = frame::execute_with(state, msg, tracer, source);
+    let gas_spent = SYSTEM_CALL_GAS_LIMIT - r.gas.remaining;
+    let logs = if r.exit.is_success() {
+        std::mem::take(&mut state.logs)
+    } else {
+        Vec::new()
+    };
+    TxResult {
+        exit: r.exit,
+        gas_used: gas_spent,
+        gas_spent,
+        gas_refunded: 0,
+        gas_floor: 0,
+        output: r.output,
+        created: None,
+        logs,
+    }
+}
+
+fn block_coinbase<B: Backing>(state: &State<B>) -> Address {
     state.env.coinbase
 }
 
@@ -599,9 +683,9 @@ pub trait Transact {
     ///
     /// # Panics
     /// When `spec` is not the state's fork (`state.spec`).
-    fn transact(
+    fn transact<B: Backing>(
         &self,
-        state: &mut State,
+        state: &mut State<B>,
         spec: SpecId,
         block: &Block,
         tx: &Tx,
@@ -613,9 +697,9 @@ pub trait Transact {
     ///
     /// # Panics
     /// When `spec` is not the state's fork.
-    fn transact_traced<T: Tracer>(
+    fn transact_traced<B: Backing, T: Tracer>(
         &self,
-        state: &mut State,
+        state: &mut State<B>,
         spec: SpecId,
         block: &Block,
         tx: &Tx,
@@ -628,9 +712,9 @@ pub trait Transact {
 }
 
 impl Transact for ferrite::Engine {
-    fn transact_traced<T: Tracer>(
+    fn transact_traced<B: Backing, T: Tracer>(
         &self,
-        state: &mut State,
+        state: &mut State<B>,
         spec: SpecId,
         block: &Block,
         tx: &Tx,

@@ -7,6 +7,14 @@
 //! "touched" marks and logs alike. Per-transaction bookkeeping (original storage values for
 //! EIP-2200, accounts created in the transaction for EIP-6780, destructions, touched accounts for
 //! EIP-161 clean-up) lives beside the accounts and is reset by [`State::begin_tx`].
+//!
+//! The world either sits wholly in [`State::accounts`] (the default [`InMemory`] backing) or is
+//! read on first access from a [`Backing`] (a database, e.g. revm's `Database` through
+//! `ferrite-evm`): then `accounts` is the transaction's cache and the per-transaction slot
+//! records ([`TxSlot`]) hold every slot read or written, with the value it had at the start.
+//! One journal serves both, so a database-backed transaction has the same semantics as an
+//! in-memory one by construction. [`InMemory`] sets [`Backing::LAZY`] to false, which removes
+//! every load check at compile time.
 
 use alloy_primitives::map::{HashMap, HashSet};
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
@@ -15,7 +23,10 @@ use ferrite_runtime::host::{AccountStatus, Checkpoint, SelfDestructResult, KECCA
 use ferrite_runtime::{Env, Host, Log, SpecId, StateLoad};
 use std::collections::BTreeMap;
 
+mod backing;
 mod slots;
+
+pub use backing::{Backing, InMemory};
 
 /// A plain account.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,6 +134,8 @@ struct TxSlot {
     original: U256,
     present: U256,
     warm: bool,
+    /// Read or written (not only warmed by an access list); never undone, like a database read.
+    accessed: bool,
 }
 
 fn slot_value(accounts: &HashMap<Address, Account>, address: &Address, key: &U256) -> U256 {
@@ -132,6 +145,34 @@ fn slot_value(accounts: &HashMap<Address, Account>, address: &Address, key: &U25
         .unwrap_or_default()
 }
 
+/// The transaction's record of a slot, made on first touch with the value the slot has at the
+/// transaction's start: from `accounts` in memory, from the backing otherwise (zero, without a
+/// read, for an account created in this transaction: its storage starts empty).
+fn slot_record<'a, B: Backing>(
+    slots: &'a mut slots::TxSlots,
+    accounts: &HashMap<Address, Account>,
+    backing: &mut B,
+    created: &HashSet<Address>,
+    address: Address,
+    key: U256,
+) -> &'a mut TxSlot {
+    slots.get_or_insert_with(SlotKey(address, key), || {
+        let v = if !B::LAZY {
+            slot_value(accounts, &address, &key)
+        } else if created.contains(&address) {
+            U256::ZERO
+        } else {
+            backing.storage(address, key)
+        };
+        TxSlot {
+            original: v,
+            present: v,
+            warm: false,
+            accessed: false,
+        }
+    })
+}
+
 #[derive(Debug)]
 enum Entry {
     Created(Address),
@@ -139,7 +180,8 @@ enum Entry {
     Balance(Address, U256),
     Nonce(Address, u64),
     Code(Address, Bytes, B256),
-    Storage(Address, U256, Option<U256>),
+    /// A slot's previous value (with a lazy backing the account's map does not hold it).
+    Storage(Address, U256, U256),
     Transient(Address, U256, U256),
     WarmAccount(Address),
     WarmSlot(Address, U256),
@@ -150,7 +192,7 @@ enum Entry {
 
 /// World state plus the current block/transaction environment.
 #[derive(Debug)]
-pub struct State {
+pub struct State<B: Backing = InMemory> {
     /// Accounts that exist.
     pub accounts: HashMap<Address, Account>,
     /// Block and transaction environment.
@@ -171,12 +213,27 @@ pub struct State {
     touched: HashSet<Address>,
     created: HashSet<Address>,
     destroyed: HashSet<Address>,
+    /// Where accounts and slots not yet in `accounts` come from.
+    pub backing: B,
+    /// With a lazy backing: the addresses read from it, and whether each existed there.
+    loaded: HashMap<Address, bool>,
 }
 
 impl State {
     /// Empty state.
     pub fn new(spec: SpecId, env: Env) -> State {
+        State::with_backing(spec, env, InMemory)
+    }
+}
+
+impl<B: Backing> State<B> {
+    /// State read from `backing` on first access. Reads are cached for the state's life, so a
+    /// state over a backing serves one transaction: make a new one when the backing changes
+    /// (after the caller commits).
+    pub fn with_backing(spec: SpecId, env: Env, backing: B) -> State<B> {
         State {
+            backing,
+            loaded: HashMap::default(),
             accounts: HashMap::default(),
             env,
             spec,
@@ -216,20 +273,76 @@ impl State {
 
     /// Pre-warms a storage slot (EIP-2930 access lists).
     pub fn warm_slot(&mut self, address: Address, key: U256) {
-        let original = slot_value(&self.accounts, &address, &key);
+        self.slot(address, key).warm = true;
+    }
+
+    /// The transaction's record of a slot (see [`slot_record`]).
+    fn slot(&mut self, address: Address, key: U256) -> &mut TxSlot {
+        slot_record(
+            &mut self.tx_slots,
+            &self.accounts,
+            &mut self.backing,
+            &self.created,
+            address,
+            key,
+        )
+    }
+
+    /// Reads `address` from the backing the first time it is asked for (a no-op in memory).
+    #[inline]
+    fn load(&mut self, address: Address) {
+        if B::LAZY && !self.loaded.contains_key(&address) {
+            let account = self.backing.account(address);
+            self.loaded.insert(address, account.is_some());
+            if let Some(account) = account {
+                self.accounts.insert(address, account);
+            }
+        }
+    }
+
+    /// The account at `address`, if it exists (read from the backing on first access).
+    pub fn account(&mut self, address: Address) -> Option<&Account> {
+        self.load(address);
+        self.accounts.get(&address)
+    }
+
+    /// Whether `address` existed in the backing when first read (`None`: not read; always
+    /// `None` in memory).
+    pub fn existed_in_backing(&self, address: &Address) -> Option<bool> {
+        self.loaded.get(address).copied()
+    }
+
+    /// The addresses touched in this transaction (EIP-161 sense: calls, transfers, creations,
+    /// fee payments).
+    pub fn touched(&self) -> impl Iterator<Item = &Address> {
+        self.touched.iter()
+    }
+
+    /// Whether `address` was created (CREATE/CREATE2 or the creating transaction) in this
+    /// transaction.
+    pub fn created_in_tx(&self, address: &Address) -> bool {
+        self.created.contains(address)
+    }
+
+    /// Whether `address` self-destructed in this transaction (removed at its end).
+    pub fn destroyed_in_tx(&self, address: &Address) -> bool {
+        self.destroyed.contains(address)
+    }
+
+    /// The slots this transaction read or wrote (not those an access list only warmed):
+    /// (address, key, value at its start, value now).
+    pub fn tx_slots(&self) -> impl Iterator<Item = (Address, U256, U256, U256)> + '_ {
         self.tx_slots
-            .get_or_insert_with(SlotKey(address, key), || TxSlot {
-                original,
-                present: original,
-                warm: true,
-            })
-            .warm = true;
+            .iter()
+            .filter(|(_, s)| s.accessed)
+            .map(|(k, s)| (k.0, k.1, s.original, s.present))
     }
 
     /// Pays `amount` to `address` outside any frame (the coinbase's fee after a transaction, a
     /// block reward), creating the account when absent and touching it, so that since EIP-161 an
     /// account left empty is removed by [`finalize_tx`](Self::finalize_tx).
     pub fn credit(&mut self, address: Address, amount: U256) {
+        self.load(address);
         self.accounts.entry(address).or_default().balance += amount;
         self.touch(address);
     }
@@ -251,13 +364,15 @@ impl State {
         self.tx_slots.clear();
     }
 
-    /// Storage value (0 when absent).
+    /// Storage value (0 when absent) as held in `accounts` (in memory: the world's; with a
+    /// lazy backing only the slots written by the transaction).
     pub fn storage(&self, address: &Address, key: &U256) -> U256 {
         slot_value(&self.accounts, address, key)
     }
 
     /// Account that must exist for a write: created (journaled) when absent.
     fn account_mut(&mut self, address: Address) -> &mut Account {
+        self.load(address);
         if !self.accounts.contains_key(&address) {
             self.journal.push(Entry::Created(address));
         }
@@ -275,17 +390,17 @@ impl State {
     /// Marks a slot warm; returns whether it was cold and its record (original and present
     /// value), created on first touch.
     fn touch_slot(&mut self, address: Address, key: U256) -> (bool, &mut TxSlot) {
-        let accounts = &self.accounts;
-        let slot = self.tx_slots.get_or_insert_with(SlotKey(address, key), || {
-            let v = slot_value(accounts, &address, &key);
-            TxSlot {
-                original: v,
-                present: v,
-                warm: false,
-            }
-        });
+        let slot = slot_record(
+            &mut self.tx_slots,
+            &self.accounts,
+            &mut self.backing,
+            &self.created,
+            address,
+            key,
+        );
         let cold = !slot.warm;
         slot.warm = true;
+        slot.accessed = true;
         if cold {
             self.journal.push(Entry::WarmSlot(address, key));
         }
@@ -334,11 +449,12 @@ impl State {
                 // The slot's value after the undo: the old one, or zero without the account.
                 let restored = match self.accounts.get_mut(&a) {
                     Some(acc) => {
-                        match old {
-                            Some(v) => acc.storage.insert(k, v),
-                            None => acc.storage.remove(&k),
-                        };
-                        old.unwrap_or_default()
+                        if old.is_zero() {
+                            acc.storage.remove(&k);
+                        } else {
+                            acc.storage.insert(k, old);
+                        }
+                        old
                     }
                     None => U256::ZERO,
                 };
@@ -379,7 +495,7 @@ impl State {
     }
 }
 
-impl Host for State {
+impl<B: Backing> Host for State<B> {
     fn env(&self) -> &Env {
         &self.env
     }
@@ -389,6 +505,11 @@ impl Host for State {
     }
 
     fn block_hash(&mut self, number: u64) -> B256 {
+        if B::LAZY {
+            if let Some(h) = self.backing.block_hash(number) {
+                return h;
+            }
+        }
         self.block_hashes
             .get(&number)
             .copied()
@@ -400,6 +521,7 @@ impl Host for State {
     }
 
     fn account_status(&mut self, address: Address) -> StateLoad<AccountStatus> {
+        self.load(address);
         let cold = self.warm(address);
         let status = match self.accounts.get(&address) {
             Some(a) => AccountStatus {
@@ -415,6 +537,7 @@ impl Host for State {
     }
 
     fn balance(&mut self, address: Address) -> StateLoad<U256> {
+        self.load(address);
         let cold = self.warm(address);
         let b = self
             .accounts
@@ -425,6 +548,7 @@ impl Host for State {
     }
 
     fn code(&mut self, address: Address) -> StateLoad<Bytes> {
+        self.load(address);
         let cold = self.warm(address);
         let c = self
             .accounts
@@ -435,6 +559,7 @@ impl Host for State {
     }
 
     fn code_with_hash(&mut self, address: Address) -> (Bytes, B256) {
+        self.load(address);
         self.warm(address);
         match self.accounts.get(&address) {
             Some(a) => (a.code.clone(), a.code_hash),
@@ -443,6 +568,7 @@ impl Host for State {
     }
 
     fn code_hash(&mut self, address: Address) -> StateLoad<B256> {
+        self.load(address);
         let cold = self.warm(address);
         let h = match self.accounts.get(&address) {
             Some(a) if !a.is_empty() => a.code_hash,
@@ -462,12 +588,12 @@ impl Host for State {
         slot.present = value;
         if present != value {
             let acc = self.account_mut(address);
-            let old = if value.is_zero() {
-                acc.storage.remove(&key)
+            if value.is_zero() {
+                acc.storage.remove(&key);
             } else {
-                acc.storage.insert(key, value)
-            };
-            self.journal.push(Entry::Storage(address, key, old));
+                acc.storage.insert(key, value);
+            }
+            self.journal.push(Entry::Storage(address, key, present));
         }
         StateLoad::new(
             SStoreValues {
@@ -501,6 +627,8 @@ impl Host for State {
     }
 
     fn selfdestruct(&mut self, address: Address, target: Address) -> StateLoad<SelfDestructResult> {
+        self.load(address);
+        self.load(target);
         let target_cold = self.warm(target);
         let (target_exists, target_is_empty) = match self.accounts.get(&target) {
             Some(a) => (true, a.is_empty()),
@@ -560,6 +688,8 @@ impl Host for State {
     }
 
     fn transfer(&mut self, from: Address, to: Address, value: U256) -> bool {
+        self.load(from);
+        self.load(to);
         let fb = self
             .accounts
             .get(&from)
@@ -586,6 +716,7 @@ impl Host for State {
     }
 
     fn nonce(&mut self, address: Address) -> u64 {
+        self.load(address);
         self.accounts.get(&address).map(|a| a.nonce).unwrap_or(0)
     }
 
@@ -598,6 +729,7 @@ impl Host for State {
     }
 
     fn create_account(&mut self, address: Address) -> bool {
+        self.load(address);
         if let Some(a) = self.accounts.get(&address) {
             if !a.code.is_empty() || a.nonce != 0 || !a.storage.is_empty() {
                 return false;
@@ -690,5 +822,66 @@ mod tests {
         s.begin_tx();
         let w = s.sstore(a, word(1), word(15)).data;
         assert_eq!((w.original, w.present), (word(14), word(14)));
+    }
+}
+
+#[cfg(test)]
+mod backing_tests {
+    use super::*;
+
+    /// A world of one account with one slot, counting reads.
+    #[derive(Debug, Default)]
+    struct OneSlot {
+        reads: usize,
+    }
+
+    const AT: Address = Address::repeat_byte(0xaa);
+
+    impl Backing for OneSlot {
+        const LAZY: bool = true;
+
+        fn account(&mut self, address: Address) -> Option<Account> {
+            self.reads += 1;
+            (address == AT).then(|| Account {
+                nonce: 1,
+                ..Account::default()
+            })
+        }
+
+        fn storage(&mut self, address: Address, key: U256) -> U256 {
+            self.reads += 1;
+            if address == AT && key == U256::from(3) {
+                U256::from(8)
+            } else {
+                U256::ZERO
+            }
+        }
+
+        fn block_hash(&mut self, _: u64) -> Option<B256> {
+            None
+        }
+    }
+
+    /// Regression (adapter differential, Prague seed 0x943b2f7a1567c39b): with a lazy backing
+    /// the account's storage map does not hold the database's values, so undoing an SSTORE
+    /// must restore the slot's previous value, not what the map held (nothing: it read 0).
+    #[test]
+    fn reverted_sstore_restores_the_backing_value() {
+        let mut s = State::with_backing(SpecId::Prague, Env::default(), OneSlot::default());
+        s.begin_tx();
+        let cp = s.checkpoint();
+        let w = s.sstore(AT, U256::from(3), U256::ZERO).data;
+        assert_eq!((w.original, w.present), (U256::from(8), U256::from(8)));
+        s.checkpoint_revert(cp);
+        assert_eq!(s.sload(AT, U256::from(3)).data, U256::from(8));
+        let slots: Vec<_> = s.tx_slots().collect();
+        assert_eq!(
+            slots,
+            vec![(AT, U256::from(3), U256::from(8), U256::from(8))]
+        );
+        // Each account and slot is read once.
+        s.balance(AT);
+        s.sload(AT, U256::from(3));
+        assert_eq!(s.backing.reads, 2);
     }
 }

@@ -75,6 +75,11 @@ impl TxSlots {
         }
     }
 
+    /// Every record, in the order the transaction first touched the slots.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &(SlotKey, TxSlot)> {
+        self.records.iter()
+    }
+
     /// `key`'s record, if the transaction touched the slot.
     pub(super) fn get_mut(&mut self, key: &SlotKey) -> Option<&mut TxSlot> {
         let i = match self.cached(key) {
@@ -126,6 +131,7 @@ mod tests {
             original: U256::from(n),
             present: U256::from(n + 1),
             warm: n % 2 == 0,
+            accessed: true,
         }
     }
 

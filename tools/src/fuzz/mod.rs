@@ -12,6 +12,8 @@
 //! includes `revm_oracle.rs` itself so the tests need no feature) and the `cargo fuzz` target in
 //! `fuzz/`.
 
+#[cfg(feature = "revm-oracle")]
+pub mod adapter;
 pub mod gen;
 #[cfg(feature = "revm-oracle")]
 pub mod revm_oracle;
