@@ -381,7 +381,7 @@ pub fn result(
 /// only read are left out: a commit ignores them.
 pub fn change_set<DB: Database>(state: &State<DbBacking<'_, DB>>) -> EvmState {
     let tid = TransactionId::ZERO;
-    let mut out = EvmState::default();
+    let mut out = EvmState::with_capacity_and_hasher(state.touched().count(), Default::default());
     for address in state.touched() {
         let mut account = Account::default();
         account.transaction_id = tid;

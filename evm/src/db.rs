@@ -7,7 +7,6 @@
 //! Bytecode read from the database is kept (by code hash) so that the change set hands back the
 //! database's own `Bytecode` (already analysed by revm, shared by `Arc`) instead of a copy.
 
-use alloy_primitives::map::HashMap;
 use alloy_primitives::{Address, B256, U256};
 use ferrite_runtime::host::KECCAK_EMPTY;
 use ferrite_state::{Account, Backing};
@@ -19,8 +18,8 @@ use revm::Database;
 pub struct DbBacking<'a, DB: Database> {
     db: &'a mut DB,
     error: Option<DB::Error>,
-    /// Code read from the database, by hash.
-    codes: HashMap<B256, Bytecode>,
+    /// Code read from the database, by hash (a transaction reads a few: a list beats hashing).
+    codes: Vec<(B256, Bytecode)>,
 }
 
 impl<'a, DB: Database> DbBacking<'a, DB> {
@@ -29,7 +28,7 @@ impl<'a, DB: Database> DbBacking<'a, DB> {
         DbBacking {
             db,
             error: None,
-            codes: HashMap::default(),
+            codes: Vec::new(),
         }
     }
 
@@ -40,7 +39,7 @@ impl<'a, DB: Database> DbBacking<'a, DB> {
 
     /// The database's bytecode for `hash`, if this transaction read it.
     pub fn bytecode(&self, hash: &B256) -> Option<&Bytecode> {
-        self.codes.get(hash)
+        self.codes.iter().find(|(h, _)| h == hash).map(|(_, c)| c)
     }
 
     /// `r`'s value, or the default after remembering the first error.
@@ -72,7 +71,7 @@ impl<DB: Database> Backing for DbBacking<'_, DB> {
             None
         } else if let Some(c) = &info.code {
             Some(c.clone())
-        } else if let Some(c) = self.codes.get(&code_hash) {
+        } else if let Some(c) = self.bytecode(&code_hash) {
             Some(c.clone())
         } else {
             let r = self.db.code_by_hash(code_hash);
@@ -82,7 +81,9 @@ impl<DB: Database> Backing for DbBacking<'_, DB> {
         let code_bytes = match code {
             Some(c) => {
                 let bytes = c.original_bytes();
-                self.codes.entry(code_hash).or_insert(c);
+                if self.bytecode(&code_hash).is_none() {
+                    self.codes.push((code_hash, c));
+                }
                 bytes
             }
             None => Default::default(),

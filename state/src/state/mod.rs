@@ -162,7 +162,7 @@ fn slot_record<'a, B: Backing>(
         } else if created.contains(&address) {
             U256::ZERO
         } else {
-            backing.storage(address, key)
+            read_slot(backing, address, key)
         };
         TxSlot {
             original: v,
@@ -171,6 +171,23 @@ fn slot_record<'a, B: Backing>(
             accessed: false,
         }
     })
+}
+
+/// `n` when `address` is `0x00…00nn` with `nn` < 64 (the precompiles but P-256's `0x…0100`).
+#[inline]
+fn low_address(address: &Address) -> Option<u32> {
+    let b = address.as_slice();
+    let high = u64::from_le_bytes(b[..8].try_into().unwrap_or([1; 8]))
+        | u64::from_le_bytes(b[8..16].try_into().unwrap_or([1; 8]))
+        | u64::from(u32::from_le_bytes(b[16..20].try_into().unwrap_or([1; 4])) & 0x00ff_ffff);
+    (high == 0 && b[19] < 64).then_some(u32::from(b[19]))
+}
+
+/// A slot's first read from the backing (out of line, as [`State::load_cold`]).
+#[cold]
+#[inline(never)]
+fn read_slot<B: Backing>(backing: &mut B, address: Address, key: U256) -> U256 {
+    backing.storage(address, key)
 }
 
 #[derive(Debug)]
@@ -206,6 +223,9 @@ pub struct State<B: Backing = InMemory> {
     pub logs: Vec<Log>,
     journal: Vec<Entry>,
     warm_accounts: HashSet<Address>,
+    /// Addresses `0x…00nn` (nn < 64) warm for the whole transaction, as bits: the precompiles,
+    /// warmed at every transaction's start, cost a bit each instead of a hashed insert.
+    warm_low: u64,
     /// Per-transaction slot record: EIP-2200 original value, present value and EIP-2929
     /// warmth, one look-up (see [`TxSlot`]).
     tx_slots: slots::TxSlots,
@@ -231,19 +251,24 @@ impl<B: Backing> State<B> {
     /// state over a backing serves one transaction: make a new one when the backing changes
     /// (after the caller commits).
     pub fn with_backing(spec: SpecId, env: Env, backing: B) -> State<B> {
+        // A lazy state lives for one transaction, which touches a handful of accounts: room
+        // for them up front saves growing each set from nothing (a tenth of a small call).
+        let room = if B::LAZY { 8 } else { 0 };
+        let set = || HashSet::with_capacity_and_hasher(room, Default::default());
         State {
             backing,
-            loaded: HashMap::default(),
-            accounts: HashMap::default(),
+            loaded: HashMap::with_capacity_and_hasher(room, Default::default()),
+            accounts: HashMap::with_capacity_and_hasher(room, Default::default()),
             env,
             spec,
             block_hashes: BTreeMap::new(),
             logs: Vec::new(),
             journal: Vec::new(),
-            warm_accounts: HashSet::default(),
+            warm_accounts: set(),
+            warm_low: 0,
             tx_slots: slots::TxSlots::default(),
             transient: HashMap::default(),
-            touched: HashSet::default(),
+            touched: set(),
             created: HashSet::default(),
             destroyed: HashSet::default(),
         }
@@ -259,6 +284,7 @@ impl<B: Backing> State<B> {
         self.journal.clear();
         self.logs.clear();
         self.warm_accounts.clear();
+        self.warm_low = 0;
         self.tx_slots.clear();
         self.transient.clear();
         self.touched.clear();
@@ -268,7 +294,12 @@ impl<B: Backing> State<B> {
 
     /// Pre-warms an account (EIP-2929 tx-level warm set, access lists).
     pub fn warm_account(&mut self, address: Address) {
-        self.warm_accounts.insert(address);
+        match low_address(&address) {
+            Some(n) => self.warm_low |= 1 << n,
+            None => {
+                self.warm_accounts.insert(address);
+            }
+        }
     }
 
     /// Pre-warms a storage slot (EIP-2930 access lists).
@@ -292,11 +323,19 @@ impl<B: Backing> State<B> {
     #[inline]
     fn load(&mut self, address: Address) {
         if B::LAZY && !self.loaded.contains_key(&address) {
-            let account = self.backing.account(address);
-            self.loaded.insert(address, account.is_some());
-            if let Some(account) = account {
-                self.accounts.insert(address, account);
-            }
+            self.load_cold(address);
+        }
+    }
+
+    /// The first read of `address` (out of line: the interpreter inlines host calls, and this
+    /// path must not weigh on its code).
+    #[cold]
+    #[inline(never)]
+    fn load_cold(&mut self, address: Address) {
+        let account = self.backing.account(address);
+        self.loaded.insert(address, account.is_some());
+        if let Some(account) = account {
+            self.accounts.insert(address, account);
         }
     }
 
@@ -380,6 +419,11 @@ impl<B: Backing> State<B> {
     }
 
     fn warm(&mut self, address: Address) -> bool {
+        if let Some(n) = low_address(&address) {
+            if self.warm_low & (1 << n) != 0 {
+                return false;
+            }
+        }
         let cold = self.warm_accounts.insert(address);
         if cold {
             self.journal.push(Entry::WarmAccount(address));
