@@ -8,12 +8,17 @@ use ferrite_evm::FerriteEvmFactory;
 use ferrite_tools::fuzz::adapter;
 use ferrite_tools::fuzz::gen::case_seed;
 
+/// `FERRITE_ADAPTER_CASES` overrides the number of scenarios per test (longer runs).
 fn differential(spec: SpecId, mode: EngineMode, cases: u64) {
+    let cases = std::env::var("FERRITE_ADAPTER_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(cases);
     let factory = FerriteEvmFactory::with_mode(mode);
     let mut failures = Vec::new();
     let mut tally = adapter::Tally::default();
     for i in 0..cases {
-        let seed = case_seed(0xad_a97e, spec, i);
+        let seed = case_seed(0xad_a97e ^ mode as u64, spec, i);
         let Some(s) = adapter::scenario(seed, spec) else {
             continue;
         };
@@ -23,11 +28,12 @@ fn differential(spec: SpecId, mode: EngineMode, cases: u64) {
     }
     eprintln!(
         "{spec:?} {}: {cases} scenarios, {} steps agreed, {} differ; halts named differently \
-         (ferrite, revm): {:?}",
+         (ferrite, revm): {:?}; steps by kind: {:?}",
         mode.name(),
         tally.steps,
         failures.len(),
-        tally.halts_named_differently
+        tally.halts_named_differently,
+        tally.kinds
     );
     assert!(
         failures.is_empty(),
@@ -55,4 +61,9 @@ fn adapter_matches_revm_osaka() {
 #[test]
 fn adapter_matches_revm_osaka_jit() {
     differential(SpecId::Osaka, EngineMode::Jit, 100);
+}
+
+#[test]
+fn adapter_matches_revm_prague_auto() {
+    differential(SpecId::Prague, EngineMode::Auto, 100);
 }

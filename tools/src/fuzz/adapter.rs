@@ -428,6 +428,25 @@ pub struct Tally {
     /// (ferrite's class, revm's class): revm's order of checks differs from the
     /// specification's in places (module docs).
     pub halts_named_differently: BTreeMap<(String, String), usize>,
+    /// Agreeing steps by kind: transaction type or creation, system call, rejected.
+    pub kinds: BTreeMap<&'static str, usize>,
+}
+
+/// The kind of a step for [`Tally::kinds`].
+fn kind(step: &Step, answer: &Answer) -> &'static str {
+    match (step, answer) {
+        (Step::System(..), _) => "system call",
+        (Step::Tx(_), Err(_)) => "rejected",
+        (Step::Tx(tx), Ok(_)) if tx.kind.is_create() => "creation",
+        (Step::Tx(tx), Ok(r)) => match (tx.tx_type, r.result.is_success()) {
+            (0, true) => "legacy, success",
+            (0, false) => "legacy, revert/halt",
+            (1, _) => "EIP-2930",
+            (2, _) => "EIP-1559",
+            (3, _) => "EIP-4844",
+            _ => "EIP-7702",
+        },
+    }
 }
 
 /// The first difference between two answers, described.
@@ -526,6 +545,7 @@ pub fn run(
             return Err(format!("step {i} ({s:?}):\n        {d}"));
         }
         tally.steps += 1;
+        *tally.kinds.entry(kind(s, &a)).or_default() += 1;
         if let (Ok(a), Ok(b)) = (&a, &b) {
             if let (
                 ExecutionResult::Halt { reason: x, .. },
