@@ -248,7 +248,7 @@ fn run_frames<H: Host, T: Tracer>(
 ) -> FrameResult {
     let spec = host.spec();
     let mut stack: Vec<Box<Scope>> = Vec::new();
-    match start(host, msg, code, spec, source) {
+    match start(host, msg, code, None, spec, source) {
         Started::Frame(s) => stack.push(s),
         Started::Done(r) => return r,
     }
@@ -257,10 +257,12 @@ fn run_frames<H: Host, T: Tracer>(
             unreachable!("the loop returns when the last frame finishes")
         };
         match run_scope(top, host, tracer) {
-            Action::Call(msg) => match start(host, *msg, None, spec, source) {
-                Started::Frame(s) => stack.push(s),
-                Started::Done(r) => top.frame.resume(r),
-            },
+            Action::Call(msg) => {
+                match start(host, *msg, None, Some(top.frame.call_input()), spec, source) {
+                    Started::Frame(s) => stack.push(s),
+                    Started::Done(r) => top.frame.resume(r),
+                }
+            }
             Action::Done(result) => {
                 let Some(scope) = stack.pop() else {
                     unreachable!("a frame just finished")
@@ -276,10 +278,13 @@ fn run_frames<H: Host, T: Tracer>(
 }
 
 /// Sets up the frame of `msg`; `code` replaces the code at `msg.code_address` (calls only).
+/// `caller_input` is the input of a call made by a frame, still in its memory
+/// ([`Frame::call_input`]): a precompile reads it there, a callee with code gets a copy.
 fn start<H: Host>(
     host: &mut H,
     mut msg: Message,
     code: Option<Bytes>,
+    caller_input: Option<&[u8]>,
     spec: SpecId,
     source: &dyn ProgramSource,
 ) -> Started {
@@ -298,7 +303,8 @@ fn start<H: Host>(
                 // Like geth's zero-value AddBalance: the callee counts as touched (EIP-161).
                 host.touch(msg.target);
             }
-            if let Some(r) = precompiles(spec).run(&msg.code_address, &msg.input, msg.gas_limit) {
+            let input = caller_input.unwrap_or(&msg.input);
+            if let Some(r) = precompiles(spec).run(&msg.code_address, input, msg.gas_limit) {
                 return Started::Done(match r {
                     Ok(out) => {
                         host.checkpoint_commit();
@@ -335,6 +341,9 @@ fn start<H: Host>(
             if code.is_empty() {
                 host.checkpoint_commit();
                 return Started::Done(FrameResult::new(ExitCode::Stop, Gas::new(msg.gas_limit)));
+            }
+            if let Some(input) = caller_input {
+                msg.input = Bytes::copy_from_slice(input);
             }
             let Loaded {
                 code,

@@ -16,17 +16,22 @@ pub struct Bytecode {
     raw: Bytes,
     padded: Vec<u8>,
     jumpdests: Vec<u64>,
-    hash: B256,
+    /// keccak256(raw), computed when first asked for: initcode run by the interpreter alone
+    /// never needs it (hashing it was a twentieth of the legacy state tests).
+    hash: OnceLock<B256>,
 }
 
 impl Bytecode {
     /// Analyses `raw`: pads it and marks every JUMPDEST that is not PUSH data.
     pub fn new(raw: Bytes) -> Bytecode {
-        let hash = keccak256(&raw);
-        Self::with_hash(raw, hash)
+        Self::analyse(raw, OnceLock::new())
     }
 
     fn with_hash(raw: Bytes, hash: B256) -> Bytecode {
+        Self::analyse(raw, OnceLock::from(hash))
+    }
+
+    fn analyse(raw: Bytes, hash: OnceLock<B256>) -> Bytecode {
         let mut padded = Vec::with_capacity(raw.len() + 33);
         padded.extend_from_slice(&raw);
         padded.resize(raw.len() + 33, 0);
@@ -64,7 +69,7 @@ impl Bytecode {
     /// keccak256 of the code.
     #[inline]
     pub fn hash(&self) -> B256 {
-        self.hash
+        *self.hash.get_or_init(|| keccak256(&self.raw))
     }
 
     /// True when `pc` is a JUMPDEST outside PUSH data.

@@ -123,7 +123,14 @@ impl FrameResult {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Pending {
     None,
-    Call { out_offset: usize, out_len: usize },
+    /// A call: where its output goes, and its input (a range of this frame's memory, read by
+    /// the driver in place: see [`Frame::call_input`]).
+    Call {
+        out_offset: usize,
+        out_len: usize,
+        in_offset: usize,
+        in_len: usize,
+    },
     Create,
 }
 
@@ -178,6 +185,18 @@ impl Frame {
     pub fn memory(&self) -> &Memory {
         &self.memory
     }
+    /// The input of the call this frame is suspended on (empty when it is not suspended on a
+    /// call): a range of the frame's memory, valid until the frame resumes. The request's
+    /// [`Message::input`] is left empty; the driver reads the input here.
+    pub fn call_input(&self) -> &[u8] {
+        match self.pending {
+            Pending::Call {
+                in_offset, in_len, ..
+            } if in_len > 0 => self.memory.slice(in_offset, in_len),
+            _ => &[],
+        }
+    }
+
     /// The code being run.
     pub fn code(&self) -> &Bytecode {
         &self.code
