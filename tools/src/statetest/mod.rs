@@ -7,9 +7,13 @@
 //! the state root from [`ferrite_state::trie`] and the logs hash) belongs to the
 //! runner, so the model stays independent of the interpreter and can be
 //! tested on its own. [`vmtest`] models and runs the legacy VM tests (one frame, no
-//! transaction).
+//! transaction). With the `revm-oracle` feature, `revm_state` runs the same vectors through the
+//! alloy-evm adapter (`ferrite-evm`) over revm's in-memory database, judged by the same
+//! [`runner::judge`].
 
 pub mod fixture;
+#[cfg(feature = "revm-oracle")]
+pub mod revm_state;
 pub mod runner;
 pub mod vmtest;
 

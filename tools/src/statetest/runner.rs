@@ -5,7 +5,7 @@
 //! never a crash of the run.
 
 use super::fixture::{self, Case, TestUnit};
-use alloy_primitives::{keccak256, Bytes, B256, U256};
+use alloy_primitives::{Bytes, B256, U256};
 use ferrite::engine::Engine;
 use ferrite::frame::ProgramSource;
 use ferrite::interpreter::{NoTracer, Tracer};
@@ -85,7 +85,7 @@ impl Filter {
 
 /// Blob parameters (max blobs per block, base-fee update fraction) of a fork, from the fixture's
 /// `blobSchedule` or the EIP defaults.
-fn blob_params(unit: &TestUnit, fork: &str, spec: SpecId) -> (u64, u64) {
+pub fn blob_params(unit: &TestUnit, fork: &str, spec: SpecId) -> (u64, u64) {
     if let Some(p) = unit
         .config
         .as_ref()
@@ -237,32 +237,52 @@ pub fn run_case_with<T: Tracer>(
         transaction::execute_traced(&mut state, &block, &tx, tracer, source)
             .map_err(|e| e.to_string())
     });
-    if outcome.is_err() && unit.config.is_none() {
-        // Fixtures filled by retesteth (ethereum/tests, legacytests: no `config` section) expect
-        // the block's mining reward (zero in state tests) to reach the coinbase whatever the
-        // transaction did, as geth's state-test runner pays it: before EIP-161 that creates the
-        // coinbase as an empty account; after it, the touched empty account is removed again. (A
-        // valid transaction pays the coinbase its fee, which touches it the same way.) EEST
-        // fixtures (execution-specs, with `config`) expect an invalid transaction to leave the
-        // pre-state. Neither is consensus: an invalid transaction is never in a block.
+    if outcome.is_err() && zero_reward_on_invalid(unit) {
         let coinbase = state.env.coinbase;
         state.credit(coinbase, U256::ZERO);
         state.finalize_tx();
     }
     let root = state_root(&state);
-    result.state_root = root;
     let logs_hash = match &outcome {
         Ok(r) => trie::logs_hash(r.logs.iter().map(|l| LogView {
             address: l.address,
             topics: &l.topics,
             data: &l.data,
         })),
-        Err(_) => keccak256([0xc0u8]),
+        Err(_) => trie::EMPTY_LOGS_HASH,
     };
+    judge(result, case, outcome.err().as_deref(), root, logs_hash)
+}
+
+/// Whether an invalid transaction still pays the block's (zero) mining reward to the coinbase.
+///
+/// Fixtures filled by retesteth (ethereum/tests, legacytests: no `config` section) expect the
+/// block's mining reward (zero in state tests) to reach the coinbase whatever the transaction
+/// did, as geth's state-test runner pays it: before EIP-161 that creates the coinbase as an empty
+/// account; after it, the touched empty account is removed again. (A valid transaction pays the
+/// coinbase its fee, which touches it the same way.) EEST fixtures (execution-specs, with
+/// `config`) expect an invalid transaction to leave the pre-state. Neither is consensus: an
+/// invalid transaction is never in a block.
+pub fn zero_reward_on_invalid(unit: &TestUnit) -> bool {
+    unit.config.is_none()
+}
+
+/// The verdict on a case that ran: `error` is why the transaction was invalid (`None`: it was
+/// executed), `root` and `logs_hash` what it left. Passes when validity matches
+/// `expectException` (its presence; the exception's name is not compared) and the root and logs
+/// hash match the fixture.
+pub fn judge(
+    mut result: CaseResult,
+    case: &Case<'_>,
+    error: Option<&str>,
+    root: B256,
+    logs_hash: B256,
+) -> CaseResult {
+    result.state_root = root;
     let mut problems = Vec::new();
-    match (&outcome, case.expect_exception) {
-        (Err(e), None) => problems.push(format!("unexpected invalid transaction: {e}")),
-        (Ok(_), Some(x)) => problems.push(format!("expected exception {x}, transaction was valid")),
+    match (error, case.expect_exception) {
+        (Some(e), None) => problems.push(format!("unexpected invalid transaction: {e}")),
+        (None, Some(x)) => problems.push(format!("expected exception {x}, transaction was valid")),
         _ => {}
     }
     if root != case.hash {
@@ -280,6 +300,19 @@ pub fn run_case_with<T: Tracer>(
 
 /// Runs every selected case of one fixture file.
 pub fn run_file(path: &Path, filter: &Filter) -> Vec<CaseResult> {
+    run_file_cases(path, filter, |name, unit, case| {
+        run_case_with(name, unit, case, &mut NoTracer, filter.source())
+    })
+}
+
+/// Runs every case of one fixture file that `filter` selects (by name and fork) through
+/// `run_case` (name, unit, case). A file that does not load, or a case that does not resolve,
+/// is one failed result.
+pub fn run_file_cases(
+    path: &Path,
+    filter: &Filter,
+    mut run_case: impl FnMut(&str, &TestUnit, &Case<'_>) -> CaseResult,
+) -> Vec<CaseResult> {
     let stem = path.display().to_string();
     let units = match fixture::load_file(path) {
         Ok(u) => u,
@@ -300,13 +333,7 @@ pub fn run_file(path: &Path, filter: &Filter) -> Vec<CaseResult> {
                             continue;
                         }
                     }
-                    out.push(run_case_with(
-                        name,
-                        unit,
-                        &case,
-                        &mut NoTracer,
-                        filter.source(),
-                    ));
+                    out.push(run_case(name, unit, &case));
                 }
                 Err(e) => out.push(CaseResult::failed(name.clone(), "", e)),
             }

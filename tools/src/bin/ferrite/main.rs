@@ -52,6 +52,11 @@ pub struct StatetestArgs {
     /// contracts are compiled in the background after 2 calls; its counters are printed).
     #[arg(long, default_value = "interp", value_parser = ["interp", "jit", "auto"])]
     pub engine: String,
+    /// Where the state lives: `native` (ferrite's in-memory state) or `revm` (revm's in-memory
+    /// database, the transaction run through the alloy-evm adapter `ferrite-evm`; needs a build
+    /// with `--features revm-oracle`).
+    #[arg(long, default_value = "native", value_parser = ["native", "revm"])]
+    pub state: String,
     /// Print an EIP-3155 trace of every selected case to stderr (narrow with --run/--fork).
     #[arg(long)]
     pub trace: bool,

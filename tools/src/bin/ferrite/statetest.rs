@@ -5,12 +5,18 @@
 //! Legacy VM tests (files whose tests have an `exec` message instead of a `transaction`, as in
 //! ethereum/legacytests' `VMTests`) run through [`ferrite_tools::statetest::vmtest`] and are counted in
 //! the table's `VMTests` row.
+//!
+//! `--state revm` runs each vector through the alloy-evm adapter over revm's in-memory database
+//! (`ferrite_tools::statetest::revm_state`, with the `revm-oracle` feature) instead of ferrite's
+//! own state; the table and exit status are the same, VM tests are skipped.
 
 use crate::StatetestArgs;
 use ferrite::engine::{CompilerPriority, Engine, EngineConfig};
 use ferrite::runtime::SpecId;
 use ferrite_state::Mode;
 use ferrite_tools::statetest::fixture;
+#[cfg(feature = "revm-oracle")]
+use ferrite_tools::statetest::revm_state;
 use ferrite_tools::statetest::runner::{self, CaseResult, Filter};
 use ferrite_tools::statetest::vmtest;
 use std::collections::BTreeMap;
@@ -24,14 +30,47 @@ fn json_escape(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
+/// Where a run keeps the state (`--state`).
+enum Backend {
+    /// ferrite's own in-memory `State`.
+    Native,
+    /// revm's in-memory database behind the alloy-evm adapter, one factory for the run.
+    #[cfg(feature = "revm-oracle")]
+    Revm(ferrite_evm::FerriteEvmFactory),
+}
+
+impl Backend {
+    fn new(name: &str, filter: &Filter) -> Result<Backend, String> {
+        match name {
+            "native" => Ok(Backend::Native),
+            #[cfg(feature = "revm-oracle")]
+            "revm" => Ok(Backend::Revm(revm_state::factory(filter))),
+            #[cfg(not(feature = "revm-oracle"))]
+            "revm" => {
+                let _ = filter;
+                Err("--state revm needs a build with --features revm-oracle".into())
+            }
+            other => Err(format!("unknown state '{other}'")),
+        }
+    }
+}
+
 /// Runs one fixture file, state tests or VM tests. The file is tried as state tests first; only
 /// if it does not load as such (the runner then reports the file itself as one failed case) is
 /// it checked for the VM-test format, so state-test runs read each file once.
-fn run_file(f: &Path, filter: &Filter) -> Vec<CaseResult> {
-    let r = runner::run_file(f, filter);
+fn run_file(f: &Path, filter: &Filter, backend: &Backend) -> Vec<CaseResult> {
+    let r = match backend {
+        Backend::Native => runner::run_file(f, filter),
+        #[cfg(feature = "revm-oracle")]
+        Backend::Revm(factory) => revm_state::run_file(f, filter, factory),
+    };
     let unloadable = matches!(&r[..], [only] if !only.pass && only.name == f.display().to_string());
     if unloadable && vmtest::is_vm_test_file(f) {
-        return vmtest::run_file(f, filter);
+        return match backend {
+            Backend::Native => vmtest::run_file(f, filter),
+            #[cfg(feature = "revm-oracle")]
+            Backend::Revm(_) => revm_state::skip_vm_tests(f, filter),
+        };
     }
     r
 }
@@ -108,6 +147,10 @@ pub fn main(args: StatetestArgs) -> Result<bool, String> {
         mode,
         engine,
     };
+    let backend = Backend::new(&args.state, &filter)?;
+    if args.trace && !matches!(backend, Backend::Native) {
+        return Err("--trace needs --state native (the adapter runs untraced)".into());
+    }
     let mut files = Vec::new();
     for p in &args.paths {
         files.extend(runner::collect_files(std::path::Path::new(p))?);
@@ -136,7 +179,7 @@ pub fn main(args: StatetestArgs) -> Result<bool, String> {
                 s.spawn(|| loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(f) = files.get(i) else { break };
-                    let r = run_file(f, &filter);
+                    let r = run_file(f, &filter, &backend);
                     if let Some(b) = &bar {
                         b.inc(1);
                     }
@@ -227,6 +270,15 @@ pub fn main(args: StatetestArgs) -> Result<bool, String> {
     if let Some(e) = &filter.engine {
         e.wait_idle();
         println!("engine: auto\n{}", e.stats());
+    }
+    #[cfg(feature = "revm-oracle")]
+    if let Backend::Revm(factory) = &backend {
+        let c = factory.counters();
+        println!(
+            "state: revm (adapter: {} transactions on ferrite, {} handed to revm)",
+            c.ferrite,
+            c.inspected + c.unsupported
+        );
     }
     Ok(failed == 0)
 }
