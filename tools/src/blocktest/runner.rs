@@ -9,8 +9,9 @@
 //!    [`EthBlockExecutorFactory`] over the runner's [`FerriteEvmFactory`]) on revm's `State` with
 //!    bundle updates: EIP-2935/EIP-4788 system calls, the transactions on ferrite, receipts,
 //!    withdrawals, EIP-6110/7002/7251 requests and pre-merge rewards all come from alloy-evm;
-//! 3. [`header::validate_outcome`] (gas, receipts root, bloom, requests hash), the state root
-//!    and the block hash.
+//! 3. [`header::validate_outcome`] (gas, receipts root, bloom, requests hash), the EIP-7002/7251
+//!    request contracts' code (a rule alloy-evm 0.39 leaves out), the state root and the block
+//!    hash.
 //!
 //! A block that passes becomes the head; a block that fails must be one the fixture expects to
 //! be rejected (`expectException`), and the chain stays at its parent. At the end the head must be
@@ -25,6 +26,8 @@ use super::header;
 use super::world::{self, World};
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_consensus::{Block, Header, ReceiptEnvelope, TxEnvelope};
+use alloy_eips::eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS;
+use alloy_eips::eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS;
 use alloy_evm::block::{BlockExecutionResult, BlockExecutor, BlockExecutorFactory};
 use alloy_evm::eth::receipt_builder::AlloyReceiptBuilder;
 use alloy_evm::eth::{EthBlockExecutionCtx, EthBlockExecutorFactory};
@@ -205,6 +208,20 @@ fn import(
     let (outcome, bundle) = execute(factory, db, block)?;
     let time = start.elapsed();
     header::validate_outcome(chain, header, &outcome)?;
+    if chain.is_prague_active_at_timestamp(header.timestamp) {
+        // EIP-7002 / EIP-7251: the end-of-block calls need code at the request contracts, or
+        // the block is invalid. alloy-evm 0.39 checks only that the calls succeed (a call to an
+        // account without code does), so the rule is checked here, on the state after the block
+        // (the system calls run last and cannot remove code).
+        for address in [
+            WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
+            CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
+        ] {
+            if !world::has_code(db, &bundle, &address) {
+                return Err(format!("system contract {address} has no code"));
+            }
+        }
+    }
     let root = world::post_state_root(db, &bundle);
     if root != header.state_root {
         return Err(format!(

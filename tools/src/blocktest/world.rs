@@ -113,6 +113,15 @@ pub fn state_root(db: &World) -> B256 {
     trie::state_root(accounts(db, None))
 }
 
+/// Whether `address` has code in `db` with `bundle` applied.
+pub fn has_code(db: &World, bundle: &BundleState, address: &Address) -> bool {
+    let info = match bundle.state.get(address) {
+        Some(acc) => acc.info.clone(),
+        None => db.cache.accounts.get(address).and_then(|a| a.info()),
+    };
+    info.is_some_and(|i| i.code_hash != KECCAK_EMPTY && !i.code_hash.is_zero())
+}
+
 /// Writes a valid block's changes into the chain's state.
 pub fn apply(db: &mut World, bundle: BundleState) {
     db.cache.contracts.extend(bundle.contracts);
