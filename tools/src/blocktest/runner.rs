@@ -61,8 +61,9 @@ pub struct TestResult {
     pub skipped: Option<String>,
     /// Blocks imported (valid).
     pub blocks: usize,
-    /// Blocks rejected, as the fixture expected.
-    pub rejected: usize,
+    /// Blocks rejected, as the fixture expected: the expected exception and why this runner
+    /// rejected the block (first run).
+    pub rejected: Vec<(String, String)>,
     /// Gas used by the imported blocks.
     pub gas: u64,
     /// Execution time of the test's blocks, per run.
@@ -334,7 +335,8 @@ impl Runner {
                 .block_hashes
                 .insert(U256::from(genesis.number), genesis_hash);
             let (mut head, mut head_hash) = (genesis.clone(), genesis_hash);
-            let (mut gas, mut imported, mut rejected, mut time) = (0, 0, 0, Duration::ZERO);
+            let (mut gas, mut imported, mut time) = (0, 0, Duration::ZERO);
+            let mut rejected = Vec::new();
             for (i, (entry, block)) in unit.blocks.iter().zip(&blocks).enumerate() {
                 let outcome = block
                     .as_ref()
@@ -363,7 +365,7 @@ impl Runner {
                         return Err(format!("{tag}block {i}: accepted, expected {x}"));
                     }
                     (Err(e), None) => return Err(format!("{tag}block {i}: {e}")),
-                    (Err(_), Some(_)) => rejected += 1,
+                    (Err(e), Some(x)) => rejected.push((x.clone(), format!("block {i}: {e}"))),
                 }
             }
             (result.gas, result.blocks, result.rejected) = (gas, imported, rejected);

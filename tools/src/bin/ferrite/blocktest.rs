@@ -198,13 +198,21 @@ mod imp {
                 later.sort_unstable();
                 let median = later.get(later.len() / 2).copied().unwrap_or(first);
                 format!(
-                    "{{\"name\":{},\"file\":{},\"network\":{},\"pass\":{},\"blocks\":{},\"rejected\":{},\"gasUsed\":{},\"firstNs\":{first},\"medianNs\":{median},\"error\":{}}}",
+                    "{{\"name\":{},\"file\":{},\"network\":{},\"pass\":{},\"blocks\":{},\"rejected\":[{}],\"gasUsed\":{},\"firstNs\":{first},\"medianNs\":{median},\"error\":{}}}",
                     json_escape(&r.name),
                     json_escape(&r.file),
                     json_escape(&r.network),
                     r.pass,
                     r.blocks,
-                    r.rejected,
+                    r.rejected
+                        .iter()
+                        .map(|(x, why)| format!(
+                            "{{\"expected\":{},\"reason\":{}}}",
+                            json_escape(x),
+                            json_escape(why)
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(","),
                     r.gas,
                     match (&r.error, &r.skipped) {
                         (Some(e), _) => json_escape(e),
