@@ -11,7 +11,7 @@
 //! The world either sits wholly in [`State::accounts`] (the default [`InMemory`] backing) or is
 //! read on first access from a [`Backing`] (a database, e.g. revm's `Database` through
 //! `ferrite-evm`): then `accounts` is the transaction's cache and the per-transaction slot
-//! records ([`TxSlot`]) hold every slot read or written, with the value it had at the start.
+//! records (`TxSlot`) hold every slot read or written, with the value it had at the start.
 //! One journal serves both, so a database-backed transaction has the same semantics as an
 //! in-memory one by construction. [`InMemory`] sets [`Backing::LAZY`] to false, which removes
 //! every load check at compile time.
