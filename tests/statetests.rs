@@ -45,7 +45,10 @@ fn run_dir(dir: &Path, filter: &Filter) -> Vec<CaseResult> {
     let files = runner::collect_files(dir).expect("fixture folder readable");
     let mut out = Vec::new();
     for f in files {
-        if SLOW_LEGACY.iter().any(|s| f.ends_with(s)) {
+        // Blockchain tests are `tests/blocktests.rs`'.
+        if SLOW_LEGACY.iter().any(|s| f.ends_with(s))
+            || f.components().any(|c| c.as_os_str() == "BlockchainTests")
+        {
             continue;
         }
         out.extend(runner::run_file(&f, filter));

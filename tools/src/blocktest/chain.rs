@@ -31,7 +31,10 @@ const FORKS: &[(EthereumHardfork, &[&str])] = &[
     (EthereumHardfork::Frontier, &["Frontier"]),
     (EthereumHardfork::Homestead, &["Homestead"]),
     (EthereumHardfork::Tangerine, &["EIP150", "TangerineWhistle"]),
-    (EthereumHardfork::SpuriousDragon, &["EIP158", "SpuriousDragon"]),
+    (
+        EthereumHardfork::SpuriousDragon,
+        &["EIP158", "SpuriousDragon"],
+    ),
     (EthereumHardfork::Byzantium, &["Byzantium"]),
     (EthereumHardfork::Constantinople, &["Constantinople"]),
     (
@@ -165,7 +168,12 @@ impl Chain {
             .filter(|(fork, _, _)| forks.iter().any(|(f, _)| f == fork))
             .map(|&(fork, key, default)| -> Result<_, String> {
                 let params = match schedule.and_then(|s| s.get(key)) {
-                    Some(p) if p.base_fee_update_fraction == 0 || p.target > p.max || p.max == 0 || p.max > 1 << 16 => {
+                    Some(p)
+                        if p.base_fee_update_fraction == 0
+                            || p.target > p.max
+                            || p.max == 0
+                            || p.max > 1 << 16 =>
+                    {
                         return Err(format!("blob schedule of {key}: unusable parameters {p:?}"))
                     }
                     Some(p) => BlobParams {

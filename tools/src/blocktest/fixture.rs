@@ -124,7 +124,10 @@ mod tests {
         assert_eq!(u.genesis_rlp, vec![0xc0]);
         assert_eq!(u.pre.len(), 1);
         assert_eq!(u.blocks.len(), 1);
-        assert!(u.blocks[0].rlp_bytes().is_err(), "bad hex is the block's problem");
+        assert!(
+            u.blocks[0].rlp_bytes().is_err(),
+            "bad hex is the block's problem"
+        );
         assert_eq!(u.config.as_ref().unwrap().chainid, Some(1));
     }
 

@@ -22,6 +22,8 @@ use alloy_consensus::proofs::{
 use alloy_consensus::{Block, Header, ReceiptEnvelope, TxEnvelope, TxReceipt};
 use alloy_eips::eip1559::{calc_next_block_base_fee, BaseFeeParams, INITIAL_BASE_FEE};
 use alloy_eips::eip4844::DATA_GAS_PER_BLOB;
+#[cfg(test)]
+use alloy_eips::eip7840::BlobParams;
 use alloy_evm::block::BlockExecutionResult;
 use alloy_hardforks::EthereumHardforks;
 use alloy_primitives::{Bloom, B256};
@@ -89,6 +91,9 @@ pub fn validate_header(
     presence("base fee", &header.base_fee_per_gas, london)?;
     if let Some(base_fee) = header.base_fee_per_gas {
         let want = if chain.is_london_active_at_block(parent.number) {
+            if parent.gas_used > parent.gas_limit {
+                return Err("parent gas used above its gas limit".into());
+            }
             let parent_fee = parent
                 .base_fee_per_gas
                 .ok_or("parent has no base fee after London")?;
@@ -196,7 +201,11 @@ fn validate_blob_gas(chain: &Chain, header: &Header, parent: &Header) -> Result<
 }
 
 /// Checks the body of `block` (whose RLP is `rlp_len` bytes) against its header.
-pub fn validate_body(chain: &Chain, block: &Block<TxEnvelope>, rlp_len: usize) -> Result<(), String> {
+pub fn validate_body(
+    chain: &Chain,
+    block: &Block<TxEnvelope>,
+    rlp_len: usize,
+) -> Result<(), String> {
     let (header, body) = (&block.header, &block.body);
     check(
         "transactions root",
@@ -248,4 +257,112 @@ pub fn validate_outcome(
         check("requests hash", outcome.requests.requests_hash(), hash)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_eips::eip4844::DATA_GAS_PER_BLOB as BLOB;
+
+    fn parent(chain: &Chain) -> Header {
+        let cancun = chain.is_cancun_active_at_timestamp(0);
+        Header {
+            number: 7,
+            timestamp: 100,
+            gas_limit: 30_000_000,
+            gas_used: 15_000_000,
+            base_fee_per_gas: chain.is_london_active_at_block(7).then_some(1_000),
+            withdrawals_root: chain
+                .is_shanghai_active_at_timestamp(0)
+                .then_some(B256::ZERO),
+            blob_gas_used: cancun.then_some(3 * BLOB),
+            excess_blob_gas: cancun.then_some(10 * BLOB),
+            parent_beacon_block_root: cancun.then_some(B256::ZERO),
+            requests_hash: chain.is_prague_active_at_timestamp(0).then_some(B256::ZERO),
+            ..Header::default()
+        }
+    }
+
+    /// A valid child of `parent` (gas at target: the base fee stays).
+    fn child(chain: &Chain, parent: &Header) -> Header {
+        let params = chain.blob_params(parent.timestamp + 12);
+        Header {
+            number: parent.number + 1,
+            parent_hash: B256::repeat_byte(1),
+            timestamp: parent.timestamp + 12,
+            excess_blob_gas: params.map(|p| {
+                p.next_block_excess_blob_gas_osaka(
+                    parent.excess_blob_gas.unwrap_or_default(),
+                    parent.blob_gas_used.unwrap_or_default(),
+                    parent.base_fee_per_gas.unwrap_or_default(),
+                )
+            }),
+            blob_gas_used: params.map(|_| 0),
+            ..parent.clone()
+        }
+    }
+
+    fn validate(chain: &Chain, edit: impl FnOnce(&mut Header)) -> Result<(), String> {
+        let p = parent(chain);
+        let mut h = child(chain, &p);
+        edit(&mut h);
+        validate_header(chain, &h, &p, B256::repeat_byte(1))
+    }
+
+    #[test]
+    fn a_valid_child_passes_on_every_fork() {
+        for network in ["Frontier", "London", "Paris", "Cancun", "Prague", "Osaka"] {
+            let chain = Chain::new(network, None).unwrap();
+            assert_eq!(validate(&chain, |_| {}), Ok(()), "{network}");
+        }
+    }
+
+    #[test]
+    fn parent_links_and_limits() {
+        let chain = Chain::new("Cancun", None).unwrap();
+        assert!(validate(&chain, |h| h.number += 1).is_err());
+        assert!(validate(&chain, |h| h.parent_hash = B256::ZERO).is_err());
+        assert!(validate(&chain, |h| h.timestamp = 100).is_err());
+        assert!(validate(&chain, |h| h.gas_used = h.gas_limit + 1).is_err());
+        // Strictly less than parent / 1024.
+        assert!(validate(&chain, |h| h.gas_limit += 30_000_000 / 1024).is_err());
+        assert!(validate(&chain, |h| h.gas_limit += 30_000_000 / 1024 - 1).is_ok());
+        assert!(validate(&chain, |h| h.extra_data = vec![0; 33].into()).is_err());
+    }
+
+    #[test]
+    fn base_fee_follows_eip1559() {
+        let chain = Chain::new("Cancun", None).unwrap();
+        assert!(validate(&chain, |h| h.base_fee_per_gas = Some(1_001)).is_err());
+        assert!(validate(&chain, |h| h.base_fee_per_gas = None).is_err());
+        // London's first block: the initial base fee, twice the parent's gas limit as reference.
+        let london = Chain::new("BerlinToLondonAt8", None).unwrap();
+        let p = parent(&london);
+        let mut h = child(&london, &p);
+        h.base_fee_per_gas = Some(INITIAL_BASE_FEE);
+        h.gas_limit = 60_000_000;
+        assert_eq!(validate_header(&london, &h, &p, h.parent_hash), Ok(()));
+        h.base_fee_per_gas = Some(1_000);
+        assert!(validate_header(&london, &h, &p, h.parent_hash).is_err());
+    }
+
+    #[test]
+    fn blob_fields_follow_the_schedule() {
+        let chain = Chain::new("Cancun", None).unwrap();
+        assert!(validate(&chain, |h| h.excess_blob_gas = Some(0)).is_err());
+        assert!(validate(&chain, |h| h.blob_gas_used = Some(7 * BLOB)).is_err());
+        assert!(validate(&chain, |h| h.blob_gas_used = Some(BLOB + 1)).is_err());
+        assert!(validate(&chain, |h| h.blob_gas_used = Some(6 * BLOB)).is_ok());
+        assert!(validate(&chain, |h| h.parent_beacon_block_root = None).is_err());
+        let shanghai = Chain::new("Shanghai", None).unwrap();
+        assert!(validate(&shanghai, |h| h.blob_gas_used = Some(0)).is_err());
+        // Osaka: EIP-7918's reserve price raises the excess when blobs are cheap next to gas.
+        let osaka = Chain::new("Osaka", None).unwrap();
+        let mut p = parent(&osaka);
+        p.base_fee_per_gas = Some(1_000_000_000);
+        let h = child(&osaka, &p);
+        let plain = BlobParams::prague().next_block_excess_blob_gas_osaka(10 * BLOB, 3 * BLOB, 0);
+        assert!(h.excess_blob_gas.unwrap() > plain);
+        assert_eq!(validate_header(&osaka, &h, &p, h.parent_hash), Ok(()));
+    }
 }

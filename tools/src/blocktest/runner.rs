@@ -36,8 +36,8 @@ use alloy_hardforks::EthereumHardforks;
 use alloy_primitives::{Address, B256, U256};
 use alloy_rlp::Decodable;
 use ferrite_evm::FerriteEvmFactory;
-use revm::database::{BundleState, State};
 use revm::database::states::bundle_state::BundleRetention;
+use revm::database::{BundleState, State};
 use std::borrow::Cow;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -171,7 +171,10 @@ fn execute(
         parent_hash: header.parent_hash,
         parent_beacon_block_root: header.parent_beacon_block_root,
         ommers: &body.ommers,
-        withdrawals: body.withdrawals.as_ref().map(|w| Cow::Borrowed(w.as_slice())),
+        withdrawals: body
+            .withdrawals
+            .as_ref()
+            .map(|w| Cow::Borrowed(w.as_slice())),
         extra_data: header.extra_data.clone(),
         tx_count_hint: Some(body.transactions.len()),
         slot_number: None,
@@ -225,10 +228,7 @@ fn import(
     }
     let root = world::post_state_root(db, &bundle);
     if root != header.state_root {
-        return Err(format!(
-            "state root {root}, expected {}",
-            header.state_root
-        ));
+        return Err(format!("state root {root}, expected {}", header.state_root));
     }
     Ok(Imported {
         bundle,
@@ -288,11 +288,8 @@ impl Runner {
             }
         };
         result.order = chain.last_fork as u8;
-        let factory = EthBlockExecutorFactory::new(
-            AlloyReceiptBuilder::default(),
-            chain,
-            self.evm.clone(),
-        );
+        let factory =
+            EthBlockExecutorFactory::new(AlloyReceiptBuilder::default(), chain, self.evm.clone());
         match self.run_prepared(&factory, unit, &mut result) {
             Ok(()) => result.pass = true,
             Err(e) => result.error = Some(e),

@@ -159,14 +159,21 @@ pub fn diff(db: &World, expected: &fixture::State, limit: usize) -> Vec<String> 
         }
     };
     for (address, want) in expected {
-        let Some(got) = db.cache.accounts.get(address).and_then(|a| a.info().map(|i| (a, i)))
+        let Some(got) = db
+            .cache
+            .accounts
+            .get(address)
+            .and_then(|a| a.info().map(|i| (a, i)))
         else {
             note(format!("{address}: missing"));
             continue;
         };
         let (acc, info) = got;
         if info.balance != want.balance {
-            note(format!("{address}: balance {} != {}", info.balance, want.balance));
+            note(format!(
+                "{address}: balance {} != {}",
+                info.balance, want.balance
+            ));
         }
         if info.nonce != want.nonce {
             note(format!("{address}: nonce {} != {}", info.nonce, want.nonce));

@@ -49,9 +49,11 @@ pub fn main(args: BlocktestArgs) -> Result<bool, String> {
 /// Entry point without the `revm-oracle` feature: a one-line error.
 #[cfg(not(feature = "revm-oracle"))]
 pub fn main(_: BlocktestArgs) -> Result<bool, String> {
-    Err("ferrite blocktest needs alloy-evm: build with `--features revm-oracle` \
+    Err(
+        "ferrite blocktest needs alloy-evm: build with `--features revm-oracle` \
          (cargo build --release -p ferrite-tools --features revm-oracle)"
-        .into())
+            .into(),
+    )
 }
 
 #[cfg(feature = "revm-oracle")]
@@ -68,11 +70,11 @@ mod imp {
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
-/// A duration in milliseconds.
+    /// A duration in milliseconds.
     fn ms(d: Duration) -> String {
         format!("{:.3}", d.as_secs_f64() * 1e3)
     }
-    
+
     /// Million gas per second.
     fn mgas(gas: u64, d: Duration) -> f64 {
         gas as f64 / 1e6 / d.as_secs_f64().max(1e-12)
@@ -263,10 +265,7 @@ mod imp {
                 tot[i] += c[i];
             }
         }
-        println!(
-            "{:<28} {:>8} {:>8} {:>8}",
-            "total", tot[0], tot[1], tot[2]
-        );
+        println!("{:<28} {:>8} {:>8} {:>8}", "total", tot[0], tot[1], tot[2]);
     }
 
     /// First run and median of the later ones.
@@ -274,7 +273,10 @@ mod imp {
         let (first, later) = r.runs.split_first()?;
         let mut later = later.to_vec();
         later.sort_unstable();
-        Some((*first, later.get(later.len() / 2).copied().unwrap_or(*first)))
+        Some((
+            *first,
+            later.get(later.len() / 2).copied().unwrap_or(*first),
+        ))
     }
 
     fn print_bench(results: &[TestResult], runs: usize) {
