@@ -13,8 +13,9 @@
 //! Osaka's rules with other blob parameters.
 //!
 //! Names this runner cannot represent (Constantinople before Petersburg — revm has no such
-//! spec —, total-difficulty transitions, forks after Osaka) are errors, which the runner reports
-//! as skipped tests with the reason.
+//! spec —, total-difficulty transitions, forks after Osaka) are [`ChainError::Unsupported`], which
+//! the runner reports as skipped tests with the reason; an unusable blob schedule is
+//! [`ChainError::Malformed`], a failure.
 
 use crate::statetest::fixture::Config;
 use alloy_eips::eip4844::BLOB_TX_MIN_BLOB_GASPRICE;
@@ -72,13 +73,30 @@ const BLOB_FORKS: &[(EthereumHardfork, &str, BlobParams)] = &[
     (EthereumHardfork::Cancun, "Cancun", BlobParams::cancun()),
 ];
 
+/// Why a test's chain cannot be built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainError {
+    /// The network is one this runner cannot represent (the test is skipped).
+    Unsupported(String),
+    /// The fixture's configuration is unusable (the test fails).
+    Malformed(String),
+}
+
+impl std::fmt::Display for ChainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChainError::Unsupported(s) | ChainError::Malformed(s) => f.write_str(s),
+        }
+    }
+}
+
 /// A test network: its fork schedule, chain id and blob schedule.
 #[derive(Clone, Debug)]
 pub struct Chain {
     hardforks: EthereumChainHardforks,
     /// The chain id (`config.chainid`, 1 when absent).
     pub chain_id: u64,
-    /// Blob parameters per blob fork, latest first (`None`: the fork is not scheduled).
+    /// Blob parameters of the scheduled blob forks, latest first.
     blobs: Vec<(EthereumHardfork, BlobParams)>,
     /// The network's last fork, for ordering summaries.
     pub last_fork: EthereumHardfork,
@@ -140,7 +158,20 @@ fn parse_transition(network: &str) -> Result<Option<(&str, &str, Transition)>, S
 
 impl Chain {
     /// The chain of `network` under `config`, or why it cannot be run.
-    pub fn new(network: &str, config: Option<&Config>) -> Result<Chain, String> {
+    pub fn new(network: &str, config: Option<&Config>) -> Result<Chain, ChainError> {
+        let forks = Chain::schedule(network).map_err(ChainError::Unsupported)?;
+        let last_fork = forks.last().map_or(EthereumHardfork::Frontier, |f| f.0);
+        let blobs = Chain::blobs(&forks, config).map_err(ChainError::Malformed)?;
+        Ok(Chain {
+            hardforks: EthereumChainHardforks::new(forks),
+            chain_id: config.and_then(|c| c.chainid).unwrap_or(1),
+            blobs,
+            last_fork,
+        })
+    }
+
+    /// The fork schedule of `network`, or why it cannot be represented.
+    fn schedule(network: &str) -> Result<Vec<(EthereumHardfork, ForkCondition)>, String> {
         let (from, to, at) = match parse_transition(network)? {
             Some(t) => t,
             None => (network, network, Transition::Genesis),
@@ -162,8 +193,16 @@ impl Chain {
             let when = if i <= first { Transition::Genesis } else { at };
             forks.push((*fork, condition(*fork, when)?));
         }
+        Ok(forks)
+    }
+
+    /// The blob parameters of the blob forks in `forks`, from `config`'s schedule or the EIPs.
+    fn blobs(
+        forks: &[(EthereumHardfork, ForkCondition)],
+        config: Option<&Config>,
+    ) -> Result<Vec<(EthereumHardfork, BlobParams)>, String> {
         let schedule = config.and_then(|c| c.blob_schedule.as_ref());
-        let blobs = BLOB_FORKS
+        BLOB_FORKS
             .iter()
             .filter(|(fork, _, _)| forks.iter().any(|(f, _)| f == fork))
             .map(|&(fork, key, default)| -> Result<_, String> {
@@ -196,13 +235,7 @@ impl Chain {
                 };
                 Ok((fork, params))
             })
-            .collect::<Result<_, _>>()?;
-        Ok(Chain {
-            hardforks: EthereumChainHardforks::new(forks),
-            chain_id: config.and_then(|c| c.chainid).unwrap_or(1),
-            blobs,
-            last_fork: FORKS[last].0,
-        })
+            .collect()
     }
 
     /// The revm spec of a block (alloy-evm's mapping, as reth does).
@@ -275,7 +308,10 @@ mod tests {
             "CancunToPragueAtTime99999999999999999999k",
             "",
         ] {
-            assert!(Chain::new(n, None).is_err(), "{n}");
+            assert!(
+                matches!(Chain::new(n, None), Err(ChainError::Unsupported(_))),
+                "{n}"
+            );
         }
     }
 }

@@ -20,7 +20,7 @@
 //! Every run of a test repeats all the checks, so with `runs > 1` (benchmarks) a tier switch
 //! between runs (`auto` compiles in the background) is checked too, not just timed.
 
-use super::chain::Chain;
+use super::chain::{Chain, ChainError};
 use super::fixture::{self, TestUnit};
 use super::header;
 use super::world::{self, World};
@@ -282,8 +282,12 @@ impl Runner {
         let mut result = TestResult::new(file, name, &unit.network);
         let chain = match Chain::new(&unit.network, unit.config.as_ref()) {
             Ok(c) => c,
-            Err(e) => {
+            Err(ChainError::Unsupported(e)) => {
                 result.skipped = Some(e);
+                return result;
+            }
+            Err(ChainError::Malformed(e)) => {
+                result.error = Some(e);
                 return result;
             }
         };
