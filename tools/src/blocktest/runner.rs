@@ -17,6 +17,9 @@
 //! be rejected (`expectException`), and the chain stays at its parent. At the end the head must be
 //! `lastblockhash` and the state `postState` (or its root `postStateHash`).
 //!
+//! The chain is linear: every block must extend the current head (the execution-spec tests have
+//! no side chains or reorganisations; a block that does not extend the head is rejected).
+//!
 //! Every run of a test repeats all the checks, so with `runs > 1` (benchmarks) a tier switch
 //! between runs (`auto` compiles in the background) is checked too, not just timed.
 
