@@ -46,9 +46,11 @@ fn run_dir(dir: &Path, filter: &Filter) -> Vec<CaseResult> {
     let mut out = Vec::new();
     for f in files {
         // Only the legacy copies: `GeneralStateTests/` has its own `loopMul.json`, which runs.
+        // Blockchain tests are `tests/blocktests.rs`'.
         if SLOW_LEGACY
             .iter()
             .any(|s| f.ends_with(Path::new(LEGACY).join(s)))
+            || f.components().any(|c| c.as_os_str() == "BlockchainTests")
         {
             continue;
         }

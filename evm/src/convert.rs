@@ -377,8 +377,9 @@ pub fn result(
 
 /// The change set of the transaction `state` has just run (not finalized): every account the
 /// transaction touched (EIP-161 sense, which every write implies), with its info now, the
-/// storage slots it read or wrote (value at the start and now), and revm's status marks. Accounts
-/// only read are left out: a commit ignores them.
+/// storage slots it read or wrote (value at the start and now), and revm's status marks (with
+/// revm's pre-EIP-161 normalisation of touched empty accounts). Accounts only read are left out:
+/// a commit ignores them.
 pub fn change_set<DB: Database>(state: &State<DbBacking<'_, DB>>) -> EvmState {
     let tid = TransactionId::ZERO;
     let mut out = EvmState::with_capacity_and_hasher(state.touched().count(), Default::default());
@@ -412,6 +413,25 @@ pub fn change_set<DB: Database>(state: &State<DbBacking<'_, DB>>) -> EvmState {
             account.status |= AccountStatus::SelfDestructed | AccountStatus::SelfDestructedLocal;
         }
         out.insert(*address, account);
+    }
+    if !state.spec.is_enabled_in(ferrite::SpecId::SpuriousDragon) {
+        // Before EIP-161 a touched empty account stays in the state, but a revm database's
+        // commit removes every touched empty account; revm's journal therefore hands such
+        // accounts over marked to survive it (its `finalize`): a new one as created, an
+        // existing one as untouched. The same here.
+        for account in out.values_mut() {
+            if account.is_touched()
+                && account.is_empty()
+                && !account.is_selfdestructed()
+                && !account.is_created()
+            {
+                if account.is_loaded_as_not_existing() {
+                    account.mark_created();
+                } else {
+                    account.unmark_touch();
+                }
+            }
+        }
     }
     for (address, key, original, present) in state.tx_slots() {
         if let Some(account) = out.get_mut(&address) {

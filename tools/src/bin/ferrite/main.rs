@@ -1,4 +1,4 @@
-//! The `ferrite` command line: `run` (geth `evm run` conventions) and `statetest`.
+//! The `ferrite` command line: `run` (geth `evm run` conventions), `statetest`, `blocktest`.
 
 use alloy_primitives::{hex, Bytes, U256};
 use clap::{Parser, Subcommand};
@@ -25,6 +25,8 @@ enum Command {
     Run(RunArgs),
     /// Run Ethereum state tests (files or folders, recursively).
     Statetest(StatetestArgs),
+    /// Run Ethereum blockchain tests through alloy-evm's block executor (files or folders).
+    Blocktest(blocktest::BlocktestArgs),
     /// Print the analysis of a contract: blocks, gas, stack bounds, fused and static ops.
     Analyze(AnalyzeArgs),
     /// Run the benchmark suite on every tier and print a table.
@@ -509,6 +511,7 @@ fn print_outcome(args: &RunArgs, outcome: &call::CallOutcome, median_ns: Option<
 }
 
 mod bench;
+mod blocktest;
 mod fuzz;
 mod statetest;
 
@@ -517,6 +520,7 @@ fn main() -> ExitCode {
     let r = match cli.command {
         Command::Run(a) => run(a),
         Command::Statetest(a) => statetest::main(a),
+        Command::Blocktest(a) => blocktest::main(a),
         Command::Analyze(a) => analyze(a),
         Command::Bench(a) => bench::main(a),
         Command::Fuzz(a) => fuzz::main(a),
