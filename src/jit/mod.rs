@@ -219,9 +219,17 @@ pub enum Tier {
     Baseline,
 }
 
-/// Shared Cranelift flags for `tier`; the IR verifier only in debug builds (it cost a
-/// measurable share of compile time and checks our own lowering, which the tests exercise).
-fn flags(tier: Tier) -> Result<settings::Flags, CompileError> {
+/// The most blocks the baseline tier gives regalloc2's single-pass allocator: its time grows
+/// with the square of the block count on long chains of small blocks (EEST's
+/// `jumpi_fallthrough`, 8,191 blocks: 9.7 s against 0.4 s for the backtracking allocator;
+/// the two cross near 300 such blocks), so larger programs get the backtracking allocator at
+/// the baseline tier too (figures in `benches/PERFORMANCE.md`).
+pub const SINGLE_PASS_MAX_BLOCKS: usize = 256;
+
+/// Shared Cranelift flags for `tier` (for a program of `blocks` blocks); the IR verifier only
+/// in debug builds (it cost a measurable share of compile time and checks our own lowering,
+/// which the tests exercise).
+fn flags(tier: Tier, blocks: usize) -> Result<settings::Flags, CompileError> {
     let mut flags = settings::builder();
     let set = |f: &mut settings::Builder, k: &str, v: &str| {
         f.set(k, v).map_err(|e| CompileError::Isa(e.to_string()))
@@ -230,7 +238,9 @@ fn flags(tier: Tier) -> Result<settings::Flags, CompileError> {
         Tier::Optimized => set(&mut flags, "opt_level", "speed")?,
         Tier::Baseline => {
             set(&mut flags, "opt_level", "none")?;
-            set(&mut flags, "regalloc_algorithm", "single_pass")?;
+            if blocks <= SINGLE_PASS_MAX_BLOCKS {
+                set(&mut flags, "regalloc_algorithm", "single_pass")?;
+            }
         }
     }
     set(
@@ -247,12 +257,12 @@ fn flags(tier: Tier) -> Result<settings::Flags, CompileError> {
 
 /// The ISA for the host machine, optimizing.
 pub fn host_isa() -> Result<OwnedTargetIsa, CompileError> {
-    host_isa_for(Tier::Optimized)
+    host_isa_for(Tier::Optimized, 0)
 }
 
-fn host_isa_for(tier: Tier) -> Result<OwnedTargetIsa, CompileError> {
+fn host_isa_for(tier: Tier, blocks: usize) -> Result<OwnedTargetIsa, CompileError> {
     let isa = cranelift_native::builder().map_err(|e| CompileError::Isa(e.to_string()))?;
-    isa.finish(flags(tier)?)
+    isa.finish(flags(tier, blocks)?)
         .map_err(|e| CompileError::Isa(e.to_string()))
 }
 
@@ -263,7 +273,7 @@ pub fn isa_for(triple: &str) -> Result<OwnedTargetIsa, CompileError> {
         .map_err(|e: target_lexicon::ParseError| CompileError::Isa(e.to_string()))?;
     cranelift_codegen::isa::lookup(t)
         .map_err(|e| CompileError::Isa(e.to_string()))?
-        .finish(flags(Tier::Optimized)?)
+        .finish(flags(Tier::Optimized, 0)?)
         .map_err(|e| CompileError::Isa(e.to_string()))
 }
 
@@ -382,7 +392,11 @@ fn compile_with(
     let region = select(&analysis);
     let region = region.as_ref();
     check_limits(&analysis, region)?;
-    let isa = host_isa_for(tier)?;
+    let blocks = match region {
+        Some(r) => r.hot.iter().filter(|h| **h).count(),
+        None => analysis.blocks.len(),
+    };
+    let isa = host_isa_for(tier, blocks)?;
     let mut jb = JITBuilder::with_isa(isa.clone(), default_libcall_names());
     for b in Builtin::ALL {
         jb.symbol(b.name(), b.address());
@@ -525,4 +539,27 @@ pub fn dump_ir(
     Ok(standalone_function(&analysis, &*isa, region.as_ref())
         .display()
         .to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The baseline tier's single-pass allocator is quadratic in the block count: past
+    /// [`SINGLE_PASS_MAX_BLOCKS`] the baseline tier uses the backtracking allocator.
+    #[test]
+    fn baseline_tier_leaves_single_pass_for_large_programs() {
+        let alloc = |tier, blocks| {
+            flags(tier, blocks)
+                .map(|f| f.regalloc_algorithm().to_string())
+                .unwrap_or_default()
+        };
+        assert_eq!(alloc(Tier::Baseline, 10), "single_pass");
+        assert_eq!(alloc(Tier::Baseline, SINGLE_PASS_MAX_BLOCKS), "single_pass");
+        assert_eq!(
+            alloc(Tier::Baseline, SINGLE_PASS_MAX_BLOCKS + 1),
+            "backtracking"
+        );
+        assert_eq!(alloc(Tier::Optimized, 10), "backtracking");
+    }
 }
