@@ -390,6 +390,51 @@ fn stack_ops_agree_with_a_model() {
     check(code, &[U256::from(6), U256::from(2), U256::ZERO]);
 }
 
+/// ADDRESS, CALLER and CALLVALUE read from the frame's message: for a top-level call, a nested
+/// CALL (value sent), a DELEGATECALL (caller and value inherited) and a STATICCALL, the words
+/// they push (returned and combined arithmetically, so every byte matters) agree with the
+/// interpreter.
+#[test]
+fn message_fields_agree_with_the_interpreter() {
+    // callee: ADDRESS CALLER CALLVALUE, then each one's word and their sum returned (128 bytes).
+    let callee: Vec<u8> = vec![
+        0x30, 0x33, 0x34, // ADDRESS CALLER CALLVALUE
+        0x82, 0x82, 0x82, 0x01, 0x01, // DUP3 DUP3 DUP3 ADD ADD: the sum on top
+        0x5f, 0x52, // PUSH0 MSTORE (sum at 0)
+        0x60, 0x20, 0x52, // value at 32
+        0x60, 0x40, 0x52, // caller at 64
+        0x60, 0x60, 0x52, // address at 96
+        0x60, 0x80, 0x5f, 0xf3, // RETURN 128 bytes
+    ];
+    // Bytes that differ, so a byte-order slip shows.
+    let callee_at = alloy_primitives::address!("d102030405060708090a0b0c0d0e0f1011121314");
+    for kind in [0xf1u8, 0xf4, 0xfa] {
+        // main: ADDRESS CALLER CALLVALUE into memory, then call the callee (value 7 for CALL),
+        // and return 128 bytes of the callee's output after its own three words.
+        let mut code = vec![
+            0x30, 0x5f, 0x52, 0x33, 0x60, 0x20, 0x52, 0x34, 0x60, 0x40, 0x52,
+        ];
+        code.extend([0x60, 0x80, 0x60, 0x60]); // out size 128, out offset 96
+        code.extend([0x5f, 0x5f]); // in size 0, in offset 0
+        if kind == 0xf1 {
+            code.extend([0x60, 0x07]); // value
+        }
+        code.push(0x73);
+        code.extend_from_slice(callee_at.as_slice());
+        code.extend([0x5a, kind, 0x50]); // GAS, the call, POP the status
+        code.extend([0x60, 0xe0, 0x5f, 0xf3]); // RETURN 224 bytes
+        let mut cfg = CallConfig::new(code, Vec::new());
+        cfg.spec = SPEC;
+        cfg.value = U256::from(0x1234_5678_9abc_def0_u64) << 130 | U256::from(99);
+        let mut acc = ferrite_state::Account::with_code(Bytes::from(callee.clone()));
+        acc.nonce = 1;
+        cfg.accounts.push((callee_at, acc));
+        let out = run_both(&cfg);
+        assert_eq!(out.exit, ExitCode::Return, "call kind {kind:#x}");
+        assert_eq!(out.output.len(), 224);
+    }
+}
+
 /// GAS, JUMPDEST, STOP and INVALID: gas seen after static charges, a helper and a block
 /// boundary; the exits and the gas they leave.
 #[test]
@@ -578,7 +623,8 @@ fn every_inlined_opcode_is_covered() {
     use Opcode::*;
     let words = word_ops();
     let others = [
-        POP, PC, GAS, JUMPDEST, STOP, INVALID, MLOAD, MSTORE, JUMP, JUMPI,
+        POP, PC, GAS, JUMPDEST, STOP, INVALID, MLOAD, MSTORE, JUMP, JUMPI, ADDRESS, CALLER,
+        CALLVALUE,
     ];
     for op in inlined() {
         let b = op as u8;

@@ -70,6 +70,13 @@ pub mod offsets {
     /// Memory size in bytes less 31, saturating (usize): a word at offset `o` lies within
     /// memory exactly when `o` is below it.
     pub const MEM_WORD_LIMIT: usize = offset_of!(Frame, memory) + Memory::WORD_LIMIT_OFFSET;
+    /// `frame.msg.target` (ADDRESS: 20 big-endian bytes).
+    pub const MSG_TARGET: usize = offset_of!(Frame, msg) + offset_of!(Message, target);
+    /// `frame.msg.caller` (CALLER: 20 big-endian bytes).
+    pub const MSG_CALLER: usize = offset_of!(Frame, msg) + offset_of!(Message, caller);
+    /// `frame.msg.value` (CALLVALUE: a `U256`, four little-endian limbs).
+    pub const MSG_VALUE: usize = offset_of!(Frame, msg) + offset_of!(Message, value);
+    use crate::frame::Message;
 }
 
 const _: () = {
