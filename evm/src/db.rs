@@ -13,6 +13,10 @@ use ferrite_state::{Account, Backing};
 use revm::bytecode::Bytecode;
 use revm::Database;
 
+/// Answers "has this account any storage?" for a database that can (EIP-7610's collision
+/// rule); see [`FerriteEvm::set_storage_probe`](crate::FerriteEvm::set_storage_probe).
+pub type StorageProbe<DB> = fn(&mut DB, Address) -> Result<bool, <DB as Database>::Error>;
+
 /// A revm database read through ferrite's journal, one transaction at a time.
 #[derive(Debug)]
 pub struct DbBacking<'a, DB: Database> {
@@ -20,6 +24,7 @@ pub struct DbBacking<'a, DB: Database> {
     error: Option<DB::Error>,
     /// Code read from the database, by hash (a transaction reads a few: a list beats hashing).
     codes: Vec<(B256, Bytecode)>,
+    probe: Option<StorageProbe<DB>>,
 }
 
 impl<'a, DB: Database> DbBacking<'a, DB> {
@@ -29,6 +34,15 @@ impl<'a, DB: Database> DbBacking<'a, DB> {
             db,
             error: None,
             codes: Vec::new(),
+            probe: None,
+        }
+    }
+
+    /// Reads `db`, asking `probe` whether an account has storage (EIP-7610).
+    pub fn with_probe(db: &'a mut DB, probe: Option<StorageProbe<DB>>) -> Self {
+        DbBacking {
+            probe,
+            ..DbBacking::new(db)
         }
     }
 
@@ -103,6 +117,16 @@ impl<DB: Database> Backing for DbBacking<'_, DB> {
         }
         let r = self.db.storage(address, key);
         self.ok(r)
+    }
+
+    fn has_storage(&mut self, address: Address) -> bool {
+        match (self.probe, self.error.is_some()) {
+            (Some(probe), false) => {
+                let r = probe(self.db, address);
+                self.ok(r)
+            }
+            _ => false,
+        }
     }
 
     fn block_hash(&mut self, number: u64) -> Option<B256> {

@@ -14,7 +14,7 @@
 //!   [`Evm::precompiles_mut`]: ferrite implements the standard set only.
 
 use crate::convert;
-use crate::db::DbBacking;
+use crate::db::{DbBacking, StorageProbe};
 use alloy_evm::eth::{EthEvm, EthEvmContext};
 use alloy_evm::precompiles::PrecompilesMap;
 use alloy_evm::{Database, Evm, EvmEnv};
@@ -76,6 +76,7 @@ pub struct FerriteEvm<DB: Database, I> {
     inspect: bool,
     /// Why revm must run every transaction of this EVM, if it must.
     fallback: Option<&'static str>,
+    probe: Option<StorageProbe<DB>>,
 }
 
 impl<DB: Database, I> std::fmt::Debug for FerriteEvm<DB, I> {
@@ -104,7 +105,16 @@ impl<DB: Database, I: Inspector<EthEvmContext<DB>>> FerriteEvm<DB, I> {
             counters,
             inspect,
             fallback,
+            probe: None,
         }
+    }
+
+    /// Lets ferrite apply EIP-7610 exactly: a CREATE onto an account without code or nonce but
+    /// with storage collides. revm's `Database` cannot say whether an account has storage (and
+    /// revm does not check), so by default such a CREATE proceeds, as in revm; a database that
+    /// can answer supplies `probe` (for example from its account's storage root).
+    pub fn set_storage_probe(&mut self, probe: StorageProbe<DB>) {
+        self.probe = Some(probe);
     }
 
     /// Why transactions of this EVM run on revm instead of ferrite (`None`: they run on
@@ -137,7 +147,8 @@ impl<DB: Database, I: Inspector<EthEvmContext<DB>>> FerriteEvm<DB, I> {
         };
         let ftx = convert::tx(&tx);
         let fblock = convert::block(cfg, block);
-        let mut state = State::with_backing(spec, convert::env(cfg, block), DbBacking::new(db));
+        let backing = DbBacking::with_probe(db, self.probe);
+        let mut state = State::with_backing(spec, convert::env(cfg, block), backing);
         let r = transaction::execute_pending(
             &mut state,
             &fblock,
@@ -192,7 +203,8 @@ impl<DB: Database, I: Inspector<EthEvmContext<DB>>> FerriteEvm<DB, I> {
         let Some(spec) = convert::spec(cfg.spec) else {
             return Err(EVMError::Custom("ferrite: fork not implemented".into()));
         };
-        let mut state = State::with_backing(spec, convert::env(cfg, block), DbBacking::new(db));
+        let backing = DbBacking::with_probe(db, self.probe);
+        let mut state = State::with_backing(spec, convert::env(cfg, block), backing);
         let r = transaction::system_call_pending(
             &mut state,
             caller,

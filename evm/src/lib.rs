@@ -33,6 +33,6 @@ mod db;
 mod evm;
 mod factory;
 
-pub use db::DbBacking;
+pub use db::{DbBacking, StorageProbe};
 pub use evm::{CounterSnapshot, Counters, FerriteEvm};
 pub use factory::FerriteEvmFactory;

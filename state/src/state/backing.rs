@@ -20,6 +20,13 @@ pub trait Backing {
     fn storage(&mut self, address: Address, key: U256) -> U256;
     /// The hash of block `number`, `None` when unknown.
     fn block_hash(&mut self, number: u64) -> Option<B256>;
+    /// Whether the account at `address` has any non-zero storage slot: a CREATE onto such an
+    /// account collides (EIP-7610). Asked only on that path; a backing that cannot tell says
+    /// false (revm's `Database` has no such query, and revm does not check it).
+    fn has_storage(&mut self, address: Address) -> bool {
+        let _ = address;
+        false
+    }
 }
 
 /// No backing: the state's `accounts` are the whole world.

@@ -778,6 +778,10 @@ impl<B: Backing> Host for State<B> {
             if !a.code.is_empty() || a.nonce != 0 || !a.storage.is_empty() {
                 return false;
             }
+            // With a lazy backing the map holds only this transaction's writes.
+            if B::LAZY && self.backing.has_storage(address) {
+                return false;
+            }
         }
         let nonce = u64::from(self.spec.is_enabled_in(SpecId::SpuriousDragon));
         let balance = self

@@ -233,6 +233,14 @@ pub fn run_case(
     let chain_id = env.cfg_env.chain_id;
     let coinbase = env.block_env.beneficiary;
     let mut evm = factory.create_evm(pre_db(unit), env);
+    // revm's in-memory database can say whether an account has storage: EIP-7610 exactly.
+    evm.set_storage_probe(|db, address| {
+        Ok(db
+            .cache
+            .accounts
+            .get(&address)
+            .is_some_and(|a| a.storage.values().any(|v| !v.is_zero())))
+    });
     if let Some(why) = evm.fallback_reason() {
         result.error = Some(format!("the adapter would run revm, not ferrite: {why}"));
         return result;
