@@ -435,6 +435,53 @@ fn message_fields_agree_with_the_interpreter() {
     }
 }
 
+/// CODESIZE, CALLDATASIZE and RETURNDATASIZE read lengths the frame keeps: in a top frame with
+/// calldata, and around calls whose return data has different lengths (a precompile's output, a
+/// revert's data, a call that returns nothing, a failed creation), compared with the interpreter.
+#[test]
+fn buffer_lengths_agree_with_the_interpreter() {
+    // Sizes are collected in memory word by word: m[32*k] = size.
+    let mut code = Vec::new();
+    let mut k = 0u8;
+    let mut save = |code: &mut Vec<u8>, op: u8| {
+        code.extend([op, 0x60, 32 * k, 0x52]); // OP PUSH1 32k MSTORE
+        k += 1;
+    };
+    save(&mut code, 0x38); // CODESIZE
+    save(&mut code, 0x36); // CALLDATASIZE
+    save(&mut code, 0x3d); // RETURNDATASIZE (0)
+                           // STATICCALL identity (0x04) with 45 bytes of input: return data of 45 bytes.
+    code.extend([0x5f, 0x5f, 0x60, 45, 0x5f, 0x60, 0x04, 0x5a, 0xfa, 0x50]);
+    save(&mut code, 0x3d);
+    // CREATE with initcode PUSH1 7 PUSH0 REVERT (revert with 7 bytes): return data of 7 bytes.
+    code.extend([0x63, 0x60, 0x07, 0x5f, 0xfd]); // PUSH4 the initcode
+    code.extend([0x5f, 0x52]); // MSTORE at 0 (clobbers the first size: it is saved again below)
+    code.extend([0x60, 4, 0x60, 28, 0x5f, 0xf0, 0x50]); // CREATE(0, 28, 4), POP
+    save(&mut code, 0x3d);
+    // CALL an account without code: return data emptied.
+    code.extend([
+        0x5f, 0x5f, 0x5f, 0x5f, 0x5f, 0x61, 0xbe, 0xef, 0x5a, 0xf1, 0x50,
+    ]);
+    save(&mut code, 0x3d);
+    save(&mut code, 0x38); // CODESIZE again (slot 0 was clobbered)
+    code.extend([0x60, 32 * k, 0x5f, 0xf3]); // RETURN every saved size
+    let n = k as usize;
+    let cfg = {
+        let mut c = CallConfig::new(code, vec![0xab; 70]);
+        c.spec = SPEC;
+        c
+    };
+    let out = run_both(&cfg);
+    assert_eq!(out.exit, ExitCode::Return);
+    let word = |i: usize| U256::from_be_slice(&out.output[32 * i..32 * i + 32]);
+    assert_eq!(word(1), U256::from(70), "CALLDATASIZE");
+    assert_eq!(word(2), U256::ZERO, "RETURNDATASIZE before any call");
+    assert_eq!(word(3), U256::from(45), "after the identity precompile");
+    assert_eq!(word(4), U256::from(7), "after a reverted creation");
+    assert_eq!(word(5), U256::ZERO, "after a call to no code");
+    assert_eq!(word(n - 1), U256::from(cfg.code.len()), "CODESIZE");
+}
+
 /// GAS, JUMPDEST, STOP and INVALID: gas seen after static charges, a helper and a block
 /// boundary; the exits and the gas they leave.
 #[test]
@@ -623,8 +670,22 @@ fn every_inlined_opcode_is_covered() {
     use Opcode::*;
     let words = word_ops();
     let others = [
-        POP, PC, GAS, JUMPDEST, STOP, INVALID, MLOAD, MSTORE, JUMP, JUMPI, ADDRESS, CALLER,
+        POP,
+        PC,
+        GAS,
+        JUMPDEST,
+        STOP,
+        INVALID,
+        MLOAD,
+        MSTORE,
+        JUMP,
+        JUMPI,
+        ADDRESS,
+        CALLER,
         CALLVALUE,
+        CODESIZE,
+        CALLDATASIZE,
+        RETURNDATASIZE,
     ];
     for op in inlined() {
         let b = op as u8;

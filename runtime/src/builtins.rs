@@ -74,6 +74,12 @@ pub mod offsets {
     pub const MSG_TARGET: usize = offset_of!(Frame, msg) + offset_of!(Message, target);
     /// `frame.msg.caller` (CALLER: 20 big-endian bytes).
     pub const MSG_CALLER: usize = offset_of!(Frame, msg) + offset_of!(Message, caller);
+    /// `frame.code_len` (CODESIZE, u64).
+    pub const CODE_LEN: usize = offset_of!(Frame, code_len);
+    /// `frame.input_len` (CALLDATASIZE, u64).
+    pub const INPUT_LEN: usize = offset_of!(Frame, input_len);
+    /// `frame.return_data_len` (RETURNDATASIZE, u64).
+    pub const RETURN_DATA_LEN: usize = offset_of!(Frame, return_data_len);
     /// `frame.msg.value` (CALLVALUE: a `U256`, four little-endian limbs).
     pub const MSG_VALUE: usize = offset_of!(Frame, msg) + offset_of!(Message, value);
     use crate::frame::Message;

@@ -149,12 +149,21 @@ pub struct Frame {
     pub(crate) request: Option<Message>,
     /// The message that started the frame.
     pub msg: Message,
+    /// CODESIZE, CALLDATASIZE and RETURNDATASIZE as plain integers compiled code loads (the
+    /// buffers' own lengths sit in types whose layout is not ours). The first two never change;
+    /// `return_data_len` is set with `return_data`, only by [`Frame::set_return_data`].
+    pub(crate) code_len: u64,
+    pub(crate) input_len: u64,
+    pub(crate) return_data_len: u64,
 }
 
 impl Frame {
     /// A new frame executing `code` for `msg` under `spec`.
     pub fn new(msg: Message, code: Arc<Bytecode>, spec: SpecId) -> Frame {
         Frame {
+            code_len: code.raw().len() as u64,
+            input_len: msg.input.len() as u64,
+            return_data_len: 0,
             code,
             pc: 0,
             stack: Stack::new(),
@@ -167,6 +176,12 @@ impl Frame {
             request: None,
             msg,
         }
+    }
+
+    /// Replaces the return data buffer (and the length compiled code reads).
+    pub(crate) fn set_return_data(&mut self, data: Bytes) {
+        self.return_data_len = data.len() as u64;
+        self.return_data = data;
     }
 
     /// Program counter.

@@ -177,7 +177,7 @@ impl Frame {
                 self.memory
                     .copy_padded(out_offset, &result.output[..n], 0, n);
                 self.stack.push(word::from_bool(ok));
-                self.return_data = result.output;
+                self.set_return_data(result.output);
             }
             Pending::Create => {
                 let pushed = match (ok, result.created) {
@@ -185,11 +185,11 @@ impl Frame {
                     _ => U256::ZERO,
                 };
                 self.stack.push(pushed);
-                self.return_data = if result.exit.is_revert() {
+                self.set_return_data(if result.exit.is_revert() {
                     result.output
                 } else {
                     Bytes::new()
-                };
+                });
             }
             Pending::None => {}
         }

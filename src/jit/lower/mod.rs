@@ -103,16 +103,17 @@ pub const fn lowering(op: Opcode) -> Lowering {
         | PUSH32 | DUP1 | DUP2 | DUP3 | DUP4 | DUP5 | DUP6 | DUP7 | DUP8 | DUP9 | DUP10 | DUP11
         | DUP12 | DUP13 | DUP14 | DUP15 | DUP16 | SWAP1 | SWAP2 | SWAP3 | SWAP4 | SWAP5 | SWAP6
         | SWAP7 | SWAP8 | SWAP9 | SWAP10 | SWAP11 | SWAP12 | SWAP13 | SWAP14 | SWAP15 | SWAP16
-        | INVALID | ADDRESS | CALLER | CALLVALUE => Lowering::Inline,
+        | INVALID | ADDRESS | CALLER | CALLVALUE | CODESIZE | CALLDATASIZE | RETURNDATASIZE => {
+            Lowering::Inline
+        }
         MUL | DIV | SDIV | MOD | SMOD | ADDMOD | MULMOD | SIGNEXTEND | BYTE | SHL | SHR | SAR
         | CLZ => Lowering::Pure,
-        EXP | KECCAK256 | BALANCE | ORIGIN | CALLDATALOAD | CALLDATASIZE | CALLDATACOPY
-        | CODESIZE | CODECOPY | GASPRICE | EXTCODESIZE | EXTCODECOPY | RETURNDATASIZE
-        | RETURNDATACOPY | EXTCODEHASH | BLOCKHASH | COINBASE | TIMESTAMP | NUMBER | PREVRANDAO
-        | GASLIMIT | CHAINID | SELFBALANCE | BASEFEE | BLOBHASH | BLOBBASEFEE | MSTORE8 | SLOAD
-        | SSTORE | MSIZE | TLOAD | TSTORE | MCOPY | LOG0 | LOG1 | LOG2 | LOG3 | LOG4 | CREATE
-        | CALL | CALLCODE | RETURN | DELEGATECALL | CREATE2 | STATICCALL | REVERT
-        | SELFDESTRUCT => Lowering::Exec,
+        EXP | KECCAK256 | BALANCE | ORIGIN | CALLDATALOAD | CALLDATACOPY | CODECOPY | GASPRICE
+        | EXTCODESIZE | EXTCODECOPY | RETURNDATACOPY | EXTCODEHASH | BLOCKHASH | COINBASE
+        | TIMESTAMP | NUMBER | PREVRANDAO | GASLIMIT | CHAINID | SELFBALANCE | BASEFEE
+        | BLOBHASH | BLOBBASEFEE | MSTORE8 | SLOAD | SSTORE | MSIZE | TLOAD | TSTORE | MCOPY
+        | LOG0 | LOG1 | LOG2 | LOG3 | LOG4 | CREATE | CALL | CALLCODE | RETURN | DELEGATECALL
+        | CREATE2 | STATICCALL | REVERT | SELFDESTRUCT => Lowering::Exec,
     }
 }
 
@@ -450,6 +451,18 @@ impl Lower<'_, '_> {
                 let at = offsets::MSG_VALUE as i32;
                 let lo = self.b.ins().load(types::I128, f, self.frame, at);
                 let hi = self.b.ins().load(types::I128, f, self.frame, at + 16);
+                self.push_value(c, (lo, hi));
+            }
+            CODESIZE | CALLDATASIZE | RETURNDATASIZE => {
+                let at = match op {
+                    CODESIZE => offsets::CODE_LEN,
+                    CALLDATASIZE => offsets::INPUT_LEN,
+                    _ => offsets::RETURN_DATA_LEN,
+                };
+                let n = self.frame_field(at);
+                let lo = self.b.ins().uextend(types::I128, n);
+                let zero = self.iconst(0);
+                let hi = self.b.ins().uextend(types::I128, zero);
                 self.push_value(c, (lo, hi));
             }
             MLOAD | MSTORE => self.memory_op(c, ins),
