@@ -63,15 +63,7 @@ fn assert_all_pass(results: &[CaseResult], min_cases: usize) {
     let failed: Vec<String> = results
         .iter()
         .filter(|r| !r.pass)
-        .map(|r| {
-            format!(
-                "{} [{}:{}]: {}",
-                r.name,
-                r.fork,
-                r.index,
-                r.error.as_deref().or(r.skipped.as_deref()).unwrap_or("")
-            )
-        })
+        .map(CaseResult::describe)
         .collect();
     println!("{} cases, {} not passing", results.len(), failed.len());
     assert!(failed.is_empty(), "failing cases:\n{}", failed.join("\n"));

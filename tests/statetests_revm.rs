@@ -36,16 +36,6 @@ struct Outcome {
     failed: Vec<String>,
 }
 
-fn describe(r: &CaseResult) -> String {
-    format!(
-        "{} [{}:{}]: {}",
-        r.name,
-        r.fork,
-        r.index,
-        r.error.as_deref().or(r.skipped.as_deref()).unwrap_or("")
-    )
-}
-
 /// Whether test `name` of `file` has an account with storage but no code and a zero nonce.
 fn has_storage_only_account(file: &Path, name: &str) -> bool {
     let Ok(units) = fixture::load_file(file) else {
@@ -81,7 +71,7 @@ fn run_dirs(dirs: &[PathBuf], skip: &[&str]) -> Outcome {
                         .error
                         .as_deref()
                         .is_some_and(|e| e.starts_with("state root") && !e.contains(';'));
-                    let line = format!("{}: {}", f.display(), describe(&r));
+                    let line = format!("{}: {}", f.display(), r.describe());
                     if root_only && has_storage_only_account(&f, &r.name) {
                         out.eip7610.push(line);
                     } else {
@@ -123,7 +113,7 @@ fn vendored_fixtures() {
                 .as_deref()
                 .is_some_and(|s| s.contains("no revm spec")),
             "skipped with the reason: {}",
-            describe(r)
+            r.describe()
         );
     }
     assert!(
@@ -150,7 +140,7 @@ fn full_suite() {
         "EIP-7610 collisions missed:\n{}",
         out.eip7610.join("\n")
     );
-    let skipped: Vec<String> = out.skipped.iter().map(describe).collect();
+    let skipped: Vec<String> = out.skipped.iter().map(CaseResult::describe).collect();
     assert!(skipped.is_empty(), "skipped:\n{}", skipped.join("\n"));
     assert!(out.passed >= 19_000, "only {} vectors passed", out.passed);
 }

@@ -50,6 +50,21 @@ impl CaseResult {
         }
     }
 
+    /// `name [fork:index]: why` (the failure or skip reason; empty for a pass), as the tests and
+    /// the CLI report a case.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} [{}:{}]: {}",
+            self.name,
+            self.fork,
+            self.index,
+            self.error
+                .as_deref()
+                .or(self.skipped.as_deref())
+                .unwrap_or("")
+        )
+    }
+
     /// A failed result carrying `error` (a fixture that cannot be loaded or resolved).
     pub fn failed(name: impl Into<String>, fork: impl Into<String>, error: String) -> CaseResult {
         CaseResult {

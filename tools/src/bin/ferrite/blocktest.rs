@@ -59,15 +59,14 @@ pub fn main(_: BlocktestArgs) -> Result<bool, String> {
 #[cfg(feature = "revm-oracle")]
 mod imp {
     use super::BlocktestArgs;
+    use crate::files::{json_escape, run_files};
     use ferrite::engine::{CompilerPriority, Engine, EngineConfig, EngineMode};
     use ferrite_evm::FerriteEvmFactory;
     use ferrite_tools::blocktest::runner::{Filter, Runner, TestResult};
     use ferrite_tools::statetest::runner::collect_files;
     use std::collections::BTreeMap;
-    use std::io::IsTerminal;
     use std::path::PathBuf;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
     use std::time::{Duration, Instant};
 
     /// A duration in milliseconds.
@@ -78,10 +77,6 @@ mod imp {
     /// Million gas per second.
     fn mgas(gas: u64, d: Duration) -> f64 {
         gas as f64 / 1e6 / d.as_secs_f64().max(1e-12)
-    }
-
-    fn json_escape(s: &str) -> String {
-        serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
     }
 
     /// The engine of the run: `auto` compiles at normal priority (the run keeps every core
@@ -102,35 +97,7 @@ mod imp {
         jobs: usize,
         quiet: bool,
     ) -> Vec<TestResult> {
-        let next = AtomicUsize::new(0);
-        let all = Mutex::new(Vec::new());
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let b = indicatif::ProgressBar::new(files.len() as u64);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} files {elapsed_precise} {msg}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            b
-        });
-        std::thread::scope(|s| {
-            for _ in 0..jobs.max(1) {
-                s.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(f) = files.get(i) else { break };
-                    let r = runner.run_file(f, filter);
-                    if let Some(b) = &bar {
-                        b.inc(1);
-                    }
-                    all.lock().unwrap_or_else(|e| e.into_inner()).extend(r);
-                });
-            }
-        });
-        if let Some(b) = bar {
-            b.finish_and_clear();
-        }
-        let mut v = all.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut v = run_files(files, jobs, quiet, |f| runner.run_file(f, filter));
         v.sort_by(|a, b| (&a.file, &a.name).cmp(&(&b.file, &b.name)));
         v
     }

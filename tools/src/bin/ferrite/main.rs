@@ -512,6 +512,7 @@ fn print_outcome(args: &RunArgs, outcome: &call::CallOutcome, median_ns: Option<
 
 mod bench;
 mod blocktest;
+mod files;
 mod fuzz;
 mod statetest;
 

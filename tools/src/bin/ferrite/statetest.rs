@@ -10,6 +10,7 @@
 //! (`ferrite_tools::statetest::revm_state`, with the `revm-oracle` feature) instead of ferrite's
 //! own state; the table and exit status are the same, VM tests are skipped.
 
+use crate::files::{json_escape, run_files};
 use crate::StatetestArgs;
 use ferrite::engine::{CompilerPriority, Engine, EngineConfig};
 use ferrite::runtime::SpecId;
@@ -20,15 +21,9 @@ use ferrite_tools::statetest::revm_state;
 use ferrite_tools::statetest::runner::{self, CaseResult, Filter};
 use ferrite_tools::statetest::vmtest;
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
-
-fn json_escape(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
-}
 
 /// Where a run keeps the state (`--state`).
 enum Backend {
@@ -162,35 +157,7 @@ pub fn main(args: StatetestArgs) -> Result<bool, String> {
         let jobs = args
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let next = AtomicUsize::new(0);
-        let all = Mutex::new(Vec::new());
-        let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
-            let b = indicatif::ProgressBar::new(files.len() as u64);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} files {elapsed_precise} {msg}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            b
-        });
-        std::thread::scope(|s| {
-            for _ in 0..jobs.max(1) {
-                s.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(f) = files.get(i) else { break };
-                    let r = run_file(f, &filter, &backend);
-                    if let Some(b) = &bar {
-                        b.inc(1);
-                    }
-                    all.lock().unwrap_or_else(|e| e.into_inner()).extend(r);
-                });
-            }
-        });
-        if let Some(b) = bar {
-            b.finish_and_clear();
-        }
-        let mut v = all.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut v = run_files(&files, jobs, args.json, |f| run_file(f, &filter, &backend));
         v.sort_by(|a, b| (&a.name, &a.fork, a.index).cmp(&(&b.name, &b.fork, b.index)));
         v
     };
