@@ -62,6 +62,28 @@ pub struct Message {
 }
 
 impl Message {
+    /// A top-level CALL (depth 0, not static): `caller` calls `target`'s code with `value`,
+    /// `input` and `gas_limit`.
+    pub fn call(
+        caller: Address,
+        target: Address,
+        value: U256,
+        input: Bytes,
+        gas_limit: u64,
+    ) -> Message {
+        Message {
+            kind: MessageKind::Call(CallKind::Call),
+            caller,
+            target,
+            code_address: target,
+            value,
+            input,
+            gas_limit,
+            is_static: false,
+            depth: 0,
+        }
+    }
+
     /// Whether value actually moves (CALL, CALLCODE to self, creates) and from whom to whom.
     pub fn transfer(&self) -> Option<(Address, Address)> {
         match self.kind {

@@ -9,7 +9,7 @@ use crate::state::{Account, State};
 use crate::Mode;
 use alloy_primitives::{address, Address, Bytes, U256};
 use ferrite::frame::{self, ProgramSource};
-use ferrite::interpreter::{CallKind, Message, MessageKind, NoTracer, Tracer};
+use ferrite::interpreter::{Message, NoTracer, Tracer};
 use ferrite_runtime::{Env, ExitCode, Log, SpecId};
 
 /// The transaction sender: `0x1111…1111`.
@@ -42,17 +42,13 @@ impl CallConfig {
     /// The top-level message of the call: [`CALLER`] calls [`TARGET`] with the input, value and
     /// gas limit.
     pub fn message(&self) -> Message {
-        Message {
-            kind: MessageKind::Call(CallKind::Call),
-            caller: CALLER,
-            target: TARGET,
-            code_address: TARGET,
-            value: self.value,
-            input: self.input.clone(),
-            gas_limit: self.gas_limit,
-            is_static: false,
-            depth: 0,
-        }
+        Message::call(
+            CALLER,
+            TARGET,
+            self.value,
+            self.input.clone(),
+            self.gas_limit,
+        )
     }
 
     /// A call of `code` with `input`, gas 10^9, no value, Prague.

@@ -11,7 +11,7 @@ use crate::state::{Backing, State};
 use crate::Mode;
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use ferrite::frame::{self, ProgramSource};
-use ferrite::interpreter::{delegation_target, CallKind, Message, MessageKind, NoTracer, Tracer};
+use ferrite::interpreter::{delegation_target, Message, MessageKind, NoTracer, Tracer};
 use ferrite_runtime::gas;
 use ferrite_runtime::{ExitCode, Host, Log, SpecId};
 
@@ -498,17 +498,7 @@ pub fn execute_pending<B: Backing, T: Tracer>(
 
     let gas_limit = tx.gas_limit - intrinsic;
     let msg = match tx.to {
-        Some(to) => Message {
-            kind: MessageKind::Call(CallKind::Call),
-            caller: tx.caller,
-            target: to,
-            code_address: to,
-            value: tx.value,
-            input: tx.data.clone(),
-            gas_limit,
-            is_static: false,
-            depth: 0,
-        },
+        Some(to) => Message::call(tx.caller, to, tx.value, tx.data.clone(), gas_limit),
         None => Message {
             kind: MessageKind::Create { salt: None },
             caller: tx.caller,
@@ -580,17 +570,7 @@ pub fn system_call_pending<B: Backing, T: Tracer>(
     state.env.origin = caller;
     state.env.gas_price = U256::ZERO;
     state.env.blob_hashes.clear();
-    let msg = Message {
-        kind: MessageKind::Call(CallKind::Call),
-        caller,
-        target,
-        code_address: target,
-        value: U256::ZERO,
-        input: data,
-        gas_limit: SYSTEM_CALL_GAS_LIMIT,
-        is_static: false,
-        depth: 0,
-    };
+    let msg = Message::call(caller, target, U256::ZERO, data, SYSTEM_CALL_GAS_LIMIT);
     let r = frame::execute_with(state, msg, tracer, source);
     let gas_spent = SYSTEM_CALL_GAS_LIMIT - r.gas.remaining;
     let logs = if r.exit.is_success() {

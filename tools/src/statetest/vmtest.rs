@@ -35,7 +35,7 @@ use super::fixture::{self, de_hex, de_opt, de_opt_state, de_state};
 use super::runner::{self, CaseResult, Filter};
 use alloy_primitives::{Address, Bytes, B256, U256};
 use ferrite::frame::{self, ProgramSource};
-use ferrite::interpreter::{CallKind, Message, MessageKind, NoTracer, Tracer};
+use ferrite::interpreter::{Message, NoTracer, Tracer};
 use ferrite_runtime::gas::SStoreValues;
 use ferrite_runtime::host::{AccountStatus, Checkpoint, SelfDestructResult};
 use ferrite_runtime::{Env, ExitCode, Host, Log, SpecId, StateLoad};
@@ -368,17 +368,13 @@ pub fn execute<T: Tracer>(
 ) -> VmOutcome {
     let mut state = pre_state(test, spec);
     let x = &test.exec;
-    let msg = Message {
-        kind: MessageKind::Call(CallKind::Call),
-        caller: x.caller,
-        target: x.address,
-        code_address: x.address,
-        value: x.value,
-        input: Bytes::from(x.data.clone()),
-        gas_limit: x.gas,
-        is_static: false,
-        depth: 0,
-    };
+    let msg = Message::call(
+        x.caller,
+        x.address,
+        x.value,
+        Bytes::from(x.data.clone()),
+        x.gas,
+    );
     let mut host = VmHost {
         state: &mut state,
         top_transfer_pending: true,
