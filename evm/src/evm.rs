@@ -172,15 +172,10 @@ impl<DB: Database, I: Inspector<EthEvmContext<DB>>> FerriteEvm<DB, I> {
                 ))
             }
             Err(e) => {
-                let osaka_cap = if spec >= ferrite::SpecId::Osaka {
-                    6
-                } else {
-                    u64::MAX
-                };
                 let limits = convert::Limits {
                     intrinsic: intrinsic_gas(spec, &ftx),
                     cap: cfg.tx_gas_limit_cap(),
-                    max_blobs: fblock.max_blobs.min(osaka_cap) as usize,
+                    max_blobs: transaction::max_blobs_per_tx(spec, &fblock) as usize,
                 };
                 let err = convert::tx_error(e, &ftx, &limits, &mut state);
                 match state.backing.take_error() {

@@ -250,6 +250,18 @@ pub fn intrinsic_gas(spec: SpecId, tx: &Tx) -> (u64, u64) {
     (g, floor)
 }
 
+/// EIP-7594: from Osaka a transaction carries at most six blobs, whatever the block allows.
+pub const MAX_BLOBS_PER_TX_OSAKA: u64 = 6;
+
+/// The most blobs one transaction may carry in `block` under `spec`.
+pub fn max_blobs_per_tx(spec: SpecId, block: &Block) -> u64 {
+    if spec.is_enabled_in(SpecId::Osaka) {
+        block.max_blobs.min(MAX_BLOBS_PER_TX_OSAKA)
+    } else {
+        block.max_blobs
+    }
+}
+
 /// Validates `tx` against the block and the sender's account; returns (intrinsic, floor).
 fn validate<B: Backing>(
     state: &mut State<B>,
@@ -292,11 +304,7 @@ fn validate<B: Backing>(
         {
             return Err(TxError::Type3TxInvalidBlobVersionedHash);
         }
-        let max = if spec.is_enabled_in(SpecId::Osaka) {
-            block.max_blobs.min(6)
-        } else {
-            block.max_blobs
-        };
+        let max = max_blobs_per_tx(spec, block);
         if tx.blob_hashes.len() as u64 > max {
             return Err(TxError::Type3TxBlobCountExceeded);
         }
