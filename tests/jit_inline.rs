@@ -612,14 +612,19 @@ fn jumps_agree_with_the_interpreter() {
         .collect();
     input.extend(U256::from(7).to_be_bytes::<32>());
     for (di, dest) in dests.iter().enumerate() {
-        for dyn_dest in [false, true] {
-            let dest_code = |code: &mut Vec<u8>| {
-                if dyn_dest {
+        // A pushed destination (static), one read from calldata (dynamic), and one folded from
+        // constants (`PUSH32 d-1 PUSH1 1 ADD`: dynamic to the analysis, a constant to the JIT).
+        for dest_form in ["static", "dynamic", "folded"] {
+            let dest_code = |code: &mut Vec<u8>| match dest_form {
+                "dynamic" => {
                     push2(code, 32 * (conds.len() + di));
                     code.push(CALLDATALOAD);
-                } else {
-                    push32(code, *dest);
                 }
+                "folded" => {
+                    push32(code, *dest - U256::from(1));
+                    code.extend([PUSH1, 1, ADD]);
+                }
+                _ => push32(code, *dest),
             };
             let mut code = Vec::new();
             dest_code(&mut code);

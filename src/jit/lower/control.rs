@@ -43,9 +43,11 @@ impl Lower<'_, '_> {
 
     /// Jumps to the dispatch with a popped destination (InvalidJump if it exceeds 64 bits).
     pub(super) fn dynamic_jump(&mut self, dest: (Value, Value)) {
-        let Some(dispatch) = self.dispatch else {
-            unreachable!("dispatch exists when a dynamic jump does")
-        };
+        let dispatch = *self.dispatch.get_or_insert_with(|| {
+            let d = self.b.create_block();
+            self.b.append_block_param(d, types::I64);
+            d
+        });
         let (lo, hi) = dest;
         let (l0, l1) = self.b.ins().isplit(lo);
         let (h0, h1) = self.b.ins().isplit(hi);
@@ -74,7 +76,39 @@ impl Lower<'_, '_> {
         self.b.ins().jump(target, &[]);
     }
 
+    /// The block a jump to the constant `dest` lands on: `Some(None)` when `dest` is not a
+    /// JUMPDEST (the jump halts), `None` when the destination is not a constant.
+    fn constant_target(&mut self, c: &mut Cursor) -> Option<Option<usize>> {
+        let dest = self.constant(c, 0)?;
+        Some(
+            ferrite_runtime::word::to_u64(&dest)
+                .filter(|d| self.a.code.is_jumpdest(*d as usize))
+                .and_then(|d| self.a.jumpdest_blocks.get(&(d as usize)).copied()),
+        )
+    }
+
     pub(super) fn block_exit(&mut self, c: &mut Cursor, exit: &Exit) {
+        // A destination the analysis left dynamic may still be a constant here, folded from
+        // constants (`PUSH1 3 PC ADD JUMP`): it branches directly, as a static jump does,
+        // instead of through the dispatch (which holds at most `MAX_DYNAMIC_TARGETS` arms).
+        let folded;
+        let exit = match exit {
+            Exit::DynamicJump => match self.constant_target(c) {
+                Some(t) => {
+                    folded = Exit::StaticJump(t);
+                    &folded
+                }
+                None => exit,
+            },
+            Exit::DynamicJumpI(f) => match self.constant_target(c) {
+                Some(t) => {
+                    folded = Exit::StaticJumpI(t, *f);
+                    &folded
+                }
+                None => exit,
+            },
+            _ => exit,
+        };
         match exit {
             Exit::Fallthrough(pc) => {
                 self.flush_all(c, false);

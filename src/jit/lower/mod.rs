@@ -34,7 +34,7 @@ mod stack;
 mod words;
 
 use crate::analysis::region::Region;
-use crate::analysis::{Analysis, Exit, Instr};
+use crate::analysis::{Analysis, Instr};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, FuncRef, Function, InstBuilder, MemFlagsData, Value};
 use cranelift_codegen::isa::TargetFrontendConfig;
@@ -103,11 +103,11 @@ pub const fn lowering(op: Opcode) -> Lowering {
         | PUSH32 | DUP1 | DUP2 | DUP3 | DUP4 | DUP5 | DUP6 | DUP7 | DUP8 | DUP9 | DUP10 | DUP11
         | DUP12 | DUP13 | DUP14 | DUP15 | DUP16 | SWAP1 | SWAP2 | SWAP3 | SWAP4 | SWAP5 | SWAP6
         | SWAP7 | SWAP8 | SWAP9 | SWAP10 | SWAP11 | SWAP12 | SWAP13 | SWAP14 | SWAP15 | SWAP16
-        | INVALID | ADDRESS | CALLER | CALLVALUE | CODESIZE | CALLDATASIZE | RETURNDATASIZE => {
-            Lowering::Inline
+        | INVALID | ADDRESS | CALLER | CALLVALUE | CODESIZE | CALLDATASIZE | RETURNDATASIZE
+        | CLZ => Lowering::Inline,
+        MUL | DIV | SDIV | MOD | SMOD | ADDMOD | MULMOD | SIGNEXTEND | BYTE | SHL | SHR | SAR => {
+            Lowering::Pure
         }
-        MUL | DIV | SDIV | MOD | SMOD | ADDMOD | MULMOD | SIGNEXTEND | BYTE | SHL | SHR | SAR
-        | CLZ => Lowering::Pure,
         EXP | KECCAK256 | BALANCE | ORIGIN | CALLDATALOAD | CALLDATACOPY | CODECOPY | GASPRICE
         | EXTCODESIZE | EXTCODECOPY | RETURNDATACOPY | EXTCODEHASH | BLOCKHASH | COINBASE
         | TIMESTAMP | NUMBER | PREVRANDAO | GASLIMIT | CHAINID | SELFBALANCE | BASEFEE
@@ -175,6 +175,8 @@ struct Lower<'a, 'b> {
     /// By block index, for blocks outside the region: the stub that hands over to the
     /// interpreter there (made on first use).
     cold: Vec<Option<Block>>,
+    /// The dispatch of dynamic jumps: made by the first jump whose destination is not a
+    /// constant (a program without one has no dispatch to compile).
     dispatch: Option<Block>,
     /// The stack length between blocks, in a register: a block takes it from its predecessor
     /// instead of reloading what that one just stored (a store-to-load round trip on the path
@@ -215,14 +217,6 @@ pub fn lower(
     let blocks: Vec<Option<Block>> = (0..analysis.blocks.len())
         .map(|i| in_region(i).then(|| b.create_block()))
         .collect();
-    let needs_dispatch = analysis.blocks.iter().enumerate().any(|(i, bl)| {
-        in_region(i) && matches!(bl.exit, Exit::DynamicJump | Exit::DynamicJumpI(_))
-    });
-    let dispatch = needs_dispatch.then(|| {
-        let d = b.create_block();
-        b.append_block_param(d, types::I64);
-        d
-    });
     let len = b.declare_var(types::I64);
     let mut l = Lower {
         len,
@@ -242,7 +236,7 @@ pub fn lower(
         },
         cold: vec![None; analysis.blocks.len()],
         blocks,
-        dispatch,
+        dispatch: None,
         flags: MemFlagsData::trusted(),
         le: MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little),
     };
@@ -417,6 +411,7 @@ impl Lower<'_, '_> {
                 let z = self.b.ins().bxor_imm_u(nz, 1);
                 c.vs.push(Elem::Flag(z));
             }
+            CLZ => self.clz(c),
             NOT => {
                 let (lo, hi) = self.pop_value(c);
                 let w = (self.b.ins().bnot(lo), self.b.ins().bnot(hi));
