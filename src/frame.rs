@@ -23,7 +23,7 @@ use crate::profile::Profile;
 use alloy_primitives::{Address, Bytes, B256, U256};
 use ferrite_runtime::gas::{self, Gas};
 use ferrite_runtime::host::Checkpoint;
-use ferrite_runtime::{ExitCode, Host, SpecId};
+use ferrite_runtime::{EnvWords, ExitCode, Host, SpecId};
 use std::sync::Arc;
 
 /// The precompile set in force in `spec`.
@@ -162,7 +162,12 @@ pub fn execute<H: Host, T: Tracer>(host: &mut H, msg: Message, tracer: &mut T) -
 /// Runs one frame until it finishes or suspends: natively when it has a program (continuing in
 /// the interpreter if the program hands over, and back in native code at the next entry of a
 /// region program), else in the interpreter (counting into the frame's profile, if any).
-fn run_scope<H: Host, T: Tracer>(scope: &mut Scope, host: &mut H, tracer: &mut T) -> Action {
+fn run_scope<H: Host, T: Tracer>(
+    scope: &mut Scope,
+    host: &mut H,
+    tracer: &mut T,
+    env: &EnvWords,
+) -> Action {
     let frame = &mut scope.frame;
     let Some(p) = &scope.program else {
         return match &scope.profile {
@@ -181,7 +186,7 @@ fn run_scope<H: Host, T: Tracer>(scope: &mut Scope, host: &mut H, tracer: &mut T
     };
     let mut interpreted = 0;
     let action = loop {
-        match p.run(frame, host) {
+        match p.run(frame, host, env) {
             ExitCode::Interpret => {}
             e => break frame.finish(e),
         }
@@ -247,6 +252,8 @@ fn run_frames<H: Host, T: Tracer>(
     source: &dyn ProgramSource,
 ) -> FrameResult {
     let spec = host.spec();
+    // The environment does not change during a transaction: compiled code reads its words.
+    let env = EnvWords::new(host.env());
     let mut stack: Vec<Box<Scope>> = Vec::new();
     match start(host, msg, code, None, spec, source) {
         Started::Frame(s) => stack.push(s),
@@ -256,7 +263,7 @@ fn run_frames<H: Host, T: Tracer>(
         let Some(top) = stack.last_mut() else {
             unreachable!("the loop returns when the last frame finishes")
         };
-        match run_scope(top, host, tracer) {
+        match run_scope(top, host, tracer, &env) {
             Action::Call(msg) => {
                 match start(host, *msg, None, Some(top.frame.call_input()), spec, source) {
                     Started::Frame(s) => stack.push(s),

@@ -296,7 +296,8 @@ fn a_running_frame_keeps_its_program_through_eviction() {
         held.analysis().code.clone(),
         SpecId::Prague,
     );
-    let exit = held.run(&mut frame, &mut state);
+    let env = ferrite::runtime::EnvWords::new(&state.env);
+    let exit = held.run(&mut frame, &mut state, &env);
     assert!(exit.is_success() || exit == ferrite::ExitCode::Interpret);
 }
 

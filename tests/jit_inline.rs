@@ -435,6 +435,167 @@ fn message_fields_agree_with_the_interpreter() {
     }
 }
 
+/// ORIGIN, GASPRICE, the block's words and BLOBHASH read the transaction's `EnvWords`: on an
+/// environment whose words all differ (bytes that show a byte-order slip), with BLOBHASH at every
+/// index from 0 to past the blobs and at indices above 2^64, compared with the interpreter.
+#[test]
+fn environment_words_agree_with_the_interpreter() {
+    use op::*;
+    let word =
+        |k: u8| U256::from_be_bytes(core::array::from_fn::<u8, 32, _>(|i| k ^ (i as u8 * 7)));
+    let addr = |k: u8| alloy_primitives::Address::from(core::array::from_fn(|i| k ^ (i as u8 * 5)));
+    let env = ferrite::runtime::Env {
+        chain_id: 0x0102_0304_0506_0708,
+        coinbase: addr(0xc1),
+        number: word(0x11),
+        timestamp: word(0x22),
+        gas_limit: word(0x33),
+        basefee: word(0x44),
+        prevrandao: word(0x55),
+        blob_basefee: word(0x66),
+        origin: addr(0x77),
+        gas_price: word(0x88),
+        blob_hashes: (0..3u8)
+            .map(|k| word(0x90 + k).to_be_bytes::<32>().into())
+            .collect(),
+    };
+    let reads = [
+        ORIGIN,
+        GASPRICE,
+        COINBASE,
+        TIMESTAMP,
+        NUMBER,
+        PREVRANDAO,
+        GASLIMIT,
+        CHAINID,
+        BASEFEE,
+        BLOBBASEFEE,
+    ];
+    let indices: Vec<U256> = (0..5u64)
+        .map(U256::from)
+        .chain([pow2(64), pow2(64) + U256::from(1), pow2(200), U256::MAX])
+        .collect();
+    // Each word to memory in turn; BLOBHASH with a constant and with a dynamic index.
+    let mut code = Vec::new();
+    let mut at = 0usize;
+    let mut store = |code: &mut Vec<u8>| {
+        push2(code, at);
+        code.push(MSTORE);
+        at += 32;
+    };
+    for r in reads {
+        code.push(r);
+        store(&mut code);
+    }
+    for (k, i) in indices.iter().enumerate() {
+        push32(&mut code, *i);
+        code.push(BLOBHASH);
+        store(&mut code);
+        push2(&mut code, 32 * k);
+        code.push(CALLDATALOAD);
+        code.push(BLOBHASH);
+        store(&mut code);
+    }
+    push2(&mut code, at);
+    code.extend([PUSH0, RETURN]);
+    let input: Vec<u8> = indices.iter().flat_map(|v| v.to_be_bytes::<32>()).collect();
+    let mut cfg = CallConfig::new(code, input);
+    cfg.spec = SPEC;
+    cfg.env = env.clone();
+    let out = run_both(&cfg);
+    assert_eq!(out.exit, ExitCode::Return);
+    let got = |k: usize| U256::from_be_slice(&out.output[32 * k..32 * k + 32]);
+    let words = ferrite::runtime::EnvWords::new(&env);
+    assert_eq!(got(0), words.origin);
+    assert_eq!(got(7), U256::from(env.chain_id));
+    for k in 0..indices.len() {
+        let want = if k < 3 {
+            word(0x90 + k as u8)
+        } else {
+            U256::ZERO
+        };
+        assert_eq!(
+            (got(10 + 2 * k), got(11 + 2 * k)),
+            (want, want),
+            "index {k}"
+        );
+    }
+}
+
+/// SELFBALANCE reads a cache the frame keeps between calls: read before and after calls that
+/// move value out (CALL with value) and in (a callee that sends value back), and across a
+/// DELEGATECALL (whose frame reads the caller's account), compared with the interpreter.
+#[test]
+fn self_balance_agrees_with_the_interpreter() {
+    use op::*;
+    // The callee sends 5 wei back to its caller, then returns its own SELFBALANCE.
+    let back: Vec<u8> = vec![
+        PUSH0,
+        PUSH0,
+        PUSH0,
+        PUSH0,
+        PUSH1,
+        5,
+        CALLER,
+        GAS,
+        CALL,
+        POP,
+        SELFBALANCE,
+        PUSH0,
+        MSTORE,
+        PUSH1,
+        32,
+        PUSH0,
+        RETURN,
+    ];
+    let callee_at = alloy_primitives::address!("d102030405060708090a0b0c0d0e0f1011121314");
+    // Called with value (the callee sending wei back), the target stops at once.
+    let mut code = vec![CALLVALUE, ISZERO, PUSH1, 6, JUMPI, STOP, JUMPDEST];
+    let mut at = 0usize;
+    let mut store = |code: &mut Vec<u8>| {
+        push2(code, at);
+        code.push(MSTORE);
+        at += 32;
+    };
+    code.extend([SELFBALANCE, SELFBALANCE, ADD]);
+    store(&mut code);
+    for (kind, value) in [(CALL, 7u8), (DELEGATECALL, 0), (CALL, 0)] {
+        // out: 32 bytes at 0x400; no input.
+        code.extend([PUSH1, 32]);
+        push2(&mut code, 0x400);
+        code.extend([PUSH0, PUSH0]);
+        if kind == CALL {
+            code.extend([PUSH1, value]);
+        }
+        code.push(0x73);
+        code.extend_from_slice(callee_at.as_slice());
+        code.extend([GAS, kind]);
+        store(&mut code);
+        code.push(SELFBALANCE);
+        store(&mut code);
+        push2(&mut code, 0x400);
+        code.push(MLOAD);
+        store(&mut code);
+    }
+    push2(&mut code, at);
+    code.extend([PUSH0, RETURN]);
+    let mut cfg = CallConfig::new(code, Vec::new());
+    cfg.spec = SPEC;
+    let mut acc = ferrite_state::Account::with_code(Bytes::from(back));
+    acc.nonce = 1;
+    acc.balance = U256::from(1000);
+    cfg.accounts.push((callee_at, acc));
+    let out = run_both(&cfg);
+    assert_eq!(out.exit, ExitCode::Return);
+    let got = |k: usize| U256::from_be_slice(&out.output[32 * k..32 * k + 32]);
+    // The target starts with no balance: it sends 7 it does not have (the CALL fails), then
+    // receives 5 from each callee run (the DELEGATECALL's run sends from the target itself).
+    assert_eq!(got(0), U256::ZERO);
+    let after: Vec<U256> = (0..3).map(|i| got(2 + 3 * i)).collect();
+    assert_eq!(after[0], U256::ZERO, "the CALL with value failed");
+    assert_eq!(after[2], U256::from(5), "the last callee sent 5");
+}
+
 /// CODESIZE, CALLDATASIZE and RETURNDATASIZE read lengths the frame keeps: in a top frame with
 /// calldata, and around calls whose return data has different lengths (a precompile's output, a
 /// revert's data, a call that returns nothing, a failed creation), compared with the interpreter.
@@ -691,6 +852,18 @@ fn every_inlined_opcode_is_covered() {
         CODESIZE,
         CALLDATASIZE,
         RETURNDATASIZE,
+        ORIGIN,
+        GASPRICE,
+        COINBASE,
+        TIMESTAMP,
+        NUMBER,
+        PREVRANDAO,
+        GASLIMIT,
+        CHAINID,
+        BASEFEE,
+        BLOBBASEFEE,
+        BLOBHASH,
+        SELFBALANCE,
     ];
     for op in inlined() {
         let b = op as u8;

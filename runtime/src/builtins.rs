@@ -23,7 +23,7 @@
 //! single exit.
 
 use crate::frame::Frame;
-use crate::host::Host;
+use crate::host::{EnvWords, Host};
 use crate::word::U256;
 use crate::ExitCode;
 
@@ -31,6 +31,8 @@ use crate::ExitCode;
 pub struct HostRef<'a> {
     /// The host.
     pub host: &'a mut (dyn Host + 'a),
+    /// The environment's words, which compiled code reads at `offsets::HOST_ENV`.
+    pub env: &'a EnvWords,
 }
 
 /// Machine types of helper parameters and results.
@@ -82,7 +84,38 @@ pub mod offsets {
     pub const RETURN_DATA_LEN: usize = offset_of!(Frame, return_data_len);
     /// `frame.msg.value` (CALLVALUE: a `U256`, four little-endian limbs).
     pub const MSG_VALUE: usize = offset_of!(Frame, msg) + offset_of!(Message, value);
+    /// `frame.self_balance` (SELFBALANCE's cached value, a `U256`).
+    pub const SELF_BALANCE: usize = offset_of!(Frame, self_balance);
+    /// `frame.self_balance_known` (u64: 1 when `SELF_BALANCE` holds the value).
+    pub const SELF_BALANCE_KNOWN: usize = offset_of!(Frame, self_balance_known);
+    /// `host_ref.env` (`*const EnvWords`), in the `HostRef` compiled code receives.
+    pub const HOST_ENV: usize = offset_of!(HostRef, env);
+    /// The [`EnvWords`] field of `op`'s word, for the environment opcodes read in place.
+    pub const fn env_word(op: crate::Opcode) -> Option<usize> {
+        use crate::Opcode::*;
+        Some(match op {
+            ORIGIN => offset_of!(EnvWords, origin),
+            GASPRICE => offset_of!(EnvWords, gas_price),
+            COINBASE => offset_of!(EnvWords, coinbase),
+            TIMESTAMP => offset_of!(EnvWords, timestamp),
+            NUMBER => offset_of!(EnvWords, number),
+            PREVRANDAO => offset_of!(EnvWords, prevrandao),
+            GASLIMIT => offset_of!(EnvWords, gas_limit),
+            CHAINID => offset_of!(EnvWords, chain_id),
+            BASEFEE => offset_of!(EnvWords, basefee),
+            BLOBBASEFEE => offset_of!(EnvWords, blob_basefee),
+            _ => return None,
+        })
+    }
+    /// `EnvWords::zero`, `blob_ptr` and `blob_len` (BLOBHASH).
+    pub const ENV_ZERO: usize = offset_of!(EnvWords, zero);
+    /// See [`ENV_ZERO`].
+    pub const ENV_BLOB_PTR: usize = offset_of!(EnvWords, blob_ptr);
+    /// See [`ENV_ZERO`].
+    pub const ENV_BLOB_LEN: usize = offset_of!(EnvWords, blob_len);
+    use super::HostRef;
     use crate::frame::Message;
+    use crate::host::EnvWords;
 }
 
 const _: () = {
@@ -179,6 +212,17 @@ pub unsafe extern "C" fn ferrite_mexpand(
     need_left(frame, exit, need.saturating_add(pending))
 }
 
+/// Reads SELFBALANCE's value into the frame's cache ([`Frame::self_balance`]), where compiled
+/// code then loads it (it calls this only when the cache is empty).
+///
+/// # Safety
+/// `frame` and `host` must be valid, exclusive pointers for the duration of the call.
+pub unsafe extern "C" fn ferrite_selfbalance(frame: *mut Frame, host: *mut HostRef<'_>) {
+    // SAFETY: as for `ferrite_exec`.
+    let (frame, host) = unsafe { (&mut *frame, &mut *(*host).host) };
+    frame.self_balance(host);
+}
+
 /// Limbs the C ABI passes on the stack (after the sixth integer argument on x86-64 System V),
 /// read one by one: compiled code wrote them with 64-bit stores, and LLVM otherwise loads
 /// neighbouring limbs as one 128-bit vector, which cannot be forwarded from two stores and
@@ -207,6 +251,7 @@ macro_rules! for_each_builtin {
             fn ferrite_exec(frame: frame, host: host, opcode: u32, static_gas: u64, need: u64) -> u8;
             fn ferrite_jump_fallback(frame: frame, dest: u64) -> u8;
             fn ferrite_mexpand(frame: frame, low: u64, high: u64, pending: u64, need: u64) -> u8;
+            fn ferrite_selfbalance(frame: frame, host: host);
             // Operands by value as little-endian limbs, top of the stack first; the result goes
             // to `out`, the deepest operand's stack slot.
             // (CLZ, the family's last member, is now inline; the family stays for the next.)

@@ -177,6 +177,10 @@ pub struct Frame {
     pub(crate) code_len: u64,
     pub(crate) input_len: u64,
     pub(crate) return_data_len: u64,
+    /// SELFBALANCE's value while `self_balance_known` is 1 (see [`Frame::self_balance`]); a
+    /// u64 flag because compiled code tests it with one load.
+    pub(crate) self_balance: U256,
+    pub(crate) self_balance_known: u64,
 }
 
 impl Frame {
@@ -186,6 +190,8 @@ impl Frame {
             code_len: code.raw().len() as u64,
             input_len: msg.input.len() as u64,
             return_data_len: 0,
+            self_balance: U256::ZERO,
+            self_balance_known: 0,
             code,
             pc: 0,
             stack: Stack::new(),

@@ -41,6 +41,72 @@ pub struct Env {
     pub blob_hashes: Vec<B256>,
 }
 
+/// The environment's words as compiled code reads them in place: one load per half instead of a
+/// helper call for ORIGIN, GASPRICE, COINBASE, TIMESTAMP, NUMBER, PREVRANDAO, GASLIMIT, CHAINID,
+/// BASEFEE, BLOBBASEFEE and BLOBHASH. The frame driver builds it once per transaction (the
+/// environment does not change during one) and compiled code finds it through
+/// [`HostRef::env`](crate::builtins::HostRef). Each field is the word the interpreter pushes
+/// for the same opcode ([`EnvWords::new`] converts with the same functions), and the JIT's
+/// tests compare the two tiers on a non-default environment.
+#[repr(C)]
+#[derive(Debug)]
+pub struct EnvWords {
+    /// ORIGIN.
+    pub origin: U256,
+    /// GASPRICE.
+    pub gas_price: U256,
+    /// COINBASE.
+    pub coinbase: U256,
+    /// TIMESTAMP.
+    pub timestamp: U256,
+    /// NUMBER.
+    pub number: U256,
+    /// PREVRANDAO (DIFFICULTY before the Merge).
+    pub prevrandao: U256,
+    /// GASLIMIT.
+    pub gas_limit: U256,
+    /// CHAINID.
+    pub chain_id: U256,
+    /// BASEFEE.
+    pub basefee: U256,
+    /// BLOBBASEFEE.
+    pub blob_basefee: U256,
+    /// Zero: what BLOBHASH reads for an index past the transaction's blobs.
+    pub zero: U256,
+    /// The transaction's blob hashes as words (`blob_len` of them; `blobs` owns them).
+    pub blob_ptr: *const U256,
+    /// Number of blob hashes.
+    pub blob_len: u64,
+    blobs: Vec<U256>,
+}
+
+impl EnvWords {
+    /// The words of `env`.
+    pub fn new(env: &Env) -> EnvWords {
+        let blobs: Vec<U256> = env
+            .blob_hashes
+            .iter()
+            .map(|h| U256::from_be_bytes(h.0))
+            .collect();
+        EnvWords {
+            origin: crate::word::from_address(env.origin),
+            gas_price: env.gas_price,
+            coinbase: crate::word::from_address(env.coinbase),
+            timestamp: env.timestamp,
+            number: env.number,
+            prevrandao: env.prevrandao,
+            gas_limit: env.gas_limit,
+            chain_id: U256::from(env.chain_id),
+            basefee: env.basefee,
+            blob_basefee: env.blob_basefee,
+            zero: U256::ZERO,
+            blob_ptr: blobs.as_ptr(),
+            blob_len: blobs.len() as u64,
+            blobs,
+        }
+    }
+}
+
 /// A value read from state and whether that access was cold (EIP-2929).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct StateLoad<T> {

@@ -26,7 +26,7 @@ pub use frame::{
     delegation_target, Action, CallKind, Frame, FrameResult, Message, MessageKind,
     DELEGATION_PREFIX,
 };
-pub use host::{Bytes, Env, Host, Log, StateLoad};
+pub use host::{Bytes, Env, EnvWords, Host, Log, StateLoad};
 pub use memory::Memory;
 pub use opcode::{OpInfo, Opcode, OPCODE_INFO};
 pub use stack::{Stack, STACK_LIMIT};

@@ -21,7 +21,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Linkage, Module};
 use ferrite_runtime::builtins::{AbiType, Builtin, HostRef};
 use ferrite_runtime::bytecode::Bytecode;
-use ferrite_runtime::{ExitCode, Frame, Host, SpecId};
+use ferrite_runtime::{EnvWords, ExitCode, Frame, Host, SpecId};
 use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -196,8 +196,10 @@ impl Drop for Program {
 impl Program {
     /// Runs the frame natively from `frame.pc` until it finishes, suspends, or hands over to the
     /// interpreter ([`ExitCode::Interpret`]).
-    pub fn run(&self, frame: &mut Frame, host: &mut dyn Host) -> ExitCode {
-        let mut href = HostRef { host };
+    /// `env` is the words of `host.env()` ([`EnvWords::new`]), which compiled code reads in
+    /// place.
+    pub fn run(&self, frame: &mut Frame, host: &mut dyn Host, env: &EnvWords) -> ExitCode {
+        let mut href = HostRef { host, env };
         // SAFETY: `entry` was compiled for this program's code and fork, and the frame runs that
         // code (the caller looked the program up by code hash and fork). Compiled code accesses
         // the frame only at `builtins::offsets`, within its stack buffer (bounds checked per

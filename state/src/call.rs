@@ -36,6 +36,8 @@ pub struct CallConfig {
     pub accounts: Vec<(Address, Account)>,
     /// Execution tier.
     pub mode: Mode,
+    /// The block and transaction environment ([`default_env`] unless set).
+    pub env: Env,
 }
 
 impl CallConfig {
@@ -62,6 +64,7 @@ impl CallConfig {
             storage: Vec::new(),
             accounts: Vec::new(),
             mode: Mode::Interp,
+            env: default_env(),
         }
     }
 }
@@ -98,7 +101,7 @@ pub fn default_env() -> Env {
 
 /// Builds the state for `cfg`, ready for a transaction.
 pub fn prepare_state(cfg: &CallConfig) -> State {
-    let mut state = State::new(cfg.spec, default_env());
+    let mut state = State::new(cfg.spec, cfg.env.clone());
     state.insert_account(
         CALLER,
         Account {

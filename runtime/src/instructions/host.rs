@@ -32,9 +32,23 @@ impl Frame {
     }
 
     pub(super) fn selfbalance<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        let b = host.balance(self.msg.target).data;
+        let b = self.self_balance(host);
         self.stack.push(b);
         ExitCode::Continue
+    }
+
+    /// SELFBALANCE's value, read from the host once per stretch of the frame between calls
+    /// (compiled code reads the same cache inline: `offsets::SELF_BALANCE`). Only a value
+    /// transfer changes a balance, and a running frame's own balance moves only through a CALL
+    /// or CREATE it makes (it suspends, and [`Frame::resume`] forgets the value) or its
+    /// SELFDESTRUCT (which ends it). EEST's SELFBALANCE benchmark ran at half revm's speed with
+    /// a state look-up per opcode.
+    pub fn self_balance<H: Host + ?Sized>(&mut self, host: &mut H) -> U256 {
+        if self.self_balance_known == 0 {
+            self.self_balance = host.balance(self.msg.target).data;
+            self.self_balance_known = 1;
+        }
+        self.self_balance
     }
 
     pub(super) fn extcodesize<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {

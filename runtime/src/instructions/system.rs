@@ -160,6 +160,8 @@ impl Frame {
 
     /// Resumes after a suspended CALL*/CREATE* with the callee's result.
     pub fn resume(&mut self, result: FrameResult) {
+        // The call may have moved value in or out of this account.
+        self.self_balance_known = 0;
         let ok = result.exit.is_success();
         if ok || result.exit.is_revert() {
             self.gas.give_back(result.gas.remaining);

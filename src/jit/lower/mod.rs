@@ -16,10 +16,13 @@
 //! - `words.rs`: 256-bit arithmetic, comparisons and shifts on two i128 halves;
 //! - `memory.rs`: MLOAD/MSTORE inline, memory expansion through a helper, small offsets;
 //! - `calls.rs`: `ferrite_exec` (the runtime's instruction bodies) and the pure word helpers;
+//! - `context.rs`: the transaction's environment and SELFBALANCE, read in place;
 //! - `control.rs`: the entry switch, block exits, static and dynamic jumps, hand-overs.
 //!
 //! Inlined ([`inlined`]): PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR,
-//! XOR, NOT, PC, GAS, JUMPDEST, STOP, INVALID, MLOAD/MSTORE within current memory, and JUMP/JUMPI
+//! XOR, NOT, CLZ, PC, GAS, JUMPDEST, STOP, INVALID, the message's and the environment's fields
+//! (ADDRESS, CALLER, CALLVALUE, the three lengths, ORIGIN, GASPRICE, the block's words,
+//! BLOBHASH, SELFBALANCE once read), MLOAD/MSTORE within current memory, and JUMP/JUMPI
 //! (static ones as direct branches, dynamic ones through one shared `Switch` over the JUMPDEST
 //! blocks). Other state-free word operations call their own helper (`ferrite_mul`, …) with
 //! operands by value, but SHL/SHR/SAR and SIGNEXTEND by a constant and MUL/DIV/MOD by a constant
@@ -27,6 +30,7 @@
 //! (see [`lowering`]).
 
 mod calls;
+mod context;
 mod control;
 mod gas;
 mod memory;
@@ -53,6 +57,8 @@ pub struct Imports {
     pub jump_fallback: FuncRef,
     /// `ferrite_mexpand(frame, offset's low limb, OR of its upper limbs) -> u8`.
     pub mexpand: FuncRef,
+    /// `ferrite_selfbalance(frame, host)`.
+    pub selfbalance: FuncRef,
     /// By opcode: the state-free operation's helper `(out, limbs…)` ([`PURE_HELPERS`]).
     pub pure: [Option<FuncRef>; 256],
 }
@@ -68,6 +74,7 @@ impl Imports {
             exec: import(Builtin::ferrite_exec)?,
             jump_fallback: import(Builtin::ferrite_jump_fallback)?,
             mexpand: import(Builtin::ferrite_mexpand)?,
+            selfbalance: import(Builtin::ferrite_selfbalance)?,
             pure,
         })
     }
@@ -104,16 +111,17 @@ pub const fn lowering(op: Opcode) -> Lowering {
         | DUP12 | DUP13 | DUP14 | DUP15 | DUP16 | SWAP1 | SWAP2 | SWAP3 | SWAP4 | SWAP5 | SWAP6
         | SWAP7 | SWAP8 | SWAP9 | SWAP10 | SWAP11 | SWAP12 | SWAP13 | SWAP14 | SWAP15 | SWAP16
         | INVALID | ADDRESS | CALLER | CALLVALUE | CODESIZE | CALLDATASIZE | RETURNDATASIZE
-        | CLZ => Lowering::Inline,
+        | CLZ | ORIGIN | GASPRICE | COINBASE | TIMESTAMP | NUMBER | PREVRANDAO | GASLIMIT
+        | CHAINID | BASEFEE | BLOBBASEFEE | BLOBHASH | SELFBALANCE => Lowering::Inline,
         MUL | DIV | SDIV | MOD | SMOD | ADDMOD | MULMOD | SIGNEXTEND | BYTE | SHL | SHR | SAR => {
             Lowering::Pure
         }
-        EXP | KECCAK256 | BALANCE | ORIGIN | CALLDATALOAD | CALLDATACOPY | CODECOPY | GASPRICE
-        | EXTCODESIZE | EXTCODECOPY | RETURNDATACOPY | EXTCODEHASH | BLOCKHASH | COINBASE
-        | TIMESTAMP | NUMBER | PREVRANDAO | GASLIMIT | CHAINID | SELFBALANCE | BASEFEE
-        | BLOBHASH | BLOBBASEFEE | MSTORE8 | SLOAD | SSTORE | MSIZE | TLOAD | TSTORE | MCOPY
-        | LOG0 | LOG1 | LOG2 | LOG3 | LOG4 | CREATE | CALL | CALLCODE | RETURN | DELEGATECALL
-        | CREATE2 | STATICCALL | REVERT | SELFDESTRUCT => Lowering::Exec,
+        EXP | KECCAK256 | BALANCE | CALLDATALOAD | CALLDATACOPY | CODECOPY | EXTCODESIZE
+        | EXTCODECOPY | RETURNDATACOPY | EXTCODEHASH | BLOCKHASH | MSTORE8 | SLOAD | SSTORE
+        | MSIZE | TLOAD | TSTORE | MCOPY | LOG0 | LOG1 | LOG2 | LOG3 | LOG4 | CREATE | CALL
+        | CALLCODE | RETURN | DELEGATECALL | CREATE2 | STATICCALL | REVERT | SELFDESTRUCT => {
+            Lowering::Exec
+        }
     }
 }
 
@@ -460,6 +468,10 @@ impl Lower<'_, '_> {
                 let hi = self.b.ins().uextend(types::I128, zero);
                 self.push_value(c, (lo, hi));
             }
+            ORIGIN | GASPRICE | COINBASE | TIMESTAMP | NUMBER | PREVRANDAO | GASLIMIT | CHAINID
+            | BASEFEE | BLOBBASEFEE => self.env_word(c, op),
+            BLOBHASH => self.blobhash(c),
+            SELFBALANCE => self.selfbalance(c),
             MLOAD | MSTORE => self.memory_op(c, ins),
             STOP => {
                 self.sync_gas(c);
