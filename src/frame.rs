@@ -319,7 +319,7 @@ fn start<H: Host>(
                         g.remaining -= out.gas_used;
                         FrameResult {
                             exit: ExitCode::Return,
-                            output: Bytes::from(out.output),
+                            output: out.output,
                             gas: g,
                             created: None,
                         }

@@ -34,7 +34,7 @@
 
 use std::sync::OnceLock;
 
-use alloy_primitives::Address;
+use alloy_primitives::{Address, Bytes};
 use revm_precompile::{PrecompileHalt, PrecompileSpecId, PrecompileStatus};
 
 /// The forks at which the set of precompiles, or the price of one, changes.
@@ -133,8 +133,9 @@ pub struct PrecompileOutput {
     /// Gas charged; never more than the `gas_limit` passed to
     /// [`Precompiles::run`].
     pub gas_used: u64,
-    /// Returned data (may be empty, e.g. ecrecover of an invalid signature).
-    pub output: Vec<u8>,
+    /// Returned data (may be empty, e.g. ecrecover of an invalid signature): the precompile's
+    /// own buffer, not a copy (identity's output is as large as its input).
+    pub output: Bytes,
 }
 
 /// Why a precompile call failed. Either way the caller loses all the gas it
@@ -220,7 +221,7 @@ impl Precompiles {
             Ok(out) => match out.status {
                 PrecompileStatus::Success if out.gas_used <= gas_limit => Ok(PrecompileOutput {
                     gas_used: out.gas_used,
-                    output: out.bytes.to_vec(),
+                    output: out.bytes,
                 }),
                 // Defensive: a success that overspent is treated as out of gas.
                 PrecompileStatus::Success => Err(PrecompileFailure::OutOfGas),

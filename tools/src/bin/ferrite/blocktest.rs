@@ -145,7 +145,6 @@ mod imp {
         if args.bench {
             print_bench(&results, args.runs.max(1));
         }
-        engine.wait_idle();
         let c = runner.evm().counters();
         println!(
             "transactions on ferrite: {}, system calls: {}, on revm: {} (inspected) + {} (unsupported)",
@@ -154,6 +153,10 @@ mod imp {
         if args.engine != "interp" {
             println!("engine: {}\n{}", args.engine, engine.stats());
         }
+        // The process ends here: dropping the engine would wait for a compile still in flight
+        // (a 24 KiB contract's takes up to ~1.5 s) whose program nothing will run.
+        std::mem::forget(runner);
+        std::mem::forget(engine);
         Ok(failed == 0)
     }
 
