@@ -11,7 +11,7 @@ pub use ferrite_runtime::frame::{
     delegation_target, Action, CallKind, Frame, FrameResult, Message, MessageKind,
     DELEGATION_PREFIX,
 };
-use ferrite_runtime::opcode::check_table;
+use ferrite_runtime::opcode::{check_table, Check};
 use ferrite_runtime::{ExitCode, Host};
 
 /// Per-instruction observer (EIP-3155 tracing). The default no-op compiles away.
@@ -40,25 +40,39 @@ fn run_loop<H: Host + ?Sized, T: Tracer>(
     tracer: &mut T,
 ) -> ExitCode {
     let checks = check_table(frame.spec());
+    // Held for the loop (one reference count) so the code's address and length live in
+    // registers rather than being reloaded through the frame at every instruction.
+    let code = frame.shared_code();
+    let code = code.padded();
+    let mut pc = frame.pc();
     loop {
-        let exit = step_traced(frame, host, tracer, checks);
+        let exit = step_traced(frame, host, tracer, checks, code, pc);
         if !exit.is_continue() {
             return exit;
         }
+        pc = frame.pc();
     }
 }
 
-/// One instruction at `frame.pc`, between the tracer's two calls.
+/// One instruction at `pc` (which is `frame.pc`), between the tracer's two calls.
+///
+/// `pc` is a local of the caller's loop: the bodies that move it (PUSHn, JUMP, JUMPI) write the
+/// frame's field, which the loop reads back right after; on every other path the compiler
+/// forwards the `pc + 1` it just stored, so the program counter stays in a register.
 #[inline(always)]
 fn step_traced<H: Host + ?Sized, T: Tracer>(
     frame: &mut Frame,
     host: &mut H,
     tracer: &mut T,
-    checks: &[ferrite_runtime::opcode::Check; 256],
+    checks: &[Check; 256],
+    code: &[u8],
+    pc: usize,
 ) -> ExitCode {
-    let opcode = frame.code().padded()[frame.pc()];
+    // In bounds: `code` is the padded code, and no instruction moves `pc` past its padding
+    // (see `ferrite_runtime::bytecode`).
+    let opcode = code[pc];
     tracer.step(frame, opcode);
-    let exit = frame.step(host, opcode, checks[opcode as usize]);
+    let exit = frame.step(host, pc, opcode, checks[opcode as usize]);
     tracer.step_end(frame, exit);
     exit
 }
@@ -83,13 +97,16 @@ pub fn run_watched<H: Host + ?Sized, T: Tracer>(
     watch: Watch<'_>,
 ) -> (Option<Action>, u64) {
     let checks = check_table(frame.spec());
+    let code = frame.shared_code();
+    let code = code.padded();
     let mut steps = 0u64;
     loop {
+        let pc = frame.pc();
         if let Some(p) = watch.profile {
-            p.record(frame.pc());
+            p.record(pc);
         }
         steps += 1;
-        let exit = step_traced(frame, host, tracer, checks);
+        let exit = step_traced(frame, host, tracer, checks, code, pc);
         if !exit.is_continue() {
             return (Some(frame.finish(exit)), steps);
         }
