@@ -72,7 +72,7 @@ fn step_traced<H: Host + ?Sized, T: Tracer>(
     // (see `ferrite_runtime::bytecode`).
     let opcode = code[pc];
     tracer.step(frame, opcode);
-    let exit = frame.step(host, pc, opcode, checks[opcode as usize]);
+    let exit = frame.step(host, pc, opcode, &checks[opcode as usize]);
     tracer.step_end(frame, exit);
     exit
 }

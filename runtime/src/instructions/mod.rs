@@ -54,7 +54,7 @@ impl Frame {
         host: &mut H,
         pc: usize,
         opcode: u8,
-        check: Check,
+        check: &Check,
     ) -> ExitCode {
         debug_assert_eq!(pc, self.pc);
         if !check.admits(self.stack.len()) {

@@ -403,7 +403,7 @@ pub struct Check {
 impl Check {
     /// True when an instruction with this entry may run on a stack of `len` items.
     #[inline(always)]
-    pub const fn admits(self, len: usize) -> bool {
+    pub const fn admits(&self, len: usize) -> bool {
         len.wrapping_sub(self.min_len as usize) <= self.span as usize
     }
 }
