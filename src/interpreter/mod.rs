@@ -1,10 +1,25 @@
 //! The interpreter tier: the dispatch loop over a [`Frame`].
 //!
 //! Per instruction it checks the fork, the stack bounds and the static gas with one look-up in
-//! the per-fork [`check_table`], then runs the shared instruction body from `ferrite_runtime::instructions`. A frame
-//! suspends at CALL*/CREATE* ([`Action::Call`]) and the frame driver ([`crate::frame`]) resumes it,
-//! so nothing recurses. The loop is generic over a [`Tracer`]; the default [`NoTracer`] compiles
-//! away.
+//! the per-fork [`check_table`] (one 8-byte entry, one unsigned compare for both stack bounds),
+//! then runs the shared instruction body from `ferrite_runtime::instructions` — the same bodies
+//! the JIT calls through `ferrite_exec`, so each opcode's meaning has one definition. A frame
+//! suspends at CALL*/CREATE* ([`Action::Call`]) and the frame driver ([`crate::frame`]) resumes
+//! it, so nothing recurses.
+//!
+//! What keeps the per-instruction overhead low (evmone baseline's recipe, within the shared
+//! bodies): the code slice and the program counter are locals of the loop, not reloaded through
+//! the frame; the bodies index the stack without re-checking what the check table checked
+//! (`ferrite_runtime::stack`); PUSHn, DUPn and SWAPn have an arm each with their size a constant,
+//! so PUSH reads its immediate with whole-word loads; JUMP/JUMPI test one bit of the code's
+//! jump-destination bitmap. The frame's fields stay the single source of truth (a body, the
+//! tracer, a suspended call or a compiled frame taking over see them exact), at the cost of one
+//! store of `pc` and of the gas left per instruction. Not done: charging static gas per basic
+//! block (evmone advanced), which would drop the per-instruction checks but needs the block
+//! analysis for every cold call.
+//!
+//! The loop is generic over a [`Tracer`]; the default [`NoTracer`] compiles away (its loop has no
+//! call before the dispatch jump).
 
 use crate::profile::Profile;
 pub use ferrite_runtime::frame::{

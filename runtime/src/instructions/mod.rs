@@ -2,12 +2,16 @@
 //!
 //! Bodies assume the caller checked the fork, static gas and stack bounds (per instruction in the
 //! interpreter, per basic block in compiled code) — the split evmone uses. Each returns a one-byte
-//! [`ExitCode`], `Continue` to go on. Both tiers call exactly these functions.
+//! [`ExitCode`], `Continue` to go on. Both tiers call exactly these functions. The stack
+//! accessors rely on those checks and do not repeat them ([`crate::stack`]), so a caller that
+//! skipped them would corrupt memory: [`Frame::step`] is the checked entry, [`Frame::execute`]
+//! the one for callers that checked a whole block.
 //!
 //! The dispatch ([`Frame::execute`]) converts the byte to an [`Opcode`] and matches with every
 //! variant named, like the JIT's lowering, so a row added to the opcode table does not build
 //! until both tiers handle it. The conversion costs nothing at run time: it folds into the
 //! dispatch's jump table on the byte, the machine code of the match on raw bytes it replaced.
+//! PUSHn, DUPn and SWAPn have an arm per opcode so their size is a constant in the body.
 
 /// Generates `fn name(&mut self) -> ExitCode` for binary ops: pop `a`, replace the new top `b`
 /// with [`pure::binary`]`(OP, a, b)`.
@@ -36,12 +40,12 @@ pub mod pure;
 mod stack;
 mod system;
 
+use crate::bytecode::Bytecode;
 use crate::frame::{CallKind, Frame};
 use crate::opcode::{Check, Opcode, OPCODE_INFO};
-use crate::bytecode::Bytecode;
-use std::sync::Arc;
 use crate::{ExitCode, Host};
 use alloy_primitives::U256;
+use std::sync::Arc;
 
 impl Frame {
     /// Executes the instruction `opcode` at `pc` (the frame's `pc`, passed so the caller's copy
