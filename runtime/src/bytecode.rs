@@ -6,7 +6,7 @@
 
 use crate::opcode::op;
 use crate::word::keccak256;
-use alloy_primitives::{Bytes, B256};
+use alloy_primitives::{Bytes, B256, U256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -73,9 +73,40 @@ impl Bytecode {
     }
 
     /// True when `pc` is a JUMPDEST outside PUSH data.
+    ///
+    /// One bounds test: the bitmap has a bit for every byte of the code rounded up to 64, and
+    /// the bits past the end are never set, so a word that exists answers for every `pc` in it.
     #[inline]
     pub fn is_jumpdest(&self, pc: usize) -> bool {
-        pc < self.raw.len() && self.jumpdests[pc / 64] & (1 << (pc % 64)) != 0
+        self.jumpdests
+            .get(pc / 64)
+            .is_some_and(|w| (w >> (pc % 64)) & 1 != 0)
+    }
+
+    /// The `N`-byte big-endian immediate starting at `pc` (PUSHN's operand), with the bytes past
+    /// the end of the code reading as zero.
+    ///
+    /// `pc` is just past a PUSHN that executed, hence at most `raw.len()` (past the code every
+    /// byte is 0, STOP), and `padded` extends 33 bytes beyond: the fixed-size reads below stay in
+    /// bounds, so their one bounds test never fails. Fixed sizes let the compiler emit whole-word
+    /// loads and byte swaps instead of a loop over the bytes.
+    #[inline(always)]
+    pub fn immediate<const N: usize>(&self, pc: usize) -> U256 {
+        if N <= 8 {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&self.padded[pc..pc + 8]);
+            // `N >= 1`, so the shift is below 64.
+            U256::from(u64::from_be_bytes(b) >> (64 - 8 * N))
+        } else {
+            let mut b = [0u8; 32];
+            b[32 - N..].copy_from_slice(&self.padded[pc..pc + N]);
+            let limb = |i: usize| {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(&b[32 - 8 * (i + 1)..32 - 8 * i]);
+                u64::from_be_bytes(w)
+            };
+            U256::from_limbs([limb(0), limb(1), limb(2), limb(3)])
+        }
     }
 
     /// The analysed code for `raw`, from a process-wide cache keyed by code hash.
@@ -116,5 +147,34 @@ mod tests {
         assert!(!c.is_jumpdest(5));
         assert!(!c.is_jumpdest(100));
         assert_eq!(c.padded().len(), 6 + 33);
+    }
+
+    #[test]
+    fn immediates_read_big_endian_and_zero_past_the_end() {
+        let mut raw = vec![0x7f];
+        raw.extend((1..=32).collect::<Vec<u8>>());
+        let c = Bytecode::new(Bytes::from(raw.clone()));
+        let full = U256::from_be_slice(&raw[1..]);
+        assert_eq!(c.immediate::<32>(1), full);
+        assert_eq!(c.immediate::<1>(1), U256::from(1));
+        assert_eq!(c.immediate::<8>(1), U256::from_be_slice(&raw[1..9]));
+        assert_eq!(c.immediate::<9>(1), U256::from_be_slice(&raw[1..10]));
+        // Truncated at the end: the missing bytes are zeros on the right.
+        assert_eq!(c.immediate::<4>(31), U256::from(0x1f20_0000u64));
+        assert_eq!(c.immediate::<32>(33), U256::ZERO);
+        for n in 1..=32 {
+            let mut expected = [0u8; 32];
+            expected[32 - n..].copy_from_slice(&raw[1..1 + n]);
+            let got = match n {
+                1 => c.immediate::<1>(1),
+                2 => c.immediate::<2>(1),
+                7 => c.immediate::<7>(1),
+                16 => c.immediate::<16>(1),
+                20 => c.immediate::<20>(1),
+                31 => c.immediate::<31>(1),
+                _ => continue,
+            };
+            assert_eq!(got, U256::from_be_bytes(expected), "PUSH{n}");
+        }
     }
 }

@@ -161,13 +161,22 @@ impl Memory {
     /// Reads 32 bytes at `offset` (must be expanded).
     #[inline]
     pub fn load_word(&self, offset: usize) -> U256 {
-        U256::from_be_slice(&self.data[offset..offset + 32])
+        // Four whole-limb loads and byte swaps: `U256::from_be_slice` assembles a slice of
+        // unknown length byte by byte, several times the instructions of the MLOAD around it.
+        let b: &[u8; 32] = self.data[offset..offset + 32]
+            .try_into()
+            .expect("a 32-byte range");
+        let limb = |i: usize| u64::from_be_bytes(b[24 - 8 * i..32 - 8 * i].try_into().unwrap());
+        U256::from_limbs([limb(0), limb(1), limb(2), limb(3)])
     }
 
     /// Writes 32 bytes at `offset` (must be expanded).
     #[inline]
     pub fn store_word(&mut self, offset: usize, value: &U256) {
-        self.data[offset..offset + 32].copy_from_slice(&value.to_be_bytes::<32>());
+        let out = &mut self.data[offset..offset + 32];
+        for (i, l) in value.as_limbs().iter().enumerate() {
+            out[24 - 8 * i..32 - 8 * i].copy_from_slice(&l.to_be_bytes());
+        }
     }
 
     /// Writes one byte (must be expanded).

@@ -1,8 +1,17 @@
 //! The 1024-word operand stack shared by both tiers.
 //!
-//! Instruction bodies assume the caller has checked the bounds (per instruction in the
-//! interpreter, per block once analysis does it), as evmone does; the accessors still use checked
-//! indexing, so a bookkeeping bug is a panic in tests rather than memory corruption.
+//! Instruction bodies assume the caller has checked the bounds — per instruction in the
+//! interpreter (one look-up in the per-fork check table), per basic block in compiled code (the
+//! analysis' stack bounds) — as evmone does. The hot accessors (push, pop, peek, top, dup, swap)
+//! therefore index without re-checking: the checked indexing they replaced was a compare and a
+//! branch on every operand, about a tenth of the interpreter's instructions on stack-heavy code.
+//! They keep `debug_assert!`s, so a bookkeeping bug is a panic in debug tests; in release it
+//! would be memory corruption, which is why the unchecked code lives here and nowhere else.
+//!
+//! The checked-bounds invariant every caller upholds: before an instruction body runs,
+//! `inputs <= len <= STACK_LIMIT + inputs - outputs` for that opcode (see
+//! `opcode::Check`), and each body touches only the `inputs` items it consumes (or, for DUPn and
+//! SWAPn, the `n`/`n + 1` items its row declares as inputs) and pushes at most `outputs`.
 
 use crate::word::U256;
 
@@ -105,41 +114,88 @@ impl Stack {
     /// Pushes (caller checked for overflow).
     #[inline]
     pub fn push(&mut self, v: U256) {
-        self.data[self.len] = v;
+        debug_assert!(self.len < STACK_LIMIT, "stack overflow past the checks");
+        // SAFETY: the caller checked `len <= STACK_LIMIT + inputs - outputs` for an instruction
+        // that pushes, so `len < STACK_LIMIT = data.len()` (module docs).
+        unsafe { *self.data.get_unchecked_mut(self.len) = v };
         self.len += 1;
     }
 
     /// Pops (caller checked for underflow).
     #[inline]
     pub fn pop(&mut self) -> U256 {
+        debug_assert!(self.len > 0, "stack underflow past the checks");
         self.len -= 1;
-        self.data[self.len]
+        // SAFETY: the caller checked `len >= inputs >= 1` for an instruction that pops, so the
+        // new `len` is in `0..STACK_LIMIT` (module docs).
+        unsafe { *self.data.get_unchecked(self.len) }
+    }
+
+    /// Pops and returns a reference to the popped word (valid until the next push): no copy of
+    /// the 32 bytes when the caller only reads them.
+    #[inline]
+    pub fn pop_ref(&mut self) -> &U256 {
+        debug_assert!(self.len > 0, "stack underflow past the checks");
+        self.len -= 1;
+        // SAFETY: as in `pop`.
+        unsafe { self.data.get_unchecked(self.len) }
+    }
+
+    /// Pops one word and returns it by reference together with the new top, for binary
+    /// operators that replace their second operand in place.
+    #[inline]
+    pub fn pop_top(&mut self) -> (&U256, &mut U256) {
+        debug_assert!(self.len >= 2, "stack underflow past the checks");
+        self.len -= 1;
+        // SAFETY: the caller checked `len >= inputs = 2`, so after the decrement both `len` and
+        // `len - 1` are in bounds, and they are distinct, so the two references do not alias.
+        unsafe {
+            let p = self.data.as_mut_ptr();
+            (&*p.add(self.len), &mut *p.add(self.len - 1))
+        }
     }
 
     /// The `n`-th item from the top (0 = top).
     #[inline]
     pub fn peek(&self, n: usize) -> &U256 {
-        &self.data[self.len - 1 - n]
+        debug_assert!(n < self.len, "stack underflow past the checks");
+        // SAFETY: callers peek only at items their instruction declares as inputs, and
+        // `len >= inputs` was checked (module docs).
+        unsafe { self.data.get_unchecked(self.len - 1 - n) }
     }
 
     /// Mutable top item.
     #[inline]
     pub fn top_mut(&mut self) -> &mut U256 {
-        &mut self.data[self.len - 1]
+        debug_assert!(self.len > 0, "stack underflow past the checks");
+        // SAFETY: the caller's instruction has at least one input, so `len >= 1` was checked.
+        unsafe { self.data.get_unchecked_mut(self.len - 1) }
     }
 
     /// DUPn (n from 1).
     #[inline]
     pub fn dup(&mut self, n: usize) {
-        self.data[self.len] = self.data[self.len - n];
+        debug_assert!(n >= 1 && n <= self.len && self.len < STACK_LIMIT);
+        // SAFETY: DUPn's row has `n` inputs and `n + 1` outputs, so the caller checked
+        // `n <= len <= STACK_LIMIT - 1`: both indices are in bounds.
+        unsafe {
+            let p = self.data.as_mut_ptr();
+            *p.add(self.len) = *p.add(self.len - n);
+        }
         self.len += 1;
     }
 
     /// SWAPn (n from 1).
     #[inline]
     pub fn swap(&mut self, n: usize) {
-        let top = self.len - 1;
-        self.data.swap(top, top - n);
+        debug_assert!(n >= 1 && n < self.len);
+        // SAFETY: SWAPn's row has `n + 1` inputs, so `len >= n + 1` was checked: `top` and
+        // `top - n` are distinct in-bounds indices.
+        unsafe {
+            let p = self.data.as_mut_ptr();
+            let top = self.len - 1;
+            core::ptr::swap_nonoverlapping(p.add(top), p.add(top - n), 1);
+        }
     }
 
     /// Clears the stack.

@@ -26,8 +26,8 @@ impl Frame {
 
     #[inline(always)]
     pub(super) fn jumpi(&mut self) -> ExitCode {
-        let [dest, cond] = self.popn();
-        if cond.is_zero() {
+        let dest = self.stack.pop();
+        if self.stack.pop_ref().is_zero() {
             ExitCode::Continue
         } else {
             self.jump_to(&dest)

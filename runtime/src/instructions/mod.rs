@@ -2,12 +2,16 @@
 //!
 //! Bodies assume the caller checked the fork, static gas and stack bounds (per instruction in the
 //! interpreter, per basic block in compiled code) — the split evmone uses. Each returns a one-byte
-//! [`ExitCode`], `Continue` to go on. Both tiers call exactly these functions.
+//! [`ExitCode`], `Continue` to go on. Both tiers call exactly these functions. The stack
+//! accessors rely on those checks and do not repeat them ([`crate::stack`]), so a caller that
+//! skipped them would corrupt memory: [`Frame::step`] is the checked entry, [`Frame::execute`]
+//! the one for callers that checked a whole block.
 //!
 //! The dispatch ([`Frame::execute`]) converts the byte to an [`Opcode`] and matches with every
 //! variant named, like the JIT's lowering, so a row added to the opcode table does not build
 //! until both tiers handle it. The conversion costs nothing at run time: it folds into the
 //! dispatch's jump table on the byte, the machine code of the match on raw bytes it replaced.
+//! PUSHn, DUPn and SWAPn have an arm per opcode so their size is a constant in the body.
 
 /// Generates `fn name(&mut self) -> ExitCode` for binary ops: pop `a`, replace the new top `b`
 /// with [`pure::binary`]`(OP, a, b)`.
@@ -17,9 +21,8 @@ macro_rules! binary {
             $(
                 #[inline(always)]
                 pub(super) fn $name(&mut self) -> ExitCode {
-                    let a = self.stack.pop();
-                    let b = self.stack.top_mut();
-                    *b = pure::binary(op::$op, a, *b);
+                    let (a, b) = self.stack.pop_top();
+                    *b = pure::binary(op::$op, *a, *b);
                     ExitCode::Continue
                 }
             )*
@@ -37,26 +40,43 @@ pub mod pure;
 mod stack;
 mod system;
 
+use crate::bytecode::Bytecode;
 use crate::frame::{CallKind, Frame};
-use crate::opcode::{op, Check, Opcode, OPCODE_INFO};
+use crate::opcode::{Check, Opcode, OPCODE_INFO};
 use crate::{ExitCode, Host};
 use alloy_primitives::U256;
+use std::sync::Arc;
 
 impl Frame {
-    /// Executes one instruction after the checks in `check` (the entry of
+    /// Executes the instruction `opcode` at `pc` (the frame's `pc`, passed so the caller's copy
+    /// in a register is used) after the checks in `check` (the entry of
     /// [`check_table`](crate::opcode::check_table) for the frame's fork): fork, stack bounds,
-    /// static gas.
+    /// static gas. Afterwards the frame's `pc` is the next instruction's.
     #[inline(always)]
-    pub fn step<H: Host + ?Sized>(&mut self, host: &mut H, opcode: u8, check: Check) -> ExitCode {
-        let len = self.stack.len();
-        if len < check.min_len as usize || len > check.max_len as usize {
+    pub fn step<H: Host + ?Sized>(
+        &mut self,
+        host: &mut H,
+        pc: usize,
+        opcode: u8,
+        check: &Check,
+    ) -> ExitCode {
+        debug_assert_eq!(pc, self.pc);
+        if !check.admits(self.stack.len()) {
             return self.check_failed(opcode, check.gas);
         }
         if !self.gas.charge(check.gas as u64) {
             return ExitCode::OutOfGas;
         }
-        self.pc += 1;
+        self.pc = pc + 1;
         self.execute(host, opcode)
+    }
+
+    /// The frame's code, shared: the interpreter holds it for the length of its loop so the
+    /// code's address and length stay in registers instead of being reloaded through the frame
+    /// at every instruction.
+    #[inline]
+    pub fn shared_code(&self) -> Arc<Bytecode> {
+        Arc::clone(&self.code)
     }
 
     /// Which check failed, in the execution specs' order: an opcode not in the fork first; too
@@ -64,7 +84,7 @@ impl Frame {
     /// charges before pushing, so an unaffordable push onto a full stack is out of gas).
     #[cold]
     #[inline(never)]
-    fn check_failed(&mut self, opcode: u8, static_gas: u16) -> ExitCode {
+    fn check_failed(&mut self, opcode: u8, static_gas: u32) -> ExitCode {
         let info = &OPCODE_INFO[opcode as usize];
         if !info.enabled_in(self.spec) {
             return ExitCode::InvalidOpcode;
@@ -173,35 +193,81 @@ impl Frame {
             // EIP-141's designated invalid instruction halts as an unassigned byte does.
             Some(INVALID) => ExitCode::InvalidOpcode,
             Some(SELFDESTRUCT) => self.selfdestruct(host),
-            // The families share this arm with the unassigned bytes and are told apart by byte
-            // range below, so the dispatch compiles to the machine code of the match on raw
-            // bytes it replaced: one jump table whose default target runs the range tests.
-            // A target per family (an arm each) executes ~4% fewer instructions but made both
-            // snailtracers ~5% slower (more targets for the one indirect jump to predict); the
-            // range match in a helper function cost JUMPDEST-heavy code ~12% (the loop lost the
-            // register holding the jump table's address).
-            Some(
-                PUSH1 | PUSH2 | PUSH3 | PUSH4 | PUSH5 | PUSH6 | PUSH7 | PUSH8 | PUSH9 | PUSH10
-                | PUSH11 | PUSH12 | PUSH13 | PUSH14 | PUSH15 | PUSH16 | PUSH17 | PUSH18 | PUSH19
-                | PUSH20 | PUSH21 | PUSH22 | PUSH23 | PUSH24 | PUSH25 | PUSH26 | PUSH27 | PUSH28
-                | PUSH29 | PUSH30 | PUSH31 | PUSH32 | DUP1 | DUP2 | DUP3 | DUP4 | DUP5 | DUP6
-                | DUP7 | DUP8 | DUP9 | DUP10 | DUP11 | DUP12 | DUP13 | DUP14 | DUP15 | DUP16
-                | SWAP1 | SWAP2 | SWAP3 | SWAP4 | SWAP5 | SWAP6 | SWAP7 | SWAP8 | SWAP9 | SWAP10
-                | SWAP11 | SWAP12 | SWAP13 | SWAP14 | SWAP15 | SWAP16 | LOG0 | LOG1 | LOG2 | LOG3
-                | LOG4,
-            )
-            | None => match opcode {
-                op::PUSH1..=op::PUSH32 => self.push((opcode - op::PUSH1 + 1) as usize),
-                op::DUP1..=op::DUP16 => self.dup((opcode - op::DUP1 + 1) as usize),
-                op::SWAP1..=op::SWAP16 => self.swap((opcode - op::SWAP1 + 1) as usize),
-                op::LOG0..=op::LOG4 => self.log(host, (opcode - op::LOG0) as usize),
-                // Each family's rows are consecutive (`tests/opcode_table.rs` runs every byte
-                // against its row), so only unassigned bytes are left.
-                _ => {
-                    debug_assert!(Opcode::from_u8(opcode).is_none(), "{opcode:#04x} has a row");
-                    ExitCode::InvalidOpcode
-                }
-            },
+            // An arm per PUSH, DUP and SWAP, each with its size as a constant: PUSH1 is then a
+            // one-byte load and DUPn/SWAPn fixed offsets. (They shared one arm, told apart by
+            // byte range, while PUSH read its immediate byte by byte; the arms per opcode cut
+            // the instructions per PUSH from ~30 to ~8.)
+            Some(PUSH1) => self.push::<1>(),
+            Some(PUSH2) => self.push::<2>(),
+            Some(PUSH3) => self.push::<3>(),
+            Some(PUSH4) => self.push::<4>(),
+            Some(PUSH5) => self.push::<5>(),
+            Some(PUSH6) => self.push::<6>(),
+            Some(PUSH7) => self.push::<7>(),
+            Some(PUSH8) => self.push::<8>(),
+            Some(PUSH9) => self.push::<9>(),
+            Some(PUSH10) => self.push::<10>(),
+            Some(PUSH11) => self.push::<11>(),
+            Some(PUSH12) => self.push::<12>(),
+            Some(PUSH13) => self.push::<13>(),
+            Some(PUSH14) => self.push::<14>(),
+            Some(PUSH15) => self.push::<15>(),
+            Some(PUSH16) => self.push::<16>(),
+            Some(PUSH17) => self.push::<17>(),
+            Some(PUSH18) => self.push::<18>(),
+            Some(PUSH19) => self.push::<19>(),
+            Some(PUSH20) => self.push::<20>(),
+            Some(PUSH21) => self.push::<21>(),
+            Some(PUSH22) => self.push::<22>(),
+            Some(PUSH23) => self.push::<23>(),
+            Some(PUSH24) => self.push::<24>(),
+            Some(PUSH25) => self.push::<25>(),
+            Some(PUSH26) => self.push::<26>(),
+            Some(PUSH27) => self.push::<27>(),
+            Some(PUSH28) => self.push::<28>(),
+            Some(PUSH29) => self.push::<29>(),
+            Some(PUSH30) => self.push::<30>(),
+            Some(PUSH31) => self.push::<31>(),
+            Some(PUSH32) => self.push::<32>(),
+            Some(DUP1) => self.dup::<1>(),
+            Some(DUP2) => self.dup::<2>(),
+            Some(DUP3) => self.dup::<3>(),
+            Some(DUP4) => self.dup::<4>(),
+            Some(DUP5) => self.dup::<5>(),
+            Some(DUP6) => self.dup::<6>(),
+            Some(DUP7) => self.dup::<7>(),
+            Some(DUP8) => self.dup::<8>(),
+            Some(DUP9) => self.dup::<9>(),
+            Some(DUP10) => self.dup::<10>(),
+            Some(DUP11) => self.dup::<11>(),
+            Some(DUP12) => self.dup::<12>(),
+            Some(DUP13) => self.dup::<13>(),
+            Some(DUP14) => self.dup::<14>(),
+            Some(DUP15) => self.dup::<15>(),
+            Some(DUP16) => self.dup::<16>(),
+            Some(SWAP1) => self.swap::<1>(),
+            Some(SWAP2) => self.swap::<2>(),
+            Some(SWAP3) => self.swap::<3>(),
+            Some(SWAP4) => self.swap::<4>(),
+            Some(SWAP5) => self.swap::<5>(),
+            Some(SWAP6) => self.swap::<6>(),
+            Some(SWAP7) => self.swap::<7>(),
+            Some(SWAP8) => self.swap::<8>(),
+            Some(SWAP9) => self.swap::<9>(),
+            Some(SWAP10) => self.swap::<10>(),
+            Some(SWAP11) => self.swap::<11>(),
+            Some(SWAP12) => self.swap::<12>(),
+            Some(SWAP13) => self.swap::<13>(),
+            Some(SWAP14) => self.swap::<14>(),
+            Some(SWAP15) => self.swap::<15>(),
+            Some(SWAP16) => self.swap::<16>(),
+            Some(LOG0) => self.log(host, 0),
+            Some(LOG1) => self.log(host, 1),
+            Some(LOG2) => self.log(host, 2),
+            Some(LOG3) => self.log(host, 3),
+            Some(LOG4) => self.log(host, 4),
+            // A byte no row assigns.
+            None => ExitCode::InvalidOpcode,
         }
     }
 

@@ -17,24 +17,24 @@ impl Frame {
         ExitCode::Continue
     }
 
-    /// PUSHn: reads `n` immediate bytes (zero-padded past the end of the code).
+    /// PUSHn: reads the `N` immediate bytes at `pc` (zero-padded past the end of the code).
     #[inline(always)]
-    pub(super) fn push(&mut self, n: usize) -> ExitCode {
-        let bytes = &self.code.padded()[self.pc..self.pc + n];
-        self.stack.push(U256::from_be_slice(bytes));
-        self.pc += n;
+    pub(super) fn push<const N: usize>(&mut self) -> ExitCode {
+        let v = self.code.immediate::<N>(self.pc);
+        self.stack.push(v);
+        self.pc += N;
         ExitCode::Continue
     }
 
     #[inline(always)]
-    pub(super) fn dup(&mut self, n: usize) -> ExitCode {
-        self.stack.dup(n);
+    pub(super) fn dup<const N: usize>(&mut self) -> ExitCode {
+        self.stack.dup(N);
         ExitCode::Continue
     }
 
     #[inline(always)]
-    pub(super) fn swap(&mut self, n: usize) -> ExitCode {
-        self.stack.swap(n);
+    pub(super) fn swap<const N: usize>(&mut self) -> ExitCode {
+        self.stack.swap(N);
         ExitCode::Continue
     }
 }

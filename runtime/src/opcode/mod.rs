@@ -381,18 +381,31 @@ static GAS_TABLES: [[u16; 256]; 15] = {
     all
 };
 
-/// What the interpreter checks before one instruction under one fork, folded into one entry so
-/// the hot path is a single look-up: `min_len <= stack length <= max_len`, then `gas`. A
-/// disabled or undefined opcode has `min_len = u16::MAX`, so it fails the range test and the
-/// caller's cold path tells the errors apart in the specification's order.
+/// What the interpreter checks before one instruction under one fork, folded into one 8-byte
+/// entry so the hot path is a single look-up and a single unsigned compare (evmone's
+/// `instructions_traits` kept per revision): `len - min_len <= span` (wrapping), i.e.
+/// `min_len <= len <= min_len + span`, then `gas`. A disabled or undefined opcode has
+/// `min_len = u16::MAX`, so the wrapped difference is huge for every real length (at most
+/// [`STACK_LIMIT`](crate::STACK_LIMIT)) and the test fails; the caller's cold path then tells the
+/// errors apart in the specification's order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C, align(8))]
 pub struct Check {
     /// Static gas.
-    pub gas: u16,
+    pub gas: u32,
     /// Least stack length (the inputs); `u16::MAX` when the opcode is not enabled.
     pub min_len: u16,
-    /// Greatest stack length that does not overflow (`STACK_LIMIT + inputs - outputs`).
-    pub max_len: u16,
+    /// Greatest stack length that does not overflow, minus `min_len`
+    /// (`STACK_LIMIT - outputs`).
+    pub span: u16,
+}
+
+impl Check {
+    /// True when an instruction with this entry may run on a stack of `len` items.
+    #[inline(always)]
+    pub const fn admits(&self, len: usize) -> bool {
+        len.wrapping_sub(self.min_len as usize) <= self.span as usize
+    }
 }
 
 const fn build_check_table(spec: SpecId) -> [Check; 256] {
@@ -400,16 +413,16 @@ const fn build_check_table(spec: SpecId) -> [Check; 256] {
     let mut t = [Check {
         gas: 0,
         min_len: u16::MAX,
-        max_len: 0,
+        span: 0,
     }; 256];
     let mut i = 0;
     while i < 256 {
         let info = &OPCODE_INFO[i];
         if info.enabled_in(spec) {
             t[i] = Check {
-                gas: gas[i],
+                gas: gas[i] as u32,
                 min_len: info.inputs as u16,
-                max_len: (crate::STACK_LIMIT + info.inputs as usize - info.outputs as usize) as u16,
+                span: (crate::STACK_LIMIT - info.outputs as usize) as u16,
             };
         }
         i += 1;
@@ -421,7 +434,7 @@ static CHECK_TABLES: [[Check; 256]; 15] = {
     let mut all = [[Check {
         gas: 0,
         min_len: 0,
-        max_len: 0,
+        span: 0,
     }; 256]; 15];
     let mut i = 0;
     while i < 15 {
@@ -456,14 +469,14 @@ mod tests {
                 let info = &OPCODE_INFO[b as usize];
                 let c = checks[b as usize];
                 for len in 0..=crate::STACK_LIMIT {
-                    let passes = len >= c.min_len as usize && len <= c.max_len as usize;
+                    let passes = c.admits(len);
                     let expected = info.enabled_in(spec)
                         && len >= info.inputs as usize
                         && len - info.inputs as usize + info.outputs as usize <= crate::STACK_LIMIT;
                     assert_eq!(passes, expected, "{spec:?} {b:#x} len {len}");
                 }
                 if info.enabled_in(spec) {
-                    assert_eq!(c.gas, gas[b as usize]);
+                    assert_eq!(c.gas, gas[b as usize] as u32);
                 }
             }
         }
