@@ -12,6 +12,7 @@ pub use alloy_primitives::{Address, B256, U256};
 mod div;
 mod keccak;
 mod modular;
+pub mod reference;
 
 pub use div::{div, rem, sdiv, smod};
 pub use keccak::{keccak256, keccak256_memo};
