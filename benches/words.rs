@@ -19,6 +19,33 @@ use std::time::Duration;
 /// Operand sets per batch.
 const BATCH: usize = 256;
 
+/// Batches per case in counting mode.
+const COUNT_BATCHES: usize = 4;
+
+/// Counting mode (`WORDS_COUNT=1`): instead of timing, run each case [`COUNT_BATCHES`] times
+/// through [`run_case`], for instruction counts that the other builds on this machine do not
+/// disturb: `WORDS_COUNT=1 valgrind --tool=callgrind --dump-after='*run_case*' <bench binary>`
+/// writes one profile per case, in the order the cases print. Each case runs twice, first as
+/// `-`: its profile also counts the set-up since the previous case.
+fn counting() -> bool {
+    std::env::var_os("WORDS_COUNT").is_some()
+}
+
+/// Runs one case in counting mode (never inlined: callgrind dumps after each call).
+#[inline(never)]
+fn run_case(label: &str, f: &mut dyn FnMut()) {
+    println!("case {label}");
+    for _ in 0..COUNT_BATCHES {
+        f();
+    }
+}
+
+/// [`run_case`] twice: a warm-up labelled `-`, then the counted run.
+fn count_case(label: &str, f: &mut dyn FnMut()) {
+    run_case("-", f);
+    run_case(label, f);
+}
+
 /// bn254's base field prime (weierstrudel's modulus).
 const P: U256 = U256::from_limbs([
     0x3c208c16d87cfd47,
@@ -76,14 +103,21 @@ fn bench_binary(
             for &(a, b) in ops {
                 assert_eq!(ours(a, b), theirs(a, b), "{group} {a} {b}");
             }
+            let run = |ops: &[(U256, U256)]| {
+                let mut acc = U256::ZERO;
+                for &(a, b) in ops {
+                    acc ^= f(black_box(a), black_box(b));
+                }
+                acc
+            };
+            if counting() {
+                count_case(&format!("{group}/{shape}/{name}"), &mut || {
+                    black_box(run(ops));
+                });
+                continue;
+            }
             g.bench_with_input(BenchmarkId::new(*shape, name), ops, |bch, ops| {
-                bch.iter(|| {
-                    let mut acc = U256::ZERO;
-                    for &(a, b) in ops {
-                        acc ^= f(black_box(a), black_box(b));
-                    }
-                    acc
-                })
+                bch.iter(|| run(ops))
             });
         }
     }
@@ -104,14 +138,21 @@ fn bench_ternary(
             for &(a, b, n) in ops {
                 assert_eq!(ours(a, b, n), theirs(a, b, n), "{group} {a} {b} {n}");
             }
+            let run = |ops: &[(U256, U256, U256)]| {
+                let mut acc = U256::ZERO;
+                for &(a, b, n) in ops {
+                    acc ^= f(black_box(a), black_box(b), black_box(n));
+                }
+                acc
+            };
+            if counting() {
+                count_case(&format!("{group}/{shape}/{name}"), &mut || {
+                    black_box(run(ops));
+                });
+                continue;
+            }
             g.bench_with_input(BenchmarkId::new(*shape, name), ops, |bch, ops| {
-                bch.iter(|| {
-                    let mut acc = U256::ZERO;
-                    for &(a, b, n) in ops {
-                        acc ^= f(black_box(a), black_box(b), black_box(n));
-                    }
-                    acc
-                })
+                bch.iter(|| run(ops))
             });
         }
     }
@@ -212,18 +253,23 @@ fn keccak(c: &mut Criterion) {
             ("alloy", reference::keccak256, &fresh),
         ];
         for (name, f, inputs) in cases {
+            let run = |inputs: &[Vec<u8>]| {
+                let mut acc = 0u8;
+                for x in inputs {
+                    acc ^= f(black_box(x))[0];
+                }
+                acc
+            };
+            if counting() {
+                count_case(&format!("keccak/{len}/{name}"), &mut || {
+                    black_box(run(inputs));
+                });
+                continue;
+            }
             g.bench_with_input(
                 BenchmarkId::new(len.to_string(), name),
                 inputs,
-                |bch, inputs| {
-                    bch.iter(|| {
-                        let mut acc = 0u8;
-                        for x in inputs {
-                            acc ^= f(black_box(x))[0];
-                        }
-                        acc
-                    })
-                },
+                |bch, inputs| bch.iter(|| run(inputs)),
             );
         }
     }
