@@ -31,7 +31,7 @@ fn div_u128(a: u128, b: u128) -> Option<u128> {
 /// `(hi:lo) / d` for `hi < d` (so `d != 0` and the quotient fits 64 bits).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn div_128_by_64(hi: u64, lo: u64, d: u64) -> u64 {
+pub(super) fn div_128_by_64(hi: u64, lo: u64, d: u64) -> u64 {
     let q: u64;
     // SAFETY: `div` reads and writes only the named registers; with `hi < d` (the caller's
     // check) the divisor is non-zero and the quotient fits 64 bits, so it cannot fault.
@@ -50,7 +50,7 @@ fn div_128_by_64(hi: u64, lo: u64, d: u64) -> u64 {
 /// `(hi:lo) / d` for `hi < d`.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
-fn div_128_by_64(hi: u64, lo: u64, d: u64) -> u64 {
+pub(super) fn div_128_by_64(hi: u64, lo: u64, d: u64) -> u64 {
     (((u128::from(hi) << 64) | u128::from(lo)) / u128::from(d)) as u64
 }
 

@@ -12,6 +12,7 @@ pub use alloy_primitives::{Address, B256, U256};
 mod div;
 mod keccak;
 mod modular;
+mod reduce;
 pub mod reference;
 
 pub use div::{div, rem, sdiv, smod};
@@ -184,5 +185,7 @@ pub fn byte_len(x: &U256) -> u64 {
     (x.bit_len() as u64).div_ceil(8)
 }
 
+#[cfg(test)]
+mod props;
 #[cfg(test)]
 mod tests;
