@@ -62,40 +62,48 @@ pub fn signextend(b: U256, x: U256) -> U256 {
 /// BYTE: byte `i` of `x` counting from the most significant; 0 when `i >= 32`.
 #[inline]
 pub fn byte(i: U256, x: U256) -> U256 {
-    if i >= U256::from(32) {
-        return U256::ZERO;
+    match small_index(&i, 32) {
+        Some(i) => U256::from(x.byte(31 - i)),
+        None => U256::ZERO,
     }
-    U256::from(x.byte(31 - i.as_limbs()[0] as usize))
+}
+
+/// `x` as an index below `limit`, or `None`: shift amounts and byte indices compare one limb
+/// and an OR of the others, not two words.
+#[inline(always)]
+fn small_index(x: &U256, limit: u64) -> Option<usize> {
+    match to_u64(x) {
+        Some(v) if v < limit => Some(v as usize),
+        _ => None,
+    }
 }
 
 /// SHL: `value << shift`, 0 when `shift >= 256`.
 #[inline]
 pub fn shl(shift: U256, value: U256) -> U256 {
-    if shift >= U256::from(256) {
-        U256::ZERO
-    } else {
-        value << (shift.as_limbs()[0] as usize)
+    match small_index(&shift, 256) {
+        Some(s) => value << s,
+        None => U256::ZERO,
     }
 }
 
 /// SHR: logical `value >> shift`, 0 when `shift >= 256`.
 #[inline]
 pub fn shr(shift: U256, value: U256) -> U256 {
-    if shift >= U256::from(256) {
-        U256::ZERO
-    } else {
-        value >> (shift.as_limbs()[0] as usize)
+    match small_index(&shift, 256) {
+        Some(s) => value >> s,
+        None => U256::ZERO,
     }
 }
 
 /// SAR: arithmetic `value >> shift`, filling with the sign bit.
 #[inline]
 pub fn sar(shift: U256, value: U256) -> U256 {
-    let negative = is_negative(&value);
-    if shift >= U256::from(256) {
-        return if negative { U256::MAX } else { U256::ZERO };
+    match small_index(&shift, 256) {
+        Some(s) => value.arithmetic_shr(s),
+        None if is_negative(&value) => U256::MAX,
+        None => U256::ZERO,
     }
-    value.arithmetic_shr(shift.as_limbs()[0] as usize)
 }
 
 /// SLT: signed `a < b`.
