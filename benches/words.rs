@@ -88,11 +88,15 @@ impl Rng {
 
 type Binary = fn(U256, U256) -> U256;
 type Ternary = fn(U256, U256, U256) -> U256;
+/// A shape's name and its operand sets.
+type Cases<T> = [(&'static str, Vec<T>)];
+/// A hash function.
+type Hash = fn(&[u8]) -> ferrite_runtime::B256;
 
 fn bench_binary(
     c: &mut Criterion,
     group: &str,
-    cases: &[(&str, Vec<(U256, U256)>)],
+    cases: &Cases<(U256, U256)>,
     ours: Binary,
     theirs: Binary,
 ) {
@@ -127,7 +131,7 @@ fn bench_binary(
 fn bench_ternary(
     c: &mut Criterion,
     group: &str,
-    cases: &[(&str, Vec<(U256, U256, U256)>)],
+    cases: &Cases<(U256, U256, U256)>,
     ours: Ternary,
     theirs: Ternary,
 ) {
@@ -246,7 +250,7 @@ fn keccak(c: &mut Criterion) {
         let fresh: Vec<Vec<u8>> = batch(|| (0..len).map(|_| r.next() as u8).collect());
         // Two inputs alternating: a storage array's slot and a mapping's, as in snailtracer.
         let repeated: Vec<Vec<u8>> = (0..BATCH).map(|i| fresh[i % 2].clone()).collect();
-        let cases: [(&str, fn(&[u8]) -> ferrite_runtime::B256, &Vec<Vec<u8>>); 4] = [
+        let cases: [(&str, Hash, &Vec<Vec<u8>>); 4] = [
             ("ferrite-fresh", word::keccak256_memo, &fresh),
             ("ferrite-repeated", word::keccak256_memo, &repeated),
             ("ferrite-nomemo", word::keccak256, &fresh),
