@@ -1,0 +1,191 @@
+//! Property tests: every fast word operation against its straightforward definition in
+//! [`reference`](super::reference), over edge cases (0, 1, MAX, powers of two and their
+//! neighbours, sign-bit values, moduli of every limb count, divisors with top limbs zero) and
+//! many random operands of every bit length.
+
+use super::reduce::{mul_512, rem_512_by_256};
+use super::*;
+use alloy_primitives::U512;
+
+/// splitmix64.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        z ^ (z >> 31)
+    }
+
+    /// A random word of a random bit length, sometimes with whole limbs zeroed or all ones
+    /// (the shapes that steer the algorithms' limb-count branches).
+    fn word(&mut self) -> U256 {
+        let mut l = [self.next(), self.next(), self.next(), self.next()];
+        match self.next() % 4 {
+            0 => l[(self.next() % 4) as usize] = 0,
+            1 => l[(self.next() % 4) as usize] = u64::MAX,
+            _ => {}
+        }
+        U256::from_limbs(l) >> (self.next() % 256) as usize
+    }
+}
+
+/// bn254's base field prime.
+const P: U256 = U256::from_limbs([
+    0x3c208c16d87cfd47,
+    0x97816a916871ca8d,
+    0xb85045b68181585d,
+    0x30644e72e131a029,
+]);
+
+fn edge_cases() -> Vec<U256> {
+    let mut v = vec![
+        U256::ZERO,
+        U256::MAX,
+        P,
+        P - U256::from(1),
+        P + U256::from(1),
+    ];
+    for k in [
+        0usize, 1, 2, 31, 63, 64, 65, 127, 128, 129, 191, 192, 193, 254, 255,
+    ] {
+        let p = U256::from(1) << k;
+        v.extend([p, p - U256::from(1), p + U256::from(1), neg(p), !p]);
+    }
+    for l in 0..4 {
+        // A top limb of one or all ones at each limb count.
+        let mut a = [0u64; 4];
+        a[l] = 1;
+        v.push(U256::from_limbs(a));
+        a[l] = u64::MAX;
+        v.push(U256::from_limbs(a));
+        a[0] = 3;
+        v.push(U256::from_limbs(a));
+    }
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn operands() -> Vec<U256> {
+    let mut v = edge_cases();
+    let mut r = Rng(7);
+    v.extend((0..40).map(|_| r.word()));
+    v
+}
+
+#[test]
+fn binary_operations_match_the_reference() {
+    type Op = fn(U256, U256) -> U256;
+    let ops: [(&str, Op, Op); 9] = [
+        ("div", div, reference::div),
+        ("rem", rem, reference::rem),
+        ("sdiv", sdiv, reference::sdiv),
+        ("smod", smod, reference::smod),
+        ("exp", exp, reference::exp),
+        ("byte", byte, reference::byte),
+        ("shl", shl, reference::shl),
+        ("shr", shr, reference::shr),
+        ("sar", sar, reference::sar),
+    ];
+    let vals = operands();
+    let mut r = Rng(11);
+    let small = |r: &mut Rng| U256::from(r.next() % 300);
+    for (name, ours, theirs) in ops {
+        for &a in &vals {
+            for &b in &vals {
+                assert_eq!(ours(a, b), theirs(a, b), "{name}({a:#x}, {b:#x})");
+            }
+            // Shift amounts, byte indices and exponents are mostly small.
+            for _ in 0..20 {
+                let s = small(&mut r);
+                assert_eq!(ours(s, a), theirs(s, a), "{name}({s}, {a:#x})");
+                assert_eq!(ours(a, s), theirs(a, s), "{name}({a:#x}, {s})");
+            }
+        }
+        for _ in 0..100_000 {
+            let (a, b) = (r.word(), r.word());
+            assert_eq!(ours(a, b), theirs(a, b), "{name}({a:#x}, {b:#x})");
+        }
+    }
+}
+
+#[test]
+fn modular_operations_match_the_reference() {
+    type Op = fn(U256, U256, U256) -> U256;
+    let ops: [(&str, Op, Op); 2] = [
+        ("addmod", addmod, reference::addmod),
+        ("mulmod", mulmod, reference::mulmod),
+    ];
+    let vals = operands();
+    let mut r = Rng(13);
+    for (name, ours, theirs) in ops {
+        for &a in &vals {
+            for &b in &vals {
+                for &n in &vals {
+                    assert_eq!(
+                        ours(a, b, n),
+                        theirs(a, b, n),
+                        "{name}({a:#x}, {b:#x}, {n:#x})"
+                    );
+                }
+            }
+        }
+        for _ in 0..200_000 {
+            let (a, b, n) = (r.word(), r.word(), r.word());
+            assert_eq!(
+                ours(a, b, n),
+                theirs(a, b, n),
+                "{name}({a:#x}, {b:#x}, {n:#x})"
+            );
+            // Field elements: below the modulus, or not reduced.
+            let (a, b) = (a % P, b % P);
+            assert_eq!(ours(a, b, P), theirs(a, b, P), "{name}({a:#x}, {b:#x}, p)");
+        }
+    }
+}
+
+/// The reduction on numerators no product of two words makes, chosen so that quotient limbs
+/// are all ones (Knuth's estimate overflows and is corrected) or the remainder is `n - 1`.
+#[test]
+fn reduction_matches_u512_division() {
+    let wide = |l: [u64; 8]| U512::from_limbs(l);
+    let mut r = Rng(17);
+    let mut moduli = edge_cases();
+    moduli.retain(|n| n.as_limbs()[3] != 0);
+    moduli.extend((0..200).map(|_| r.word() | (U256::from(1) << (192 + r.next() % 64) as usize)));
+    for n in moduli {
+        let nw = U512::from(n);
+        let mut quotients = vec![U512::from(U256::MAX), U512::from(U256::MAX) - U512::from(1)];
+        quotients.extend((0..20).map(|_| U512::from(r.word())));
+        for q in quotients {
+            for rem in [U256::ZERO, n - U256::from(1), r.word() % n] {
+                let (p, overflow) = nw.overflowing_mul(q);
+                let (p, overflow2) = p.overflowing_add(U512::from(rem));
+                if overflow || overflow2 {
+                    continue;
+                }
+                let limbs: [u64; 8] = *p.as_limbs();
+                let got = U256::from_limbs(rem_512_by_256(&limbs, n.as_limbs()));
+                assert_eq!(got, rem, "{p:#x} mod {n:#x}");
+            }
+        }
+        for _ in 0..100 {
+            let p = wide(std::array::from_fn(|_| r.next()));
+            let got = U256::from_limbs(rem_512_by_256(p.as_limbs(), n.as_limbs()));
+            assert_eq!(U512::from(got), p % nw, "{p:#x} mod {n:#x}");
+        }
+    }
+}
+
+#[test]
+fn product_matches_u512() {
+    let mut r = Rng(19);
+    for _ in 0..10_000 {
+        let (a, b) = (r.word(), r.word());
+        let p = U512::from_limbs(mul_512(a.as_limbs(), b.as_limbs()));
+        assert_eq!(p, U512::from(a) * U512::from(b));
+    }
+}
