@@ -99,6 +99,8 @@ pub(crate) struct Disk {
     /// [`jit::host_target`] for: optimized, baseline single-pass, baseline backtracking.
     targets: [OnceLock<Option<String>>; 3],
     pub(crate) loads: AtomicU64,
+    /// Nanoseconds spent in successful loads (read, check, map).
+    pub(crate) load_ns: AtomicU64,
     pub(crate) stores: AtomicU64,
     pub(crate) rejects: AtomicU64,
 }
@@ -165,6 +167,7 @@ impl Disk {
             scanning: Mutex::new(()),
             targets: Default::default(),
             loads: AtomicU64::new(0),
+            load_ns: AtomicU64::new(0),
             stores: AtomicU64::new(0),
             rejects: AtomicU64::new(0),
         };
@@ -278,6 +281,8 @@ impl Disk {
                 // Renew its recency for the budget's LRU (best effort).
                 let _ = f.set_modified(SystemTime::now());
                 self.loads.fetch_add(1, Ordering::Relaxed);
+                let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                self.load_ns.fetch_add(ns, Ordering::Relaxed);
                 Some(p)
             }
             None => {

@@ -588,6 +588,9 @@ impl Engine {
             pending_compiles: self.shared.queue.pending() as u64,
             region_recompiles: c.region_recompiles.get(),
             disk_loads: disk.map_or(0, |d| d.loads.load(Ordering::Relaxed)),
+            disk_load_time_total: Duration::from_nanos(
+                disk.map_or(0, |d| d.load_ns.load(Ordering::Relaxed)),
+            ),
             disk_stores: disk.map_or(0, |d| d.stores.load(Ordering::Relaxed)),
             disk_rejects: disk.map_or(0, |d| d.rejects.load(Ordering::Relaxed)),
         }

@@ -121,6 +121,8 @@ pub struct Stats {
     /// Programs loaded from the disk cache ([`EngineConfig::cache_dir`](super::EngineConfig))
     /// instead of compiled.
     pub disk_loads: u64,
+    /// Time spent in those loads (reading, checking and mapping the files).
+    pub disk_load_time_total: Duration,
     /// Programs written to the disk cache.
     pub disk_stores: u64,
     /// Disk cache files refused (truncated, corrupted, another version, build, target or key):
@@ -132,7 +134,8 @@ impl Stats {
     /// One JSON object: `{"interpreterCalls":…,"nativeCalls":…,"compiles":…,"compileMsTotal":…,
     /// "cacheHits":…,"cacheMisses":…,"evictions":…,"codeBytes":…,…}` (the listed keys first, in
     /// that order, then `compileFailures`, `compileMsMax`, `programs`, `entries`,
-    /// `pendingCompiles`, `regionRecompiles`, `diskLoads`, `diskStores`, `diskRejects`).
+    /// `pendingCompiles`, `regionRecompiles`, `diskLoads`, `diskLoadMsTotal`, `diskStores`,
+    /// `diskRejects`).
     pub fn to_json(&self) -> String {
         format!(
             concat!(
@@ -140,7 +143,8 @@ impl Stats {
                 "\"compileMsTotal\":{:.3},\"cacheHits\":{},\"cacheMisses\":{},\"evictions\":{},",
                 "\"codeBytes\":{},\"compileFailures\":{},\"compileMsMax\":{:.3},\"programs\":{},",
                 "\"entries\":{},\"pendingCompiles\":{},\"regionRecompiles\":{},",
-                "\"diskLoads\":{},\"diskStores\":{},\"diskRejects\":{}}}"
+                "\"diskLoads\":{},\"diskLoadMsTotal\":{:.3},\"diskStores\":{},",
+                "\"diskRejects\":{}}}"
             ),
             self.interpreter_calls,
             self.native_calls,
@@ -157,6 +161,7 @@ impl Stats {
             self.pending_compiles,
             self.region_recompiles,
             self.disk_loads,
+            self.disk_load_time_total.as_secs_f64() * 1e3,
             self.disk_stores,
             self.disk_rejects,
         )
@@ -192,8 +197,11 @@ impl fmt::Display for Stats {
         )?;
         write!(
             f,
-            "disk:     {} loads, {} stores, {} rejects",
-            self.disk_loads, self.disk_stores, self.disk_rejects
+            "disk:     {} loads ({:.3} ms), {} stores, {} rejects",
+            self.disk_loads,
+            self.disk_load_time_total.as_secs_f64() * 1e3,
+            self.disk_stores,
+            self.disk_rejects
         )
     }
 }
