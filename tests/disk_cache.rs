@@ -77,7 +77,11 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 /// The one file a jit-mode run of `cfg` stores in a fresh directory.
 fn stored(cfg: &CallConfig, dir: &Path) -> PathBuf {
     let s = jit_run(cfg, dir);
-    assert_eq!((s.compiles, s.disk_stores, s.disk_loads), (1, 1, 0), "{s:?}");
+    assert_eq!(
+        (s.compiles, s.disk_stores, s.disk_loads),
+        (1, 1, 0),
+        "{s:?}"
+    );
     let f = files(dir);
     assert_eq!(f.len(), 1, "{f:?}");
     assert!(f[0].ends_with("whole-o.fcc"), "{f:?}");
@@ -113,7 +117,10 @@ fn string_at(bytes: &[u8], i: usize) -> (usize, usize) {
     for _ in 0..i {
         at += 2 + usize::from(u16::from_le_bytes([bytes[at], bytes[at + 1]]));
     }
-    (at + 2, usize::from(u16::from_le_bytes([bytes[at], bytes[at + 1]])))
+    (
+        at + 2,
+        usize::from(u16::from_le_bytes([bytes[at], bytes[at + 1]])),
+    )
 }
 
 /// No mapping of this process is writable and executable at once.
@@ -143,7 +150,11 @@ fn a_second_engine_runs_native_code_from_its_first_call_with_no_compile() {
     }
     first.wait_idle();
     let s = first.stats();
-    assert_eq!((s.compiles, s.disk_stores, s.disk_loads), (2, 2, 0), "{s:?}");
+    assert_eq!(
+        (s.compiles, s.disk_stores, s.disk_loads),
+        (2, 2, 0),
+        "{s:?}"
+    );
     drop(first);
     let second = Engine::new(EngineConfig {
         cache_dir: Some(dir.0.clone()),
@@ -152,14 +163,23 @@ fn a_second_engine_runs_native_code_from_its_first_call_with_no_compile() {
     assert_eq!(seen(&second.call(&cfg)), want);
     let s = second.stats();
     assert_eq!(
-        (s.native_calls, s.interpreter_calls, s.compiles, s.disk_loads),
+        (
+            s.native_calls,
+            s.interpreter_calls,
+            s.compiles,
+            s.disk_loads
+        ),
         (1, 0, 0, 1),
         "native from the first call, loaded: {s:?}"
     );
     let p = second
         .installed_program(keccak256(&cfg.code), SpecId::Prague)
         .expect("installed");
-    assert_eq!(p.tier(), ferrite::Tier::Optimized, "the best stored program");
+    assert_eq!(
+        p.tier(),
+        ferrite::Tier::Optimized,
+        "the best stored program"
+    );
     assert!(p.hot_blocks().is_some(), "the region");
     assert_w_xor_x();
 }
@@ -234,7 +254,11 @@ fn a_file_for_another_fork_is_rejected() {
     assert_rejected_then_healed(&prague, &dir.0);
     // The Cancun file is untouched and still loads for Cancun.
     let s = jit_run(&cancun, &dir.0);
-    assert_eq!((s.disk_loads, s.disk_rejects, s.compiles), (1, 0, 0), "{s:?}");
+    assert_eq!(
+        (s.disk_loads, s.disk_rejects, s.compiles),
+        (1, 0, 0),
+        "{s:?}"
+    );
 }
 
 #[test]
@@ -263,7 +287,11 @@ fn two_engines_storing_one_key_at_once_leave_one_valid_file() {
         let stores: u64 = stats.iter().map(|s| s.disk_stores).sum();
         let loads: u64 = stats.iter().map(|s| s.disk_loads).sum();
         assert!(stats.iter().all(|s| s.disk_rejects == 0), "{stats:?}");
-        assert_eq!(stores + loads, 2, "each engine compiled and stored, or loaded: {stats:?}");
+        assert_eq!(
+            stores + loads,
+            2,
+            "each engine compiled and stored, or loaded: {stats:?}"
+        );
         let f = files(&dir.0);
         assert_eq!(f.len(), 1, "one file, no temporary left: {f:?}");
         let s = jit_run(&cfg, &dir.0);

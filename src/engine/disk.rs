@@ -131,10 +131,14 @@ impl<'a> Cursor<'a> {
         self.take(2).map(|b| u16::from_le_bytes([b[0], b[1]]))
     }
     fn u32(&mut self) -> Option<u32> {
-        self.take(4).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes)
+        self.take(4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_le_bytes)
     }
     fn i64(&mut self) -> Option<i64> {
-        self.take(8).and_then(|b| b.try_into().ok()).map(i64::from_le_bytes)
+        self.take(8)
+            .and_then(|b| b.try_into().ok())
+            .map(i64::from_le_bytes)
     }
     fn str(&mut self) -> Option<&'a [u8]> {
         let n = self.u16()?;
@@ -253,10 +257,7 @@ impl Disk {
             return false;
         }
         self.stores.fetch_add(1, Ordering::Relaxed);
-        let est = self
-            .estimate
-            .fetch_add(out.len() as u64, Ordering::Relaxed)
-            + out.len() as u64;
+        let est = self.estimate.fetch_add(out.len() as u64, Ordering::Relaxed) + out.len() as u64;
         if est > self.budget || self.stores_since_scan.fetch_add(1, Ordering::Relaxed) >= 63 {
             self.scan();
         }
@@ -308,7 +309,7 @@ impl Disk {
         start: Instant,
     ) -> Option<Program> {
         let len = f.metadata().ok()?.len();
-        if len > MAX_FILE || len < 32 {
+        if !(32..=MAX_FILE).contains(&len) {
             return None;
         }
         let mut bytes = Vec::with_capacity(len as usize);
@@ -330,7 +331,15 @@ impl Disk {
         if !c.0.is_empty() {
             return None;
         }
-        jit::from_image(analysis.clone(), img.mask, tier, &img.code, img.patches, start).ok()
+        jit::from_image(
+            analysis.clone(),
+            img.mask,
+            tier,
+            &img.code,
+            img.patches,
+            start,
+        )
+        .ok()
     }
 
     /// On the engine's in-memory miss: the best program stored for `key` (whole optimized, else
@@ -359,7 +368,7 @@ impl Disk {
         if found.is_empty() {
             return None;
         }
-        found.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+        found.sort_by_key(|f| std::cmp::Reverse((f.0, f.1)));
         let analysis = Arc::new(analysis::analyze(code.clone(), key.spec));
         for (_, _, name) in found {
             if let Some(p) = self.load_named(key, &analysis, &name) {
@@ -511,7 +520,10 @@ mod tests {
     fn names_follow_kind_and_tier() {
         assert_eq!(file_name(What::Whole, Tier::Optimized), "whole-o.fcc");
         let n = file_name(What::Region(&[true, false]), Tier::Baseline);
-        assert!(n.starts_with('r') && n.ends_with("-b.fcc") && n.len() == 1 + 16 + 6, "{n}");
+        assert!(
+            n.starts_with('r') && n.ends_with("-b.fcc") && n.len() == 1 + 16 + 6,
+            "{n}"
+        );
         assert_ne!(n, file_name(What::Region(&[false, true]), Tier::Baseline));
     }
 

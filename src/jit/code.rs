@@ -47,7 +47,10 @@ pub(crate) const KIND_ABS8: u8 = 1;
 
 /// The patches of a compiled function, from Cranelift's relocation list; an error for any
 /// relocation [`map`] would not resolve exactly.
-pub(crate) fn patches(compiled: &CompiledCode, func: &Function) -> Result<Vec<Patch>, CompileError> {
+pub(crate) fn patches(
+    compiled: &CompiledCode,
+    func: &Function,
+) -> Result<Vec<Patch>, CompileError> {
     let names = func.params.user_named_funcs();
     let mut out = Vec::with_capacity(compiled.buffer.relocs().len());
     for r in compiled.buffer.relocs() {
@@ -176,11 +179,29 @@ mod tests {
     #[test]
     fn mapped_code_holds_the_helper_address_and_is_read_execute() {
         let code = [0xccu8; 24];
-        let m = map(&code, &[Patch { offset: 8, builtin: 0, addend: 4 }]).expect("maps");
+        let m = map(
+            &code,
+            &[Patch {
+                offset: 8,
+                builtin: 0,
+                addend: 4,
+            }],
+        )
+        .expect("maps");
         let want = (Builtin::ALL[0].address() as u64).wrapping_add(4);
         assert_eq!(m.bytes()[8..16], want.to_le_bytes());
         assert_eq!(m.bytes()[..8], [0xcc; 8]);
-        assert_eq!(unpatched(m.bytes(), &[Patch { offset: 8, builtin: 0, addend: 4 }])[8..16], [0; 8]);
+        assert_eq!(
+            unpatched(
+                m.bytes(),
+                &[Patch {
+                    offset: 8,
+                    builtin: 0,
+                    addend: 4
+                }]
+            )[8..16],
+            [0; 8]
+        );
         let at = m.as_ptr() as usize;
         let maps = std::fs::read_to_string("/proc/self/maps").expect("linux");
         let line = maps

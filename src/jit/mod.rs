@@ -432,9 +432,8 @@ fn build(
         let mut func = std::mem::replace(&mut c.func, cranelift_codegen::ir::Function::new());
         func.signature = entry_signature(&*isa);
         func.name = UserFuncName::user(0, 0);
-        let imports = lower::Imports::declare(|b| {
-            Ok::<_, CompileError>(import_helper(&mut func, &*isa, b))
-        })?;
+        let imports =
+            lower::Imports::declare(|b| Ok::<_, CompileError>(import_helper(&mut func, &*isa, b)))?;
         lower::lower(
             &analysis,
             &mut func,
