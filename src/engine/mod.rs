@@ -201,7 +201,9 @@ pub struct EngineConfig {
     /// A directory for the code cache on disk (created if missing; see the module
     /// documentation): programs compiled are stored there and loaded instead of compiled by
     /// later engines, in this process or others sharing it. `None` (the default): no disk cache.
-    /// An unusable directory just stores and loads nothing.
+    /// Used in [`EngineMode::Jit`] and [`EngineMode::Auto`] (with a hot threshold); an unusable
+    /// directory just stores and loads nothing. The directory must be as trusted as the binary:
+    /// it holds machine code this process runs.
     pub cache_dir: Option<PathBuf>,
     /// Bytes the disk cache may hold; the least recently used files are removed beyond it.
     pub cache_bytes: u64,

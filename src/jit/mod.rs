@@ -1,11 +1,11 @@
 //! The JIT tier: analysed bytecode → Cranelift IR → native code, run on the shared [`Frame`].
 //!
-//! Cranelift compiles each program to a code buffer and a relocation list; [`code`] maps it in
+//! Cranelift compiles each program to a code buffer and a relocation list; `code.rs` maps it in
 //! memory ferrite owns (written, then made read-execute: never writable and executable at once)
 //! and writes the helper addresses itself, so dropping the [`Program`] unmaps exactly its code.
 //! Helpers come from `ferrite_runtime::builtins` — the same list declares their names and
 //! signatures and resolves their addresses. Code loaded from the disk cache
-//! ([`crate::engine`]) takes the same path ([`from_image`]).
+//! ([`crate::engine`]) takes the same path (`from_image`).
 //!
 //! Compiled code and the interpreter share the frame layout, so a compiled frame hands over to the
 //! interpreter at a block boundary whenever the exact halt must be reproduced (see
@@ -113,7 +113,7 @@ impl std::error::Error for CompileError {}
 
 type Entry = unsafe extern "C" fn(*mut Frame, *mut HostRef<'_>) -> u8;
 
-/// A compiled program: owns its code memory (see [`code`]).
+/// A compiled program: owns its code memory (mapped by `code.rs`, unmapped when dropped).
 pub struct Program {
     code: code::CodeMemory,
     patches: Vec<code::Patch>,
@@ -171,7 +171,7 @@ impl Program {
         self.hot.as_deref()
     }
 
-    /// The machine code as stored on disk: relocation sites zeroed (see [`code::unpatched`]).
+    /// The machine code as stored on disk: relocation sites zeroed (see `code::unpatched`).
     pub(crate) fn image(&self) -> Vec<u8> {
         code::unpatched(self.code.bytes(), &self.patches)
     }
@@ -533,7 +533,7 @@ pub(crate) fn host_target(tier: Tier, blocks: usize) -> Result<String, CompileEr
 }
 
 /// Declares helper `b` in `func` as the user external name `(0, index + 1)` (its index in
-/// [`Builtin::ALL`]), called non-colocated: an absolute address [`code`] resolves.
+/// [`Builtin::ALL`]), called non-colocated: an absolute address `code.rs` resolves.
 fn import_helper(
     func: &mut cranelift_codegen::ir::Function,
     isa: &dyn TargetIsa,
