@@ -1,7 +1,7 @@
 //! The code cache on disk (`EngineConfig::cache_dir`): a second engine on the same directory
 //! loads what the first compiled; every file that does not check out — corrupted, truncated,
 //! from another version or target, for another fork — is rejected, removed and compiled again;
-//! two engines storing the same key at once leave one valid file. Every result is compared with
+//! two engines (threads) or two processes storing the same key at once leave one valid file. Every result is compared with
 //! the interpreter's, and no mapping of the process is ever writable and executable at once.
 
 use alloy_primitives::keccak256;
@@ -342,4 +342,72 @@ fn the_byte_budget_evicts_the_least_recently_used_files() {
     };
     assert!(!has(&cfgs[0]), "the oldest goes first: {left:?}");
     assert!(has(&cfgs[2]), "the newest is kept: {left:?}");
+}
+
+/// The environment variable that makes [`child_stores_one_program`] run: the cache directory.
+const CHILD_DIR: &str = "FERRITE_DISK_CACHE_TEST_CHILD_DIR";
+
+/// A child process of [`two_processes_storing_one_key_at_once_leave_one_valid_file`] (does
+/// nothing when run on its own): one jit-mode call of swap_math on the directory named by
+/// [`CHILD_DIR`], its counters printed as `child: stores loads rejects`.
+#[test]
+#[ignore = "a child process of two_processes_storing_one_key_at_once_leave_one_valid_file"]
+fn child_stores_one_program() {
+    let Some(dir) = std::env::var_os(CHILD_DIR) else {
+        return;
+    };
+    let cfg = case("ipsilon/main/swap_math/spent");
+    let s = jit_run(&cfg, Path::new(&dir));
+    println!(
+        "child: {} {} {}",
+        s.disk_stores, s.disk_loads, s.disk_rejects
+    );
+}
+
+#[test]
+fn two_processes_storing_one_key_at_once_leave_one_valid_file() {
+    let dir = TempDir::new("processes");
+    let cfg = case("ipsilon/main/swap_math/spent");
+    let exe = std::env::current_exe().expect("the test binary");
+    for round in 0..2 {
+        let children: Vec<_> = (0..2)
+            .map(|_| {
+                std::process::Command::new(&exe)
+                    .args([
+                        "--exact",
+                        "child_stores_one_program",
+                        "--ignored",
+                        "--nocapture",
+                    ])
+                    .env(CHILD_DIR, &dir.0)
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("spawn a child")
+            })
+            .collect();
+        // Both started before either is waited for: they run at the same time.
+        let mut stores = 0;
+        let mut loads = 0;
+        for c in children {
+            let out = c.wait_with_output().expect("the child runs");
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "child failed: {text}");
+            let line = text
+                .lines()
+                .find_map(|l| l.strip_prefix("child: "))
+                .unwrap_or_else(|| panic!("no counters in {text}"));
+            let n: Vec<u64> = line.split(' ').filter_map(|x| x.parse().ok()).collect();
+            assert_eq!(n.len(), 3, "{line}");
+            assert_eq!(n[2], 0, "no rejects: {line}");
+            stores += n[0];
+            loads += n[1];
+        }
+        println!("round {round}: {stores} stores, {loads} loads");
+        assert_eq!(stores + loads, 2, "each stored or loaded");
+        let f = files(&dir.0);
+        assert_eq!(f.len(), 1, "one file, no temporary left: {f:?}");
+        let s = jit_run(&cfg, &dir.0);
+        assert_eq!((s.disk_loads, s.disk_rejects), (1, 0), "{s:?}");
+        std::fs::remove_file(&f[0]).unwrap_or_else(|e| panic!("round {round}: {e}"));
+    }
 }

@@ -175,9 +175,14 @@ mod tests {
         assert!(map(&[0xc3; 16], &[p(12, 0)]).is_err());
     }
 
+    /// Held by the tests that map code: the only ones in this test binary, so while one holds
+    /// it no other thread maps code at an address it just freed.
+    static MAPPING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn mapped_code_holds_the_helper_address_and_is_read_execute() {
+        let _g = MAPPING.lock().unwrap_or_else(|e| e.into_inner());
         let code = [0xccu8; 24];
         let m = map(
             &code,
@@ -215,5 +220,45 @@ mod tests {
             })
             .expect("the code is mapped");
         assert!(line.contains(" r-xp "), "{line}");
+    }
+
+    /// The mapping of `at`, as (start, end, perms), from `/proc/self/maps`.
+    #[cfg(target_arch = "x86_64")]
+    fn mapping_of(at: usize) -> Option<(usize, usize, String)> {
+        let maps = std::fs::read_to_string("/proc/self/maps").expect("linux");
+        maps.lines().find_map(|l| {
+            let mut f = l.split_whitespace();
+            let (a, b) = f.next()?.split_once('-')?;
+            let (a, b) = (
+                usize::from_str_radix(a, 16).ok()?,
+                usize::from_str_radix(b, 16).ok()?,
+            );
+            (a..b)
+                .contains(&at)
+                .then(|| (a, b, f.next().unwrap_or("").to_string()))
+        })
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn dropping_the_code_unmaps_its_pages() {
+        let _g = MAPPING.lock().unwrap_or_else(|e| e.into_inner());
+        let page = region::page::size();
+        // An odd size: three pages and a byte, so four pages mapped.
+        let code = vec![0xccu8; 3 * page + 1];
+        let m = map(&code, &[]).expect("maps");
+        let at = m.as_ptr() as usize;
+        let (start, end, perms) = mapping_of(at).expect("mapped");
+        assert!(start <= at);
+        assert_eq!(perms, "r-xp");
+        // The kernel may merge it with an adjacent mapping of the same protection; its own
+        // pages are the four from `at`.
+        assert!(end >= at + 4 * page);
+        drop(m);
+        for i in 0..4 {
+            if let Some((s, e, p)) = mapping_of(at + i * page) {
+                assert_ne!(p, "r-xp", "page {i} still mapped: {s:x}-{e:x} {p}");
+            }
+        }
     }
 }
