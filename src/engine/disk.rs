@@ -29,6 +29,8 @@
 //! into place, so no reader — in this process or another sharing the directory — ever sees a
 //! half-written entry; two writers of one key both rename complete files and the last one wins.
 //! (No fsync: after a power loss an entry may be empty or stale, which the checksum rejects.)
+//! Processes of different builds sharing one directory reject — and so remove — each other's
+//! files: give each build its own directory.
 //!
 //! **Budget.** [`EngineConfig::cache_bytes`](super::EngineConfig): when the bytes stored since the
 //! last scan would exceed it (and on every 64th store, to see other processes' files), a store
