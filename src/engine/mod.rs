@@ -297,28 +297,20 @@ impl Shared {
             }
             _ => Plan::Whole,
         };
-        let made = if entry.code.raw().len() > limit {
-            None
+        let (compiled, loaded) = if entry.code.raw().len() > limit {
+            (None, false)
         } else {
             // A compiler panic must not take the worker (or the calling thread in jit mode)
             // down: the code is then interpret-only, like any failed compile.
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.make(key, entry, plan)))
-                .ok()
-                .flatten()
-        };
-        let (compiled, loaded) = match made {
-            Some((p, loaded)) => (p.ok(), loaded),
-            None => (None, false),
+                .map_or((None, false), |(p, loaded)| (p.ok().map(Arc::new), loaded))
         };
         if !loaded {
             self.counters.compiled(compiled.is_some(), start.elapsed());
-            if let (Some(d), Some(p)) = (&self.disk, &compiled) {
-                d.store(key, p);
-            }
         }
         let program = compiled
-            .filter(|p| cache::held_bytes(p) <= self.cache.code_budget())
-            .map(Arc::new);
+            .clone()
+            .filter(|p| cache::held_bytes(p) <= self.cache.code_budget());
         self.cache.install(key, entry, program.clone());
         // A call that raced the compile request may have started a profile: nothing reads it now.
         take_profile(entry);
@@ -326,16 +318,20 @@ impl Shared {
             self.tier_up(key, entry, p);
         }
         self.queue.notify_installed();
+        // Stored once installed: calls do not wait for the file.
+        if let (Some(d), Some(p), false) = (&self.disk, &compiled, loaded) {
+            d.store(key, p);
+        }
     }
 
     /// Analyses the code, then loads the planned program from disk or compiles it; `true` with
-    /// a program loaded. `None` when the code is over the limits before compiling.
+    /// a program loaded.
     fn make(
         &self,
         key: &Key,
         entry: &Entry,
         plan: Plan,
-    ) -> Option<(Result<Program, jit::CompileError>, bool)> {
+    ) -> (Result<Program, jit::CompileError>, bool) {
         let analysis = Arc::new(crate::analysis::analyze(entry.code.clone(), key.spec));
         let (hot, tier) = match plan {
             Plan::Whole => (None, jit::Tier::Optimized),
@@ -353,10 +349,10 @@ impl Shared {
                 None => disk::What::Whole,
             };
             if let Some(p) = d.load(key, &analysis, what, tier) {
-                return Some((Ok(p), true));
+                return (Ok(p), true);
             }
         }
-        Some((jit::compile_analysed(analysis, hot, tier), false))
+        (jit::compile_analysed(analysis, hot, tier), false)
     }
 
     /// On an in-memory miss: the best program the disk cache holds for `key`, if the engine would
