@@ -91,9 +91,9 @@ pub(crate) struct Entry {
     /// A region program found stale ([`RegionUsage::stale`]):
     /// it serves calls while this entry's whole program compiles.
     pub(crate) fallback: Option<Arc<Program>>,
-    /// Tier-up: the profile counts of the region whose baseline program is the fallback; this
+    /// Tier-up: the block mask of the region whose baseline program is the fallback; this
     /// entry compiles the optimized program of the same region.
-    pub(crate) optimize: Option<Vec<u32>>,
+    pub(crate) optimize: Option<Vec<bool>>,
     /// The cache clock at the last look-up.
     pub(crate) last_used: AtomicU64,
     /// Executable bytes accounted to the cache for this entry's program (0 when none). Written
@@ -128,8 +128,8 @@ impl Entry {
 }
 
 /// Executable memory a program really holds, as [`EngineConfig::code_budget`](super::EngineConfig)
-/// counts it: its machine code rounded up to whole pages (cranelift-jit maps each module's code
-/// in page-granular allocations).
+/// counts it: its machine code rounded up to whole pages (each program's code is one mapping of
+/// its own, see [`crate::jit`]).
 pub fn held_bytes(p: &Program) -> u64 {
     let page = region::page::size().max(1) as u64;
     (p.code_bytes() as u64).div_ceil(page) * page

@@ -39,6 +39,15 @@
 //! [`EngineConfig::max_entries`] entries, evicting the least recently used; an evicted program's
 //! code memory is unmapped when the last frame running it finishes.
 //!
+//! With [`EngineConfig::cache_dir`], compiled programs also go to disk (`disk.rs`: one file per
+//! code hash, fork, whole-or-region and tier, checksummed, written under a temporary name and
+//! renamed), so a restarted process — or another one sharing the directory — loads them instead
+//! of compiling. On an in-memory miss the calling thread looks on disk for the best program of
+//! the code hash and fork (one failed `opendir` when there is none) and, if it loads one, runs
+//! it from that very call; a compile (worker or jit mode) first looks for exactly the program it
+//! is about to compile. A file that does not check out is removed and the code compiled again,
+//! so results never depend on the cache ([`Stats::disk_rejects`]).
+//!
 //! ```
 //! use ferrite::engine::{Engine, EngineConfig};
 //! use ferrite::interpreter::{CallKind, Message, MessageKind};
@@ -76,6 +85,7 @@
 //! ```
 
 mod cache;
+mod disk;
 mod stats;
 pub mod usage;
 mod worker;
@@ -93,6 +103,7 @@ use cache::{Cache, Entry, Key};
 use ferrite_runtime::{Host, SpecId};
 use stats::Counters;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -187,6 +198,15 @@ pub struct EngineConfig {
     /// slower code; see `benches/PERFORMANCE.md`), then at [`jit::Tier::Optimized`] in the background, the
     /// baseline program serving calls until the optimized one replaces it.
     pub tier_up: bool,
+    /// A directory for the code cache on disk (created if missing; see the module
+    /// documentation): programs compiled are stored there and loaded instead of compiled by
+    /// later engines, in this process or others sharing it. `None` (the default): no disk cache.
+    /// Used in [`EngineMode::Jit`] and [`EngineMode::Auto`] (with a hot threshold); an unusable
+    /// directory just stores and loads nothing. The directory must be as trusted as the binary:
+    /// it holds machine code this process runs.
+    pub cache_dir: Option<PathBuf>,
+    /// Bytes the disk cache may hold; the least recently used files are removed beyond it.
+    pub cache_bytes: u64,
 }
 
 impl Default for EngineConfig {
@@ -202,6 +222,8 @@ impl Default for EngineConfig {
             queue_capacity: 4096,
             region_coverage_bps: Some(9_900),
             tier_up: true,
+            cache_dir: None,
+            cache_bytes: 1 << 30,
         }
     }
 }
@@ -243,64 +265,144 @@ pub(crate) struct Shared {
     cache: Cache,
     queue: Queue,
     counters: Counters,
+    disk: Option<disk::Disk>,
+}
+
+/// What a compile job builds: a region (from profile counts, or a block mask already chosen) at a
+/// tier, or the whole program.
+enum Plan {
+    Whole,
+    Profile(Vec<u32>, f64, jit::Tier),
+    Mask(Vec<bool>),
 }
 
 impl Shared {
-    /// Compiles `entry` and installs the result (program, or interpret-only); records the time.
+    /// Compiles `entry` (or loads its program from the disk cache) and installs the result
+    /// (program, or interpret-only); records the time.
     pub(crate) fn compile_and_install(&self, key: &Key, entry: &Arc<Entry>) {
         let start = Instant::now();
         let limit = self.config.max_code_size.min(jit::MAX_CODE_SIZE);
-        // A region from the counts a tier-up entry carries (optimized), or from the profile
+        // A region from the mask a tier-up entry carries (optimized), or from the profile
         // (baseline first when tiering up); else the whole program.
         let profile = take_profile(entry);
-        let region = match (&entry.optimize, profile, self.config.region_coverage_bps) {
-            (Some(counts), _, Some(bps)) => Some((counts.clone(), bps, jit::Tier::Optimized)),
+        let plan = match (&entry.optimize, profile, self.config.region_coverage_bps) {
+            (Some(mask), _, Some(_)) => Plan::Mask(mask.clone()),
             (None, Some(p), Some(bps)) => {
                 let tier = if self.config.tier_up {
                     jit::Tier::Baseline
                 } else {
                     jit::Tier::Optimized
                 };
-                Some((p.counts(), bps, tier))
+                Plan::Profile(p.counts(), f64::from(bps) / 10_000.0, tier)
             }
-            _ => None,
+            _ => Plan::Whole,
         };
-        let compiled = if entry.code.raw().len() > limit {
-            None
+        let (compiled, loaded) = if entry.code.raw().len() > limit {
+            (None, false)
         } else {
             // A compiler panic must not take the worker (or the calling thread in jit mode)
             // down: the code is then interpret-only, like any failed compile.
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &region {
-                Some((counts, bps, tier)) => jit::compile_region_at(
-                    entry.code.clone(),
-                    key.spec,
-                    counts,
-                    f64::from(*bps) / 10_000.0,
-                    *tier,
-                ),
-                None => jit::compile(entry.code.clone(), key.spec),
-            }))
-            .ok()
-            .and_then(Result::ok)
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.make(key, entry, plan)))
+                .map_or((None, false), |(p, loaded)| (p.ok().map(Arc::new), loaded))
         };
+        if !loaded {
+            self.counters.compiled(compiled.is_some(), start.elapsed());
+        }
         let program = compiled
-            .filter(|p| cache::held_bytes(p) <= self.cache.code_budget())
-            .map(Arc::new);
-        self.counters.compiled(program.is_some(), start.elapsed());
+            .clone()
+            .filter(|p| cache::held_bytes(p) <= self.cache.code_budget());
         self.cache.install(key, entry, program.clone());
         // A call that raced the compile request may have started a profile: nothing reads it now.
         take_profile(entry);
-        if let (Some(p), Some((counts, _, jit::Tier::Baseline))) = (program, region) {
-            self.tier_up(key, entry, p, counts);
+        if let Some(p) = program {
+            self.tier_up(key, entry, p);
         }
+        self.queue.notify_installed();
+        // Stored once installed: calls do not wait for the file.
+        if let (Some(d), Some(p), false) = (&self.disk, &compiled, loaded) {
+            d.store(key, p);
+        }
+    }
+
+    /// Analyses the code, then loads the planned program from disk or compiles it; `true` with
+    /// a program loaded.
+    fn make(
+        &self,
+        key: &Key,
+        entry: &Entry,
+        plan: Plan,
+    ) -> (Result<Program, jit::CompileError>, bool) {
+        let analysis = Arc::new(crate::analysis::analyze(entry.code.clone(), key.spec));
+        let (hot, tier) = match plan {
+            Plan::Whole => (None, jit::Tier::Optimized),
+            Plan::Mask(m) => (Some(m), jit::Tier::Optimized),
+            Plan::Profile(counts, coverage, tier) => (
+                Some(crate::analysis::region::hot_blocks(
+                    &analysis, &counts, coverage,
+                )),
+                tier,
+            ),
+        };
+        if let Some(d) = &self.disk {
+            let what = match &hot {
+                Some(m) => disk::What::Region(m),
+                None => disk::What::Whole,
+            };
+            if let Some(p) = d.load(key, &analysis, what, tier) {
+                return (Ok(p), true);
+            }
+        }
+        (jit::compile_analysed(analysis, hot, tier), false)
+    }
+
+    /// On an in-memory miss: the best program the disk cache holds for `key`, if the engine would
+    /// compile this code at all.
+    fn load_from_disk(&self, key: &Key, code: &Arc<Bytecode>) -> Option<Program> {
+        let d = self.disk.as_ref()?;
+        let compiles = match self.config.mode {
+            EngineMode::Interp => false,
+            EngineMode::Jit => true,
+            EngineMode::Auto => self.config.hot_threshold.is_some(),
+        };
+        let limit = self.config.max_code_size.min(jit::MAX_CODE_SIZE);
+        if !compiles || code.raw().len() > limit {
+            return None;
+        }
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.load_best(key, code)))
+            .ok()
+            .flatten()
+            .filter(|p| cache::held_bytes(p) <= self.cache.code_budget())
+    }
+
+    /// Installs `p`, loaded from disk, as `entry`'s program unless a compile claimed the entry
+    /// first; a baseline region then tiers up as if just compiled.
+    fn adopt(&self, key: &Key, entry: &Arc<Entry>, p: Program) {
+        if entry.result.get().is_some() || entry.claimed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let p = Arc::new(p);
+        self.cache.install(key, entry, Some(p.clone()));
+        self.tier_up(key, entry, p);
         self.queue.notify_installed();
     }
 
-    /// Replaces `entry`, just given the baseline program `p` of a region, by a successor that
-    /// compiles the optimized program of the same region, `p` serving calls meanwhile.
-    fn tier_up(&self, key: &Key, entry: &Arc<Entry>, p: Arc<Program>, counts: Vec<u32>) {
+    /// If `p`, just installed as `entry`'s program, is a baseline region and the engine tiers up:
+    /// replaces `entry` by a successor that compiles the optimized program of the same region,
+    /// `p` serving calls meanwhile.
+    fn tier_up(&self, key: &Key, entry: &Arc<Entry>, p: Arc<Program>) {
+        let Some(mask) = p.hot_blocks().map(<[bool]>::to_vec) else {
+            return;
+        };
+        // Only auto mode has workers to compile the optimized program.
+        if p.tier() != jit::Tier::Baseline
+            || self.config.mode != EngineMode::Auto
+            || !self.config.tier_up
+            || self.config.region_coverage_bps.is_none()
+        {
+            return;
+        }
         let mut next = entry.successor(p);
-        next.optimize = Some(counts);
+        next.optimize = Some(mask);
         next.claimed = std::sync::atomic::AtomicBool::new(true);
         if let Some(next) = self.cache.replace(key, entry, next) {
             let job = Job {
@@ -390,10 +492,18 @@ impl Engine {
             EngineMode::Auto => config.workers.max(1),
             EngineMode::Interp | EngineMode::Jit => 0,
         };
+        let disk = match config.mode {
+            EngineMode::Interp => None,
+            EngineMode::Jit | EngineMode::Auto => config
+                .cache_dir
+                .clone()
+                .map(|d| disk::Disk::open(d, config.cache_bytes)),
+        };
         let shared = Arc::new(Shared {
             cache: Cache::new(config.code_budget, config.max_entries),
             queue: Queue::new(config.queue_capacity),
             counters: Counters::default(),
+            disk,
             config,
         });
         let priority = shared.config.compiler_priority;
@@ -459,6 +569,7 @@ impl Engine {
     pub fn stats(&self) -> Stats {
         let c = &self.shared.counters;
         let (entries, programs, code_bytes, evictions) = self.shared.cache.totals();
+        let disk = self.shared.disk.as_ref();
         Stats {
             interpreter_calls: c.interpreter_calls.get(),
             native_calls: c.native_calls.get(),
@@ -474,6 +585,12 @@ impl Engine {
             entries: entries as u64,
             pending_compiles: self.shared.queue.pending() as u64,
             region_recompiles: c.region_recompiles.get(),
+            disk_loads: disk.map_or(0, |d| d.loads.load(Ordering::Relaxed)),
+            disk_load_time_total: Duration::from_nanos(
+                disk.map_or(0, |d| d.load_ns.load(Ordering::Relaxed)),
+            ),
+            disk_stores: disk.map_or(0, |d| d.stores.load(Ordering::Relaxed)),
+            disk_rejects: disk.map_or(0, |d| d.rejects.load(Ordering::Relaxed)),
         }
     }
 
@@ -600,9 +717,19 @@ impl Engine {
             Ok(None) => {
                 c.cache_misses.bump();
                 let code = make();
+                let loaded = self.shared.load_from_disk(&key, &code);
                 match cache.insert(key, Entry::new(code.clone()), wait) {
-                    Ok(e) => (e.code.clone(), self.decide(&e)),
-                    Err(_) => (code, Decision::Interpret),
+                    Ok(e) => {
+                        if let Some(p) = loaded {
+                            self.shared.adopt(&key, &e, p);
+                        }
+                        (e.code.clone(), self.decide(&e))
+                    }
+                    // The shard is busy: run what the disk gave for this call only.
+                    Err(_) => match loaded {
+                        Some(p) => (code, Decision::Native(Arc::new(p), None)),
+                        None => (code, Decision::Interpret),
+                    },
                 }
             }
             Err(_) => {

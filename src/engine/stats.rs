@@ -118,20 +118,33 @@ pub struct Stats {
     /// Region programs found stale (their cold code doing much of the work) and replaced by a
     /// whole-program compile.
     pub region_recompiles: u64,
+    /// Programs loaded from the disk cache ([`EngineConfig::cache_dir`](super::EngineConfig))
+    /// instead of compiled.
+    pub disk_loads: u64,
+    /// Time spent in those loads (reading, checking and mapping the files).
+    pub disk_load_time_total: Duration,
+    /// Programs written to the disk cache.
+    pub disk_stores: u64,
+    /// Disk cache files refused (truncated, corrupted, another version, build, target or key):
+    /// each is removed and its code compiled again.
+    pub disk_rejects: u64,
 }
 
 impl Stats {
     /// One JSON object: `{"interpreterCalls":…,"nativeCalls":…,"compiles":…,"compileMsTotal":…,
     /// "cacheHits":…,"cacheMisses":…,"evictions":…,"codeBytes":…,…}` (the listed keys first, in
     /// that order, then `compileFailures`, `compileMsMax`, `programs`, `entries`,
-    /// `pendingCompiles`, `regionRecompiles`).
+    /// `pendingCompiles`, `regionRecompiles`, `diskLoads`, `diskLoadMsTotal`, `diskStores`,
+    /// `diskRejects`).
     pub fn to_json(&self) -> String {
         format!(
             concat!(
                 "{{\"interpreterCalls\":{},\"nativeCalls\":{},\"compiles\":{},",
                 "\"compileMsTotal\":{:.3},\"cacheHits\":{},\"cacheMisses\":{},\"evictions\":{},",
                 "\"codeBytes\":{},\"compileFailures\":{},\"compileMsMax\":{:.3},\"programs\":{},",
-                "\"entries\":{},\"pendingCompiles\":{},\"regionRecompiles\":{}}}"
+                "\"entries\":{},\"pendingCompiles\":{},\"regionRecompiles\":{},",
+                "\"diskLoads\":{},\"diskLoadMsTotal\":{:.3},\"diskStores\":{},",
+                "\"diskRejects\":{}}}"
             ),
             self.interpreter_calls,
             self.native_calls,
@@ -147,6 +160,10 @@ impl Stats {
             self.entries,
             self.pending_compiles,
             self.region_recompiles,
+            self.disk_loads,
+            self.disk_load_time_total.as_secs_f64() * 1e3,
+            self.disk_stores,
+            self.disk_rejects,
         )
     }
 }
@@ -173,10 +190,18 @@ impl fmt::Display for Stats {
             "cache:    {} hits, {} misses, {} evictions, {} entries",
             self.cache_hits, self.cache_misses, self.evictions, self.entries
         )?;
-        write!(
+        writeln!(
             f,
             "code:     {} programs, {} bytes of executable memory",
             self.programs, self.code_bytes
+        )?;
+        write!(
+            f,
+            "disk:     {} loads ({:.3} ms), {} stores, {} rejects",
+            self.disk_loads,
+            self.disk_load_time_total.as_secs_f64() * 1e3,
+            self.disk_stores,
+            self.disk_rejects
         )
     }
 }
@@ -220,5 +245,6 @@ mod tests {
         ));
         let v: serde_json::Value = serde_json::from_str(&j).expect("valid JSON");
         assert_eq!(v["pendingCompiles"], 0);
+        assert_eq!(v["diskRejects"], 0);
     }
 }

@@ -1,14 +1,17 @@
 //! The JIT tier: analysed bytecode → Cranelift IR → native code, run on the shared [`Frame`].
 //!
-//! Each program gets its own `cranelift_jit::JITModule`, so dropping the [`Program`] frees its
-//! code memory (cranelift-jit frees only per module). Code pages are made read-execute when the
-//! module is finalised and are never writable and executable at once. Helpers come from
-//! `ferrite_runtime::builtins` — the same list declares their symbols and signatures.
+//! Cranelift compiles each program to a code buffer and a relocation list; `code.rs` maps it in
+//! memory ferrite owns (written, then made read-execute: never writable and executable at once)
+//! and writes the helper addresses itself, so dropping the [`Program`] unmaps exactly its code.
+//! Helpers come from `ferrite_runtime::builtins` — the same list declares their names and
+//! signatures and resolves their addresses. Code loaded from the disk cache
+//! ([`crate::engine`]) takes the same path (`from_image`).
 //!
 //! Compiled code and the interpreter share the frame layout, so a compiled frame hands over to the
 //! interpreter at a block boundary whenever the exact halt must be reproduced (see
 //! [`lower`]), and suspends at CALL/CREATE like an interpreted frame.
 
+pub(crate) mod code;
 pub mod lower;
 
 use crate::analysis::region::Region;
@@ -17,8 +20,6 @@ use cranelift_codegen::ir::{types, AbiParam, Signature, UserFuncName};
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
-use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{default_libcall_names, Linkage, Module};
 use ferrite_runtime::builtins::{AbiType, Builtin, HostRef};
 use ferrite_runtime::bytecode::Bytecode;
 use ferrite_runtime::{EnvWords, ExitCode, Frame, Host, SpecId};
@@ -112,23 +113,15 @@ impl std::error::Error for CompileError {}
 
 type Entry = unsafe extern "C" fn(*mut Frame, *mut HostRef<'_>) -> u8;
 
-/// The module that owns a program's code memory.
-struct OwnedModule(JITModule);
-
-// SAFETY: after `finalize_definitions` the module is never used again except by `free_memory` in
-// `Program::drop`, which has exclusive access; the finalised code is immutable and read-execute,
-// so sharing the function pointer between threads is sound.
-unsafe impl Send for OwnedModule {}
-// SAFETY: see `Send`: no method of the module is called through a shared reference.
-unsafe impl Sync for OwnedModule {}
-
-/// A compiled program: owns its code memory.
+/// A compiled program: owns its code memory (mapped by `code.rs`, unmapped when dropped).
 pub struct Program {
-    module: Option<OwnedModule>,
+    code: code::CodeMemory,
+    patches: Vec<code::Patch>,
     entry: Entry,
     analysis: Arc<Analysis>,
     compile_time: Duration,
     code_bytes: usize,
+    hot: Option<Vec<bool>>,
     entries: Option<Vec<bool>>,
     blocks: usize,
     instrs: usize,
@@ -172,6 +165,21 @@ impl Program {
     pub fn tier(&self) -> Tier {
         self.tier
     }
+
+    /// For a region program: the blocks compiled, by block index (`None`: the whole program).
+    pub fn hot_blocks(&self) -> Option<&[bool]> {
+        self.hot.as_deref()
+    }
+
+    /// The machine code as stored on disk: relocation sites zeroed (see `code::unpatched`).
+    pub(crate) fn image(&self) -> Vec<u8> {
+        code::unpatched(self.code.bytes(), &self.patches)
+    }
+
+    /// Its relocations (helper addresses written into the code).
+    pub(crate) fn patches(&self) -> &[code::Patch] {
+        &self.patches
+    }
 }
 
 impl std::fmt::Debug for Program {
@@ -180,16 +188,6 @@ impl std::fmt::Debug for Program {
             .field("code_bytes", &self.code_bytes)
             .field("compile_time", &self.compile_time)
             .finish()
-    }
-}
-
-impl Drop for Program {
-    fn drop(&mut self) {
-        if let Some(m) = self.module.take() {
-            // SAFETY: the only function pointer into this module is `self.entry`, which dies with
-            // `self`; no frame can be running it because running borrows the program.
-            unsafe { m.0.free_memory() };
-        }
     }
 }
 
@@ -392,81 +390,167 @@ fn compile_with(
     let start = Instant::now();
     let analysis = Arc::new(analysis::analyze(code, spec));
     let region = select(&analysis);
-    let region = region.as_ref();
-    check_limits(&analysis, region)?;
-    let blocks = match region {
+    build(analysis, region, tier, start)
+}
+
+/// Compiles an analysed program: whole, or the region of the `hot` blocks (by block index, as
+/// [`Program::hot_blocks`] returns them) at `tier`. The engine's entry point: it analyses the
+/// code once to name the program for the disk cache, then compiles on a miss.
+pub fn compile_analysed(
+    analysis: Arc<Analysis>,
+    hot: Option<Vec<bool>>,
+    tier: Tier,
+) -> Result<Program, CompileError> {
+    let start = Instant::now();
+    let region = region_of(&analysis, hot)?;
+    build(analysis, region, tier, start)
+}
+
+fn region_of(a: &Analysis, hot: Option<Vec<bool>>) -> Result<Option<Region>, CompileError> {
+    match hot {
+        Some(h) if h.len() != a.blocks.len() => Err(CompileError::Codegen(format!(
+            "region of {} blocks for code of {}",
+            h.len(),
+            a.blocks.len()
+        ))),
+        Some(h) => Ok(Some(Region::new(a, h))),
+        None => Ok(None),
+    }
+}
+
+fn build(
+    analysis: Arc<Analysis>,
+    region: Option<Region>,
+    tier: Tier,
+    start: Instant,
+) -> Result<Program, CompileError> {
+    check_limits(&analysis, region.as_ref())?;
+    let blocks = match &region {
         Some(r) => r.hot.iter().filter(|h| **h).count(),
         None => analysis.blocks.len(),
     };
     let isa = host_isa_for(tier, blocks)?;
-    let mut jb = JITBuilder::with_isa(isa.clone(), default_libcall_names());
-    for b in Builtin::ALL {
-        jb.symbol(b.name(), b.address());
-    }
-    let mut module = JITModule::new(jb);
-    let (id, code_bytes) = with_contexts(|c| {
-        let func = std::mem::replace(&mut c.func, cranelift_codegen::ir::Function::new());
-        let mut ctx = cranelift_codegen::Context::for_function(func);
-        ctx.func.signature = entry_signature(&*isa);
-        ctx.func.name = UserFuncName::user(0, 0);
-        let mut import = |b: Builtin, func: &mut cranelift_codegen::ir::Function| {
-            let (p, r) = b.signature();
-            let id = module
-                .declare_function(b.name(), Linkage::Import, &signature(&*isa, p, r))
-                .map_err(|e| CompileError::Codegen(e.to_string()))?;
-            Ok::<_, CompileError>(module.declare_func_in_func(id, func))
-        };
-        let imports = lower::Imports::declare(|b| import(b, &mut ctx.func))?;
+    let (bytes, patches) = with_contexts(|c| {
+        let mut func = std::mem::replace(&mut c.func, cranelift_codegen::ir::Function::new());
+        func.signature = entry_signature(&*isa);
+        func.name = UserFuncName::user(0, 0);
+        let imports =
+            lower::Imports::declare(|b| Ok::<_, CompileError>(import_helper(&mut func, &*isa, b)))?;
         lower::lower(
             &analysis,
-            &mut ctx.func,
+            &mut func,
             &mut c.builder,
             imports,
             isa.frontend_config(),
-            region,
+            region.as_ref(),
         );
-        let id = module
-            .declare_function("evm_program", Linkage::Local, &ctx.func.signature)
-            .map_err(|e| CompileError::Codegen(e.to_string()))?;
-        module
-            .define_function(id, &mut ctx)
-            .map_err(|e| CompileError::Codegen(format!("{e:?}")))?;
-        let code_bytes = ctx
-            .compiled_code()
-            .map(|c| c.code_buffer().len())
-            .unwrap_or(0);
+        let mut ctx = cranelift_codegen::Context::for_function(func);
+        let r = ctx
+            .compile(&*isa, &mut Default::default())
+            .map(|_| ())
+            .map_err(|e| CompileError::Codegen(format!("{:?}", e.inner)));
+        let r = r.and_then(|()| {
+            let compiled = ctx
+                .compiled_code()
+                .ok_or_else(|| CompileError::Codegen("no compiled code".into()))?;
+            let patches = code::patches(compiled, &ctx.func)?;
+            Ok((compiled.code_buffer().to_vec(), patches))
+        });
         c.func = ctx.func;
-        Ok::<_, CompileError>((id, code_bytes))
+        r
     })?;
-    module
-        .finalize_definitions()
-        .map_err(|e| CompileError::Codegen(e.to_string()))?;
-    let ptr = module.get_finalized_function(id);
-    // SAFETY: the function was declared with `entry_signature`, the C ABI of `Entry`.
-    let entry: Entry = unsafe { std::mem::transmute::<*const u8, Entry>(ptr) };
-    let entries = region.map(|r| {
+    assemble(analysis, region, tier, &bytes, patches, start)
+}
+
+/// A program from machine code compiled earlier (the disk cache's entries): `code` with its
+/// relocations `patches` (sites zeroed or not: they are overwritten), for `analysis`, whole or
+/// the region of the `hot` blocks, as compiled at `tier`. `start` is when the load began (the
+/// program's [`compile_time`](Program::compile_time) is then its load time).
+pub(crate) fn from_image(
+    analysis: Arc<Analysis>,
+    hot: Option<Vec<bool>>,
+    tier: Tier,
+    code: &[u8],
+    patches: Vec<code::Patch>,
+    start: Instant,
+) -> Result<Program, CompileError> {
+    let region = region_of(&analysis, hot)?;
+    assemble(analysis, region, tier, code, patches, start)
+}
+
+fn assemble(
+    analysis: Arc<Analysis>,
+    region: Option<Region>,
+    tier: Tier,
+    bytes: &[u8],
+    patches: Vec<code::Patch>,
+    start: Instant,
+) -> Result<Program, CompileError> {
+    let memory = code::map(bytes, &patches)?;
+    // SAFETY: the code starts with the function declared with `entry_signature`, the C ABI of
+    // `Entry`, and stays mapped read-execute as long as the program (which owns `memory`) lives.
+    let entry: Entry = unsafe { std::mem::transmute::<*const u8, Entry>(memory.as_ptr()) };
+    let entries = region.as_ref().map(|r| {
         let mut e = vec![false; analysis.code.raw().len() + 1];
         for (bl, _) in analysis.blocks.iter().zip(&r.entries).filter(|(_, e)| **e) {
             e[bl.start] = true;
         }
         e
     });
-    let hot = |i: &usize| region.is_none_or(|r| r.hot[*i]);
+    let hot = |i: &usize| region.as_ref().is_none_or(|r| r.hot[*i]);
     let blocks = (0..analysis.blocks.len()).filter(hot).count();
     let instrs = (0..analysis.blocks.len())
         .filter(hot)
         .map(|i| analysis.blocks[i].instrs.len())
         .sum();
     Ok(Program {
-        module: Some(OwnedModule(module)),
+        code: memory,
+        patches,
         entry,
         analysis,
         compile_time: start.elapsed(),
-        code_bytes,
+        code_bytes: bytes.len(),
+        hot: region.map(|r| r.hot),
         entries,
         blocks,
         instrs,
         tier,
+    })
+}
+
+/// What code compiled for the host at `tier` (for a program of `blocks` blocks, see [`flags`])
+/// depends on besides the EVM code: the target triple, the Cranelift version, the shared flags
+/// and the ISA flags (CPU features detected). The disk cache refuses files naming another.
+pub(crate) fn host_target(tier: Tier, blocks: usize) -> Result<String, CompileError> {
+    let isa = host_isa_for(tier, blocks)?;
+    Ok(format!(
+        "{} cranelift-0.135\n{}{}",
+        isa.triple(),
+        isa.flags(),
+        isa.isa_flags()
+            .iter()
+            .map(|v| format!("{v}\n"))
+            .collect::<String>()
+    ))
+}
+
+/// Declares helper `b` in `func` as the user external name `(0, index + 1)` (its index in
+/// [`Builtin::ALL`]), called non-colocated: an absolute address `code.rs` resolves.
+fn import_helper(
+    func: &mut cranelift_codegen::ir::Function,
+    isa: &dyn TargetIsa,
+    b: Builtin,
+) -> cranelift_codegen::ir::FuncRef {
+    use cranelift_codegen::ir::{ExtFuncData, ExternalName, UserExternalName};
+    let idx = Builtin::ALL.iter().position(|x| *x == b).unwrap_or(0) as u32;
+    let (p, r) = b.signature();
+    let sig = func.import_signature(signature(isa, p, r));
+    let name = func.declare_imported_user_function(UserExternalName::new(0, idx + 1));
+    func.import_function(ExtFuncData {
+        name: ExternalName::user(name),
+        signature: sig,
+        colocated: false,
+        patchable: false,
     })
 }
 
@@ -476,24 +560,11 @@ fn standalone_function(
     isa: &dyn TargetIsa,
     region: Option<&Region>,
 ) -> cranelift_codegen::ir::Function {
-    use cranelift_codegen::ir::{ExtFuncData, ExternalName, UserExternalName};
     let mut func = cranelift_codegen::ir::Function::with_name_signature(
         UserFuncName::user(0, 0),
         entry_signature(isa),
     );
-    let import = |b: Builtin, func: &mut cranelift_codegen::ir::Function| {
-        let idx = Builtin::ALL.iter().position(|x| *x == b).unwrap_or(0) as u32;
-        let (p, r) = b.signature();
-        let sig = func.import_signature(signature(isa, p, r));
-        let name = func.declare_imported_user_function(UserExternalName::new(0, idx + 1));
-        func.import_function(ExtFuncData {
-            name: ExternalName::user(name),
-            signature: sig,
-            colocated: false,
-            patchable: false,
-        })
-    };
-    let imports = match lower::Imports::declare(|b| Ok::<_, ()>(import(b, &mut func))) {
+    let imports = match lower::Imports::declare(|b| Ok::<_, ()>(import_helper(&mut func, isa, b))) {
         Ok(i) => i,
         Err(()) => unreachable!("declaring a plain import cannot fail"),
     };

@@ -38,6 +38,10 @@ pub struct BlocktestArgs {
     /// With --bench: timed runs after the first.
     #[arg(long, default_value_t = 5, requires = "bench")]
     pub runs: usize,
+    /// With `--engine jit` or `auto`: keep compiled code in this directory (the engine's disk
+    /// code cache), loading it instead of compiling on later runs.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 /// Entry point; `Ok(false)` when some test failed.
@@ -81,10 +85,11 @@ mod imp {
 
     /// The engine of the run: `auto` compiles at normal priority (the run keeps every core
     /// busy, and compiles must keep up rather than wait for idle CPU), as `statetest` does.
-    fn engine(name: &str) -> Result<Engine, String> {
+    fn engine(name: &str, cache_dir: Option<PathBuf>) -> Result<Engine, String> {
         let mode = EngineMode::from_name(name).ok_or_else(|| format!("unknown engine '{name}'"))?;
         Ok(Engine::new(EngineConfig {
             compiler_priority: CompilerPriority::Normal,
+            cache_dir,
             ..EngineConfig::with_mode(mode)
         }))
     }
@@ -115,7 +120,7 @@ mod imp {
         for p in &args.paths {
             files.extend(collect_files(std::path::Path::new(p))?);
         }
-        let engine = Arc::new(engine(&args.engine)?);
+        let engine = Arc::new(engine(&args.engine, args.cache_dir.clone())?);
         let runs = if args.bench { 1 + args.runs.max(1) } else { 1 };
         let runner = Runner::new(FerriteEvmFactory::new(engine.clone()), runs);
         let jobs = match (args.jobs, args.bench) {

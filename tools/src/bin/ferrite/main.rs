@@ -65,6 +65,10 @@ pub struct StatetestArgs {
     /// Worker threads (default: available cores).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// With `--engine auto`: keep compiled code in this directory (the engine's disk code
+    /// cache), loading it instead of compiling on later runs.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -117,6 +121,11 @@ struct RunArgs {
     /// Engine: compiler threads.
     #[arg(long, default_value_t = 1)]
     workers: usize,
+    /// Engine: keep compiled code in this directory (the disk code cache), loading it instead of
+    /// compiling on later runs; the run waits for its compiles to finish (and be stored) before
+    /// exiting.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<std::path::PathBuf>,
     /// Print the Cranelift IR of the contract instead of running it.
     #[arg(long)]
     dump_ir: bool,
@@ -269,7 +278,7 @@ fn run(args: RunArgs) -> Result<bool, String> {
         );
         return Ok(true);
     }
-    if args.engine == "auto" || args.repeat.is_some() || args.stats {
+    if args.engine == "auto" || args.repeat.is_some() || args.stats || args.cache_dir.is_some() {
         return run_engine(&args, &cfg);
     }
     cfg.mode = parse_engine(&args.engine)?;
@@ -418,6 +427,7 @@ fn run_engine(args: &RunArgs, cfg: &CallConfig) -> Result<bool, String> {
         mode,
         hot_threshold,
         workers: args.workers,
+        cache_dir: args.cache_dir.clone(),
         ..EngineConfig::default()
     });
     let n = args.repeat.unwrap_or(1).max(1);
@@ -452,10 +462,23 @@ fn run_engine(args: &RunArgs, cfg: &CallConfig) -> Result<bool, String> {
     };
     let median_ns = args.bench.map(|b| bench_median(cfg, b, &engine));
     print_outcome(args, &outcome, median_ns);
+    if args.cache_dir.is_some() {
+        // Compiles still queued or running would be dropped with the engine: let them finish
+        // and reach the disk cache.
+        engine.wait_idle();
+    }
     if args.stats {
         let stats = engine.stats();
         if args.json {
-            println!("{{\"stats\":{}}}", stats.to_json());
+            let calls: Vec<String> = calls
+                .iter()
+                .map(|(tier, ns)| format!("{{\"tier\":\"{tier}\",\"ns\":{ns}}}"))
+                .collect();
+            println!(
+                "{{\"stats\":{},\"calls\":[{}]}}",
+                stats.to_json(),
+                calls.join(",")
+            );
         } else {
             println!("engine:  {} ({n} calls)", mode.name());
             let mut start = 0;

@@ -131,6 +131,7 @@ pub fn main(args: StatetestArgs) -> Result<bool, String> {
             Mode::Interp,
             Some(Arc::new(Engine::new(EngineConfig {
                 compiler_priority: CompilerPriority::Normal,
+                cache_dir: args.cache_dir.clone(),
                 ..EngineConfig::default()
             }))),
         ),
