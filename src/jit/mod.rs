@@ -319,7 +319,32 @@ fn check_limits(a: &Analysis, region: Option<&Region>) -> Result<(), CompileErro
 
 /// Compiles all of `code` for `spec` on the host.
 pub fn compile(code: Arc<Bytecode>, spec: SpecId) -> Result<Program, CompileError> {
-    compile_with(code, spec, Tier::Optimized, |_| None)
+    compile_at(code, spec, Tier::Optimized)
+}
+
+/// Compiles all of `code` for `spec` at `tier`.
+pub fn compile_at(code: Arc<Bytecode>, spec: SpecId, tier: Tier) -> Result<Program, CompileError> {
+    compile_with(code, spec, tier, |_| None)
+}
+
+/// The number of Cranelift IR instructions the lowering emits for the program, or for the
+/// region a profile selects (`(counts, coverage)` as for [`compile_region`]): the size the
+/// compile-speed report (`ferrite bench --compile`) divides compile time by.
+pub fn ir_instructions(
+    code: Arc<Bytecode>,
+    spec: SpecId,
+    profile: Option<(&[u32], f64)>,
+) -> Result<usize, CompileError> {
+    let analysis = analysis::analyze(code, spec);
+    let region = profile.map(|(c, cov)| Region::from_profile(&analysis, c, cov));
+    check_limits(&analysis, region.as_ref())?;
+    let isa = host_isa()?;
+    let func = standalone_function(&analysis, &*isa, region.as_ref());
+    Ok(func
+        .layout
+        .blocks()
+        .map(|b| func.layout.block_insts(b).count())
+        .sum())
 }
 
 /// Compiles the region of `code` that `profile` (execution counts by pc, from

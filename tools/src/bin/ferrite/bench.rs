@@ -24,6 +24,11 @@ pub struct BenchArgs {
     /// instead of the optimized one.
     #[arg(long)]
     baseline: bool,
+    /// Report the JIT's compile speed and code size per contract instead of run times (IR
+    /// instructions, compile ms, ms per KB and machine-code bytes per bytecode byte, whole
+    /// program at both tiers and the region of `--coverage`; medians of `--iters` compiles).
+    #[arg(long)]
+    compile: bool,
 }
 
 fn geomean(v: &[f64]) -> f64 {
@@ -59,6 +64,9 @@ pub fn main(args: BenchArgs) -> Result<bool, String> {
     let cases = bench::suite(args.filter.as_deref());
     if cases.is_empty() {
         return Err("no case matches the filter".into());
+    }
+    if args.compile {
+        return crate::compile_report::main(&cases, args.iters, args.coverage, args.json);
     }
     if !args.json {
         println!(

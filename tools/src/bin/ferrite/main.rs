@@ -535,6 +535,7 @@ fn print_outcome(args: &RunArgs, outcome: &call::CallOutcome, median_ns: Option<
 
 mod bench;
 mod blocktest;
+mod compile_report;
 mod files;
 mod fuzz;
 mod statetest;
