@@ -53,14 +53,11 @@ impl Lower<'_, '_> {
             self.set_frame_field(offsets::PC, pc);
         }
         let opv = self.b.ins().iconst(types::I32, ins.opcode as i64);
-        self.store_gas();
         let call = self.b.ins().call(
             self.imports.exec,
             &[self.frame, self.host, opv, charge, need],
         );
-        let r = self.b.inst_results(call)[0];
-        self.load_gas();
-        r
+        self.b.inst_results(call)[0]
     }
 
     /// Returns `r` if it is not `Continue`; otherwise goes on in a new block.

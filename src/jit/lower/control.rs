@@ -20,7 +20,6 @@ impl Lower<'_, '_> {
     /// Returns `code`. Every exit returns directly: one shared exit block would gather a phi
     /// with an input per exit edge, which made register allocation superlinear.
     pub(super) fn ret_code(&mut self, code: ExitCode) {
-        self.store_gas();
         let c = self.b.ins().iconst(types::I8, code as i64);
         self.b.ins().return_(&[c]);
     }
@@ -30,7 +29,6 @@ impl Lower<'_, '_> {
         let pc = self.frame_field(offsets::PC);
         let len = self.frame_field(offsets::STACK_LEN);
         self.b.def_var(self.len, len);
-        self.load_gas();
         let fallback = self.b.create_block();
         let mut sw = Switch::new();
         for (i, bl) in self.a.blocks.iter().enumerate() {
@@ -198,7 +196,6 @@ impl Lower<'_, '_> {
             // Any other destination: validated at run time; valid ones continue interpreted.
             self.b.switch_to_block(invalid);
             self.store_passed_len();
-            self.store_gas();
             let call = self
                 .b
                 .ins()

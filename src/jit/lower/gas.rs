@@ -54,7 +54,7 @@ impl Lower<'_, '_> {
             }
         }
         if bl.static_gas > 0 {
-            let gas = self.b.use_var(self.gas);
+            let gas = self.frame_field(offsets::GAS_REMAINING);
             let short = self.b.ins().icmp_imm_u(
                 IntCC::UnsignedLessThan,
                 gas,
@@ -80,25 +80,13 @@ impl Lower<'_, '_> {
         if c.pending_gas == 0 {
             return;
         }
-        let gas = self.b.use_var(self.gas);
+        let gas = self.frame_field(offsets::GAS_REMAINING);
         let left = self
             .b
             .ins()
             .iadd_imm_s(gas, (c.pending_gas as i64).wrapping_neg());
-        self.b.def_var(self.gas, left);
+        self.set_frame_field(offsets::GAS_REMAINING, left);
         c.pending_gas = 0;
-    }
-
-    /// Writes the gas left (see [`Lower::gas`]) to the frame, for a helper or a return.
-    pub(super) fn store_gas(&mut self) {
-        let gas = self.b.use_var(self.gas);
-        self.set_frame_field(offsets::GAS_REMAINING, gas);
-    }
-
-    /// Reads the gas left back from the frame after a helper that charged it.
-    pub(super) fn load_gas(&mut self) {
-        let gas = self.frame_field(offsets::GAS_REMAINING);
-        self.b.def_var(self.gas, gas);
     }
 
     /// The `need` operand for a call to a helper that may charge dynamic gas: the static gas

@@ -90,13 +90,11 @@ impl Lower<'_, '_> {
         // (the access path does not charge it: both paths go on with it).
         let pending = self.iconst(c.pending_gas as i64);
         let need = self.open_need(c, false);
-        self.store_gas();
         let call = self.b.ins().call(
             self.imports.mexpand,
             &[self.frame, low, upper, pending, need],
         );
         let r = self.b.inst_results(call)[0];
-        self.load_gas();
         self.continue_at_unless_exit(r, access);
         // After an expansion the word is within memory, so its offset fits the low limb.
         let base = self.frame_field(offsets::MEM_BASE);

@@ -191,12 +191,6 @@ struct Lower<'a, 'b> {
     /// to every block's first operand). Written to the frame only where something reads it
     /// there: helpers that take the stack, suspensions, and hand-overs to the interpreter.
     len: Variable,
-    /// The gas left, in a register as `len` is (the wasmtime fuel pattern): the frame's field
-    /// is written only before what reads it there — `ferrite_exec` and `ferrite_mexpand`, which
-    /// charge gas themselves (and it is read back after them), and every return — so a block's
-    /// check and charges are register arithmetic, not a store and a reload per block (EEST's
-    /// GAS benchmark, a block per opcode, ran slower compiled than interpreted).
-    gas: Variable,
     flags: MemFlagsData,
     /// Little-endian lane order for bitcasts between i128 and i64x2.
     le: MemFlagsData,
@@ -232,10 +226,8 @@ pub fn lower(
         .map(|i| in_region(i).then(|| b.create_block()))
         .collect();
     let len = b.declare_var(types::I64);
-    let gas = b.declare_var(types::I64);
     let mut l = Lower {
         len,
-        gas,
         b,
         a: analysis,
         imports,
@@ -439,7 +431,7 @@ impl Lower<'_, '_> {
             }),
             GAS => {
                 self.sync_gas(c);
-                let g = self.b.use_var(self.gas);
+                let g = self.frame_field(offsets::GAS_REMAINING);
                 let lo = self.b.ins().uextend(types::I128, g);
                 let zero = self.iconst(0);
                 let hi = self.b.ins().uextend(types::I128, zero);
