@@ -46,6 +46,8 @@ impl Lower<'_, '_> {
         // cold access, ...).
         let charge = self.iconst(c.pending_gas as i64);
         c.pending_gas = 0;
+        // The helper charges (and may charge more): the frame holds the gas from here on.
+        c.gas = None;
         let need = self.open_need(c, true);
         self.store_len(c);
         if OPCODE_INFO[ins.opcode as usize].has(flags::SUSPENDS) {

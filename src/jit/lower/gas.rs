@@ -23,8 +23,8 @@ impl Lower<'_, '_> {
     /// Checks the stack bounds and the whole static gas of block `bl`, entered with stack length
     /// `len0`, once, in one branch; on failure the interpreter reproduces the exact halt. Passing
     /// it, every static charge up to the block's first gas-consuming helper is covered, so those
-    /// charges need no check.
-    pub(super) fn entry_check(&mut self, bl: &analysis::Block, len0: Value) {
+    /// charges need no check. Returns the gas it loaded, if it checked gas.
+    pub(super) fn entry_check(&mut self, bl: &analysis::Block, len0: Value) -> Option<Value> {
         let mut bad = None;
         let mut or = |l: &mut Self, x: Value| {
             bad = Some(match bad {
@@ -53,8 +53,10 @@ impl Lower<'_, '_> {
                 or(self, high);
             }
         }
+        let mut loaded = None;
         if bl.static_gas > 0 {
             let gas = self.frame_field(offsets::GAS_REMAINING);
+            loaded = Some(gas);
             let short = self.b.ins().icmp_imm_u(
                 IntCC::UnsignedLessThan,
                 gas,
@@ -73,6 +75,7 @@ impl Lower<'_, '_> {
             self.ret_code(ExitCode::Interpret);
             self.b.switch_to_block(body);
         }
+        loaded
     }
 
     /// Charges the static gas accumulated since the last sync; out of gas → exit.
@@ -80,12 +83,16 @@ impl Lower<'_, '_> {
         if c.pending_gas == 0 {
             return;
         }
-        let gas = self.frame_field(offsets::GAS_REMAINING);
+        let gas = match c.gas {
+            Some(g) => g,
+            None => self.frame_field(offsets::GAS_REMAINING),
+        };
         let left = self
             .b
             .ins()
             .iadd_imm_s(gas, (c.pending_gas as i64).wrapping_neg());
         self.set_frame_field(offsets::GAS_REMAINING, left);
+        c.gas = Some(left);
         c.pending_gas = 0;
     }
 

@@ -312,8 +312,9 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(this);
         self.reload_context();
         let len0 = self.b.use_var(self.len);
-        self.entry_check(bl, len0);
+        let gas = self.entry_check(bl, len0);
         let mut c = self.cursor(len0, bl.min_stack.min(STACK_LIMIT));
+        c.gas = gas;
         self.block_body(i, &mut c);
         self.close_needs(&mut c);
     }
@@ -431,7 +432,10 @@ impl Lower<'_, '_> {
             }),
             GAS => {
                 self.sync_gas(c);
-                let g = self.frame_field(offsets::GAS_REMAINING);
+                let g = match c.gas {
+                    Some(g) => g,
+                    None => self.frame_field(offsets::GAS_REMAINING),
+                };
                 let lo = self.b.ins().uextend(types::I128, g);
                 let zero = self.iconst(0);
                 let hi = self.b.ins().uextend(types::I128, zero);

@@ -82,6 +82,10 @@ pub(super) struct Cursor {
     pub(super) floor: usize,
     /// Static gas not yet charged (see [`Lower::sync_gas`]).
     pub(super) pending_gas: u64,
+    /// The frame's gas field as an SSA value, while one is known: loaded by the entry check,
+    /// written by each charge, forgotten at a helper that charges gas itself. A block's charges
+    /// then neither reload what its check just loaded nor what its last charge stored.
+    pub(super) gas: Option<Value>,
     /// Static gas of the block's instructions so far (charged or pending).
     pub(super) static_gas: u64,
     /// The `need` operands (`iconst`s) of the helper calls since the last `ferrite_exec` call
@@ -141,6 +145,7 @@ impl Lower<'_, '_> {
             vs: vec![Elem::Mem; floor],
             floor,
             pending_gas: 0,
+            gas: None,
             static_gas: 0,
             needs: Vec::new(),
             offsets: Vec::new(),
