@@ -31,11 +31,6 @@ use ferrite_runtime::{ExitCode, Host};
 
 /// Per-instruction observer (EIP-3155 tracing). The default no-op compiles away.
 pub trait Tracer {
-    /// True when the tracer must see the gas charged instruction by instruction (EIP-3155's
-    /// per-step gas), which turns off the checks per block (the frame's gas left then includes
-    /// the static gas of the rest of the block). A tracer that says no is still called for
-    /// every instruction.
-    const PER_INSTRUCTION: bool = true;
     /// Called before each instruction.
     fn step(&mut self, _frame: &Frame, _opcode: u8) {}
     /// Called after each instruction with its exit code (also when it suspends or halts).
@@ -45,9 +40,7 @@ pub trait Tracer {
 /// The tracer that does nothing.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoTracer;
-impl Tracer for NoTracer {
-    const PER_INSTRUCTION: bool = false;
-}
+impl Tracer for NoTracer {}
 
 /// Runs `frame` in the interpreter from its current `pc` until it finishes or suspends.
 pub fn run<H: Host + ?Sized, T: Tracer>(frame: &mut Frame, host: &mut H, tracer: &mut T) -> Action {
@@ -64,32 +57,9 @@ fn run_loop<H: Host + ?Sized, T: Tracer>(
     let checks = check_table(frame.spec());
     // Held for the loop (one reference count) so the code's address and length live in
     // registers rather than being reloaded through the frame at every instruction.
-    let shared = frame.shared_code();
-    let code = shared.padded();
+    let code = frame.shared_code();
+    let code = code.padded();
     let mut pc = frame.pc();
-    if !T::PER_INSTRUCTION {
-        let blocks = shared.block_table(frame.spec());
-        loop {
-            let Some(last) = frame.enter_block(blocks, code, pc) else {
-                // The frame halts in this block: find where and why, instruction by instruction.
-                break;
-            };
-            loop {
-                let opcode = code[pc];
-                tracer.step(frame, opcode);
-                let exit = frame.step_in_block(host, pc, opcode);
-                tracer.step_end(frame, exit);
-                if !exit.is_continue() {
-                    return exit;
-                }
-                if pc == last {
-                    break;
-                }
-                pc = frame.pc();
-            }
-            pc = frame.pc();
-        }
-    }
     loop {
         let exit = step_traced(frame, host, tracer, checks, code, pc);
         if !exit.is_continue() {

@@ -461,10 +461,6 @@ impl Default for OpcodeCounter {
 }
 
 impl Tracer for OpcodeCounter {
-    // Counts opcodes only: the interpreter keeps its per-block checks, so the fuzzer's
-    // interpreter column runs as an untraced call does.
-    const PER_INSTRUCTION: bool = false;
-
     fn step(&mut self, _frame: &ferrite::interpreter::Frame, opcode: u8) {
         self.0[opcode as usize] += 1;
     }
