@@ -16,7 +16,7 @@
 //! in-memory one by construction. [`InMemory`] sets [`Backing::LAZY`] to false, which removes
 //! every load check at compile time.
 
-use alloy_primitives::map::{HashMap, HashSet};
+use alloy_primitives::map::{AddressMap, AddressSet, HashMap, HashSet};
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use ferrite_runtime::gas::SStoreValues;
 use ferrite_runtime::host::{AccountStatus, Checkpoint, SelfDestructResult, KECCAK_EMPTY};
@@ -138,7 +138,7 @@ struct TxSlot {
     accessed: bool,
 }
 
-fn slot_value(accounts: &HashMap<Address, Account>, address: &Address, key: &U256) -> U256 {
+fn slot_value(accounts: &AddressMap<Account>, address: &Address, key: &U256) -> U256 {
     accounts
         .get(address)
         .and_then(|a| a.storage.get(key).copied())
@@ -150,9 +150,9 @@ fn slot_value(accounts: &HashMap<Address, Account>, address: &Address, key: &U25
 /// read, for an account created in this transaction: its storage starts empty).
 fn slot_record<'a, B: Backing>(
     slots: &'a mut slots::TxSlots,
-    accounts: &HashMap<Address, Account>,
+    accounts: &AddressMap<Account>,
     backing: &mut B,
-    created: &HashSet<Address>,
+    created: &AddressSet,
     address: Address,
     key: U256,
 ) -> &'a mut TxSlot {
@@ -211,7 +211,7 @@ enum Entry {
 #[derive(Debug)]
 pub struct State<B: Backing = InMemory> {
     /// Accounts that exist.
-    pub accounts: HashMap<Address, Account>,
+    pub accounts: AddressMap<Account>,
     /// Block and transaction environment.
     pub env: Env,
     /// Active fork.
@@ -222,7 +222,7 @@ pub struct State<B: Backing = InMemory> {
     /// Logs of the current transaction.
     pub logs: Vec<Log>,
     journal: Vec<Entry>,
-    warm_accounts: HashSet<Address>,
+    warm_accounts: AddressSet,
     /// Addresses `0x…00nn` (nn < 64) warm for the whole transaction, as bits: the precompiles,
     /// warmed at every transaction's start, cost a bit each instead of a hashed insert.
     warm_low: u64,
@@ -230,13 +230,13 @@ pub struct State<B: Backing = InMemory> {
     /// warmth, one look-up (see [`TxSlot`]).
     tx_slots: slots::TxSlots,
     transient: HashMap<(Address, U256), U256>,
-    touched: HashSet<Address>,
-    created: HashSet<Address>,
-    destroyed: HashSet<Address>,
+    touched: AddressSet,
+    created: AddressSet,
+    destroyed: AddressSet,
     /// Where accounts and slots not yet in `accounts` come from.
     pub backing: B,
     /// With a lazy backing: the addresses read from it, and whether each existed there.
-    loaded: HashMap<Address, bool>,
+    loaded: AddressMap<bool>,
 }
 
 impl State {
