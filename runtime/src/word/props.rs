@@ -112,6 +112,29 @@ fn binary_operations_match_the_reference() {
     }
 }
 
+/// MULMOD's cached reciprocal: runs of products under one modulus (cache hits), then another
+/// modulus, and back (misses that replace the entry), compared with the reference.
+#[test]
+fn mulmod_under_repeated_moduli_matches_the_reference() {
+    let mut r = Rng(31);
+    let moduli: Vec<U256> = (0..6)
+        .map(|_| r.word() | (U256::from(1) << 255))
+        .chain([U256::MAX, (U256::from(1) << 192) + U256::from(1)])
+        .collect();
+    for round in 0..3 {
+        for (i, &n) in moduli.iter().enumerate() {
+            for _ in 0..2_000 + 100 * (round + i) {
+                let (a, b) = (r.word(), r.word());
+                assert_eq!(
+                    mulmod(a, b, n),
+                    reference::mulmod(a, b, n),
+                    "mulmod({a:#x}, {b:#x}, {n:#x})"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn modular_operations_match_the_reference() {
     type Op = fn(U256, U256, U256) -> U256;

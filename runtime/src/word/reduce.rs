@@ -52,6 +52,27 @@ fn reciprocal_2(d: u128) -> u64 {
     v
 }
 
+thread_local! {
+    /// The last normalised divisor head and its reciprocal: MULMOD's modulus is nearly always
+    /// the one of the previous MULMOD (a curve's field prime), and the reciprocal costs a
+    /// hardware division. A head has its top bit set, so the empty entry (0) never matches.
+    static RECIPROCAL: core::cell::Cell<(u128, u64)> = const { core::cell::Cell::new((0, 0)) };
+}
+
+/// [`reciprocal_2`] of `dh`, from this thread's one-entry cache when it holds it.
+#[inline(always)]
+fn cached_reciprocal_2(dh: u128) -> u64 {
+    RECIPROCAL.with(|c| {
+        let (k, v) = c.get();
+        if k == dh {
+            return v;
+        }
+        let v = reciprocal_2(dh);
+        c.set((dh, v));
+        v
+    })
+}
+
 /// `(u21:u0) / d` and its remainder, for `d >= 2^127`, `u21 < d` and `v = reciprocal_2(d)`
 /// (MG10 algorithm 5).
 #[inline(always)]
@@ -115,7 +136,7 @@ pub(super) fn rem_512_by_256(p: &[u64; 8], n: &[u64; 4]) -> [u64; 4] {
     }
     u[8] = carried(p[7], s);
     let dh = join(d[3], d[2]);
-    let v = reciprocal_2(dh);
+    let v = cached_reciprocal_2(dh);
     // One quotient limb per step, top first; only the remainder is kept. Each step leaves
     // `u[j..j + 4] < d` and `u[j + 4] = 0`. The top quotient limb is zero, and its step is
     // skipped, when the product's operands were already reduced (ruint skips it too).
