@@ -5,8 +5,11 @@
 //! [`Analysis`]:
 //! 1. `decode` — instructions with their immediates, skipping PUSH data;
 //! 2. `split` — basic blocks: a block starts at pc 0, at every JUMPDEST and after every JUMPI or
-//!    instruction that observes the exact gas left or suspends (GAS, SSTORE, CALL*, CREATE*); it
-//!    ends after terminators and jumps. Code after a terminator that no JUMPDEST starts is dead
+//!    instruction that suspends (CALL*, CREATE*); it ends after terminators and jumps. GAS and
+//!    SSTORE, which observe the exact gas left, stay inside blocks: compiled code charges static
+//!    gas lazily and charges what is pending right before them (GAS inline, SSTORE through
+//!    `ferrite_exec`), so they see the gas per-instruction charging leaves (a block per GAS cost
+//!    compiled code more than interpreting it, EEST's `gas_op`). Code after a terminator that no JUMPDEST starts is dead
 //!    and gets no block. Per block: static gas (from the fork's table), the stack height it needs
 //!    at entry and its maximum growth, so compiled code checks gas and stack once per block;
 //! 3. `resolve` — a PUSH directly before JUMP/JUMPI fixes the destination: valid targets become
@@ -119,7 +122,6 @@ fn ends_block(opcode: u8, spec: SpecId) -> bool {
     !info.enabled_in(spec)
         || info.has(flags::TERMINATOR)
         || info.has(flags::JUMP)
-        || info.has(flags::NEEDS_GAS)
         || info.has(flags::SUSPENDS)
 }
 

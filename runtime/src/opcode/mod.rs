@@ -19,7 +19,9 @@ pub mod flags {
     pub const JUMP: u8 = 1 << 1;
     /// A valid jump destination.
     pub const JUMPDEST: u8 = 1 << 2;
-    /// Observes the exact gas left (GAS, CALL*, CREATE*, SSTORE): a block must end before it.
+    /// Observes the exact gas left (GAS, CALL*, CREATE*, SSTORE): compiled code charges the static
+    /// gas pending before it (the analysis no longer ends blocks there; CALL* and CREATE* end them
+    /// by suspending).
     pub const NEEDS_GAS: u8 = 1 << 3;
     /// Suspends the frame for a nested call or create.
     pub const SUSPENDS: u8 = 1 << 4;
