@@ -24,8 +24,8 @@ impl Lower<'_, '_> {
     }
 
     /// The word at `base + at` (four little-endian limbs, eight-byte aligned: not `aligned`
-    /// for a 16-byte load) as i128 halves.
-    fn load_word(&mut self, base: Value, at: i32) -> (Value, Value) {
+    /// for a 16-byte load) as i128 halves: CALLVALUE's, the environment's, SELFBALANCE's.
+    pub(super) fn load_word(&mut self, base: Value, at: i32) -> (Value, Value) {
         let f = MemFlagsData::new().with_notrap();
         let lo = self.b.ins().load(types::I128, f, base, at);
         let hi = self.b.ins().load(types::I128, f, base, at + 16);

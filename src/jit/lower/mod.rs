@@ -453,12 +453,8 @@ impl Lower<'_, '_> {
                 self.push_value(c, w);
             }
             CALLVALUE => {
-                // Eight-byte aligned limbs: not `aligned` for a 16-byte load.
-                let f = MemFlagsData::new().with_notrap();
-                let at = offsets::MSG_VALUE as i32;
-                let lo = self.b.ins().load(types::I128, f, self.frame, at);
-                let hi = self.b.ins().load(types::I128, f, self.frame, at + 16);
-                self.push_value(c, (lo, hi));
+                let w = self.load_word(self.frame, offsets::MSG_VALUE as i32);
+                self.push_value(c, w);
             }
             CODESIZE | CALLDATASIZE | RETURNDATASIZE => {
                 let at = match op {
