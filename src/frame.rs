@@ -24,6 +24,7 @@ use alloy_primitives::{Address, Bytes, B256, U256};
 use ferrite_runtime::gas::{self, Gas};
 use ferrite_runtime::host::Checkpoint;
 use ferrite_runtime::{EnvWords, ExitCode, Host, SpecId};
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 /// The precompile set in force in `spec`.
@@ -166,7 +167,7 @@ fn run_scope<H: Host, T: Tracer>(
     scope: &mut Scope,
     host: &mut H,
     tracer: &mut T,
-    env: &EnvWords,
+    env: &OnceCell<EnvWords>,
 ) -> Action {
     let frame = &mut scope.frame;
     let Some(p) = &scope.program else {
@@ -186,7 +187,8 @@ fn run_scope<H: Host, T: Tracer>(
     };
     let mut interpreted = 0;
     let action = loop {
-        match p.run(frame, host, env) {
+        let words = env.get_or_init(|| EnvWords::new(host.env()));
+        match p.run(frame, host, words) {
             ExitCode::Interpret => {}
             e => break frame.finish(e),
         }
@@ -252,8 +254,9 @@ fn run_frames<H: Host, T: Tracer>(
     source: &dyn ProgramSource,
 ) -> FrameResult {
     let spec = host.spec();
-    // The environment does not change during a transaction: compiled code reads its words.
-    let env = EnvWords::new(host.env());
+    // The environment does not change during a transaction: compiled code reads its words,
+    // converted once, when a frame first runs native code (interpreted work never needs them).
+    let env = OnceCell::new();
     let mut stack: Vec<Box<Scope>> = Vec::new();
     match start(host, msg, code, None, spec, source) {
         Started::Frame(s) => stack.push(s),
