@@ -168,13 +168,7 @@ fn step(u: &mut [u64; 9], j: usize, d: &[u64; 4], dh: u128, v: u64) {
     let (q, r) = div_3x2(n21, u[j + 2], dh, v);
     // The estimate's remainder holds the top two limbs; subtract `q * d` from the low two and
     // take the borrow out of it.
-    let mut borrow = 0u64;
-    for k in 0..2 {
-        let t = u128::from(q) * u128::from(d[k]) + u128::from(borrow);
-        let (x, b) = u[j + k].overflowing_sub(t as u64);
-        u[j + k] = x;
-        borrow = high(t) + u64::from(b);
-    }
+    let borrow = submul::<2>(u, j, d, q);
     let (r, negative) = r.overflowing_sub(u128::from(borrow));
     u[j + 2] = r as u64;
     u[j + 3] = high(r);
@@ -188,13 +182,7 @@ fn step(u: &mut [u64; 9], j: usize, d: &[u64; 4], dh: u128, v: u64) {
 /// `u[j..j + 5] -= q * d`, adding `d` back while the result is negative.
 #[cold]
 fn submul_back(u: &mut [u64; 9], j: usize, d: &[u64; 4], q: u64) {
-    let mut borrow = 0u64;
-    for k in 0..4 {
-        let t = u128::from(q) * u128::from(d[k]) + u128::from(borrow);
-        let (x, b) = u[j + k].overflowing_sub(t as u64);
-        u[j + k] = x;
-        borrow = high(t) + u64::from(b);
-    }
+    let borrow = submul::<4>(u, j, d, q);
     let (top, mut negative) = u[j + 4].overflowing_sub(borrow);
     u[j + 4] = top;
     while negative {
@@ -204,6 +192,19 @@ fn submul_back(u: &mut [u64; 9], j: usize, d: &[u64; 4], q: u64) {
         negative = !c;
     }
     debug_assert_eq!(u[j + 4], 0);
+}
+
+/// `u[j..j + N] -= q * d[..N]`, returning the borrow out of limb `j + N - 1`.
+#[inline(always)]
+fn submul<const N: usize>(u: &mut [u64; 9], j: usize, d: &[u64; 4], q: u64) -> u64 {
+    let mut borrow = 0u64;
+    for k in 0..N {
+        let t = u128::from(q) * u128::from(d[k]) + u128::from(borrow);
+        let (x, b) = u[j + k].overflowing_sub(t as u64);
+        u[j + k] = x;
+        borrow = high(t) + u64::from(b);
+    }
+    borrow
 }
 
 /// `u[j..j + 4] += d`, returning the carry out.
