@@ -335,11 +335,7 @@ pub fn ir_instructions(
     spec: SpecId,
     profile: Option<(&[u32], f64)>,
 ) -> Result<usize, CompileError> {
-    let analysis = analysis::analyze(code, spec);
-    let region = profile.map(|(c, cov)| Region::from_profile(&analysis, c, cov));
-    check_limits(&analysis, region.as_ref())?;
-    let isa = host_isa()?;
-    let func = standalone_function(&analysis, &*isa, region.as_ref());
+    let func = host_function(code, spec, profile)?;
     Ok(func
         .layout
         .blocks()
@@ -630,13 +626,21 @@ pub fn dump_ir(
     spec: SpecId,
     profile: Option<(&[u32], f64)>,
 ) -> Result<String, CompileError> {
+    Ok(host_function(code, spec, profile)?.display().to_string())
+}
+
+/// The host's function for the program, or for the region a profile selects, within the limits
+/// (what [`dump_ir`] prints and [`ir_instructions`] counts).
+fn host_function(
+    code: Arc<Bytecode>,
+    spec: SpecId,
+    profile: Option<(&[u32], f64)>,
+) -> Result<cranelift_codegen::ir::Function, CompileError> {
     let analysis = analysis::analyze(code, spec);
     let region = profile.map(|(c, cov)| Region::from_profile(&analysis, c, cov));
     check_limits(&analysis, region.as_ref())?;
     let isa = host_isa()?;
-    Ok(standalone_function(&analysis, &*isa, region.as_ref())
-        .display()
-        .to_string())
+    Ok(standalone_function(&analysis, &*isa, region.as_ref()))
 }
 
 #[cfg(test)]
