@@ -80,18 +80,30 @@ fn edges() -> Vec<U256> {
 fn extras(op: Opcode) -> Vec<U256> {
     let v = |xs: &[u64]| xs.iter().map(|x| U256::from(*x)).collect::<Vec<_>>();
     match op {
+        // Every limb offset (k / 64) with a zero, small and large remainder (k % 64): constant
+        // shifts are lowered limb by limb.
         Opcode::SHL | Opcode::SHR | Opcode::SAR => v(&[
             0,
             1,
+            2,
+            7,
             8,
+            31,
+            62,
             63,
             64,
             65,
+            100,
             127,
             128,
             129,
+            160,
             191,
             192,
+            200,
+            224,
+            248,
+            254,
             255,
             256,
             257,

@@ -83,10 +83,8 @@ impl Lower<'_, '_> {
         if let Some(v) = self.constant(c, depth) {
             return v.as_limbs().map(|x| self.iconst(x as i64));
         }
-        let (lo, hi) = self.value(c, depth);
-        let (l0, l1) = self.b.ins().isplit(lo);
-        let (l2, l3) = self.b.ins().isplit(hi);
-        [l0, l1, l2, l3]
+        let x = self.value(c, depth);
+        self.word_limbs(x)
     }
 
     /// A state-free operation with a helper ([`PURE_HELPERS`](ferrite_runtime::builtins::PURE_HELPERS)): inline for the constant

@@ -289,98 +289,111 @@ impl Lower<'_, '_> {
         let small = |k: U256, bound: u64| (k < U256::from(bound)).then(|| k.as_limbs()[0] as u32);
         let x = self.value(c, 1);
         c.pop(2);
-        let (lo, hi) = x;
         let r = if op == Opcode::SAR {
             self.sar_const(x, small(k, 256).unwrap_or(256))
         } else {
             match small(k, 31) {
                 // Byte 31 or beyond: the word is its own sign extension.
                 None => x,
-                // The sign bit 8k+7 lies in the low half: extend it through the low half, and
-                // the high half is all sign.
-                Some(b) if b < 16 => {
-                    let s = 127 - (8 * b + 7) as i64;
-                    let l = self.b.ins().ishl_imm_u(lo, s);
-                    let l = self.b.ins().sshr_imm_u(l, s);
-                    (l, self.b.ins().sshr_imm_u(l, 127))
-                }
-                Some(b) => {
-                    let s = 255 - (8 * b + 7) as i64;
-                    let h = self.b.ins().ishl_imm_u(hi, s);
-                    (lo, self.b.ins().sshr_imm_u(h, s))
-                }
+                Some(b) => self.signextend_const(x, b),
             }
         };
         self.push_value(c, r);
         true
     }
 
-    /// A 256-bit arithmetic right shift of `(lo, hi)` by the constant `k` (256 or more: all sign).
-    pub(super) fn sar_const(&mut self, (lo, hi): (Value, Value), k: u32) -> (Value, Value) {
-        let sign = |l: &mut Self| l.b.ins().sshr_imm_u(hi, 127);
+    /// The word's four 64-bit limbs, least significant first.
+    pub(super) fn word_limbs(&mut self, (lo, hi): (Value, Value)) -> [Value; 4] {
+        let (l0, l1) = self.b.ins().isplit(lo);
+        let (l2, l3) = self.b.ins().isplit(hi);
+        [l0, l1, l2, l3]
+    }
+
+    /// The word of four 64-bit limbs, least significant first.
+    fn from_limbs(&mut self, l: [Value; 4]) -> (Value, Value) {
+        (
+            self.b.ins().iconcat(l[0], l[1]),
+            self.b.ins().iconcat(l[2], l[3]),
+        )
+    }
+
+    /// A 256-bit shift of `x` by the constant `k` (256 or more: all zero, or all sign for an
+    /// arithmetic right shift), done on 64-bit limbs: x64 lowers an i128 shift, even by a
+    /// constant, to a dozen instructions with conditional moves, where a limb here costs at most
+    /// two shifts and an OR.
+    fn shift_limbs(&mut self, x: (Value, Value), shift: Shift, k: u32) -> (Value, Value) {
+        let mut l = self.word_limbs(x);
+        let (q, r) = ((k / 64) as usize, (k % 64) as i64);
+        let fill = match shift {
+            Shift::Sar => self.b.ins().sshr_imm_u(l[3], 63),
+            Shift::Left | Shift::Right => self.iconst(0),
+        };
+        if shift == Shift::Left {
+            l.reverse(); // index 0 is then the limb bits move away from, as for right shifts
+        }
+        let mut out = [fill; 4];
+        for i in 0..4usize.saturating_sub(q) {
+            let from = l[i + q];
+            out[i] = match (shift, r) {
+                (_, 0) => from,
+                (Shift::Left, _) => self.b.ins().ishl_imm_u(from, r),
+                (Shift::Sar, _) if i + q == 3 => self.b.ins().sshr_imm_u(from, r),
+                (Shift::Right | Shift::Sar, _) => self.b.ins().ushr_imm_u(from, r),
+            };
+            // The bits the next limb out spills in (none from beyond the word: the top limb's
+            // arithmetic shift brought the sign in already).
+            if let (true, Some(&next)) = (r != 0, l.get(i + q + 1)) {
+                let spill = match shift {
+                    Shift::Left => self.b.ins().ushr_imm_u(next, 64 - r),
+                    Shift::Right | Shift::Sar => self.b.ins().ishl_imm_u(next, 64 - r),
+                };
+                out[i] = self.b.ins().bor(out[i], spill);
+            }
+        }
+        if shift == Shift::Left {
+            out.reverse();
+        }
+        self.from_limbs(out)
+    }
+
+    /// SIGNEXTEND of `x` by the constant byte index `b` (< 31): the limb holding the sign bit
+    /// extended within itself, every limb above it the sign.
+    fn signextend_const(&mut self, x: (Value, Value), b: u32) -> (Value, Value) {
+        let mut l = self.word_limbs(x);
+        let j = (b / 8) as usize;
+        let s = 63 - (8 * (b % 8) + 7) as i64;
+        if s != 0 {
+            let v = self.b.ins().ishl_imm_u(l[j], s);
+            l[j] = self.b.ins().sshr_imm_u(v, s);
+        }
+        let sign = self.b.ins().sshr_imm_u(l[j], 63);
+        for limb in &mut l[j + 1..] {
+            *limb = sign;
+        }
+        self.from_limbs(l)
+    }
+
+    /// A 256-bit arithmetic right shift of `x` by the constant `k` (256 or more: all sign).
+    pub(super) fn sar_const(&mut self, x: (Value, Value), k: u32) -> (Value, Value) {
         match k {
-            0 => (lo, hi),
-            1..=127 => {
-                let l = self.b.ins().ushr_imm_u(lo, k as i64);
-                let spill = self.b.ins().ishl_imm_u(hi, 128 - k as i64);
-                let l = self.b.ins().bor(l, spill);
-                (l, self.b.ins().sshr_imm_u(hi, k as i64))
-            }
-            128 => (hi, sign(self)),
-            129..=255 => {
-                let l = self.b.ins().sshr_imm_u(hi, k as i64 - 128);
-                (l, sign(self))
-            }
-            _ => {
-                let s = sign(self);
-                (s, s)
-            }
+            0 => x,
+            _ => self.shift_limbs(x, Shift::Sar, k.min(256)),
         }
     }
 
-    /// A 256-bit shift of `(lo, hi)` by the constant `k` (256 or more: zero).
-    pub(super) fn shift_const(
-        &mut self,
-        (lo, hi): (Value, Value),
-        left: bool,
-        k: u32,
-    ) -> (Value, Value) {
-        // Only shifts by 128 or more produce a zero half.
-        let zero = |l: &mut Self| {
-            let z = l.iconst(0);
-            l.b.ins().iconcat(z, z)
-        };
-        let ins = |l: &mut Self, x: Value, by: u32, left: bool| {
-            if left {
-                l.b.ins().ishl_imm_u(x, by as i64)
-            } else {
-                l.b.ins().ushr_imm_u(x, by as i64)
-            }
-        };
-        // Shifting left, bits move from the low half into the high one; right, the reverse.
-        let (near, far) = if left { (lo, hi) } else { (hi, lo) };
-        let (n, f) = match k {
-            0 => (near, far),
-            1..=127 => {
-                let n = ins(self, near, k, left);
-                let f = ins(self, far, k, left);
-                let spill = ins(self, near, 128 - k, !left);
-                (n, self.b.ins().bor(f, spill))
-            }
-            128 => (zero(self), near),
-            129..=255 => {
-                let f = ins(self, near, k - 128, left);
-                (zero(self), f)
-            }
-            _ => {
-                let z = zero(self);
-                (z, z)
-            }
-        };
-        if left {
-            (n, f)
-        } else {
-            (f, n)
+    /// A 256-bit shift of `x` by the constant `k` (256 or more: zero).
+    pub(super) fn shift_const(&mut self, x: (Value, Value), left: bool, k: u32) -> (Value, Value) {
+        match k {
+            0 => x,
+            _ => self.shift_limbs(x, if left { Shift::Left } else { Shift::Right }, k.min(256)),
         }
     }
+}
+
+/// The direction of a constant shift ([`Lower::shift_limbs`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shift {
+    Left,
+    Right,
+    Sar,
 }
