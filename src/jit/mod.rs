@@ -210,20 +210,37 @@ impl Program {
 /// How hard Cranelift works on a program.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Tier {
-    /// `opt_level=speed` and regalloc2's backtracking allocator: the fast code.
+    /// regalloc2's backtracking allocator: the fast code. Without Cranelift's e-graph pass
+    /// (`opt_level=none`), as at the baseline tier: the lowering already folds what the pass
+    /// would (constants, stack traffic within a block), and the pass's hoisting and sharing
+    /// lengthened live ranges, so the code ran no faster or slower with it, for 20–45% more
+    /// compile time (figures in `benches/PERFORMANCE.md`).
     #[default]
     Optimized,
-    /// No e-graph pass and the single-pass register allocator: a fraction of the compile time,
+    /// The single-pass register allocator: a fraction of the compile time,
     /// slower code (spills at every block boundary; figures in `benches/PERFORMANCE.md`). The
     /// engine runs it until the optimized program is ready.
     Baseline,
 }
 
+impl Tier {
+    /// The tier a program of `blocks` blocks really gets: above [`SINGLE_PASS_MAX_BLOCKS`] the
+    /// baseline tier compiles exactly as the optimized one, so it is the optimized one (and
+    /// nothing tiers up from it).
+    pub fn for_blocks(self, blocks: usize) -> Tier {
+        match self {
+            Tier::Baseline if blocks > SINGLE_PASS_MAX_BLOCKS => Tier::Optimized,
+            t => t,
+        }
+    }
+}
+
 /// The most blocks the baseline tier gives regalloc2's single-pass allocator: its time grows
 /// with the square of the block count on long chains of small blocks (EEST's
 /// `jumpi_fallthrough`, 8,191 blocks: 9.7 s against 0.4 s for the backtracking allocator;
-/// the two cross near 300 such blocks), so larger programs get the backtracking allocator at
-/// the baseline tier too (figures in `benches/PERFORMANCE.md`).
+/// the two cross near 300 such blocks), so larger programs get the backtracking allocator,
+/// which makes their baseline tier the optimized one ([`Tier::for_blocks`]; figures in
+/// `benches/PERFORMANCE.md`).
 pub const SINGLE_PASS_MAX_BLOCKS: usize = 256;
 
 /// Shared Cranelift flags for `tier` (for a program of `blocks` blocks); the IR verifier only
@@ -234,14 +251,10 @@ fn flags(tier: Tier, blocks: usize) -> Result<settings::Flags, CompileError> {
     let set = |f: &mut settings::Builder, k: &str, v: &str| {
         f.set(k, v).map_err(|e| CompileError::Isa(e.to_string()))
     };
-    match tier {
-        Tier::Optimized => set(&mut flags, "opt_level", "speed")?,
-        Tier::Baseline => {
-            set(&mut flags, "opt_level", "none")?;
-            if blocks <= SINGLE_PASS_MAX_BLOCKS {
-                set(&mut flags, "regalloc_algorithm", "single_pass")?;
-            }
-        }
+    // Both tiers skip the e-graph pass (see `Tier::Optimized`).
+    set(&mut flags, "opt_level", "none")?;
+    if tier == Tier::Baseline && blocks <= SINGLE_PASS_MAX_BLOCKS {
+        set(&mut flags, "regalloc_algorithm", "single_pass")?;
     }
     set(
         &mut flags,
@@ -450,6 +463,7 @@ fn build(
         Some(r) => r.hot.iter().filter(|h| **h).count(),
         None => analysis.blocks.len(),
     };
+    let tier = tier.for_blocks(blocks);
     let isa = host_isa_for(tier, blocks)?;
     let (bytes, patches) = with_contexts(|c| {
         let mut func = std::mem::replace(&mut c.func, cranelift_codegen::ir::Function::new());
@@ -663,5 +677,11 @@ mod tests {
             "backtracking"
         );
         assert_eq!(alloc(Tier::Optimized, 10), "backtracking");
+        assert_eq!(Tier::Baseline.for_blocks(SINGLE_PASS_MAX_BLOCKS), Tier::Baseline);
+        assert_eq!(
+            Tier::Baseline.for_blocks(SINGLE_PASS_MAX_BLOCKS + 1),
+            Tier::Optimized
+        );
+        assert_eq!(Tier::Optimized.for_blocks(1), Tier::Optimized);
     }
 }
