@@ -8,7 +8,7 @@
 //! interpreter there. Every exit returns its code directly.
 
 use super::stack::Cursor;
-use super::Lower;
+use super::{Lower, EXIT_CODE_SLOT};
 use crate::analysis::Exit;
 use cranelift_codegen::ir::{types, InstBuilder, Value};
 use cranelift_codegen::isa::TargetFrontendConfig;
@@ -181,6 +181,14 @@ impl Lower<'_, '_> {
     }
 
     pub(super) fn finish(mut self, config: TargetFrontendConfig) {
+        if let Some(d) = self.exit_code {
+            self.b.switch_to_block(d);
+            let r = self
+                .b
+                .ins()
+                .stack_load(types::I64, types::I8, self.context, EXIT_CODE_SLOT);
+            self.b.ins().return_(&[r]);
+        }
         if let Some(d) = self.dispatch {
             self.b.switch_to_block(d);
             let dest = self.b.block_params(d)[0];

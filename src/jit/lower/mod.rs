@@ -48,6 +48,10 @@ use ferrite_runtime::opcode::{static_gas_table, OPCODE_INFO};
 use ferrite_runtime::{ExitCode, Opcode, STACK_LIMIT, U256};
 use stack::{Cursor, Elem};
 
+/// Offset in the function's stack slot (after the frame and host pointers) of the exit code a
+/// helper returned, on its way to the shared return block.
+const EXIT_CODE_SLOT: i32 = 16;
+
 /// The helpers a lowered function calls.
 #[derive(Clone, Copy, Debug)]
 pub struct Imports {
@@ -186,6 +190,9 @@ struct Lower<'a, 'b> {
     /// The dispatch of dynamic jumps: made by the first jump whose destination is not a
     /// constant (a program without one has no dispatch to compile).
     dispatch: Option<Block>,
+    /// The block returning the exit code a helper left in the stack slot (made on first use;
+    /// see `continue_at_unless_exit`).
+    exit_code: Option<Block>,
     /// The stack length between blocks, in a register: a block takes it from its predecessor
     /// instead of reloading what that one just stored (a store-to-load round trip on the path
     /// to every block's first operand). Written to the frame only where something reads it
@@ -216,7 +223,7 @@ pub fn lower(
     let host = b.block_params(entry)[1];
     let context = b.create_sized_stack_slot(cranelift_codegen::ir::StackSlotData::new(
         cranelift_codegen::ir::StackSlotKind::ExplicitSlot,
-        16,
+        EXIT_CODE_SLOT as u32 + 8,
         3,
     ));
     b.ins().stack_store(types::I64, frame, context, 0);
@@ -245,6 +252,7 @@ pub fn lower(
         cold: vec![None; analysis.blocks.len()],
         blocks,
         dispatch: None,
+        exit_code: None,
         flags: MemFlagsData::trusted(),
         le: MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little),
     };
