@@ -176,6 +176,13 @@ fn benchdata_jit_matches_expected() {
     check(|c| !jit_slow(c), common::ferrite_jit, "jit");
 }
 
+/// Every case but the micro-benchmarks, each program compiled whole at the baseline tier: the
+/// large contracts run as several functions (chunks) and cross between them.
+#[test]
+fn benchdata_baseline_matches_expected() {
+    check(|c| !jit_slow(c), common::ferrite_baseline, "baseline");
+}
+
 /// The micro-benchmarks on the JIT tier: ~25 s of Cranelift compile time in the dev profile
 /// (loop_with_many_jumpdests ~10 s, signextend ~7 s), so opt-in:
 /// `cargo test --test benchdata -- --ignored`.

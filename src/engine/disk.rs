@@ -99,7 +99,7 @@ pub(crate) struct Disk {
     stores_since_scan: AtomicU64,
     scanning: Mutex<()>,
     /// [`jit::host_target`] for: optimized, baseline single-pass, baseline backtracking.
-    targets: [OnceLock<Option<String>>; 3],
+    targets: [OnceLock<Option<String>>; 2],
     pub(crate) loads: AtomicU64,
     /// Nanoseconds spent in successful loads (read, check, map).
     pub(crate) load_ns: AtomicU64,
@@ -190,19 +190,18 @@ impl Disk {
         self.key_dir(key).join(file_name(what, tier))
     }
 
-    fn target(&self, tier: Tier, blocks: usize) -> Option<&str> {
+    fn target(&self, tier: Tier) -> Option<&str> {
         let i = match tier {
             Tier::Optimized => 0,
-            Tier::Baseline if blocks <= jit::SINGLE_PASS_MAX_BLOCKS => 1,
-            Tier::Baseline => 2,
+            Tier::Baseline => 1,
         };
         self.targets[i]
-            .get_or_init(|| jit::host_target(tier, blocks).ok())
+            .get_or_init(|| jit::host_target(tier).ok())
             .as_deref()
     }
 
-    fn header(&self, key: &Key, what: What<'_>, tier: Tier, blocks: usize) -> Option<Vec<u8>> {
-        let target = self.target(tier, blocks)?;
+    fn header(&self, key: &Key, what: What<'_>, tier: Tier) -> Option<Vec<u8>> {
+        let target = self.target(tier)?;
         let mut h = Vec::with_capacity(1024);
         h.extend_from_slice(MAGIC);
         h.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -222,7 +221,7 @@ impl Disk {
             Some(m) => What::Region(m),
             None => What::Whole,
         };
-        let Some(mut out) = self.header(key, what, p.tier(), p.blocks()) else {
+        let Some(mut out) = self.header(key, what, p.tier()) else {
             return false;
         };
         let mask = p.hot_blocks().unwrap_or(&[]);
@@ -320,11 +319,7 @@ impl Disk {
         if keccak256(body).as_slice() != sum {
             return None;
         }
-        let blocks = match what {
-            What::Whole => analysis.blocks.len(),
-            What::Region(m) => m.iter().filter(|b| **b).count(),
-        };
-        let header = self.header(key, what, tier, blocks)?;
+        let header = self.header(key, what, tier)?;
         let mut c = Cursor(body);
         if c.take(header.len())? != header.as_slice() {
             return None;

@@ -343,11 +343,6 @@ impl Shared {
                 tier,
             ),
         };
-        let blocks = hot.as_ref().map_or(analysis.blocks.len(), |h| {
-            h.iter().filter(|b| **b).count()
-        });
-        // What the compile would make of the tier, so the disk is asked for that file.
-        let tier = tier.for_blocks(blocks);
         if let Some(d) = &self.disk {
             let what = match &hot {
                 Some(m) => disk::What::Region(m),

@@ -11,6 +11,7 @@
 //! interpreter at a block boundary whenever the exact halt must be reproduced (see
 //! [`lower`]), and suspends at CALL/CREATE like an interpreted frame.
 
+mod chunks;
 pub(crate) mod code;
 pub mod lower;
 
@@ -40,22 +41,25 @@ pub const MAX_IR_WEIGHT: usize = 100_000;
 /// instruction, 8 per MLOAD/MSTORE (inline fast path plus helper path), 3 per block (entry
 /// checks and branches).
 pub fn ir_weight(a: &Analysis, region: Option<&[bool]>) -> usize {
-    use ferrite_runtime::opcode::op;
     a.blocks
         .iter()
         .enumerate()
         .filter(|(i, _)| region.is_none_or(|r| r.get(*i).copied().unwrap_or(false)))
-        .map(|(_, bl)| {
-            let instrs: usize = a.instrs[bl.instrs.clone()]
-                .iter()
-                .map(|i| match i.opcode {
-                    op::MLOAD | op::MSTORE => 8,
-                    _ => 2,
-                })
-                .sum();
-            instrs + 3
-        })
+        .map(|(_, bl)| block_weight(a, bl))
         .sum()
+}
+
+/// One block's share of [`ir_weight`].
+fn block_weight(a: &Analysis, bl: &analysis::Block) -> usize {
+    use ferrite_runtime::opcode::op;
+    let instrs: usize = a.instrs[bl.instrs.clone()]
+        .iter()
+        .map(|i| match i.opcode {
+            op::MLOAD | op::MSTORE => 8,
+            _ => 2,
+        })
+        .sum();
+    instrs + 3
 }
 
 /// Why the JIT did not compile a program. The code is then interpreted: none of these is an
@@ -117,7 +121,10 @@ type Entry = unsafe extern "C" fn(*mut Frame, *mut HostRef<'_>) -> u8;
 pub struct Program {
     code: code::CodeMemory,
     patches: Vec<code::Patch>,
-    entry: Entry,
+    /// The functions, one per chunk (see `chunks.rs`).
+    functions: Vec<Entry>,
+    /// With several chunks, by pc: 1 + the chunk entered there (0: none).
+    owners: Option<Vec<u16>>,
     analysis: Arc<Analysis>,
     compile_time: Duration,
     code_bytes: usize,
@@ -149,6 +156,12 @@ impl Program {
     /// was compiled, and a frame it hands over stays in the interpreter.
     pub fn entries(&self) -> Option<&[bool]> {
         self.entries.as_deref()
+    }
+
+    /// Machine-code functions: more than one when the baseline tier cut the program into
+    /// chunks (`chunks.rs`).
+    pub fn functions(&self) -> usize {
+        self.functions.len()
     }
 
     /// Blocks compiled.
@@ -198,12 +211,22 @@ impl Program {
     /// place.
     pub fn run(&self, frame: &mut Frame, host: &mut dyn Host, env: &EnvWords) -> ExitCode {
         let mut href = HostRef { host, env };
-        // SAFETY: `entry` was compiled for this program's code and fork, and the frame runs that
-        // code (the caller looked the program up by code hash and fork). Compiled code accesses
-        // the frame only at `builtins::offsets`, within its stack buffer (bounds checked per
-        // block), and through the runtime helpers.
-        let code = unsafe { (self.entry)(frame, &mut href) };
-        ExitCode::from_u8(code).unwrap_or(ExitCode::InvalidOperand)
+        let owners = self.owners.as_deref();
+        let mut k = match owners.and_then(|o| o.get(frame.pc())) {
+            Some(&j) if j > 0 => j as usize - 1,
+            _ => 0,
+        };
+        loop {
+            // SAFETY: each function was compiled for this program's code and fork, and the
+            // frame runs that code (the caller looked the program up by code hash and fork).
+            // Compiled code accesses the frame only at `builtins::offsets`, within its stack
+            // buffer (bounds checked per block), and through the runtime helpers.
+            let code = unsafe { (self.functions[k])(frame, &mut href) };
+            match chunks::next(owners, k, code, frame.pc()) {
+                Some(j) => k = j,
+                None => return ExitCode::from_u8(code).unwrap_or(ExitCode::InvalidOperand),
+            }
+        }
     }
 }
 
@@ -223,37 +246,25 @@ pub enum Tier {
     Baseline,
 }
 
-impl Tier {
-    /// The tier a program of `blocks` blocks really gets: above [`SINGLE_PASS_MAX_BLOCKS`] the
-    /// baseline tier compiles exactly as the optimized one, so it is the optimized one (and
-    /// nothing tiers up from it).
-    pub fn for_blocks(self, blocks: usize) -> Tier {
-        match self {
-            Tier::Baseline if blocks > SINGLE_PASS_MAX_BLOCKS => Tier::Optimized,
-            t => t,
-        }
-    }
-}
-
 /// The most blocks the baseline tier gives regalloc2's single-pass allocator: its time grows
 /// with the square of the block count on long chains of small blocks (EEST's
 /// `jumpi_fallthrough`, 8,191 blocks: 9.7 s against 0.4 s for the backtracking allocator;
-/// the two cross near 300 such blocks), so larger programs get the backtracking allocator,
-/// which makes their baseline tier the optimized one ([`Tier::for_blocks`]; figures in
+/// the two cross near 300 such blocks), so the baseline tier compiles larger programs as
+/// several functions of at most this many blocks each (`chunks.rs`; figures in
 /// `benches/PERFORMANCE.md`).
 pub const SINGLE_PASS_MAX_BLOCKS: usize = 256;
 
-/// Shared Cranelift flags for `tier` (for a program of `blocks` blocks); the IR verifier only
+/// Shared Cranelift flags for `tier`; the IR verifier only
 /// in debug builds (it cost a measurable share of compile time and checks our own lowering,
 /// which the tests exercise).
-fn flags(tier: Tier, blocks: usize) -> Result<settings::Flags, CompileError> {
+fn flags(tier: Tier) -> Result<settings::Flags, CompileError> {
     let mut flags = settings::builder();
     let set = |f: &mut settings::Builder, k: &str, v: &str| {
         f.set(k, v).map_err(|e| CompileError::Isa(e.to_string()))
     };
     // Both tiers skip the e-graph pass (see `Tier::Optimized`).
     set(&mut flags, "opt_level", "none")?;
-    if tier == Tier::Baseline && blocks <= SINGLE_PASS_MAX_BLOCKS {
+    if tier == Tier::Baseline {
         set(&mut flags, "regalloc_algorithm", "single_pass")?;
     }
     set(
@@ -270,12 +281,12 @@ fn flags(tier: Tier, blocks: usize) -> Result<settings::Flags, CompileError> {
 
 /// The ISA for the host machine, optimizing.
 pub fn host_isa() -> Result<OwnedTargetIsa, CompileError> {
-    host_isa_for(Tier::Optimized, 0)
+    host_isa_for(Tier::Optimized)
 }
 
-fn host_isa_for(tier: Tier, blocks: usize) -> Result<OwnedTargetIsa, CompileError> {
+fn host_isa_for(tier: Tier) -> Result<OwnedTargetIsa, CompileError> {
     let isa = cranelift_native::builder().map_err(|e| CompileError::Isa(e.to_string()))?;
-    isa.finish(flags(tier, blocks)?)
+    isa.finish(flags(tier)?)
         .map_err(|e| CompileError::Isa(e.to_string()))
 }
 
@@ -286,7 +297,7 @@ pub fn isa_for(triple: &str) -> Result<OwnedTargetIsa, CompileError> {
         .map_err(|e: target_lexicon::ParseError| CompileError::Isa(e.to_string()))?;
     cranelift_codegen::isa::lookup(t)
         .map_err(|e| CompileError::Isa(e.to_string()))?
-        .finish(flags(Tier::Optimized, 0)?)
+        .finish(flags(Tier::Optimized)?)
         .map_err(|e| CompileError::Isa(e.to_string()))
 }
 
@@ -459,29 +470,47 @@ fn build(
     start: Instant,
 ) -> Result<Program, CompileError> {
     check_limits(&analysis, region.as_ref())?;
-    let blocks = match &region {
-        Some(r) => r.hot.iter().filter(|h| **h).count(),
-        None => analysis.blocks.len(),
-    };
-    let tier = tier.for_blocks(blocks);
-    let isa = host_isa_for(tier, blocks)?;
-    let (bytes, patches) = with_contexts(|c| {
+    let isa = host_isa_for(tier)?;
+    let regions = chunks::plan(&analysis, region.as_ref(), tier);
+    let mut image = vec![0u8; chunks::header_len(regions.len())];
+    let mut patches = Vec::new();
+    let mut offsets = Vec::with_capacity(regions.len());
+    for r in &regions {
+        let (bytes, mut p) = compile_function(&analysis, &*isa, r.as_ref())?;
+        let at = chunks::append(&mut image, &bytes);
+        for patch in &mut p {
+            patch.offset += at;
+        }
+        patches.extend(p);
+        offsets.push(at);
+    }
+    chunks::write_header(&mut image, &offsets);
+    assemble(analysis, region, tier, &image, patches, start)
+}
+
+/// Lowers and compiles one function: the blocks of `region` (all without one).
+fn compile_function(
+    analysis: &Analysis,
+    isa: &dyn TargetIsa,
+    region: Option<&Region>,
+) -> Result<(Vec<u8>, Vec<code::Patch>), CompileError> {
+    with_contexts(|c| {
         let mut func = std::mem::replace(&mut c.func, cranelift_codegen::ir::Function::new());
-        func.signature = entry_signature(&*isa);
+        func.signature = entry_signature(isa);
         func.name = UserFuncName::user(0, 0);
         let imports =
-            lower::Imports::declare(|b| Ok::<_, CompileError>(import_helper(&mut func, &*isa, b)))?;
+            lower::Imports::declare(|b| Ok::<_, CompileError>(import_helper(&mut func, isa, b)))?;
         lower::lower(
-            &analysis,
+            analysis,
             &mut func,
             &mut c.builder,
             imports,
             isa.frontend_config(),
-            region.as_ref(),
+            region,
         );
         let mut ctx = cranelift_codegen::Context::for_function(func);
         let r = ctx
-            .compile(&*isa, &mut Default::default())
+            .compile(isa, &mut Default::default())
             .map(|_| ())
             .map_err(|e| CompileError::Codegen(format!("{:?}", e.inner)));
         let r = r.and_then(|()| {
@@ -493,8 +522,7 @@ fn build(
         });
         c.func = ctx.func;
         r
-    })?;
-    assemble(analysis, region, tier, &bytes, patches, start)
+    })
 }
 
 /// A program from machine code compiled earlier (the disk cache's entries): `code` with its
@@ -521,10 +549,20 @@ fn assemble(
     patches: Vec<code::Patch>,
     start: Instant,
 ) -> Result<Program, CompileError> {
+    let regions = chunks::plan(&analysis, region.as_ref(), tier);
+    let offsets = chunks::read_header(bytes, regions.len())?;
+    let owners = chunks::owners(&analysis, &regions);
     let memory = code::map(bytes, &patches)?;
-    // SAFETY: the code starts with the function declared with `entry_signature`, the C ABI of
-    // `Entry`, and stays mapped read-execute as long as the program (which owns `memory`) lives.
-    let entry: Entry = unsafe { std::mem::transmute::<*const u8, Entry>(memory.as_ptr()) };
+    let functions = offsets
+        .iter()
+        .map(|at| {
+            // SAFETY: the header's offsets (checked in bounds and in order by `read_header`) are
+            // where `build` placed each function, declared with `entry_signature`, the C ABI of
+            // `Entry`; the code stays mapped read-execute as long as the program (which owns
+            // `memory`) lives.
+            unsafe { std::mem::transmute::<*const u8, Entry>(memory.as_ptr().add(*at as usize)) }
+        })
+        .collect();
     let entries = region.as_ref().map(|r| {
         let mut e = vec![false; analysis.code.raw().len() + 1];
         for (bl, _) in analysis.blocks.iter().zip(&r.entries).filter(|(_, e)| **e) {
@@ -541,7 +579,8 @@ fn assemble(
     Ok(Program {
         code: memory,
         patches,
-        entry,
+        functions,
+        owners,
         analysis,
         compile_time: start.elapsed(),
         code_bytes: bytes.len(),
@@ -556,8 +595,8 @@ fn assemble(
 /// What code compiled for the host at `tier` (for a program of `blocks` blocks, see [`flags`])
 /// depends on besides the EVM code: the target triple, the Cranelift version, the shared flags
 /// and the ISA flags (CPU features detected). The disk cache refuses files naming another.
-pub(crate) fn host_target(tier: Tier, blocks: usize) -> Result<String, CompileError> {
-    let isa = host_isa_for(tier, blocks)?;
+pub(crate) fn host_target(tier: Tier) -> Result<String, CompileError> {
+    let isa = host_isa_for(tier)?;
     Ok(format!(
         "{} cranelift-0.135\n{}{}",
         isa.triple(),
@@ -661,27 +700,16 @@ fn host_function(
 mod tests {
     use super::*;
 
-    /// The baseline tier's single-pass allocator is quadratic in the block count: past
-    /// [`SINGLE_PASS_MAX_BLOCKS`] the baseline tier uses the backtracking allocator.
+    /// The baseline tier allocates single-pass, the optimized one with the backtracking
+    /// allocator.
     #[test]
-    fn baseline_tier_leaves_single_pass_for_large_programs() {
-        let alloc = |tier, blocks| {
-            flags(tier, blocks)
+    fn tiers_choose_their_allocator() {
+        let alloc = |tier| {
+            flags(tier)
                 .map(|f| f.regalloc_algorithm().to_string())
                 .unwrap_or_default()
         };
-        assert_eq!(alloc(Tier::Baseline, 10), "single_pass");
-        assert_eq!(alloc(Tier::Baseline, SINGLE_PASS_MAX_BLOCKS), "single_pass");
-        assert_eq!(
-            alloc(Tier::Baseline, SINGLE_PASS_MAX_BLOCKS + 1),
-            "backtracking"
-        );
-        assert_eq!(alloc(Tier::Optimized, 10), "backtracking");
-        assert_eq!(Tier::Baseline.for_blocks(SINGLE_PASS_MAX_BLOCKS), Tier::Baseline);
-        assert_eq!(
-            Tier::Baseline.for_blocks(SINGLE_PASS_MAX_BLOCKS + 1),
-            Tier::Optimized
-        );
-        assert_eq!(Tier::Optimized.for_blocks(1), Tier::Optimized);
+        assert_eq!(alloc(Tier::Baseline), "single_pass");
+        assert_eq!(alloc(Tier::Optimized), "backtracking");
     }
 }

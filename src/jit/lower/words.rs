@@ -310,7 +310,7 @@ impl Lower<'_, '_> {
     }
 
     /// The word of four 64-bit limbs, least significant first.
-    fn from_limbs(&mut self, l: [Value; 4]) -> (Value, Value) {
+    fn join_limbs(&mut self, l: [Value; 4]) -> (Value, Value) {
         (
             self.b.ins().iconcat(l[0], l[1]),
             self.b.ins().iconcat(l[2], l[3]),
@@ -353,7 +353,7 @@ impl Lower<'_, '_> {
         if shift == Shift::Left {
             out.reverse();
         }
-        self.from_limbs(out)
+        self.join_limbs(out)
     }
 
     /// SIGNEXTEND of `x` by the constant byte index `b` (< 31): the limb holding the sign bit
@@ -370,7 +370,7 @@ impl Lower<'_, '_> {
         for limb in &mut l[j + 1..] {
             *limb = sign;
         }
-        self.from_limbs(l)
+        self.join_limbs(l)
     }
 
     /// A 256-bit arithmetic right shift of `x` by the constant `k` (256 or more: all sign).

@@ -21,7 +21,7 @@ pub mod revm_oracle;
 use ferrite::bytecode::Bytecode;
 use ferrite::frame::ProgramSource;
 use ferrite::interpreter::{NoTracer, Tracer};
-use ferrite::jit::Program;
+use ferrite::jit::{Program, Tier};
 use ferrite::profile::Profile;
 use ferrite::runtime::{Address, SpecId, B256, U256};
 use ferrite_state::call::{CallConfig, CallOutcome};
@@ -75,6 +75,18 @@ pub fn ferrite_jit(cfg: &CallConfig) -> Outcome {
     ))
 }
 
+/// The same as [`ferrite_jit`] with every program compiled whole at the baseline tier (large
+/// programs then run as several functions, see `ferrite::jit`'s chunks).
+pub fn ferrite_baseline(cfg: &CallConfig) -> Outcome {
+    let mut cfg = cfg.clone();
+    cfg.mode = Mode::Jit;
+    let source = FreshJit {
+        tier: Tier::Baseline,
+        ..FreshJit::default()
+    };
+    outcome_of(ferrite_state::call::run_with(&cfg, &mut NoTracer, &source))
+}
+
 /// A compiled program, or `None` when the JIT refused the code.
 type Compiled = Option<Arc<Program>>;
 
@@ -82,6 +94,8 @@ type Compiled = Option<Arc<Program>>;
 /// the programs only as long as it lives, unlike [`Mode::Jit`]'s process-wide cache.
 #[derive(Default)]
 pub struct FreshJit {
+    /// The tier it compiles at.
+    pub tier: Tier,
     programs: RefCell<HashMap<(B256, SpecId), Compiled>>,
 }
 
@@ -90,7 +104,11 @@ impl ProgramSource for FreshJit {
         self.programs
             .borrow_mut()
             .entry((code.hash(), spec))
-            .or_insert_with(|| ferrite::jit::compile(code.clone(), spec).ok().map(Arc::new))
+            .or_insert_with(|| {
+                ferrite::jit::compile_at(code.clone(), spec, self.tier)
+                    .ok()
+                    .map(Arc::new)
+            })
             .clone()
     }
 }
