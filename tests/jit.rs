@@ -681,3 +681,24 @@ fn signextend_and_sar_by_constants() {
         }
     }
 }
+
+/// Blocks a static-only block falls into are checked with it, once (a chain): halts inside the
+/// chain — out of gas at every gas limit, a stack underflow or overflow in a later block —
+/// and a chained loop head also entered by a jump, against the interpreter.
+#[test]
+fn chained_blocks_halt_exactly() {
+    let underflow = vec![PUSH1, 1, POP, JUMPDEST, PUSH1, 2, POP, JUMPDEST, POP, STOP];
+    let mut overflow = vec![PUSH1, 1, JUMPDEST];
+    overflow.extend(std::iter::repeat_n([DUP1, JUMPDEST], 1100).flatten());
+    overflow.push(STOP);
+    // PUSH1 3 JUMPDEST(2) PUSH1 1 SWAP1 SUB JUMPDEST DUP1 PUSH1 2 JUMPI STOP: the head at 2
+    // is entered by falling through and by the JUMPI.
+    let looped = vec![
+        PUSH1, 3, JUMPDEST, PUSH1, 1, SWAP1, SUB, JUMPDEST, DUP1, PUSH1, 2, JUMPI, STOP,
+    ];
+    for code in [underflow, overflow, looped] {
+        for gas in (0..120).chain([10_000, 1_000_000]) {
+            run_both(&cfg(code.clone(), gas));
+        }
+    }
+}

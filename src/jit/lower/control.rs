@@ -113,7 +113,12 @@ impl Lower<'_, '_> {
             Exit::Fallthrough(pc) => {
                 self.flush_all(c, false);
                 self.pass_len(c);
-                self.goto_pc(*pc);
+                match self.a.block_at(*pc).and_then(|t| self.bodies[t]) {
+                    Some(body) => {
+                        self.b.ins().jump(body, &[]);
+                    }
+                    None => self.goto_pc(*pc),
+                }
             }
             Exit::Terminate => {
                 // The code ran out: implicit STOP.

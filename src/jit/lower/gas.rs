@@ -17,14 +17,17 @@ use crate::analysis;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, Value};
 use ferrite_runtime::builtins::offsets;
+use ferrite_runtime::opcode::OPCODE_INFO;
 use ferrite_runtime::{ExitCode, STACK_LIMIT};
 
 impl Lower<'_, '_> {
-    /// Checks the stack bounds and the whole static gas of block `bl`, entered with stack length
-    /// `len0`, once, in one branch; on failure the interpreter reproduces the exact halt. Passing
-    /// it, every static charge up to the block's first gas-consuming helper is covered, so those
-    /// charges need no check. Returns the gas it loaded, if it checked gas.
-    pub(super) fn entry_check(&mut self, bl: &analysis::Block, len0: Value) -> Option<Value> {
+    /// Checks the stack bounds and the whole static gas of `run` (block `i` and the blocks it
+    /// falls into, see [`Run`]), entered with stack length `len0`, once, in one branch; on
+    /// failure the interpreter reproduces the exact halt from block `i`. Passing it, every static
+    /// charge up to the run's first gas-consuming helper is covered, so those charges need no
+    /// check. Returns the gas it loaded, if it checked gas.
+    pub(super) fn entry_check(&mut self, i: usize, len0: Value) -> Option<Value> {
+        let run = self.run(i);
         let mut bad = None;
         let mut or = |l: &mut Self, x: Value| {
             bad = Some(match bad {
@@ -32,35 +35,35 @@ impl Lower<'_, '_> {
                 None => x,
             })
         };
-        if bl.max_growth > STACK_LIMIT || bl.min_stack > STACK_LIMIT {
-            // The block cannot run without a stack error: always let the interpreter halt it.
+        if run.max_growth > STACK_LIMIT as i64 || run.min_stack > STACK_LIMIT as i64 {
+            // The run cannot go through without a stack error: let the interpreter halt it.
             let t = self.b.ins().iconst(types::I8, 1);
             or(self, t);
         } else {
-            if bl.min_stack > 0 {
-                let low =
-                    self.b
-                        .ins()
-                        .icmp_imm_u(IntCC::UnsignedLessThan, len0, bl.min_stack as i64);
+            if run.min_stack > 0 {
+                let low = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedLessThan, len0, run.min_stack);
                 or(self, low);
             }
-            if bl.max_growth > 0 {
+            if run.max_growth > 0 {
                 let high = self.b.ins().icmp_imm_u(
                     IntCC::UnsignedGreaterThan,
                     len0,
-                    (STACK_LIMIT - bl.max_growth) as i64,
+                    STACK_LIMIT as i64 - run.max_growth,
                 );
                 or(self, high);
             }
         }
         let mut loaded = None;
-        if bl.static_gas > 0 {
+        if run.static_gas > 0 {
             let gas = self.frame_field(offsets::GAS_REMAINING);
             loaded = Some(gas);
             let short = self.b.ins().icmp_imm_u(
                 IntCC::UnsignedLessThan,
                 gas,
-                bl.static_gas.min(i64::MAX as u64) as i64,
+                run.static_gas.min(i64::MAX as u64) as i64,
             );
             or(self, short);
         }
@@ -70,7 +73,7 @@ impl Lower<'_, '_> {
             self.b.ins().brif(bad, deopt, &[], body, &[]);
             self.b.switch_to_block(deopt);
             self.set_frame_field(offsets::STACK_LEN, len0);
-            let pc = self.iconst(bl.start as i64);
+            let pc = self.iconst(self.a.blocks[i].start as i64);
             self.set_frame_field(offsets::PC, pc);
             self.ret_code(ExitCode::Interpret);
             self.b.switch_to_block(body);
@@ -78,6 +81,24 @@ impl Lower<'_, '_> {
         loaded
     }
 
+    /// The run of blocks the entry check of block `i` covers: `i` and each block its
+    /// predecessor falls into ([`Lower::chained`]), summed relative to `i`'s entry.
+    fn run(&self, i: usize) -> Run {
+        let mut run = Run::default();
+        let mut delta = 0i64; // stack height at block j's entry relative to i's
+        let mut j = i;
+        loop {
+            let bl = &self.a.blocks[j];
+            run.static_gas = run.static_gas.saturating_add(bl.static_gas);
+            run.min_stack = run.min_stack.max(bl.min_stack as i64 - delta);
+            run.max_growth = run.max_growth.max(delta + bl.max_growth as i64);
+            delta += stack_delta(self.a, bl);
+            j += 1;
+            if !self.chained.get(j).copied().unwrap_or(false) {
+                return run;
+            }
+        }
+    }
     /// Charges the static gas accumulated since the last sync; out of gas → exit.
     pub(super) fn sync_gas(&mut self, c: &mut Cursor) {
         if c.pending_gas == 0 {
@@ -124,4 +145,25 @@ impl Lower<'_, '_> {
                 .iconst(types::I64, since.min(i64::MAX as u64) as i64);
         }
     }
+}
+
+/// What an entry check covers: static gas, and stack bounds on the entry length.
+#[derive(Default)]
+struct Run {
+    static_gas: u64,
+    /// Items needed at entry.
+    min_stack: i64,
+    /// Greatest growth over the entry length.
+    max_growth: i64,
+}
+
+/// The net stack change of block `bl` (outputs minus inputs of its instructions).
+pub(super) fn stack_delta(a: &analysis::Analysis, bl: &analysis::Block) -> i64 {
+    a.instrs[bl.instrs.clone()]
+        .iter()
+        .map(|ins| {
+            let info = &OPCODE_INFO[ins.opcode as usize];
+            info.outputs as i64 - info.inputs as i64
+        })
+        .sum()
 }

@@ -187,6 +187,13 @@ struct Lower<'a, 'b> {
     /// By block index, for blocks outside the region: the stub that hands over to the
     /// interpreter there (made on first use).
     cold: Vec<Option<Block>>,
+    /// By block index: the block is entered by falling through from its predecessor, whose entry
+    /// check covered it too (see [`Lower::chained`]); such a block keeps its own checked entry
+    /// (`blocks`) for jumps and the entry switch, and its body (`bodies`) is where the
+    /// predecessor goes.
+    chained: Vec<bool>,
+    /// By block index, for chained blocks: the body after the checked entry.
+    bodies: Vec<Option<Block>>,
     /// The dispatch of dynamic jumps: made by the first jump whose destination is not a
     /// constant (a program without one has no dispatch to compile).
     dispatch: Option<Block>,
@@ -233,8 +240,15 @@ pub fn lower(
         .map(|i| in_region(i).then(|| b.create_block()))
         .collect();
     let len = b.declare_var(types::I64);
+    let chained = chained(analysis, &blocks);
+    let bodies = chained
+        .iter()
+        .map(|c| c.then(|| b.create_block()))
+        .collect();
     let mut l = Lower {
         len,
+        chained,
+        bodies,
         b,
         a: analysis,
         imports,
@@ -263,6 +277,34 @@ pub fn lower(
         }
     }
     l.finish(config);
+}
+
+/// By block index: whether the block is entered by falling through from its predecessor in the
+/// same function, and that predecessor's entry check may cover it: the predecessor only has
+/// static gas (no helper that charges gas, no memory access that may grow memory), so the
+/// static gas the check saw is still there when the block starts; and the block is not where a
+/// suspended call resumes (gas changed meanwhile). A chain of such blocks is checked once at its
+/// head; on failure the interpreter runs from the head and halts exactly where it must.
+fn chained(a: &Analysis, compiled: &[Option<Block>]) -> Vec<bool> {
+    let static_only = |bl: &crate::analysis::Block| {
+        a.instrs[bl.instrs.clone()].iter().all(|ins| {
+            OPCODE_INFO[ins.opcode as usize].enabled_in(a.spec)
+                && Opcode::from_u8(ins.opcode).is_some_and(|op| {
+                    !matches!(op, Opcode::MLOAD | Opcode::MSTORE)
+                        && matches!(lowering(op), Lowering::Inline | Lowering::Pure)
+                })
+        })
+    };
+    (0..a.blocks.len())
+        .map(|i| {
+            i > 0
+                && compiled[i].is_some()
+                && compiled[i - 1].is_some()
+                && !a.blocks[i].is_resume_point
+                && a.blocks[i - 1].exit == crate::analysis::Exit::Fallthrough(a.blocks[i].start)
+                && static_only(&a.blocks[i - 1])
+        })
+        .collect()
 }
 
 impl Lower<'_, '_> {
@@ -311,7 +353,8 @@ impl Lower<'_, '_> {
         self.b.ins().store(self.flags, v, self.frame, offset as i32);
     }
 
-    /// Lowers block `i`: its entry check, instructions and exit.
+    /// Lowers block `i`: its entry check, instructions and exit. A chained block's checked entry
+    /// goes on to its body, where its predecessor also goes.
     fn block(&mut self, i: usize) {
         let bl = &self.a.blocks[i];
         let Some(this) = self.blocks[i] else {
@@ -320,7 +363,15 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(this);
         self.reload_context();
         let len0 = self.b.use_var(self.len);
-        let gas = self.entry_check(bl, len0);
+        let mut gas = self.entry_check(i, len0);
+        let mut len0 = len0;
+        if let Some(body) = self.bodies[i] {
+            self.b.ins().jump(body, &[]);
+            self.b.switch_to_block(body);
+            self.reload_context();
+            len0 = self.b.use_var(self.len);
+            gas = None;
+        }
         let mut c = self.cursor(len0, bl.min_stack.min(STACK_LIMIT));
         c.gas = gas;
         self.block_body(i, &mut c);
