@@ -68,8 +68,9 @@ impl Frame {
 
     /// The body of `opcode` on this frame ([`Running::execute`]); the caller has checked the
     /// fork, the static gas and the stack bounds, and advanced `pc` past the opcode. Compiled
-    /// code's entry (`ferrite_exec`): it calls only the cold bodies this way, whose writes back
-    /// and reads back of the frame's fields fold into nothing.
+    /// code's entry (`ferrite_exec`, for the opcodes it does not inline): the round trip of the
+    /// hot state through locals costs it a few loads and stores per call (the JIT's times did
+    /// not move: `benches/PERFORMANCE.md`).
     #[inline(always)]
     pub fn execute<H: Host + ?Sized>(&mut self, host: &mut H, opcode: u8) -> ExitCode {
         Running::new(self).execute(host, opcode)
