@@ -12,6 +12,13 @@
 //! `inputs <= len <= STACK_LIMIT + inputs - outputs` for that opcode (see
 //! `opcode::Check`), and each body touches only the `inputs` items it consumes (or, for DUPn and
 //! SWAPn, the `n`/`n + 1` items its row declares as inputs) and pushes at most `outputs`.
+//!
+//! Two views of the same buffer: [`Stack`], the frame's (its length a field that compiled code
+//! and the cold instruction bodies read), and [`StackTop`], the interpreter's (the buffer's
+//! address and the length as plain values the dispatch loop keeps in registers; see
+//! `instructions::Running`). The hot bodies take the second, so an instruction no longer loads
+//! and stores the frame's length: that store-to-load round trip was on the dependency chain of
+//! every instruction.
 
 use crate::word::U256;
 
@@ -93,6 +100,22 @@ impl Stack {
         self.data.as_mut_ptr()
     }
 
+    /// The stack as a [`StackTop`] (the caller writes the length back with [`Stack::set_len`]).
+    #[inline(always)]
+    pub(crate) fn top(&mut self) -> StackTop {
+        StackTop {
+            base: self.data.as_mut_ptr(),
+            len: self.len,
+        }
+    }
+
+    /// Takes back the length of a [`StackTop`] made by [`Stack::top`].
+    #[inline(always)]
+    pub(crate) fn set_len(&mut self, top: &StackTop) {
+        debug_assert!(top.base == self.data.as_mut_ptr() && top.len <= STACK_LIMIT);
+        self.len = top.len;
+    }
+
     /// Number of items.
     #[inline]
     pub fn len(&self) -> usize {
@@ -131,30 +154,6 @@ impl Stack {
         unsafe { *self.data.get_unchecked(self.len) }
     }
 
-    /// Pops and returns a reference to the popped word (valid until the next push): no copy of
-    /// the 32 bytes when the caller only reads them.
-    #[inline]
-    pub fn pop_ref(&mut self) -> &U256 {
-        debug_assert!(self.len > 0, "stack underflow past the checks");
-        self.len -= 1;
-        // SAFETY: as in `pop`.
-        unsafe { self.data.get_unchecked(self.len) }
-    }
-
-    /// Pops one word and returns it by reference together with the new top, for binary
-    /// operators that replace their second operand in place.
-    #[inline]
-    pub fn pop_top(&mut self) -> (&U256, &mut U256) {
-        debug_assert!(self.len >= 2, "stack underflow past the checks");
-        self.len -= 1;
-        // SAFETY: the caller checked `len >= inputs = 2`, so after the decrement both `len` and
-        // `len - 1` are in bounds, and they are distinct, so the two references do not alias.
-        unsafe {
-            let p = self.data.as_mut_ptr();
-            (&*p.add(self.len), &mut *p.add(self.len - 1))
-        }
-    }
-
     /// The `n`-th item from the top (0 = top).
     #[inline]
     pub fn peek(&self, n: usize) -> &U256 {
@@ -172,35 +171,125 @@ impl Stack {
         unsafe { self.data.get_unchecked_mut(self.len - 1) }
     }
 
-    /// DUPn (n from 1).
+    /// Clears the stack.
     #[inline]
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+/// The interpreter's view of a frame's [`Stack`]: the buffer's address and the length as plain
+/// values, which the dispatch loop keeps in registers (the frame's `len` field, behind a
+/// `&mut Frame` that opaque calls may change, had to be loaded and stored by every instruction).
+///
+/// Made from a live frame's stack by [`Stack::top`] and its length written back with
+/// [`Stack::set_len`] before anything reads the frame's stack; `instructions::Running` holds the
+/// frame's exclusive borrow for as long as a view exists, so the buffer outlives it and nothing
+/// else touches it meanwhile. The accessors rest on the bounds invariant of the module docs, as
+/// [`Stack`]'s do.
+#[derive(Debug)]
+pub struct StackTop {
+    base: *mut U256,
+    len: usize,
+}
+
+impl StackTop {
+    /// Number of items.
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when empty.
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Pushes (caller checked for overflow).
+    #[inline(always)]
+    pub fn push(&mut self, v: U256) {
+        debug_assert!(self.len < STACK_LIMIT, "stack overflow past the checks");
+        // SAFETY: `base` is the live buffer of `STACK_LIMIT` words (type docs), and the caller
+        // checked `len <= STACK_LIMIT + inputs - outputs` for an instruction that pushes, so
+        // `len < STACK_LIMIT` (module docs).
+        unsafe { *self.base.add(self.len) = v };
+        self.len += 1;
+    }
+
+    /// Pops (caller checked for underflow).
+    #[inline(always)]
+    pub fn pop(&mut self) -> U256 {
+        debug_assert!(self.len > 0, "stack underflow past the checks");
+        self.len -= 1;
+        // SAFETY: live buffer (type docs); the caller checked `len >= inputs >= 1`, so the new
+        // `len` is in `0..STACK_LIMIT` (module docs).
+        unsafe { *self.base.add(self.len) }
+    }
+
+    /// The `n`-th item from the top (0 = top).
+    #[inline(always)]
+    pub fn peek(&self, n: usize) -> &U256 {
+        debug_assert!(n < self.len, "stack underflow past the checks");
+        // SAFETY: live buffer (type docs); callers peek only at items their instruction
+        // declares as inputs, and `len >= inputs` was checked (module docs).
+        unsafe { &*self.base.add(self.len - 1 - n) }
+    }
+
+    /// Mutable top item.
+    #[inline(always)]
+    pub fn top_mut(&mut self) -> &mut U256 {
+        debug_assert!(self.len > 0, "stack underflow past the checks");
+        // SAFETY: live buffer (type docs); the caller's instruction has at least one input, so
+        // `len >= 1` was checked.
+        unsafe { &mut *self.base.add(self.len - 1) }
+    }
+
+    /// Pops and returns a reference to the popped word (valid until the next push): no copy of
+    /// the 32 bytes when the caller only reads them.
+    #[inline(always)]
+    pub fn pop_ref(&mut self) -> &U256 {
+        debug_assert!(self.len > 0, "stack underflow past the checks");
+        self.len -= 1;
+        // SAFETY: as in `pop`.
+        unsafe { &*self.base.add(self.len) }
+    }
+
+    /// Pops one word and returns it by reference together with the new top, for binary
+    /// operators that replace their second operand in place.
+    #[inline(always)]
+    pub fn pop_top(&mut self) -> (&U256, &mut U256) {
+        debug_assert!(self.len >= 2, "stack underflow past the checks");
+        self.len -= 1;
+        // SAFETY: live buffer (type docs); the caller checked `len >= inputs = 2`, so after
+        // the decrement both `len` and `len - 1` are in bounds, and they are distinct, so the
+        // two references do not alias.
+        unsafe { (&*self.base.add(self.len), &mut *self.base.add(self.len - 1)) }
+    }
+
+    /// DUPn (n from 1).
+    #[inline(always)]
     pub fn dup(&mut self, n: usize) {
         debug_assert!(n >= 1 && n <= self.len && self.len < STACK_LIMIT);
-        // SAFETY: DUPn's row has `n` inputs and `n + 1` outputs, so the caller checked
-        // `n <= len <= STACK_LIMIT - 1`: both indices are in bounds.
+        // SAFETY: live buffer (type docs); DUPn's row has `n` inputs and `n + 1` outputs, so
+        // the caller checked `n <= len <= STACK_LIMIT - 1`: both indices are in bounds.
         unsafe {
-            let p = self.data.as_mut_ptr();
+            let p = self.base;
             *p.add(self.len) = *p.add(self.len - n);
         }
         self.len += 1;
     }
 
     /// SWAPn (n from 1).
-    #[inline]
+    #[inline(always)]
     pub fn swap(&mut self, n: usize) {
         debug_assert!(n >= 1 && n < self.len);
-        // SAFETY: SWAPn's row has `n + 1` inputs, so `len >= n + 1` was checked: `top` and
-        // `top - n` are distinct in-bounds indices.
+        // SAFETY: live buffer (type docs); SWAPn's row has `n + 1` inputs, so `len >= n + 1`
+        // was checked: `top` and `top - n` are distinct in-bounds indices.
         unsafe {
-            let p = self.data.as_mut_ptr();
+            let p = self.base;
             let top = self.len - 1;
             core::ptr::swap_nonoverlapping(p.add(top), p.add(top - n), 1);
         }
-    }
-
-    /// Clears the stack.
-    #[inline]
-    pub fn clear(&mut self) {
-        self.len = 0;
     }
 }

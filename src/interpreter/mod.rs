@@ -8,29 +8,33 @@
 //! it, so nothing recurses.
 //!
 //! What keeps the per-instruction overhead low (evmone baseline's recipe, within the shared
-//! bodies): the code slice and the program counter are locals of the loop, not reloaded through
-//! the frame; the bodies index the stack without re-checking what the check table checked
+//! bodies): the loop runs a [`Running`], the frame with its stack length, gas left and program
+//! counter in locals, so they stay in registers across instructions and the frame's fields are
+//! written only where something reads them (cold bodies, the tracer, the loop's exit; see
+//! `ferrite_runtime::instructions::Running`); the code slice is a local of the loop too; the
+//! bodies index the stack without re-checking what the check table checked
 //! (`ferrite_runtime::stack`); PUSHn, DUPn and SWAPn have an arm each with their size a constant,
 //! so PUSH reads its immediate with whole-word loads; JUMP/JUMPI test one bit of the code's
-//! jump-destination bitmap. The frame's fields stay the single source of truth (a body, the
-//! tracer, a suspended call or a compiled frame taking over see them exact), at the cost of one
-//! store of `pc` and of the gas left per instruction. Not done: charging static gas per basic
-//! block (evmone advanced), which would drop the per-instruction checks but needs the block
-//! analysis for every cold call.
+//! jump-destination bitmap. Not done: charging static gas per basic block (evmone advanced;
+//! tried on the frame's fields and reverted, see `benches/PERFORMANCE.md`).
 //!
 //! The loop is generic over a [`Tracer`]; the default [`NoTracer`] compiles away (its loop has no
-//! call before the dispatch jump).
+//! call before the dispatch jump, and no write-back of the hot state for it: [`Tracer::ACTIVE`]).
 
 use crate::profile::Profile;
 pub use ferrite_runtime::frame::{
     delegation_target, Action, CallKind, Frame, FrameResult, Message, MessageKind,
     DELEGATION_PREFIX,
 };
+use ferrite_runtime::instructions::Running;
 use ferrite_runtime::opcode::{check_table, Check};
 use ferrite_runtime::{ExitCode, Host};
 
 /// Per-instruction observer (EIP-3155 tracing). The default no-op compiles away.
 pub trait Tracer {
+    /// False for a tracer whose calls do nothing: the loop then skips writing the frame's
+    /// fields back for them.
+    const ACTIVE: bool = true;
     /// Called before each instruction.
     fn step(&mut self, _frame: &Frame, _opcode: u8) {}
     /// Called after each instruction with its exit code (also when it suspends or halts).
@@ -40,7 +44,9 @@ pub trait Tracer {
 /// The tracer that does nothing.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoTracer;
-impl Tracer for NoTracer {}
+impl Tracer for NoTracer {
+    const ACTIVE: bool = false;
+}
 
 /// Runs `frame` in the interpreter from its current `pc` until it finishes or suspends.
 pub fn run<H: Host + ?Sized, T: Tracer>(frame: &mut Frame, host: &mut H, tracer: &mut T) -> Action {
@@ -59,36 +65,36 @@ fn run_loop<H: Host + ?Sized, T: Tracer>(
     // registers rather than being reloaded through the frame at every instruction.
     let code = frame.shared_code();
     let code = code.padded();
-    let mut pc = frame.pc();
+    let mut run = Running::new(frame);
     loop {
-        let exit = step_traced(frame, host, tracer, checks, code, pc);
+        let exit = step_traced(&mut run, host, tracer, checks, code);
         if !exit.is_continue() {
+            // Dropping `run` writes the hot state back to the frame.
             return exit;
         }
-        pc = frame.pc();
     }
 }
 
-/// One instruction at `pc` (which is `frame.pc`), between the tracer's two calls.
-///
-/// `pc` is a local of the caller's loop: the bodies that move it (PUSHn, JUMP, JUMPI) write the
-/// frame's field, which the loop reads back right after; on every other path the compiler
-/// forwards the `pc + 1` it just stored, so the program counter stays in a register.
+/// One instruction at the program counter, between the tracer's two calls (each shown the
+/// frame written back).
 #[inline(always)]
 fn step_traced<H: Host + ?Sized, T: Tracer>(
-    frame: &mut Frame,
+    run: &mut Running<'_>,
     host: &mut H,
     tracer: &mut T,
     checks: &[Check; 256],
     code: &[u8],
-    pc: usize,
 ) -> ExitCode {
-    // In bounds: `code` is the padded code, and no instruction moves `pc` past its padding
-    // (see `ferrite_runtime::bytecode`).
-    let opcode = code[pc];
-    tracer.step(frame, opcode);
-    let exit = frame.step(host, pc, opcode, &checks[opcode as usize]);
-    tracer.step_end(frame, exit);
+    // In bounds: `code` is the padded code, and no instruction moves the program counter past
+    // its padding (see `ferrite_runtime::bytecode`).
+    let opcode = code[run.pc()];
+    if T::ACTIVE {
+        tracer.step(run.synced(), opcode);
+    }
+    let exit = run.step(host, opcode, &checks[opcode as usize]);
+    if T::ACTIVE {
+        tracer.step_end(run.synced(), exit);
+    }
     exit
 }
 
@@ -115,20 +121,23 @@ pub fn run_watched<H: Host + ?Sized, T: Tracer>(
     let code = frame.shared_code();
     let code = code.padded();
     let mut steps = 0u64;
-    loop {
-        let pc = frame.pc();
+    let mut run = Running::new(frame);
+    let stop = loop {
         if let Some(p) = watch.profile {
-            p.record(pc);
+            p.record(run.pc());
         }
         steps += 1;
-        let exit = step_traced(frame, host, tracer, checks, code, pc);
+        let exit = step_traced(&mut run, host, tracer, checks, code);
         if !exit.is_continue() {
-            return (Some(frame.finish(exit)), steps);
+            break Some(exit);
         }
         if let Some(e) = watch.entries {
-            if e.get(frame.pc()).copied().unwrap_or(false) {
-                return (None, steps);
+            if e.get(run.pc()).copied().unwrap_or(false) {
+                break None;
             }
         }
-    }
+    };
+    // Writes the hot state back before the frame is finished or handed over.
+    drop(run);
+    (stop.map(|exit| frame.finish(exit)), steps)
 }

@@ -1,7 +1,6 @@
 //! ADD … SIGNEXTEND: binary and ternary word arithmetic (semantics in [`super::pure`]).
 
-use super::pure;
-use crate::frame::Frame;
+use super::{pure, Running};
 use crate::opcode::op;
 use crate::{gas, word, ExitCode};
 
@@ -16,7 +15,7 @@ binary! {
     signextend => SIGNEXTEND;
 }
 
-impl Frame {
+impl Running<'_> {
     #[inline(always)]
     pub(super) fn addmod(&mut self) -> ExitCode {
         let [a, b] = self.popn();
@@ -37,7 +36,7 @@ impl Frame {
     pub(super) fn exp(&mut self) -> ExitCode {
         let base = self.stack.pop();
         let exponent = *self.stack.peek(0);
-        if !self.gas.charge(gas::exp_cost(self.spec, &exponent)) {
+        if !self.charge(gas::exp_cost(self.frame.spec, &exponent)) {
             return ExitCode::OutOfGas;
         }
         *self.stack.top_mut() = word::exp(base, exponent);

@@ -1,7 +1,6 @@
 //! Comparisons, bitwise logic, BYTE, shifts and CLZ.
 
-use super::pure;
-use crate::frame::Frame;
+use super::{pure, Running};
 use crate::opcode::op;
 use crate::ExitCode;
 
@@ -20,7 +19,7 @@ binary! {
     sar => SAR;
 }
 
-impl Frame {
+impl Running<'_> {
     #[inline(always)]
     pub(super) fn iszero(&mut self) -> ExitCode {
         let a = self.stack.top_mut();

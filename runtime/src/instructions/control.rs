@@ -1,16 +1,16 @@
 //! JUMP, JUMPI, PC, GAS, RETURN/REVERT.
 
-use super::done;
+use super::{done, Running};
 use crate::frame::Frame;
 use crate::{word, ExitCode};
 use alloy_primitives::{Bytes, U256};
 
-impl Frame {
+impl Running<'_> {
     /// Moves to `dest` if it is a JUMPDEST outside PUSH data.
     #[inline(always)]
     fn jump_to(&mut self, dest: &U256) -> ExitCode {
         match word::to_u64(dest) {
-            Some(d) if self.code.is_jumpdest(d as usize) => {
+            Some(d) if self.frame.code.is_jumpdest(d as usize) => {
                 self.pc = d as usize;
                 ExitCode::Continue
             }
@@ -42,10 +42,12 @@ impl Frame {
 
     #[inline(always)]
     pub(super) fn gas_op(&mut self) -> ExitCode {
-        self.stack.push(U256::from(self.gas.remaining));
+        self.stack.push(U256::from(self.gas));
         ExitCode::Continue
     }
+}
 
+impl Frame {
     /// RETURN or REVERT (`exit` says which).
     #[inline(always)]
     pub(super) fn ret(&mut self, exit: ExitCode) -> ExitCode {

@@ -1,17 +1,139 @@
 //! Message, code and block environment: ADDRESS … BLOBBASEFEE, CALLDATA*, CODE*, RETURNDATA*.
 
-use super::done;
+use super::{done, Running};
 use crate::frame::Frame;
 use crate::{gas, word, ExitCode, Host};
 use alloy_primitives::{Bytes, U256};
 
-impl Frame {
+impl Running<'_> {
     #[inline(always)]
     fn push_word(&mut self, v: U256) -> ExitCode {
         self.stack.push(v);
         ExitCode::Continue
     }
 
+    #[inline(always)]
+    pub(super) fn address(&mut self) -> ExitCode {
+        self.push_word(word::from_address(self.frame.msg.target))
+    }
+
+    #[inline(always)]
+    pub(super) fn caller(&mut self) -> ExitCode {
+        self.push_word(word::from_address(self.frame.msg.caller))
+    }
+
+    #[inline(always)]
+    pub(super) fn callvalue(&mut self) -> ExitCode {
+        self.push_word(self.frame.msg.value)
+    }
+
+    #[inline(always)]
+    pub(super) fn origin<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(word::from_address(host.env().origin))
+    }
+
+    #[inline(always)]
+    pub(super) fn gasprice<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(host.env().gas_price)
+    }
+
+    #[inline(always)]
+    pub(super) fn calldataload(&mut self) -> ExitCode {
+        let offset = word::saturating_u64(self.stack.peek(0));
+        let input = &self.frame.msg.input;
+        let mut buf = [0u8; 32];
+        if offset < input.len() as u64 {
+            let start = offset as usize;
+            let n = (input.len() - start).min(32);
+            buf[..n].copy_from_slice(&input[start..start + n]);
+        }
+        *self.stack.top_mut() = U256::from_be_bytes(buf);
+        ExitCode::Continue
+    }
+
+    #[inline(always)]
+    pub(super) fn calldatasize(&mut self) -> ExitCode {
+        self.push_word(U256::from(self.frame.msg.input.len()))
+    }
+
+    #[inline(always)]
+    pub(super) fn codesize(&mut self) -> ExitCode {
+        self.push_word(U256::from(self.frame.code.raw().len()))
+    }
+
+    #[inline(always)]
+    pub(super) fn returndatasize(&mut self) -> ExitCode {
+        self.push_word(U256::from(self.frame.return_data.len()))
+    }
+
+    #[inline(always)]
+    pub(super) fn blockhash<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        let requested = *self.stack.peek(0);
+        let current = host.env().number;
+        let hash = match (word::to_u64(&requested), word::to_u64(&current)) {
+            (Some(n), Some(cur)) if n < cur && cur - n <= 256 => {
+                U256::from_be_bytes(host.block_hash(n).0)
+            }
+            _ => U256::ZERO,
+        };
+        *self.stack.top_mut() = hash;
+        ExitCode::Continue
+    }
+
+    #[inline(always)]
+    pub(super) fn coinbase<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(word::from_address(host.env().coinbase))
+    }
+
+    #[inline(always)]
+    pub(super) fn timestamp<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(host.env().timestamp)
+    }
+
+    #[inline(always)]
+    pub(super) fn number<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(host.env().number)
+    }
+
+    #[inline(always)]
+    pub(super) fn prevrandao<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(host.env().prevrandao)
+    }
+
+    #[inline(always)]
+    pub(super) fn gaslimit<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(host.env().gas_limit)
+    }
+
+    #[inline(always)]
+    pub(super) fn chainid<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(U256::from(host.env().chain_id))
+    }
+
+    #[inline(always)]
+    pub(super) fn basefee<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(host.env().basefee)
+    }
+
+    #[inline(always)]
+    pub(super) fn blobbasefee<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        self.push_word(host.env().blob_basefee)
+    }
+
+    #[inline(always)]
+    pub(super) fn blobhash<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        let i = *self.stack.peek(0);
+        let hashes = &host.env().blob_hashes;
+        let v = match word::to_u64(&i) {
+            Some(i) if (i as usize) < hashes.len() => U256::from_be_bytes(hashes[i as usize].0),
+            _ => U256::ZERO,
+        };
+        *self.stack.top_mut() = v;
+        ExitCode::Continue
+    }
+}
+
+impl Frame {
     /// Shared body of the copy instructions: charges copy and memory gas, then copies `source`
     /// (zero-padded) to memory.
     pub(super) fn copy_to_memory(
@@ -32,53 +154,18 @@ impl Frame {
         Ok(())
     }
 
-    pub(super) fn address(&mut self) -> ExitCode {
-        self.push_word(word::from_address(self.msg.target))
-    }
-    pub(super) fn caller(&mut self) -> ExitCode {
-        self.push_word(word::from_address(self.msg.caller))
-    }
-    pub(super) fn callvalue(&mut self) -> ExitCode {
-        self.push_word(self.msg.value)
-    }
-    pub(super) fn origin<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        self.push_word(word::from_address(host.env().origin))
-    }
-    pub(super) fn gasprice<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        self.push_word(host.env().gas_price)
-    }
-
-    pub(super) fn calldataload(&mut self) -> ExitCode {
-        let offset = word::saturating_u64(self.stack.peek(0));
-        let input = &self.msg.input;
-        let mut buf = [0u8; 32];
-        if offset < input.len() as u64 {
-            let start = offset as usize;
-            let n = (input.len() - start).min(32);
-            buf[..n].copy_from_slice(&input[start..start + n]);
-        }
-        *self.stack.top_mut() = U256::from_be_bytes(buf);
-        ExitCode::Continue
-    }
-    pub(super) fn calldatasize(&mut self) -> ExitCode {
-        self.push_word(U256::from(self.msg.input.len()))
-    }
     pub(super) fn calldatacopy(&mut self) -> ExitCode {
         let [dst, src, len] = self.popn();
         let input = self.msg.input.clone();
         done(self.copy_to_memory(dst, src, len, &input))
     }
-    pub(super) fn codesize(&mut self) -> ExitCode {
-        self.push_word(U256::from(self.code.raw().len()))
-    }
+
     pub(super) fn codecopy(&mut self) -> ExitCode {
         let [dst, src, len] = self.popn();
         let code = self.code.clone();
         done(self.copy_to_memory(dst, src, len, code.raw()))
     }
-    pub(super) fn returndatasize(&mut self) -> ExitCode {
-        self.push_word(U256::from(self.return_data.len()))
-    }
+
     pub(super) fn returndatacopy(&mut self) -> ExitCode {
         let [dst, src, len] = self.popn();
         done(self.returndatacopy_inner(dst, src, len))
@@ -107,52 +194,5 @@ impl Frame {
             len.as_limbs()[0] as usize,
         );
         Ok(())
-    }
-
-    pub(super) fn blockhash<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        let requested = *self.stack.peek(0);
-        let current = host.env().number;
-        let hash = match (word::to_u64(&requested), word::to_u64(&current)) {
-            (Some(n), Some(cur)) if n < cur && cur - n <= 256 => {
-                U256::from_be_bytes(host.block_hash(n).0)
-            }
-            _ => U256::ZERO,
-        };
-        *self.stack.top_mut() = hash;
-        ExitCode::Continue
-    }
-    pub(super) fn coinbase<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        self.push_word(word::from_address(host.env().coinbase))
-    }
-    pub(super) fn timestamp<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        self.push_word(host.env().timestamp)
-    }
-    pub(super) fn number<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        self.push_word(host.env().number)
-    }
-    pub(super) fn prevrandao<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        self.push_word(host.env().prevrandao)
-    }
-    pub(super) fn gaslimit<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        self.push_word(host.env().gas_limit)
-    }
-    pub(super) fn chainid<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        self.push_word(U256::from(host.env().chain_id))
-    }
-    pub(super) fn basefee<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        self.push_word(host.env().basefee)
-    }
-    pub(super) fn blobbasefee<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        self.push_word(host.env().blob_basefee)
-    }
-    pub(super) fn blobhash<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        let i = *self.stack.peek(0);
-        let hashes = &host.env().blob_hashes;
-        let v = match word::to_u64(&i) {
-            Some(i) if (i as usize) < hashes.len() => U256::from_be_bytes(hashes[i as usize].0),
-            _ => U256::ZERO,
-        };
-        *self.stack.top_mut() = v;
-        ExitCode::Continue
     }
 }

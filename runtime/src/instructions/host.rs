@@ -1,12 +1,12 @@
 //! Instructions that read or write the world: BALANCE, EXTCODE*, SELFBALANCE, SLOAD/SSTORE,
 //! TLOAD/TSTORE, LOG0–LOG4, SELFDESTRUCT.
 
-use super::done;
+use super::{done, Running};
 use crate::frame::Frame;
 use crate::{gas, word, Address, ExitCode, Host, Log, SpecId, StateLoad};
 use alloy_primitives::{Bytes, B256, U256};
 
-impl Frame {
+impl Running<'_> {
     /// BALANCE, EXTCODESIZE, EXTCODEHASH: replace the address on top with `query(address)`,
     /// charging the EIP-2929 cold surcharge.
     #[inline(always)]
@@ -17,26 +17,71 @@ impl Frame {
     ) -> ExitCode {
         let addr = word::to_address(*self.stack.peek(0));
         let r = query(host, addr);
-        if !self
-            .gas
-            .charge(gas::cold_account_surcharge(self.spec, r.is_cold))
-        {
+        if !self.charge(gas::cold_account_surcharge(self.frame.spec, r.is_cold)) {
             return ExitCode::OutOfGas;
         }
         *self.stack.top_mut() = r.data;
         ExitCode::Continue
     }
 
+    #[inline(always)]
     pub(super) fn balance<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         self.account_query(host, |h, a| h.balance(a))
     }
 
+    #[inline(always)]
     pub(super) fn selfbalance<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        let b = self.self_balance(host);
+        let b = self.frame.self_balance(host);
         self.stack.push(b);
         ExitCode::Continue
     }
 
+    #[inline(always)]
+    pub(super) fn extcodesize<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        self.account_query(host, |h, a| {
+            let r = h.code(a);
+            StateLoad::new(U256::from(r.data.len()), r.is_cold)
+        })
+    }
+
+    #[inline(always)]
+    pub(super) fn extcodehash<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        self.account_query(host, |h, a| {
+            let r = h.code_hash(a);
+            StateLoad::new(U256::from_be_bytes(r.data.0), r.is_cold)
+        })
+    }
+
+    #[inline(always)]
+    pub(super) fn sload<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        let key = *self.stack.peek(0);
+        let r = host.sload(self.frame.msg.target, key);
+        if !self.charge(gas::cold_sload_surcharge(self.frame.spec, r.is_cold)) {
+            return ExitCode::OutOfGas;
+        }
+        *self.stack.top_mut() = r.data;
+        ExitCode::Continue
+    }
+
+    #[inline(always)]
+    pub(super) fn tload<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        let key = *self.stack.peek(0);
+        *self.stack.top_mut() = host.tload(self.frame.msg.target, key);
+        ExitCode::Continue
+    }
+
+    #[inline(always)]
+    pub(super) fn tstore<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
+        if self.frame.msg.is_static {
+            return ExitCode::StaticCallViolation;
+        }
+        let [key, value] = self.popn();
+        host.tstore(self.frame.msg.target, key, value);
+        ExitCode::Continue
+    }
+}
+
+impl Frame {
     /// SELFBALANCE's value, read from the host once per stretch of the frame between calls
     /// (compiled code reads the same cache inline: `offsets::SELF_BALANCE`). Only a value
     /// transfer changes a balance, and a running frame's own balance moves only through a CALL
@@ -51,20 +96,6 @@ impl Frame {
         self.self_balance
     }
 
-    pub(super) fn extcodesize<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        self.account_query(host, |h, a| {
-            let r = h.code(a);
-            StateLoad::new(U256::from(r.data.len()), r.is_cold)
-        })
-    }
-
-    pub(super) fn extcodehash<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        self.account_query(host, |h, a| {
-            let r = h.code_hash(a);
-            StateLoad::new(U256::from_be_bytes(r.data.0), r.is_cold)
-        })
-    }
-
     pub(super) fn extcodecopy<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
         let [a, dst, src, len] = self.popn();
         let r = host.code(word::to_address(a));
@@ -75,19 +106,6 @@ impl Frame {
             return ExitCode::OutOfGas;
         }
         done(self.copy_to_memory(dst, src, len, &r.data))
-    }
-
-    pub(super) fn sload<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        let key = *self.stack.peek(0);
-        let r = host.sload(self.msg.target, key);
-        if !self
-            .gas
-            .charge(gas::cold_sload_surcharge(self.spec, r.is_cold))
-        {
-            return ExitCode::OutOfGas;
-        }
-        *self.stack.top_mut() = r.data;
-        ExitCode::Continue
     }
 
     pub(super) fn sstore<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
@@ -105,21 +123,6 @@ impl Frame {
             return ExitCode::OutOfGas;
         }
         self.gas.refund += refund;
-        ExitCode::Continue
-    }
-
-    pub(super) fn tload<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        let key = *self.stack.peek(0);
-        *self.stack.top_mut() = host.tload(self.msg.target, key);
-        ExitCode::Continue
-    }
-
-    pub(super) fn tstore<H: Host + ?Sized>(&mut self, host: &mut H) -> ExitCode {
-        if self.msg.is_static {
-            return ExitCode::StaticCallViolation;
-        }
-        let [key, value] = self.popn();
-        host.tstore(self.msg.target, key, value);
         ExitCode::Continue
     }
 

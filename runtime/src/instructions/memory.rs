@@ -1,6 +1,6 @@
 //! MLOAD, MSTORE, MSTORE8, MSIZE, MCOPY, KECCAK256.
 
-use super::done;
+use super::{done, Running};
 use crate::frame::Frame;
 use crate::word::keccak256_memo;
 use crate::{gas, ExitCode};
@@ -9,11 +9,11 @@ use alloy_primitives::U256;
 const WORD: U256 = U256::from_limbs([32, 0, 0, 0]);
 const ONE: U256 = U256::from_limbs([1, 0, 0, 0]);
 
-impl Frame {
+impl Running<'_> {
     #[inline(always)]
     pub(super) fn mload(&mut self) -> ExitCode {
         let offset = *self.stack.peek(0);
-        match self.mload_word(&offset) {
+        match self.with_gas(|f| f.mload_word(&offset)) {
             Ok(v) => {
                 *self.stack.top_mut() = v;
                 ExitCode::Continue
@@ -22,6 +22,32 @@ impl Frame {
         }
     }
 
+    #[inline(always)]
+    pub(super) fn mstore(&mut self) -> ExitCode {
+        let [offset, value] = self.popn();
+        self.with_gas(|f| f.mstore_word(&offset, &value))
+    }
+
+    #[inline(always)]
+    pub(super) fn mstore8(&mut self) -> ExitCode {
+        let [offset, value] = self.popn();
+        self.with_gas(|f| match f.memory.expand(&mut f.gas, &offset, &ONE) {
+            Ok(off) => {
+                f.memory.store_byte(off, value.byte(0));
+                ExitCode::Continue
+            }
+            Err(e) => e,
+        })
+    }
+
+    #[inline(always)]
+    pub(super) fn msize(&mut self) -> ExitCode {
+        self.stack.push(U256::from(self.frame.memory.len()));
+        ExitCode::Continue
+    }
+}
+
+impl Frame {
     /// Expands memory (charged) to hold the word at `offset`; its byte offset. Compiled code's
     /// path when the word lies outside current memory; it then accesses the word itself.
     #[inline(always)]
@@ -36,12 +62,6 @@ impl Frame {
         Ok(self.memory.load_word(off))
     }
 
-    #[inline(always)]
-    pub(super) fn mstore(&mut self) -> ExitCode {
-        let [offset, value] = self.popn();
-        self.mstore_word(&offset, &value)
-    }
-
     /// MSTORE once its operands are popped, expanding memory (charged).
     #[inline(always)]
     pub fn mstore_word(&mut self, offset: &U256, value: &U256) -> ExitCode {
@@ -52,24 +72,6 @@ impl Frame {
             }
             Err(e) => e,
         }
-    }
-
-    #[inline(always)]
-    pub(super) fn mstore8(&mut self) -> ExitCode {
-        let [offset, value] = self.popn();
-        match self.memory.expand(&mut self.gas, &offset, &ONE) {
-            Ok(off) => {
-                self.memory.store_byte(off, value.byte(0));
-                ExitCode::Continue
-            }
-            Err(e) => e,
-        }
-    }
-
-    #[inline(always)]
-    pub(super) fn msize(&mut self) -> ExitCode {
-        self.stack.push(U256::from(self.memory.len()));
-        ExitCode::Continue
     }
 
     pub(super) fn mcopy(&mut self) -> ExitCode {

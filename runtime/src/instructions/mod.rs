@@ -4,8 +4,15 @@
 //! interpreter, per basic block in compiled code) — the split evmone uses. Each returns a one-byte
 //! [`ExitCode`], `Continue` to go on. Both tiers call exactly these functions. The stack
 //! accessors rely on those checks and do not repeat them ([`crate::stack`]), so a caller that
-//! skipped them would corrupt memory: [`Frame::step`] is the checked entry, [`Frame::execute`]
+//! skipped them would corrupt memory: [`Running::step`] is the checked entry, [`Frame::execute`]
 //! the one for callers that checked a whole block.
+//!
+//! Two kinds of body, one per opcode. The hot ones (arithmetic, comparisons, stack, jumps,
+//! memory words, environment reads) are methods of [`Running`], the frame with its stack length,
+//! gas and program counter in locals, and use those. The rest (host state, copies, logs, calls,
+//! RETURN) are methods of [`Frame`] using its fields, which [`Running::on_frame`] makes exact
+//! around them. Which kind an opcode is changes only its cost, never its meaning: compiled code
+//! reaches both through [`Frame::execute`].
 //!
 //! The dispatch ([`Frame::execute`]) converts the byte to an [`Opcode`] and matches with every
 //! variant named, like the JIT's lowering, so a row added to the opcode table does not build
@@ -17,7 +24,7 @@
 /// with [`pure::binary`]`(OP, a, b)`.
 macro_rules! binary {
     ($($name:ident => $op:ident;)*) => {
-        impl Frame {
+        impl Running<'_> {
             $(
                 #[inline(always)]
                 pub(super) fn $name(&mut self) -> ExitCode {
@@ -37,40 +44,20 @@ mod environment;
 mod host;
 mod memory;
 pub mod pure;
+mod running;
 mod stack;
 mod system;
 
+pub use running::Running;
+
 use crate::bytecode::Bytecode;
 use crate::frame::{CallKind, Frame};
-use crate::opcode::{Check, Opcode, OPCODE_INFO};
+use crate::opcode::Opcode;
 use crate::{ExitCode, Host};
 use alloy_primitives::U256;
 use std::sync::Arc;
 
 impl Frame {
-    /// Executes the instruction `opcode` at `pc` (the frame's `pc`, passed so the caller's copy
-    /// in a register is used) after the checks in `check` (the entry of
-    /// [`check_table`](crate::opcode::check_table) for the frame's fork): fork, stack bounds,
-    /// static gas. Afterwards the frame's `pc` is the next instruction's.
-    #[inline(always)]
-    pub fn step<H: Host + ?Sized>(
-        &mut self,
-        host: &mut H,
-        pc: usize,
-        opcode: u8,
-        check: &Check,
-    ) -> ExitCode {
-        debug_assert_eq!(pc, self.pc);
-        if !check.admits(self.stack.len()) {
-            return self.check_failed(opcode, check.gas);
-        }
-        if !self.gas.charge(check.gas as u64) {
-            return ExitCode::OutOfGas;
-        }
-        self.pc = pc + 1;
-        self.execute(host, opcode)
-    }
-
     /// The frame's code, shared: the interpreter holds it for the length of its loop so the
     /// code's address and length stay in registers instead of being reloaded through the frame
     /// at every instruction.
@@ -79,27 +66,20 @@ impl Frame {
         Arc::clone(&self.code)
     }
 
-    /// Which check failed, in the execution specs' order: an opcode not in the fork first; too
-    /// few operands before gas (the spec pops before charging); a full stack after gas (the spec
-    /// charges before pushing, so an unaffordable push onto a full stack is out of gas).
-    #[cold]
-    #[inline(never)]
-    fn check_failed(&mut self, opcode: u8, static_gas: u32) -> ExitCode {
-        let info = &OPCODE_INFO[opcode as usize];
-        if !info.enabled_in(self.spec) {
-            return ExitCode::InvalidOpcode;
-        }
-        if self.stack.len() < info.inputs as usize {
-            ExitCode::StackUnderflow
-        } else if !self.gas.charge(static_gas as u64) {
-            ExitCode::OutOfGas
-        } else {
-            ExitCode::StackOverflow
-        }
+    /// The body of `opcode` on this frame ([`Running::execute`]); the caller has checked the
+    /// fork, the static gas and the stack bounds, and advanced `pc` past the opcode. Compiled
+    /// code's entry (`ferrite_exec`, for the opcodes it does not inline): the round trip of the
+    /// hot state through locals costs it a few loads and stores per call (the JIT's times did
+    /// not move: `benches/PERFORMANCE.md`).
+    #[inline(always)]
+    pub fn execute<H: Host + ?Sized>(&mut self, host: &mut H, opcode: u8) -> ExitCode {
+        Running::new(self).execute(host, opcode)
     }
+}
 
+impl Running<'_> {
     /// The instruction bodies, dispatched by opcode byte; the caller has checked the fork, the
-    /// static gas and the stack bounds, and advanced `pc` past the opcode.
+    /// static gas and the stack bounds, and advanced the program counter past the opcode.
     ///
     /// Every [`Opcode`] is named in an arm and there is no catch-all over them, so a new row in
     /// the opcode table fails to build until it has a body here, as in the JIT's lowering. A
@@ -138,7 +118,7 @@ impl Frame {
             Some(SHR) => self.shr(),
             Some(SAR) => self.sar(),
             Some(CLZ) => self.clz(),
-            Some(KECCAK256) => self.keccak256(),
+            Some(KECCAK256) => self.on_frame(|f| f.keccak256()),
             Some(ADDRESS) => self.address(),
             Some(BALANCE) => self.balance(host),
             Some(ORIGIN) => self.origin(host),
@@ -146,14 +126,14 @@ impl Frame {
             Some(CALLVALUE) => self.callvalue(),
             Some(CALLDATALOAD) => self.calldataload(),
             Some(CALLDATASIZE) => self.calldatasize(),
-            Some(CALLDATACOPY) => self.calldatacopy(),
+            Some(CALLDATACOPY) => self.on_frame(|f| f.calldatacopy()),
             Some(CODESIZE) => self.codesize(),
-            Some(CODECOPY) => self.codecopy(),
+            Some(CODECOPY) => self.on_frame(|f| f.codecopy()),
             Some(GASPRICE) => self.gasprice(host),
             Some(EXTCODESIZE) => self.extcodesize(host),
-            Some(EXTCODECOPY) => self.extcodecopy(host),
+            Some(EXTCODECOPY) => self.on_frame(|f| f.extcodecopy(host)),
             Some(RETURNDATASIZE) => self.returndatasize(),
-            Some(RETURNDATACOPY) => self.returndatacopy(),
+            Some(RETURNDATACOPY) => self.on_frame(|f| f.returndatacopy()),
             Some(EXTCODEHASH) => self.extcodehash(host),
             Some(BLOCKHASH) => self.blockhash(host),
             Some(COINBASE) => self.coinbase(host),
@@ -171,7 +151,7 @@ impl Frame {
             Some(MSTORE) => self.mstore(),
             Some(MSTORE8) => self.mstore8(),
             Some(SLOAD) => self.sload(host),
-            Some(SSTORE) => self.sstore(host),
+            Some(SSTORE) => self.on_frame(|f| f.sstore(host)),
             Some(JUMP) => self.jump(),
             Some(JUMPI) => self.jumpi(),
             Some(PC) => self.pc_op(),
@@ -180,19 +160,19 @@ impl Frame {
             Some(JUMPDEST) => ExitCode::Continue,
             Some(TLOAD) => self.tload(host),
             Some(TSTORE) => self.tstore(host),
-            Some(MCOPY) => self.mcopy(),
+            Some(MCOPY) => self.on_frame(|f| f.mcopy()),
             Some(PUSH0) => self.push0(),
-            Some(CREATE) => self.create(false),
-            Some(CALL) => self.call(host, CallKind::Call),
-            Some(CALLCODE) => self.call(host, CallKind::CallCode),
-            Some(RETURN) => self.ret(ExitCode::Return),
-            Some(DELEGATECALL) => self.call(host, CallKind::DelegateCall),
-            Some(CREATE2) => self.create(true),
-            Some(STATICCALL) => self.call(host, CallKind::StaticCall),
-            Some(REVERT) => self.ret(ExitCode::Revert),
+            Some(CREATE) => self.on_frame(|f| f.create(false)),
+            Some(CALL) => self.on_frame(|f| f.call(host, CallKind::Call)),
+            Some(CALLCODE) => self.on_frame(|f| f.call(host, CallKind::CallCode)),
+            Some(RETURN) => self.on_frame(|f| f.ret(ExitCode::Return)),
+            Some(DELEGATECALL) => self.on_frame(|f| f.call(host, CallKind::DelegateCall)),
+            Some(CREATE2) => self.on_frame(|f| f.create(true)),
+            Some(STATICCALL) => self.on_frame(|f| f.call(host, CallKind::StaticCall)),
+            Some(REVERT) => self.on_frame(|f| f.ret(ExitCode::Revert)),
             // EIP-141's designated invalid instruction halts as an unassigned byte does.
             Some(INVALID) => ExitCode::InvalidOpcode,
-            Some(SELFDESTRUCT) => self.selfdestruct(host),
+            Some(SELFDESTRUCT) => self.on_frame(|f| f.selfdestruct(host)),
             // An arm per PUSH, DUP and SWAP, each with its size as a constant: PUSH1 is then a
             // one-byte load and DUPn/SWAPn fixed offsets. (They shared one arm, told apart by
             // byte range, while PUSH read its immediate byte by byte; the arms per opcode cut
@@ -261,16 +241,18 @@ impl Frame {
             Some(SWAP14) => self.swap::<14>(),
             Some(SWAP15) => self.swap::<15>(),
             Some(SWAP16) => self.swap::<16>(),
-            Some(LOG0) => self.log(host, 0),
-            Some(LOG1) => self.log(host, 1),
-            Some(LOG2) => self.log(host, 2),
-            Some(LOG3) => self.log(host, 3),
-            Some(LOG4) => self.log(host, 4),
+            Some(LOG0) => self.on_frame(|f| f.log(host, 0)),
+            Some(LOG1) => self.on_frame(|f| f.log(host, 1)),
+            Some(LOG2) => self.on_frame(|f| f.log(host, 2)),
+            Some(LOG3) => self.on_frame(|f| f.log(host, 3)),
+            Some(LOG4) => self.on_frame(|f| f.log(host, 4)),
             // A byte no row assigns.
             None => ExitCode::InvalidOpcode,
         }
     }
+}
 
+impl Frame {
     /// Pops `N` items, top first.
     #[inline(always)]
     fn popn<const N: usize>(&mut self) -> [U256; N] {

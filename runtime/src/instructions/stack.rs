@@ -1,10 +1,10 @@
 //! POP, PUSH0–PUSH32, DUP1–DUP16, SWAP1–SWAP16.
 
-use crate::frame::Frame;
+use super::Running;
 use crate::ExitCode;
 use alloy_primitives::U256;
 
-impl Frame {
+impl Running<'_> {
     #[inline(always)]
     pub(super) fn pop(&mut self) -> ExitCode {
         self.stack.pop();
@@ -20,7 +20,7 @@ impl Frame {
     /// PUSHn: reads the `N` immediate bytes at `pc` (zero-padded past the end of the code).
     #[inline(always)]
     pub(super) fn push<const N: usize>(&mut self) -> ExitCode {
-        let v = self.code.immediate::<N>(self.pc);
+        let v = self.frame.code.immediate::<N>(self.pc);
         self.stack.push(v);
         self.pc += N;
         ExitCode::Continue

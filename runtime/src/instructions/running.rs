@@ -1,0 +1,162 @@
+//! [`Running`]: a frame with its hot state in locals, the interpreter's unit of execution.
+//!
+//! evmone baseline's recipe within the shared bodies: the stack length (with the buffer's
+//! address), the gas left and the program counter live in a value the dispatch loop owns, so
+//! they stay in registers from one instruction to the next. Before, every instruction loaded and
+//! stored the frame's `stack.len`, `gas.remaining` and `pc` through the `&mut Frame`: the loop
+//! calls opaque functions (host calls, cold bodies), so the compiler could not keep the fields in
+//! registers, and the store-to-load round trip on the length sat on the dependency chain of
+//! every instruction (see `benches/PERFORMANCE.md`, "Per-block checks: tried, reverted").
+//!
+//! The frame's fields are written back ([`Running::sync`]) wherever something reads them there,
+//! and only there: before a body that works on the whole frame (the cold bodies, through
+//! [`Running::on_frame`], which reads the length and gas back after), for a tracer
+//! ([`Running::synced`]), and when the `Running` is dropped (halts, suspension, hand-over to
+//! compiled code, the end of `Frame::execute`). Memory expansion needs only the gas: MLOAD and
+//! MSTORE write that one field around it ([`Running::with_gas`]). A `Running` holds the frame's
+//! exclusive borrow for its whole life, so nothing can see the frame stale.
+//!
+//! Trade-off: a cold body pays two stores and two loads more than before; the hot ones (the
+//! arithmetic, stack, jumps, memory words, environment reads) pay none.
+
+use crate::frame::Frame;
+use crate::opcode::{Check, OPCODE_INFO};
+use crate::stack::StackTop;
+use crate::{ExitCode, Host};
+use alloy_primitives::U256;
+
+/// A frame being executed, with its stack length, gas left and program counter held as plain
+/// values (see the module docs); dropping it writes them back to the frame.
+#[derive(Debug)]
+pub struct Running<'f> {
+    pub(super) frame: &'f mut Frame,
+    pub(super) stack: StackTop,
+    /// Gas left (the frame's `gas.remaining`; its limit and refund stay in the frame).
+    pub(super) gas: u64,
+    /// Program counter; during a body, just past the opcode.
+    pub(super) pc: usize,
+}
+
+impl<'f> Running<'f> {
+    /// Takes `frame`'s hot state into locals until dropped.
+    #[inline(always)]
+    pub fn new(frame: &'f mut Frame) -> Running<'f> {
+        Running {
+            stack: frame.stack.top(),
+            gas: frame.gas.remaining,
+            pc: frame.pc,
+            frame,
+        }
+    }
+
+    /// Program counter (of the next instruction, between instructions).
+    #[inline(always)]
+    pub fn pc(&self) -> usize {
+        self.pc
+    }
+
+    /// The frame with its fields exact, for an observer (a tracer): read-only, so the locals
+    /// stay valid.
+    #[inline(always)]
+    pub fn synced(&mut self) -> &Frame {
+        self.sync();
+        self.frame
+    }
+
+    /// Writes the hot state back to the frame.
+    #[inline(always)]
+    fn sync(&mut self) {
+        self.frame.stack.set_len(&self.stack);
+        self.frame.gas.remaining = self.gas;
+        self.frame.pc = self.pc;
+    }
+
+    /// Runs a body that works on the frame's own fields (host state, memory copies, calls,
+    /// halts with output): the frame is synced before and the length and gas read back after
+    /// (no such body moves the program counter).
+    #[inline(always)]
+    pub(super) fn on_frame(&mut self, body: impl FnOnce(&mut Frame) -> ExitCode) -> ExitCode {
+        self.sync();
+        let exit = body(self.frame);
+        self.stack = self.frame.stack.top();
+        self.gas = self.frame.gas.remaining;
+        exit
+    }
+
+    /// Runs `body` on the frame with only its gas field exact: memory expansion charges there,
+    /// and reads nothing else of the hot state. When `body` does not grow memory the compiler
+    /// forwards the stored gas to the load, so the fast path keeps the gas in a register.
+    #[inline(always)]
+    pub(super) fn with_gas<R>(&mut self, body: impl FnOnce(&mut Frame) -> R) -> R {
+        self.frame.gas.remaining = self.gas;
+        let r = body(self.frame);
+        self.gas = self.frame.gas.remaining;
+        r
+    }
+
+    /// Charges `cost`; false (and nothing charged) when not enough gas is left.
+    #[inline(always)]
+    pub(super) fn charge(&mut self, cost: u64) -> bool {
+        match self.gas.checked_sub(cost) {
+            Some(g) => {
+                self.gas = g;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Pops `N` items, top first.
+    #[inline(always)]
+    pub(super) fn popn<const N: usize>(&mut self) -> [U256; N] {
+        let mut out = [U256::ZERO; N];
+        for v in out.iter_mut() {
+            *v = self.stack.pop();
+        }
+        out
+    }
+
+    /// Executes the instruction `opcode` at the program counter after the checks in `check` (the
+    /// entry of [`check_table`](crate::opcode::check_table) for the frame's fork): fork, stack
+    /// bounds, static gas. Afterwards the program counter is the next instruction's.
+    #[inline(always)]
+    pub fn step<H: Host + ?Sized>(&mut self, host: &mut H, opcode: u8, check: &Check) -> ExitCode {
+        if !check.admits(self.stack.len()) {
+            return self.on_frame(|f| f.check_failed(opcode, check.gas));
+        }
+        if !self.charge(check.gas as u64) {
+            return ExitCode::OutOfGas;
+        }
+        self.pc += 1;
+        self.execute(host, opcode)
+    }
+}
+
+impl Drop for Running<'_> {
+    /// Leaves the frame exact for whoever reads it next.
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.sync();
+    }
+}
+
+impl Frame {
+    /// Which check failed, in the execution specs' order: an opcode not in the fork first; too
+    /// few operands before gas (the spec pops before charging); a full stack after gas (the spec
+    /// charges before pushing, so an unaffordable push onto a full stack is out of gas).
+    #[cold]
+    #[inline(never)]
+    fn check_failed(&mut self, opcode: u8, static_gas: u32) -> ExitCode {
+        let info = &OPCODE_INFO[opcode as usize];
+        if !info.enabled_in(self.spec) {
+            return ExitCode::InvalidOpcode;
+        }
+        if self.stack.len() < info.inputs as usize {
+            ExitCode::StackUnderflow
+        } else if !self.gas.charge(static_gas as u64) {
+            ExitCode::OutOfGas
+        } else {
+            ExitCode::StackOverflow
+        }
+    }
+}
