@@ -696,8 +696,18 @@ fn chained_blocks_halt_exactly() {
     let looped = vec![
         PUSH1, 3, JUMPDEST, PUSH1, 1, SWAP1, SUB, JUMPDEST, DUP1, PUSH1, 2, JUMPI, STOP,
     ];
-    for code in [underflow, overflow, looped] {
-        for gas in (0..120).chain([10_000, 1_000_000]) {
+    // Gas carried uncharged along the chain, then read (GAS, returned), charged with a memory
+    // expansion, and with a helper's own charge (SLOAD).
+    let carried = vec![
+        PUSH1, 1, POP, JUMPDEST, PUSH1, 2, POP, JUMPDEST, GAS, PUSH0, MSTORE, JUMPDEST, PUSH1, 9,
+        POP, JUMPDEST, PUSH0, SLOAD, POP, JUMPDEST, GAS, PUSH1, 32, MSTORE, PUSH1, 64, PUSH0,
+        RETURN,
+    ];
+    for code in [underflow, overflow, looped, carried] {
+        for gas in (0..120)
+            .chain((2_000..2_300).step_by(7))
+            .chain([10_000, 1_000_000])
+        {
             run_both(&cfg(code.clone(), gas));
         }
     }

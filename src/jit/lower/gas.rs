@@ -99,8 +99,9 @@ impl Lower<'_, '_> {
             }
         }
     }
-    /// Charges the static gas accumulated since the last sync; out of gas → exit.
+    /// Charges the static gas accumulated since the last sync (and any the chain carried in).
     pub(super) fn sync_gas(&mut self, c: &mut Cursor) {
+        self.charge_carried(c);
         if c.pending_gas == 0 {
             return;
         }
@@ -115,6 +116,35 @@ impl Lower<'_, '_> {
         self.set_frame_field(offsets::GAS_REMAINING, left);
         c.gas = Some(left);
         c.pending_gas = 0;
+    }
+
+    /// Charges the static gas the chain carried into the block, if any: before anything that
+    /// reads or charges the frame's gas.
+    pub(super) fn charge_carried(&mut self, c: &mut Cursor) {
+        let Some(carried) = c.carried.take() else {
+            return;
+        };
+        let gas = match c.gas {
+            Some(g) => g,
+            None => self.frame_field(offsets::GAS_REMAINING),
+        };
+        let left = self.b.ins().isub(gas, carried);
+        self.set_frame_field(offsets::GAS_REMAINING, left);
+        c.gas = Some(left);
+    }
+
+    /// At the end of a block that falls into a chained block: its uncharged static gas (with
+    /// what the chain carried in) goes on to that block instead of being charged, so a chain of
+    /// static-only blocks writes the frame's gas once, not once per block. The chain's head
+    /// checked that the gas covers all of it.
+    pub(super) fn carry_gas(&mut self, c: &mut Cursor) {
+        let pending = c.pending_gas as i64;
+        let total = match c.carried.take() {
+            Some(v) => self.b.ins().iadd_imm_s(v, pending),
+            None => self.iconst(pending),
+        };
+        c.pending_gas = 0;
+        self.b.def_var(self.chain_gas, total);
     }
 
     /// The `need` operand for a call to a helper that may charge dynamic gas: the static gas

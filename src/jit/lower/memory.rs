@@ -42,6 +42,8 @@ impl Lower<'_, '_> {
     /// path's words, and one helper for both opcodes.
     pub(super) fn memory_op(&mut self, c: &mut Cursor, ins: &Instr) {
         let is_load = ins.opcode == Opcode::MLOAD as u8;
+        // Expansion takes the pending static gas as an operand: the carried gas goes first.
+        self.charge_carried(c);
         // Operands are loaded before the paths split: a load in one path would not dominate
         // the code after them.
         let stored = (!is_load).then(|| self.value(c, 1));

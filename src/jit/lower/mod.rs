@@ -38,7 +38,7 @@ mod stack;
 mod words;
 
 use crate::analysis::region::Region;
-use crate::analysis::{Analysis, Instr};
+use crate::analysis::{Analysis, Exit, Instr};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, FuncRef, Function, InstBuilder, MemFlagsData, Value};
 use cranelift_codegen::isa::TargetFrontendConfig;
@@ -194,6 +194,9 @@ struct Lower<'a, 'b> {
     chained: Vec<bool>,
     /// By block index, for chained blocks: the body after the checked entry.
     bodies: Vec<Option<Block>>,
+    /// The static gas a chain carries uncharged into a chained block's body (0 from its own
+    /// checked entry; see [`Lower::carry_gas`]).
+    chain_gas: Variable,
     /// The dispatch of dynamic jumps: made by the first jump whose destination is not a
     /// constant (a program without one has no dispatch to compile).
     dispatch: Option<Block>,
@@ -240,6 +243,7 @@ pub fn lower(
         .map(|i| in_region(i).then(|| b.create_block()))
         .collect();
     let len = b.declare_var(types::I64);
+    let chain_gas = b.declare_var(types::I64);
     let chained = chained(analysis, &blocks);
     let bodies = chained
         .iter()
@@ -249,6 +253,7 @@ pub fn lower(
         len,
         chained,
         bodies,
+        chain_gas,
         b,
         a: analysis,
         imports,
@@ -301,7 +306,7 @@ fn chained(a: &Analysis, compiled: &[Option<Block>]) -> Vec<bool> {
                 && compiled[i].is_some()
                 && compiled[i - 1].is_some()
                 && !a.blocks[i].is_resume_point
-                && a.blocks[i - 1].exit == crate::analysis::Exit::Fallthrough(a.blocks[i].start)
+                && a.blocks[i - 1].exit == Exit::Fallthrough(a.blocks[i].start)
                 && static_only(&a.blocks[i - 1])
         })
         .collect()
@@ -365,15 +370,20 @@ impl Lower<'_, '_> {
         let len0 = self.b.use_var(self.len);
         let mut gas = self.entry_check(i, len0);
         let mut len0 = len0;
+        let mut carried = None;
         if let Some(body) = self.bodies[i] {
+            let none = self.iconst(0);
+            self.b.def_var(self.chain_gas, none);
             self.b.ins().jump(body, &[]);
             self.b.switch_to_block(body);
             self.reload_context();
             len0 = self.b.use_var(self.len);
+            carried = Some(self.b.use_var(self.chain_gas));
             gas = None;
         }
         let mut c = self.cursor(len0, bl.min_stack.min(STACK_LIMIT));
         c.gas = gas;
+        c.carried = carried;
         self.block_body(i, &mut c);
         self.close_needs(&mut c);
     }
@@ -408,7 +418,12 @@ impl Lower<'_, '_> {
                 return; // the instruction ended the block (terminator or suspension)
             }
         }
-        self.sync_gas(c);
+        match exit {
+            Exit::Fallthrough(pc) if self.a.block_at(pc).is_some_and(|t| self.chained[t]) => {
+                self.carry_gas(c)
+            }
+            _ => self.sync_gas(c),
+        }
         self.block_exit(c, &exit);
     }
 

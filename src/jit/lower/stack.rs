@@ -82,6 +82,9 @@ pub(super) struct Cursor {
     pub(super) floor: usize,
     /// Static gas not yet charged (see [`Lower::sync_gas`]).
     pub(super) pending_gas: u64,
+    /// Static gas the blocks before it in a chain left uncharged (see [`Lower::carry_gas`]),
+    /// charged with the block's first charge.
+    pub(super) carried: Option<Value>,
     /// The frame's gas field as an SSA value, while one is known: loaded by the entry check,
     /// written by each charge, forgotten at a helper that charges gas itself. A block's charges
     /// then neither reload what its check just loaded nor what its last charge stored.
@@ -145,6 +148,7 @@ impl Lower<'_, '_> {
             vs: vec![Elem::Mem; floor],
             floor,
             pending_gas: 0,
+            carried: None,
             gas: None,
             static_gas: 0,
             needs: Vec::new(),
