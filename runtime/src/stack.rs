@@ -182,8 +182,8 @@ impl Stack {
 /// values, which the dispatch loop keeps in registers (the frame's `len` field, behind a
 /// `&mut Frame` that opaque calls may change, had to be loaded and stored by every instruction).
 ///
-/// Made from a live frame's stack by [`Stack::top`] and its length written back with
-/// [`Stack::set_len`] before anything reads the frame's stack; `instructions::Running` holds the
+/// Made from a live frame's stack by `Stack::top` and its length written back with
+/// `Stack::set_len` before anything reads the frame's stack; `instructions::Running` holds the
 /// frame's exclusive borrow for as long as a view exists, so the buffer outlives it and nothing
 /// else touches it meanwhile. The accessors rest on the bounds invariant of the module docs, as
 /// [`Stack`]'s do.

@@ -10,7 +10,7 @@
 //! Two kinds of body, one per opcode. The hot ones (arithmetic, comparisons, stack, jumps,
 //! memory words, environment reads) are methods of [`Running`], the frame with its stack length,
 //! gas and program counter in locals, and use those. The rest (host state, copies, logs, calls,
-//! RETURN) are methods of [`Frame`] using its fields, which [`Running::on_frame`] makes exact
+//! RETURN) are methods of [`Frame`] using its fields, which `Running::on_frame` makes exact
 //! around them. Which kind an opcode is changes only its cost, never its meaning: compiled code
 //! reaches both through [`Frame::execute`].
 //!
@@ -84,7 +84,7 @@ impl Running<'_> {
     /// Every [`Opcode`] is named in an arm and there is no catch-all over them, so a new row in
     /// the opcode table fails to build until it has a body here, as in the JIT's lowering. A
     /// byte no row assigns halts with [`ExitCode::InvalidOpcode`]. The interpreter never gets
-    /// here with one ([`Frame::step`] rejects it through the check table), nor does compiled
+    /// here with one ([`Running::step`] rejects it through the check table), nor does compiled
     /// code (the lowering ends a block before it), but this is a public entry (also
     /// `ferrite_exec`'s), so the conversion is checked rather than assumed.
     #[inline(always)]
