@@ -703,12 +703,28 @@ fn chained_blocks_halt_exactly() {
         POP, JUMPDEST, PUSH0, SLOAD, POP, JUMPDEST, GAS, PUSH1, 32, MSTORE, PUSH1, 64, PUSH0,
         RETURN,
     ];
+    // A JUMPI's way on when not jumping is chained too: fibonacci's loop (revmc's), whose
+    // check at the loop head covers the body; the count comes from calldata.
+    let fib = alloy_primitives::hex::decode(
+        "5f355f60015b8215601a578181019150909160019003916005565b9150505f5260205ff3",
+    )
+    .expect("hex");
     for code in [underflow, overflow, looped, carried] {
         for gas in (0..120)
             .chain((2_000..2_300).step_by(7))
             .chain([10_000, 1_000_000])
         {
             run_both(&cfg(code.clone(), gas));
+        }
+    }
+    for n in [0u64, 1, 2, 7] {
+        for gas in (0..400).step_by(3) {
+            let mut c = cfg(fib.clone(), gas);
+            c.input = alloy_primitives::U256::from(n)
+                .to_be_bytes::<32>()
+                .to_vec()
+                .into();
+            run_both(&c);
         }
     }
 }
