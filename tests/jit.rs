@@ -703,8 +703,8 @@ fn chained_blocks_halt_exactly() {
         POP, JUMPDEST, PUSH0, SLOAD, POP, JUMPDEST, GAS, PUSH1, 32, MSTORE, PUSH1, 64, PUSH0,
         RETURN,
     ];
-    // A JUMPI's way on when not jumping is chained too: fibonacci's loop (revmc's), whose
-    // check at the loop head covers the body; the count comes from calldata.
+    // fibonacci's loop (revmc's), at every third gas limit: a chain-free loop of a JUMPI block
+    // and a jump block, for contrast; the count comes from calldata.
     let fib = alloy_primitives::hex::decode(
         "5f355f60015b8215601a578181019150909160019003916005565b9150505f5260205ff3",
     )

@@ -59,22 +59,6 @@ impl Lower<'_, '_> {
         self.ret_code(ExitCode::InvalidJump);
     }
 
-    /// Goes on to the block at `pc` after this one: into its body when it is chained (with the
-    /// gas left uncharged for it, see [`Lower::defer_gas`]), else as [`Lower::goto_pc`].
-    pub(super) fn goto_next(&mut self, c: &Cursor, pc: usize) {
-        match self.a.block_at(pc).and_then(|t| self.bodies[t]) {
-            Some(body) => {
-                let deferred = match c.deferred {
-                    Some(v) => v,
-                    None => self.iconst(0),
-                };
-                self.b.def_var(self.chain_gas, deferred);
-                self.b.ins().jump(body, &[]);
-            }
-            None => self.goto_pc(pc),
-        }
-    }
-
     pub(super) fn goto_pc(&mut self, pc: usize) {
         match self.a.block_at(pc) {
             Some(t) => self.goto_block(t),
@@ -129,7 +113,12 @@ impl Lower<'_, '_> {
             Exit::Fallthrough(pc) => {
                 self.flush_all(c, false);
                 self.pass_len(c);
-                self.goto_next(c, *pc);
+                match self.a.block_at(*pc).and_then(|t| self.bodies[t]) {
+                    Some(body) => {
+                        self.b.ins().jump(body, &[]);
+                    }
+                    None => self.goto_pc(*pc),
+                }
             }
             Exit::Terminate => {
                 // The code ran out: implicit STOP.
@@ -165,11 +154,8 @@ impl Lower<'_, '_> {
                 c.pop(2);
                 self.flush_all(c, false);
                 self.pass_len(c);
-                if taken {
-                    self.charge_deferred(c);
-                }
                 match (exit, taken, dest) {
-                    (_, false, _) => self.goto_next(c, *f),
+                    (_, false, _) => self.goto_pc(*f),
                     (Exit::StaticJumpI(Some(t), _), true, _) => self.goto_block(*t),
                     (_, true, Some(dest)) => self.dynamic_jump(dest),
                     _ => self.ret_code(ExitCode::InvalidJump),
@@ -188,9 +174,8 @@ impl Lower<'_, '_> {
                 let no = self.b.create_block();
                 self.b.ins().brif(taken, yes, &[], no, &[]);
                 self.b.switch_to_block(no);
-                self.goto_next(c, *f);
+                self.goto_pc(*f);
                 self.b.switch_to_block(yes);
-                self.charge_deferred(c);
                 match (exit, dest) {
                     (Exit::StaticJumpI(Some(t), _), _) => self.goto_block(*t),
                     (_, Some(dest)) => self.dynamic_jump(dest),

@@ -133,29 +133,18 @@ impl Lower<'_, '_> {
         c.gas = Some(left);
     }
 
-    /// At the end of a block that goes on into a chained block (by falling through, or when its
-    /// JUMPI is not taken): its uncharged static gas (with what the chain carried in) is left for
-    /// that block instead of being charged, so a chain of static-only blocks writes the frame's
-    /// gas once, not once per block. The chain's head checked that the gas covers all of it. A
-    /// JUMPI's taken way charges it ([`Lower::charge_deferred`]).
-    pub(super) fn defer_gas(&mut self, c: &mut Cursor) {
+    /// At the end of a block that falls into a chained block: its uncharged static gas (with
+    /// what the chain carried in) goes on to that block instead of being charged, so a chain of
+    /// static-only blocks writes the frame's gas once, not once per block. The chain's head
+    /// checked that the gas covers all of it.
+    pub(super) fn carry_gas(&mut self, c: &mut Cursor) {
         let pending = c.pending_gas as i64;
         let total = match c.carried.take() {
             Some(v) => self.b.ins().iadd_imm_s(v, pending),
             None => self.iconst(pending),
         };
         c.pending_gas = 0;
-        c.deferred = Some(total);
-    }
-
-    /// Charges the gas [`Lower::defer_gas`] left, on a way out of the block that does not go
-    /// into the chained block.
-    pub(super) fn charge_deferred(&mut self, c: &Cursor) {
-        if let Some(total) = c.deferred {
-            let gas = self.frame_field(offsets::GAS_REMAINING);
-            let left = self.b.ins().isub(gas, total);
-            self.set_frame_field(offsets::GAS_REMAINING, left);
-        }
+        self.b.def_var(self.chain_gas, total);
     }
 
     /// The `need` operand for a call to a helper that may charge dynamic gas: the static gas

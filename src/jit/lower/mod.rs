@@ -285,14 +285,11 @@ pub fn lower(
 }
 
 /// By block index: whether the block is entered by falling through from its predecessor in the
-/// same function (its only way on, or the way its JUMPI takes when not jumping), and that
-/// predecessor's entry check may cover it: the predecessor only has
+/// same function, and that predecessor's entry check may cover it: the predecessor only has
 /// static gas (no helper that charges gas, no memory access that may grow memory), so the
 /// static gas the check saw is still there when the block starts; and the block is not where a
 /// suspended call resumes (gas changed meanwhile). A chain of such blocks is checked once at its
-/// head; on failure the interpreter runs from the head and halts exactly where it must (a
-/// JUMPI that would have left the chain early then runs interpreted: exact, only slower, and
-/// only when the gas left is about to run out).
+/// head; on failure the interpreter runs from the head and halts exactly where it must.
 fn chained(a: &Analysis, compiled: &[Option<Block>]) -> Vec<bool> {
     let static_only = |bl: &crate::analysis::Block| {
         a.instrs[bl.instrs.clone()].iter().all(|ins| {
@@ -309,12 +306,7 @@ fn chained(a: &Analysis, compiled: &[Option<Block>]) -> Vec<bool> {
                 && compiled[i].is_some()
                 && compiled[i - 1].is_some()
                 && !a.blocks[i].is_resume_point
-                && match a.blocks[i - 1].exit {
-                    Exit::Fallthrough(f) | Exit::StaticJumpI(_, f) | Exit::DynamicJumpI(f) => {
-                        f == a.blocks[i].start
-                    }
-                    _ => false,
-                }
+                && a.blocks[i - 1].exit == Exit::Fallthrough(a.blocks[i].start)
                 && static_only(&a.blocks[i - 1])
         })
         .collect()
@@ -427,10 +419,8 @@ impl Lower<'_, '_> {
             }
         }
         match exit {
-            Exit::Fallthrough(f) | Exit::StaticJumpI(_, f) | Exit::DynamicJumpI(f)
-                if self.a.block_at(f).is_some_and(|t| self.chained[t]) =>
-            {
-                self.defer_gas(c)
+            Exit::Fallthrough(pc) if self.a.block_at(pc).is_some_and(|t| self.chained[t]) => {
+                self.carry_gas(c)
             }
             _ => self.sync_gas(c),
         }

@@ -85,9 +85,6 @@ pub(super) struct Cursor {
     /// Static gas the blocks before it in a chain left uncharged (see [`Lower::carry_gas`]),
     /// charged with the block's first charge.
     pub(super) carried: Option<Value>,
-    /// At the block's end, when it goes on into a chained block: the static gas it leaves
-    /// uncharged for that block (see [`Lower::defer_gas`]).
-    pub(super) deferred: Option<Value>,
     /// The frame's gas field as an SSA value, while one is known: loaded by the entry check,
     /// written by each charge, forgotten at a helper that charges gas itself. A block's charges
     /// then neither reload what its check just loaded nor what its last charge stored.
@@ -152,7 +149,6 @@ impl Lower<'_, '_> {
             floor,
             pending_gas: 0,
             carried: None,
-            deferred: None,
             gas: None,
             static_gas: 0,
             needs: Vec::new(),
