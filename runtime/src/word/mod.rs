@@ -9,6 +9,7 @@
 
 pub use alloy_primitives::{Address, B256, U256};
 
+mod barrett;
 mod div;
 mod keccak;
 mod modular;

@@ -1,6 +1,6 @@
 //! ADDMOD, MULMOD and EXP.
 
-use super::reduce::{mul_512, rem_512_by_256};
+use super::barrett::mulmod_full;
 use super::{to_u64, U256};
 
 /// ADDMOD: `(a + b) % n` without intermediate overflow; 0 when `n == 0`.
@@ -14,10 +14,9 @@ pub fn addmod(a: U256, b: U256, n: U256) -> U256 {
 pub fn mulmod(a: U256, b: U256, n: U256) -> U256 {
     let m = n.as_limbs();
     if m[3] != 0 {
-        // Full-width moduli (elliptic-curve fields): the full product, reduced by a division
-        // specialised to four divisor limbs.
-        let p = mul_512(a.as_limbs(), b.as_limbs());
-        return U256::from_limbs(rem_512_by_256(&p, m));
+        // Full-width moduli (elliptic-curve fields): the full product, reduced by Barrett's
+        // method with the modulus' constant cached per thread.
+        return U256::from_limbs(mulmod_full(a.as_limbs(), b.as_limbs(), m));
     }
     a.mul_mod(b, n)
 }

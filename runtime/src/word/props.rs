@@ -3,7 +3,8 @@
 //! neighbours, sign-bit values, moduli of every limb count, divisors with top limbs zero) and
 //! many random operands of every bit length.
 
-use super::reduce::{mul_512, rem_512_by_256};
+use super::barrett::{mul_512, rem_512};
+use super::reduce::rem_512_by_256;
 use super::*;
 use alloy_primitives::U512;
 
@@ -170,8 +171,10 @@ fn modular_operations_match_the_reference() {
     }
 }
 
-/// The reduction on numerators no product of two words makes, chosen so that quotient limbs
-/// are all ones (Knuth's estimate overflows and is corrected) or the remainder is `n - 1`.
+/// Both reductions (Barrett's and the division) on numerators no product of two words makes,
+/// chosen so that quotient limbs are all ones (Knuth's estimate overflows and is corrected) or
+/// the remainder is `n - 1` or `n - 2` (Barrett's estimate lands most corrections away), for
+/// moduli at every top-limb size: 1, powers of two (`mu` one short), near 2^255 and 2^256.
 #[test]
 fn reduction_matches_u512_division() {
     let wide = |l: [u64; 8]| U512::from_limbs(l);
@@ -179,26 +182,36 @@ fn reduction_matches_u512_division() {
     let mut moduli = edge_cases();
     moduli.retain(|n| n.as_limbs()[3] != 0);
     moduli.extend((0..200).map(|_| r.word() | (U256::from(1) << (192 + r.next() % 64) as usize)));
+    moduli.extend(special_moduli(&mut r));
     for n in moduli {
         let nw = U512::from(n);
         let mut quotients = vec![U512::from(U256::MAX), U512::from(U256::MAX) - U512::from(1)];
         quotients.extend((0..20).map(|_| U512::from(r.word())));
         for q in quotients {
-            for rem in [U256::ZERO, n - U256::from(1), r.word() % n] {
+            for rem in [
+                U256::ZERO,
+                n - U256::from(1),
+                n - U256::from(2),
+                r.word() % n,
+            ] {
                 let (p, overflow) = nw.overflowing_mul(q);
                 let (p, overflow2) = p.overflowing_add(U512::from(rem));
                 if overflow || overflow2 {
                     continue;
                 }
                 let limbs: [u64; 8] = *p.as_limbs();
-                let got = U256::from_limbs(rem_512_by_256(&limbs, n.as_limbs()));
-                assert_eq!(got, rem, "{p:#x} mod {n:#x}");
+                for reduce in [rem_512, rem_512_by_256] {
+                    let got = U256::from_limbs(reduce(&limbs, n.as_limbs()));
+                    assert_eq!(got, rem, "{p:#x} mod {n:#x}");
+                }
             }
         }
         for _ in 0..100 {
             let p = wide(std::array::from_fn(|_| r.next()));
-            let got = U256::from_limbs(rem_512_by_256(p.as_limbs(), n.as_limbs()));
-            assert_eq!(U512::from(got), p % nw, "{p:#x} mod {n:#x}");
+            for reduce in [rem_512, rem_512_by_256] {
+                let got = U256::from_limbs(reduce(p.as_limbs(), n.as_limbs()));
+                assert_eq!(U512::from(got), p % nw, "{p:#x} mod {n:#x}");
+            }
         }
     }
 }
@@ -210,5 +223,135 @@ fn product_matches_u512() {
         let (a, b) = (r.word(), r.word());
         let p = U512::from_limbs(mul_512(a.as_limbs(), b.as_limbs()));
         assert_eq!(p, U512::from(a) * U512::from(b));
+    }
+}
+
+/// Full-width moduli where Barrett's constant or the quotient estimates are at their limits:
+/// top limb 1 (`mu` near 2^320), powers of two (`mu` one short of `2^512 / n`), around 2^255 and
+/// 2^256, the curve primes contracts use, and random ones of every top-limb length.
+fn special_moduli(r: &mut Rng) -> Vec<U256> {
+    let one = U256::from(1);
+    let hex = |s: &str| U256::from_str_radix(s, 16).unwrap();
+    let mut v = vec![
+        P,
+        // secp256k1's field prime and group order.
+        hex("fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f"),
+        hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"),
+        one << 192,
+        (one << 192) + one,
+        (one << 193) - one,
+        U256::from_limbs([u64::MAX, u64::MAX, u64::MAX, 1]),
+        U256::from_limbs([r.next(), r.next(), r.next(), 1]),
+        U256::from_limbs([r.next(), r.next(), r.next(), 2]),
+        U256::from_limbs([r.next(), r.next(), r.next(), 3]),
+        one << 254,
+        (one << 254) + U256::from(3),
+        one << 255,
+        (one << 255) - one,
+        (one << 255) + one,
+        U256::MAX,
+        U256::MAX - one,
+        U256::MAX - (one << 192) + one,
+    ];
+    for bits in [193, 200, 224, 250, 253, 254, 255, 256] {
+        let w = U256::from_limbs([r.next(), r.next(), r.next(), r.next()]);
+        v.push((w >> (256 - bits)) | (one << (bits - 1)));
+    }
+    v
+}
+
+/// Operands around the multiples of `n` that fit a word (`k * n + d`, `d` in -2..=2), the top
+/// of the range, and random ones below `n` and of any size.
+fn operands_near(n: U256, r: &mut Rng) -> Vec<U256> {
+    let mut v = vec![
+        U256::ZERO,
+        U256::from(1),
+        U256::MAX,
+        U256::MAX - U256::from(1),
+    ];
+    for k in 1..=5u64 {
+        let Some(m) = n.checked_mul(U256::from(k)) else {
+            break;
+        };
+        for d in [-2i64, -1, 0, 1, 2] {
+            let x = if d < 0 {
+                m.checked_sub(U256::from(-d))
+            } else {
+                m.checked_add(U256::from(d))
+            };
+            v.extend(x);
+        }
+    }
+    v.extend((0..6).map(|_| r.word() % n));
+    v.extend((0..6).map(|_| r.word()));
+    v
+}
+
+/// ADDMOD and MULMOD near full-width moduli: every pair of [`operands_near`], with MULMOD's
+/// first call under each modulus taking the division and the later ones Barrett's reduction.
+#[test]
+fn modular_near_full_width_moduli_matches_the_reference() {
+    let mut r = Rng(37);
+    for n in special_moduli(&mut r) {
+        let vals = operands_near(n, &mut r);
+        for &a in &vals {
+            for &b in &vals {
+                assert_eq!(
+                    mulmod(a, b, n),
+                    reference::mulmod(a, b, n),
+                    "mulmod({a:#x}, {b:#x}, {n:#x})"
+                );
+                assert_eq!(
+                    addmod(a, b, n),
+                    reference::addmod(a, b, n),
+                    "addmod({a:#x}, {b:#x}, {n:#x})"
+                );
+            }
+        }
+        for _ in 0..20_000 {
+            let (a, b) = (r.word(), r.word());
+            // Reduced, and a few multiples of `n` over (Huff code's lazy reduction).
+            let (x, y) = (a % n, b % n);
+            let k =
+                |r: &mut Rng, x: U256| x.saturating_add(n.saturating_mul(U256::from(r.next() % 4)));
+            let (xu, yu) = (k(&mut r, x), k(&mut r, y));
+            for (a, b) in [(a, b), (x, y), (xu, yu), (x, yu), (a, y)] {
+                assert_eq!(
+                    mulmod(a, b, n),
+                    reference::mulmod(a, b, n),
+                    "mulmod({a:#x}, {b:#x}, {n:#x})"
+                );
+                assert_eq!(
+                    addmod(a, b, n),
+                    reference::addmod(a, b, n),
+                    "addmod({a:#x}, {b:#x}, {n:#x})"
+                );
+            }
+        }
+    }
+}
+
+/// MULMOD's cache of two moduli and its note of the last miss: moduli taken round-robin from
+/// sets of one to four (hits, hits on the second entry, misses noted then computed, evictions),
+/// every call compared with the reference.
+#[test]
+fn mulmod_cache_under_interleaved_moduli_matches_the_reference() {
+    let mut r = Rng(41);
+    let pool = special_moduli(&mut r);
+    for set in 1..=4 {
+        for start in 0..pool.len() {
+            let moduli: Vec<U256> = (0..set)
+                .map(|i| pool[(start + 3 * i) % pool.len()])
+                .collect();
+            for i in 0..200 {
+                let n = moduli[i % set];
+                let (a, b) = (r.word(), r.word() % n);
+                assert_eq!(
+                    mulmod(a, b, n),
+                    reference::mulmod(a, b, n),
+                    "mulmod({a:#x}, {b:#x}, {n:#x})"
+                );
+            }
+        }
     }
 }

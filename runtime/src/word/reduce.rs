@@ -1,5 +1,7 @@
 //! Remainder of a 512-bit number by a 256-bit one whose top limb is non-zero: MULMOD's
-//! reduction for full-width moduli (weierstrudel's bn254 prime).
+//! reduction for a full-width modulus the first time it is seen (and whenever it is not among
+//! the last two moduli or the last miss); a modulus that comes back is reduced by Barrett's
+//! method ([`barrett`](super::barrett)), which needs its constant computed first.
 //!
 //! Knuth's algorithm D on fixed-size arrays, each quotient limb estimated from three numerator
 //! limbs by a 3-by-2 division with the divisor's reciprocal (Möller and Granlund, "Improved
@@ -98,22 +100,6 @@ fn div_3x2(u21: u128, u0: u64, d: u128, v: u64) -> (u64, u128) {
 #[inline(always)]
 fn carried(lo: u64, s: u32) -> u64 {
     (lo >> 1) >> (63 - s)
-}
-
-/// The 512-bit product of two 256-bit numbers (little-endian limbs).
-#[inline(always)]
-pub(super) fn mul_512(a: &[u64; 4], b: &[u64; 4]) -> [u64; 8] {
-    let mut r = [0u64; 8];
-    for i in 0..4 {
-        let mut carry = 0u64;
-        for j in 0..4 {
-            let t = u128::from(a[i]) * u128::from(b[j]) + u128::from(r[i + j]) + u128::from(carry);
-            r[i + j] = t as u64;
-            carry = high(t);
-        }
-        r[i + 4] = carry;
-    }
-    r
 }
 
 /// `p mod n` for `n` with a non-zero top limb.

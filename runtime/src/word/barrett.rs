@@ -1,0 +1,244 @@
+//! MULMOD's reduction for full-width moduli (top limb non-zero, e.g. weierstrudel's bn254 prime):
+//! Barrett reduction (Handbook of Applied Cryptography, algorithm 14.42, base `b = 2^64`,
+//! `k = 4`) with `mu = floor((2^512 - 1) / n)` cached per thread.
+//!
+//! Why Barrett and not the division of [`reduce`](super::reduce): a contract's MULMODs nearly
+//! always share one modulus (a curve's field prime), so the one expensive step, `mu`, is paid
+//! once per modulus, and what is left per call is multiplication — no normalising shifts, no
+//! per-limb quotient estimates with their data-dependent branches. Per call: the product
+//! (16 limb products), the quotient estimate `q3` (19 of the 25 limb products of `q1 * mu`: the
+//! six of weight below `2^192` are skipped, HAC note 14.44 (ii)), the low five limbs of `q3 * n`
+//! (14 limb products), one subtraction and at most four conditional subtractions of `n`, in
+//! practice zero or one.
+//!
+//! Error bound (why at most four corrections). Write `x < 2^512` for the product, `q =
+//! floor(x / n)`, `q1 = floor(x / 2^192)`. With `mu = floor(2^512 / n)` HAC 14.42 gives
+//! `q - 2 <= floor(q1 * mu / 2^320) <= q`. Here `mu` is `floor((2^512 - 1) / n)`, one less
+//! when `n` is a power of two (so that `mu < 2^320` fits five limbs even for `n = 2^192`); then
+//! `q1 * mu / 2^320 > x / n - 2 - 1 / n`, so the floor is at least `q - 3`. The skipped products
+//! sum to less than `2^258 < 2^320`, which lowers the estimate by at most one more: `q - 4 <= q3
+//! <= q`. Hence `0 <= x - q3 * n < 5n < 2^259`, which the low five limbs hold exactly.
+//!
+//! The cache holds two moduli (most recent first): code alternating between two moduli, e.g.
+//! ECDSA over a curve's field prime and its group order, would otherwise recompute `mu` on every
+//! call. Computing `mu` is a 512-by-256 division (ruint's), about a thousand instructions, so a
+//! modulus gets one only when it comes back: the first time it is seen, and whenever it is
+//! missing from the cache and was not the previous miss, the product is reduced by the division
+//! of [`reduce`](super::reduce) instead (Knuth's algorithm D, ~630 instructions), which is
+//! what code with ever-new moduli (fuzzers, the state tests) then pays — as before Barrett.
+//! `n` with a zero top limb never comes here, so the empty entries (`n = 0`) never match.
+
+use super::reduce::rem_512_by_256;
+use alloy_primitives::U512;
+use core::cell::Cell;
+
+/// A modulus and its Barrett constant.
+#[derive(Clone, Copy)]
+struct Entry {
+    n: [u64; 4],
+    mu: [u64; 5],
+}
+
+const EMPTY: Entry = Entry {
+    n: [0; 4],
+    mu: [0; 5],
+};
+
+/// This thread's moduli.
+struct Cache {
+    /// The two most recent full-width moduli with their constants, most recent first.
+    entries: [Cell<Entry>; 2],
+    /// The last modulus missed without computing its constant.
+    seen: Cell<[u64; 4]>,
+}
+
+thread_local! {
+    static CACHE: Cache = const {
+        Cache {
+            entries: [Cell::new(EMPTY), Cell::new(EMPTY)],
+            seen: Cell::new([0; 4]),
+        }
+    };
+}
+
+/// `floor((2^512 - 1) / n)` for `n >= 2^192`: below `2^320`, so five limbs.
+#[cold]
+#[inline(never)]
+fn compute_mu(n: &[u64; 4]) -> [u64; 5] {
+    let d = U512::from_limbs([n[0], n[1], n[2], n[3], 0, 0, 0, 0]);
+    let q = U512::MAX / d;
+    let l = q.as_limbs();
+    debug_assert_eq!(&l[5..], &[0, 0, 0]);
+    [l[0], l[1], l[2], l[3], l[4]]
+}
+
+/// `mu` of `n` from this thread's cache; `None` the first time `n` is seen (module docs).
+#[inline(always)]
+fn cached_mu(n: &[u64; 4]) -> Option<[u64; 5]> {
+    CACHE.with(|c| {
+        let e = c.entries[0].get();
+        if e.n == *n {
+            return Some(e.mu);
+        }
+        miss(c, n)
+    })
+}
+
+/// The second entry, or a new one if `n` was seen on the previous miss: the hit (or the new
+/// entry) moves to the front. A modulus seen once is only noted: code whose moduli never
+/// repeat (fuzzers, the state tests) would otherwise pay a 512-bit division per MULMOD.
+#[cold]
+#[inline(never)]
+fn miss(c: &Cache, n: &[u64; 4]) -> Option<[u64; 5]> {
+    let second = c.entries[1].get();
+    let e = if second.n == *n {
+        second
+    } else if c.seen.get() == *n {
+        Entry {
+            n: *n,
+            mu: compute_mu(n),
+        }
+    } else {
+        c.seen.set(*n);
+        return None;
+    };
+    c.entries[1].set(c.entries[0].get());
+    c.entries[0].set(e);
+    Some(e.mu)
+}
+
+/// `(a * b) mod n` for `n` with a non-zero top limb.
+#[inline(always)]
+pub(super) fn mulmod_full(a: &[u64; 4], b: &[u64; 4], n: &[u64; 4]) -> [u64; 4] {
+    debug_assert_ne!(n[3], 0);
+    let x = mul_512(a, b);
+    match cached_mu(n) {
+        Some(mu) => reduce(&x, n, &mu),
+        None => divide(&x, n),
+    }
+}
+
+/// A modulus seen for the first time: the division, out of line so that the Barrett path
+/// keeps its registers.
+#[inline(never)]
+fn divide(x: &[u64; 8], n: &[u64; 4]) -> [u64; 4] {
+    rem_512_by_256(x, n)
+}
+
+/// `x mod n` by Barrett's method for any 512-bit `x` and `n` with a non-zero top limb.
+#[cfg(test)]
+pub(super) fn rem_512(x: &[u64; 8], n: &[u64; 4]) -> [u64; 4] {
+    reduce(x, n, &compute_mu(n))
+}
+
+/// A column sum of limb products (product scanning, "Comba" multiplication): the column's
+/// 128-bit sum plus the carries out of it. Summing a column before moving on keeps three
+/// registers live, where row-wise schoolbook keeps a whole row of partial limbs, which spilled.
+#[derive(Clone, Copy, Default)]
+struct Column {
+    sum: u128,
+    over: u64,
+}
+
+impl Column {
+    #[inline(always)]
+    fn mac(&mut self, a: u64, b: u64) {
+        let (s, o) = self.sum.overflowing_add(u128::from(a) * u128::from(b));
+        self.sum = s;
+        self.over += u64::from(o);
+    }
+
+    /// The column's low limb; the rest carries into the next column.
+    #[inline(always)]
+    fn next(&mut self) -> u64 {
+        let out = self.sum as u64;
+        self.sum = (self.sum >> 64) | (u128::from(self.over) << 64);
+        self.over = 0;
+        out
+    }
+}
+
+/// The 512-bit product of two 256-bit numbers (little-endian limbs), column by column.
+#[inline(always)]
+pub(super) fn mul_512(a: &[u64; 4], b: &[u64; 4]) -> [u64; 8] {
+    let mut x = [0u64; 8];
+    let mut c = Column::default();
+    for k in 0usize..7 {
+        for i in k.saturating_sub(3)..=k.min(3) {
+            c.mac(a[i], b[k - i]);
+        }
+        x[k] = c.next();
+    }
+    x[7] = c.sum as u64;
+    x
+}
+
+/// `x mod n` given `mu` of `n` (HAC 14.42).
+#[inline(always)]
+fn reduce(x: &[u64; 8], n: &[u64; 4], mu: &[u64; 5]) -> [u64; 4] {
+    // q1 = floor(x / 2^192).
+    let q1 = [x[3], x[4], x[5], x[6], x[7]];
+    // q3 = floor(q1 * mu / 2^320), from the columns of weight 2^192 and up only (HAC 14.44
+    // (ii)); columns 3 and 4 only carry into column 5.
+    let mut c = Column::default();
+    let mut q3 = [0u64; 5];
+    for k in 3usize..9 {
+        for i in k.saturating_sub(4)..=k.min(4) {
+            c.mac(q1[i], mu[k - i]);
+        }
+        let out = c.next();
+        if k >= 5 {
+            q3[k - 5] = out;
+        }
+    }
+    q3[4] = c.sum as u64;
+    // r = (x - q3 * n) mod 2^320: the low five limbs of the product suffice, as the difference
+    // is below 2^259 (module docs). Column 4 only needs its low limb.
+    let mut c = Column::default();
+    let mut m = [0u64; 5];
+    for k in 0usize..4 {
+        for i in k.saturating_sub(3)..=k {
+            c.mac(q3[i], n[k - i]);
+        }
+        m[k] = c.next();
+    }
+    let mut top = c.sum as u64;
+    for i in 1..5 {
+        top = top.wrapping_add(q3[i].wrapping_mul(n[4 - i]));
+    }
+    m[4] = top;
+    let mut r = [0u64; 5];
+    let mut borrow = false;
+    for k in 0..5 {
+        let (d, b1) = x[k].overflowing_sub(m[k]);
+        let (d, b2) = d.overflowing_sub(u64::from(borrow));
+        r[k] = d;
+        borrow = b1 | b2;
+    }
+    // Subtract n while r >= n: at most four times, nearly always not at all (0.08 times per
+    // call on random bn254 products). The test compares the top limbs first, which settles it
+    // almost always; the subtraction then needs no borrow out.
+    while r[4] != 0 || !below(&r, n) {
+        let mut borrow = false;
+        for k in 0..4 {
+            let (d, b1) = r[k].overflowing_sub(n[k]);
+            let (d, b2) = d.overflowing_sub(u64::from(borrow));
+            r[k] = d;
+            borrow = b1 | b2;
+        }
+        r[4] = r[4].wrapping_sub(u64::from(borrow));
+    }
+    [r[0], r[1], r[2], r[3]]
+}
+
+/// `r[..4] < n`, comparing from the top limb.
+#[inline(always)]
+fn below(r: &[u64; 5], n: &[u64; 4]) -> bool {
+    let (rh, nh) = (join(r[3], r[2]), join(n[3], n[2]));
+    rh < nh || (rh == nh && join(r[1], r[0]) < join(n[1], n[0]))
+}
+
+#[inline(always)]
+fn join(hi: u64, lo: u64) -> u128 {
+    (u128::from(hi) << 64) | u128::from(lo)
+}
