@@ -471,13 +471,19 @@ impl fmt::Debug for Engine {
     }
 }
 
+/// Dropping an engine never waits for a compile in flight (a 24 KiB contract's takes up to a
+/// second or more, and nothing will run its program): the queue shuts down, workers that have
+/// already stopped are joined, and the others are detached — each finishes what it is compiling,
+/// finds the queue shut and exits, holding the shared state until then.
 impl Drop for Engine {
     fn drop(&mut self) {
         self.shared.queue.shutdown();
         for w in self.workers.drain(..) {
-            // A worker only panics through a bug outside the compiler (which is caught); the
-            // engine is going away either way.
-            let _ = w.join();
+            if w.is_finished() {
+                // A worker only panics through a bug outside the compiler (which is caught);
+                // the engine is going away either way.
+                let _ = w.join();
+            }
         }
     }
 }

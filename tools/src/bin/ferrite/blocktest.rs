@@ -158,10 +158,6 @@ mod imp {
         if args.engine != "interp" {
             println!("engine: {}\n{}", args.engine, engine.stats());
         }
-        // The process ends here: dropping the engine would wait for a compile still in flight
-        // (a 24 KiB contract's takes up to ~1.5 s) whose program nothing will run.
-        std::mem::forget(runner);
-        std::mem::forget(engine);
         Ok(failed == 0)
     }
 
