@@ -27,7 +27,7 @@ impl Lower<'_, '_> {
     /// charge up to the run's first gas-consuming helper is covered, so those charges need no
     /// check. Returns the gas it loaded, if it checked gas.
     pub(super) fn entry_check(&mut self, i: usize, len0: Value) -> Option<Value> {
-        let run = self.run(i);
+        let run = self.runs[i];
         let mut bad = None;
         let mut or = |l: &mut Self, x: Value| {
             bad = Some(match bad {
@@ -81,24 +81,6 @@ impl Lower<'_, '_> {
         loaded
     }
 
-    /// The run of blocks the entry check of block `i` covers: `i` and each block its
-    /// predecessor falls into ([`Lower::chained`]), summed relative to `i`'s entry.
-    fn run(&self, i: usize) -> Run {
-        let mut run = Run::default();
-        let mut delta = 0i64; // stack height at block j's entry relative to i's
-        let mut j = i;
-        loop {
-            let bl = &self.a.blocks[j];
-            run.static_gas = run.static_gas.saturating_add(bl.static_gas);
-            run.min_stack = run.min_stack.max(bl.min_stack as i64 - delta);
-            run.max_growth = run.max_growth.max(delta + bl.max_growth as i64);
-            delta += stack_delta(self.a, bl);
-            j += 1;
-            if !self.chained.get(j).copied().unwrap_or(false) {
-                return run;
-            }
-        }
-    }
     /// Charges the static gas accumulated since the last sync (and any the chain carried in).
     pub(super) fn sync_gas(&mut self, c: &mut Cursor) {
         self.charge_carried(c);
@@ -178,8 +160,8 @@ impl Lower<'_, '_> {
 }
 
 /// What an entry check covers: static gas, and stack bounds on the entry length.
-#[derive(Default)]
-struct Run {
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Run {
     static_gas: u64,
     /// Items needed at entry.
     min_stack: i64,
@@ -187,8 +169,38 @@ struct Run {
     max_growth: i64,
 }
 
+/// By block index, the run of blocks each block's entry check covers: the block and, while
+/// the next one is `chained` (its predecessor's check may cover it, see `Lower::chained`), the
+/// next one, all relative to the block's entry. Built backwards from each chain's end, so a
+/// chain of any length costs one pass.
+pub(super) fn runs(a: &analysis::Analysis, chained: &[bool]) -> Vec<Run> {
+    let mut runs = vec![Run::default(); a.blocks.len()];
+    for i in (0..a.blocks.len()).rev() {
+        let bl = &a.blocks[i];
+        let own = Run {
+            static_gas: bl.static_gas,
+            min_stack: bl.min_stack as i64,
+            max_growth: bl.max_growth as i64,
+        };
+        runs[i] = match chained.get(i + 1) {
+            Some(true) => {
+                // The rest of the run, seen from this block's entry: it starts `delta` items
+                // higher.
+                let (rest, delta) = (runs[i + 1], stack_delta(a, bl));
+                Run {
+                    static_gas: own.static_gas.saturating_add(rest.static_gas),
+                    min_stack: own.min_stack.max(rest.min_stack - delta),
+                    max_growth: own.max_growth.max(delta + rest.max_growth),
+                }
+            }
+            _ => own,
+        };
+    }
+    runs
+}
+
 /// The net stack change of block `bl` (outputs minus inputs of its instructions).
-pub(super) fn stack_delta(a: &analysis::Analysis, bl: &analysis::Block) -> i64 {
+fn stack_delta(a: &analysis::Analysis, bl: &analysis::Block) -> i64 {
     a.instrs[bl.instrs.clone()]
         .iter()
         .map(|ins| {

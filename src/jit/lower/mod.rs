@@ -187,12 +187,11 @@ struct Lower<'a, 'b> {
     /// By block index, for blocks outside the region: the stub that hands over to the
     /// interpreter there (made on first use).
     cold: Vec<Option<Block>>,
-    /// By block index: the block is entered by falling through from its predecessor, whose entry
-    /// check covered it too (see [`Lower::chained`]); such a block keeps its own checked entry
-    /// (`blocks`) for jumps and the entry switch, and its body (`bodies`) is where the
-    /// predecessor goes.
-    chained: Vec<bool>,
-    /// By block index, for chained blocks: the body after the checked entry.
+    /// By block index: what the block's entry check covers (see `gas::runs`).
+    runs: Vec<gas::Run>,
+    /// By block index, for blocks entered by falling through from their predecessor, whose
+    /// entry check covered them too ([`chained`]): the body after the block's own checked
+    /// entry (`blocks`, for jumps and the entry switch), where the predecessor goes.
     bodies: Vec<Option<Block>>,
     /// The static gas a chain carries uncharged into a chained block's body (0 from its own
     /// checked entry; see [`Lower::carry_gas`]).
@@ -251,7 +250,7 @@ pub fn lower(
         .collect();
     let mut l = Lower {
         len,
-        chained,
+        runs: gas::runs(analysis, &chained),
         bodies,
         chain_gas,
         b,
@@ -419,7 +418,12 @@ impl Lower<'_, '_> {
             }
         }
         match exit {
-            Exit::Fallthrough(pc) if self.a.block_at(pc).is_some_and(|t| self.chained[t]) => {
+            Exit::Fallthrough(pc)
+                if self
+                    .a
+                    .block_at(pc)
+                    .is_some_and(|t| self.bodies[t].is_some()) =>
+            {
                 self.carry_gas(c)
             }
             _ => self.sync_gas(c),
