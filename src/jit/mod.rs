@@ -485,7 +485,7 @@ fn build(
         offsets.push(at);
     }
     chunks::write_header(&mut image, &offsets);
-    assemble(analysis, region, tier, &image, patches, start)
+    assemble(analysis, region, tier, &regions, &image, patches, start)
 }
 
 /// Lowers and compiles one function: the blocks of `region` (all without one).
@@ -538,20 +538,23 @@ pub(crate) fn from_image(
     start: Instant,
 ) -> Result<Program, CompileError> {
     let region = region_of(&analysis, hot)?;
-    assemble(analysis, region, tier, code, patches, start)
+    let regions = chunks::plan(&analysis, region.as_ref(), tier);
+    assemble(analysis, region, tier, &regions, code, patches, start)
 }
 
+/// The program of the machine code `bytes` (with its `patches`), whose functions compile the
+/// `regions` that `chunks::plan` gave for `region` at `tier`.
 fn assemble(
     analysis: Arc<Analysis>,
     region: Option<Region>,
     tier: Tier,
+    regions: &[Option<Region>],
     bytes: &[u8],
     patches: Vec<code::Patch>,
     start: Instant,
 ) -> Result<Program, CompileError> {
-    let regions = chunks::plan(&analysis, region.as_ref(), tier);
     let offsets = chunks::read_header(bytes, regions.len())?;
-    let owners = chunks::owners(&analysis, &regions);
+    let owners = chunks::owners(&analysis, regions);
     let memory = code::map(bytes, &patches)?;
     let functions = offsets
         .iter()
