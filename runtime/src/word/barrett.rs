@@ -28,7 +28,7 @@
 //! what code with ever-new moduli (fuzzers, the state tests) then pays — as before Barrett.
 //! `n` with a zero top limb never comes here, so the empty entries (`n = 0`) never match.
 
-use super::reduce::rem_512_by_256;
+use super::reduce::{join, rem_512_by_256};
 use alloy_primitives::U512;
 use core::cell::Cell;
 
@@ -207,25 +207,13 @@ fn reduce(x: &[u64; 8], n: &[u64; 4], mu: &[u64; 5]) -> [u64; 4] {
         top = top.wrapping_add(q3[i].wrapping_mul(n[4 - i]));
     }
     m[4] = top;
-    let mut r = [0u64; 5];
-    let mut borrow = false;
-    for k in 0..5 {
-        let (d, b1) = x[k].overflowing_sub(m[k]);
-        let (d, b2) = d.overflowing_sub(u64::from(borrow));
-        r[k] = d;
-        borrow = b1 | b2;
-    }
+    let mut r = [x[0], x[1], x[2], x[3], x[4]];
+    sub_assign(&mut r, &m);
     // Subtract n while r >= n: at most four times, nearly always not at all (0.08 times per
     // call on random bn254 products). The test compares the top limbs first, which settles it
     // almost always; the subtraction then needs no borrow out.
     while r[4] != 0 || !below(&r, n) {
-        let mut borrow = false;
-        for k in 0..4 {
-            let (d, b1) = r[k].overflowing_sub(n[k]);
-            let (d, b2) = d.overflowing_sub(u64::from(borrow));
-            r[k] = d;
-            borrow = b1 | b2;
-        }
+        let borrow = sub_assign(&mut r[..4], n);
         r[4] = r[4].wrapping_sub(u64::from(borrow));
     }
     [r[0], r[1], r[2], r[3]]
@@ -238,7 +226,15 @@ fn below(r: &[u64; 5], n: &[u64; 4]) -> bool {
     rh < nh || (rh == nh && join(r[1], r[0]) < join(n[1], n[0]))
 }
 
+/// `r -= b` limb by limb (as many limbs as `b` has), returning the borrow out.
 #[inline(always)]
-fn join(hi: u64, lo: u64) -> u128 {
-    (u128::from(hi) << 64) | u128::from(lo)
+fn sub_assign(r: &mut [u64], b: &[u64]) -> bool {
+    let mut borrow = false;
+    for (r, b) in r.iter_mut().zip(b) {
+        let (d, b1) = r.overflowing_sub(*b);
+        let (d, b2) = d.overflowing_sub(u64::from(borrow));
+        *r = d;
+        borrow = b1 | b2;
+    }
+    borrow
 }

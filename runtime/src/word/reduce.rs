@@ -13,7 +13,7 @@
 use super::div::div_128_by_64;
 
 #[inline(always)]
-fn join(hi: u64, lo: u64) -> u128 {
+pub(super) fn join(hi: u64, lo: u64) -> u128 {
     (u128::from(hi) << 64) | u128::from(lo)
 }
 
