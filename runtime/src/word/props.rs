@@ -126,11 +126,7 @@ fn mulmod_under_repeated_moduli_matches_the_reference() {
         for (i, &n) in moduli.iter().enumerate() {
             for _ in 0..2_000 + 100 * (round + i) {
                 let (a, b) = (r.word(), r.word());
-                assert_eq!(
-                    mulmod(a, b, n),
-                    reference::mulmod(a, b, n),
-                    "mulmod({a:#x}, {b:#x}, {n:#x})"
-                );
+                check_mulmod(a, b, n);
             }
         }
     }
@@ -287,6 +283,27 @@ fn operands_near(n: U256, r: &mut Rng) -> Vec<U256> {
     v
 }
 
+/// MULMOD of `a`, `b`, `n` equals the reference's.
+#[track_caller]
+fn check_mulmod(a: U256, b: U256, n: U256) {
+    assert_eq!(
+        mulmod(a, b, n),
+        reference::mulmod(a, b, n),
+        "mulmod({a:#x}, {b:#x}, {n:#x})"
+    );
+}
+
+/// MULMOD and ADDMOD of `a`, `b`, `n` equal the reference's.
+#[track_caller]
+fn check_modular(a: U256, b: U256, n: U256) {
+    check_mulmod(a, b, n);
+    assert_eq!(
+        addmod(a, b, n),
+        reference::addmod(a, b, n),
+        "addmod({a:#x}, {b:#x}, {n:#x})"
+    );
+}
+
 /// ADDMOD and MULMOD near full-width moduli: every pair of [`operands_near`], with MULMOD's
 /// first call under each modulus taking the division and the later ones Barrett's reduction.
 #[test]
@@ -296,16 +313,7 @@ fn modular_near_full_width_moduli_matches_the_reference() {
         let vals = operands_near(n, &mut r);
         for &a in &vals {
             for &b in &vals {
-                assert_eq!(
-                    mulmod(a, b, n),
-                    reference::mulmod(a, b, n),
-                    "mulmod({a:#x}, {b:#x}, {n:#x})"
-                );
-                assert_eq!(
-                    addmod(a, b, n),
-                    reference::addmod(a, b, n),
-                    "addmod({a:#x}, {b:#x}, {n:#x})"
-                );
+                check_modular(a, b, n);
             }
         }
         for _ in 0..20_000 {
@@ -316,16 +324,7 @@ fn modular_near_full_width_moduli_matches_the_reference() {
                 |r: &mut Rng, x: U256| x.saturating_add(n.saturating_mul(U256::from(r.next() % 4)));
             let (xu, yu) = (k(&mut r, x), k(&mut r, y));
             for (a, b) in [(a, b), (x, y), (xu, yu), (x, yu), (a, y)] {
-                assert_eq!(
-                    mulmod(a, b, n),
-                    reference::mulmod(a, b, n),
-                    "mulmod({a:#x}, {b:#x}, {n:#x})"
-                );
-                assert_eq!(
-                    addmod(a, b, n),
-                    reference::addmod(a, b, n),
-                    "addmod({a:#x}, {b:#x}, {n:#x})"
-                );
+                check_modular(a, b, n);
             }
         }
     }
@@ -346,11 +345,7 @@ fn mulmod_cache_under_interleaved_moduli_matches_the_reference() {
             for i in 0..200 {
                 let n = moduli[i % set];
                 let (a, b) = (r.word(), r.word() % n);
-                assert_eq!(
-                    mulmod(a, b, n),
-                    reference::mulmod(a, b, n),
-                    "mulmod({a:#x}, {b:#x}, {n:#x})"
-                );
+                check_mulmod(a, b, n);
             }
         }
     }
