@@ -29,6 +29,8 @@ impl Lower<'_, '_> {
         let pc = self.frame_field(offsets::PC);
         let len = self.frame_field(offsets::STACK_LEN);
         self.b.def_var(self.len, len);
+        let gas = self.frame_field(offsets::GAS_REMAINING);
+        self.b.def_var(self.gas, gas);
         let fallback = self.b.create_block();
         let mut sw = Switch::new();
         for (i, bl) in self.a.blocks.iter().enumerate() {
@@ -198,6 +200,9 @@ impl Lower<'_, '_> {
             self.b.switch_to_block(d);
             let dest = self.b.block_params(d)[0];
             self.reload_context();
+            // Jumping blocks stored their gas; a phi here would take an input per jump.
+            let gas = self.frame_field(offsets::GAS_REMAINING);
+            self.b.def_var(self.gas, gas);
             let invalid = self.b.create_block();
             let mut sw = Switch::new();
             for bi in &self.a.dynamic_targets {

@@ -58,7 +58,7 @@ impl Lower<'_, '_> {
         }
         let mut loaded = None;
         if run.static_gas > 0 {
-            let gas = self.frame_field(offsets::GAS_REMAINING);
+            let gas = self.b.use_var(self.gas);
             loaded = Some(gas);
             let short = self.b.ins().icmp_imm_u(
                 IntCC::UnsignedLessThan,
@@ -97,6 +97,7 @@ impl Lower<'_, '_> {
             .iadd_imm_s(gas, (c.pending_gas as i64).wrapping_neg());
         self.set_frame_field(offsets::GAS_REMAINING, left);
         c.gas = Some(left);
+        c.gas_moved = true;
         c.pending_gas = 0;
     }
 
@@ -113,6 +114,7 @@ impl Lower<'_, '_> {
         let left = self.b.ins().isub(gas, carried);
         self.set_frame_field(offsets::GAS_REMAINING, left);
         c.gas = Some(left);
+        c.gas_moved = true;
     }
 
     /// At the end of a block that falls into a chained block: its uncharged static gas (with

@@ -207,6 +207,12 @@ struct Lower<'a, 'b> {
     /// to every block's first operand). Written to the frame only where something reads it
     /// there: helpers that take the stack, suspensions, and hand-overs to the interpreter.
     len: Variable,
+    /// The gas left between blocks, in a register, for the same reason as `len`: a block's
+    /// entry check compared the gas its predecessor had just stored, a store-to-load round
+    /// trip on every block's path (two per iteration of a two-block loop). The frame still
+    /// holds it at every block boundary (each block stores its charges), so any block can hand
+    /// over to the interpreter; within a block the gas stays in `Cursor::gas`.
+    gas: Variable,
     flags: MemFlagsData,
     /// Little-endian lane order for bitcasts between i128 and i64x2.
     le: MemFlagsData,
@@ -242,6 +248,7 @@ pub fn lower(
         .map(|i| in_region(i).then(|| b.create_block()))
         .collect();
     let len = b.declare_var(types::I64);
+    let gas = b.declare_var(types::I64);
     let chain_gas = b.declare_var(types::I64);
     let chained = chained(analysis, &blocks);
     let bodies = chained
@@ -250,6 +257,7 @@ pub fn lower(
         .collect();
     let mut l = Lower {
         len,
+        gas,
         runs: gas::runs(analysis, &chained),
         bodies,
         chain_gas,

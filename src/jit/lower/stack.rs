@@ -89,6 +89,9 @@ pub(super) struct Cursor {
     /// written by each charge, forgotten at a helper that charges gas itself. A block's charges
     /// then neither reload what its check just loaded nor what its last charge stored.
     pub(super) gas: Option<Value>,
+    /// Whether the frame's gas may differ from what the block was entered with (a charge or a
+    /// helper that charges): the block then passes its gas on (see [`Lower::pass_len`]).
+    pub(super) gas_moved: bool,
     /// Static gas of the block's instructions so far (charged or pending).
     pub(super) static_gas: u64,
     /// The `need` operands (`iconst`s) of the helper calls since the last `ferrite_exec` call
@@ -150,6 +153,7 @@ impl Lower<'_, '_> {
             pending_gas: 0,
             carried: None,
             gas: None,
+            gas_moved: false,
             static_gas: 0,
             needs: Vec::new(),
             offsets: Vec::new(),
@@ -166,10 +170,20 @@ impl Lower<'_, '_> {
         self.set_frame_field(offsets::STACK_LEN, len);
     }
 
-    /// Hands the stack length to the next block (see [`Lower::len`]).
-    pub(super) fn pass_len(&mut self, c: &Cursor) {
+    /// Hands the stack length and the gas left to the next block (see [`Lower::len`] and
+    /// [`Lower::gas`]). After the block's last sync: the frame holds that gas too.
+    pub(super) fn pass_len(&mut self, c: &mut Cursor) {
         let len = self.len_now(c);
         self.b.def_var(self.len, len);
+        let gas = match c.gas {
+            Some(g) => g,
+            None => {
+                let g = self.frame_field(offsets::GAS_REMAINING);
+                c.gas = Some(g);
+                g
+            }
+        };
+        self.b.def_var(self.gas, gas);
     }
 
     /// Writes the stack length the blocks pass along to the frame.
