@@ -57,10 +57,11 @@ impl Lower<'_, '_> {
             self.set_frame_field(offsets::PC, pc);
         }
         let opv = self.b.ins().iconst(types::I32, ins.opcode as i64);
-        let call = self.b.ins().call(
-            self.imports.exec,
-            &[self.frame, self.host, opv, charge, need],
-        );
+        let (frame, host) = (self.frame, self.host());
+        let call = self
+            .b
+            .ins()
+            .call(self.imports.exec, &[frame, host, opv, charge, need]);
         self.b.inst_results(call)[0]
     }
 

@@ -18,9 +18,10 @@ use ferrite_runtime::Opcode;
 impl Lower<'_, '_> {
     /// The address of the transaction's [`EnvWords`](ferrite_runtime::EnvWords).
     fn env_ptr(&mut self) -> Value {
+        let host = self.host();
         self.b
             .ins()
-            .load(types::I64, self.flags, self.host, offsets::HOST_ENV as i32)
+            .load(types::I64, self.flags, host, offsets::HOST_ENV as i32)
     }
 
     /// The word at `base + at` (four little-endian limbs, eight-byte aligned: not `aligned`
@@ -78,9 +79,8 @@ impl Lower<'_, '_> {
         let read = self.b.create_block();
         self.b.ins().brif(known, read, &[], fill, &[]);
         self.b.switch_to_block(fill);
-        self.b
-            .ins()
-            .call(self.imports.selfbalance, &[self.frame, self.host]);
+        let (frame, host) = (self.frame, self.host());
+        self.b.ins().call(self.imports.selfbalance, &[frame, host]);
         self.b.ins().jump(read, &[]);
         self.b.switch_to_block(read);
         let w = self.load_word(self.frame, offsets::SELF_BALANCE as i32);

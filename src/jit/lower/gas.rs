@@ -40,20 +40,33 @@ impl Lower<'_, '_> {
             let t = self.b.ins().iconst(types::I8, 1);
             or(self, t);
         } else {
-            if run.min_stack > 0 {
-                let low = self
-                    .b
-                    .ins()
-                    .icmp_imm_u(IntCC::UnsignedLessThan, len0, run.min_stack);
-                or(self, low);
-            }
-            if run.max_growth > 0 {
-                let high = self.b.ins().icmp_imm_u(
+            // `min_stack <= len0 <= high` as one unsigned comparison: `len0 - min_stack` wraps
+            // above the range's width when `len0` is below it.
+            let high = STACK_LIMIT as i64 - run.max_growth.max(0);
+            let bad = match (run.min_stack > 0, run.max_growth > 0) {
+                (false, false) => None,
+                (true, false) => Some(self.b.ins().icmp_imm_u(
+                    IntCC::UnsignedLessThan,
+                    len0,
+                    run.min_stack,
+                )),
+                (false, true) => Some(self.b.ins().icmp_imm_u(
                     IntCC::UnsignedGreaterThan,
                     len0,
-                    STACK_LIMIT as i64 - run.max_growth,
-                );
-                or(self, high);
+                    high,
+                )),
+                (true, true) if high < run.min_stack => Some(self.b.ins().iconst(types::I8, 1)),
+                (true, true) => {
+                    let off = self.b.ins().iadd_imm_s(len0, -run.min_stack);
+                    Some(self.b.ins().icmp_imm_u(
+                        IntCC::UnsignedGreaterThan,
+                        off,
+                        high - run.min_stack,
+                    ))
+                }
+            };
+            if let Some(bad) = bad {
+                or(self, bad);
             }
         }
         let mut loaded = None;

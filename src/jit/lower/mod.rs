@@ -173,10 +173,9 @@ struct Lower<'a, 'b> {
     b: FunctionBuilder<'b>,
     a: &'a Analysis,
     imports: Imports,
-    /// The frame and host pointers of the code being emitted: reloaded from `context` at the
-    /// start of every EVM block (see [`Lower::reload_context`]).
+    /// The frame pointer of the code being emitted: reloaded from `context` at the start of
+    /// every EVM block (see [`Lower::reload_context`]; the host pointer: [`Lower::host`]).
     frame: Value,
-    host: Value,
     /// Stack slot holding the frame and host pointers.
     context: cranelift_codegen::ir::StackSlot,
     /// By block index: its IR block, or `None` outside the compiled region.
@@ -265,7 +264,6 @@ pub fn lower(
         a: analysis,
         imports,
         frame,
-        host,
         context,
         entries: match region {
             Some(r) => r.entries.clone(),
@@ -331,7 +329,13 @@ impl Lower<'_, '_> {
     fn reload_context(&mut self) {
         let p = types::I64;
         self.frame = self.b.ins().stack_load(p, p, self.context, 0);
-        self.host = self.b.ins().stack_load(p, p, self.context, 8);
+    }
+
+    /// The host pointer, from the function's stack slot at each use: few blocks use it, and
+    /// a load nothing uses still costs an instruction (Cranelift keeps every load).
+    fn host(&mut self) -> Value {
+        let p = types::I64;
+        self.b.ins().stack_load(p, p, self.context, 8)
     }
 
     /// A 64-bit field of the frame (at an offset from `builtins::offsets`).
@@ -501,9 +505,15 @@ impl Lower<'_, '_> {
                 (l.b.ins().bxor(al, bl), l.b.ins().bxor(ah, bh))
             }),
             ISZERO => {
-                let nz = self.truth(c, 0);
+                let idx = c.index(0);
+                let z = match c.vs[idx] {
+                    Elem::Flag(f) => self.b.ins().bxor_imm_u(f, 1),
+                    _ => {
+                        let w = self.value(c, 0);
+                        self.is_zero(w)
+                    }
+                };
                 c.pop(1);
-                let z = self.b.ins().bxor_imm_u(nz, 1);
                 c.vs.push(Elem::Flag(z));
             }
             CLZ => self.clz(c),

@@ -162,7 +162,10 @@ impl Lower<'_, '_> {
 
     /// The stack length now.
     pub(super) fn len_now(&mut self, c: &Cursor) -> Value {
-        self.b.ins().iadd_imm_s(c.len0, c.delta())
+        match c.delta() {
+            0 => c.len0,
+            d => self.b.ins().iadd_imm_s(c.len0, d),
+        }
     }
 
     pub(super) fn store_len(&mut self, c: &Cursor) {

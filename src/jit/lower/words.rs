@@ -45,9 +45,26 @@ impl Lower<'_, '_> {
     }
 
     /// A value is non-zero (i8 flag).
-    pub(super) fn nonzero(&mut self, (lo, hi): (Value, Value)) -> Value {
-        let x = self.b.ins().bor(lo, hi);
+    pub(super) fn nonzero(&mut self, w: (Value, Value)) -> Value {
+        let x = self.or_limbs(w);
         self.b.ins().icmp_imm_u(IntCC::NotEqual, x, 0)
+    }
+
+    /// The word is zero (ISZERO), as an i8 flag.
+    pub(super) fn is_zero(&mut self, w: (Value, Value)) -> Value {
+        let x = self.or_limbs(w);
+        self.b.ins().icmp_imm_u(IntCC::Equal, x, 0)
+    }
+
+    /// The OR of a word's four 64-bit limbs: x64 compares an i128 with zero by materializing
+    /// a zero and XORing each half (nine instructions); three ORs do, and a branch on the
+    /// comparison then fuses with it.
+    fn or_limbs(&mut self, (lo, hi): (Value, Value)) -> Value {
+        let (l0, l1) = self.b.ins().isplit(lo);
+        let (h0, h1) = self.b.ins().isplit(hi);
+        let a = self.b.ins().bor(l0, l1);
+        let b = self.b.ins().bor(h0, h1);
+        self.b.ins().bor(a, b)
     }
 
     /// Pops two words (`a` on top) and pushes `f(a, b)`.
@@ -207,8 +224,9 @@ impl Lower<'_, '_> {
         bl: Value,
         bh: Option<Value>,
     ) -> (Value, Value) {
-        let lo = self.b.ins().iadd(al, bl);
-        let carry = self.b.ins().icmp(IntCC::UnsignedLessThan, lo, al);
+        // The carry from the flags (add, adc, setb) rather than a comparison of the sum (cmp,
+        // sbb, setb after it): two instructions and two cycles fewer on the carry's path.
+        let (lo, carry) = self.b.ins().uadd_overflow(al, bl);
         let carry = self.b.ins().uextend(types::I128, carry);
         let hi = match bh {
             Some(bh) => self.b.ins().iadd(ah, bh),
@@ -224,8 +242,7 @@ impl Lower<'_, '_> {
         bl: Value,
         bh: Option<Value>,
     ) -> (Value, Value) {
-        let lo = self.b.ins().isub(al, bl);
-        let borrow = self.b.ins().icmp(IntCC::UnsignedLessThan, al, bl);
+        let (lo, borrow) = self.b.ins().usub_overflow(al, bl);
         let borrow = self.b.ins().uextend(types::I128, borrow);
         let hi = match bh {
             Some(bh) => self.b.ins().isub(ah, bh),
