@@ -19,6 +19,9 @@ impl Lower<'_, '_> {
     /// Calls the runtime's body of the instruction; true when control ends here.
     pub(super) fn helper(&mut self, c: &mut Cursor, ins: &Instr) -> bool {
         let info = &OPCODE_INFO[ins.opcode as usize];
+        // The body writes its outputs from its deepest input's position up.
+        let from = self.depth_offset(c, info.inputs as isize - 1);
+        self.protect(c, from);
         if info.has(flags::SUSPENDS) {
             // The frame resumes from the buffer (in either tier): everything must be there.
             self.flush_all(c, true);
@@ -105,6 +108,9 @@ impl Lower<'_, '_> {
             SIGNEXTEND | SAR if self.signed_by_constant(c, op) => {}
             DIV | SDIV => self.division(c, op),
             _ => {
+                let inputs = OPCODE_INFO[op as usize].inputs as isize;
+                let from = self.depth_offset(c, inputs - 1);
+                self.protect(c, from);
                 self.pure_call(c, op);
                 let inputs = OPCODE_INFO[op as usize].inputs as usize;
                 c.pop(inputs);
@@ -158,6 +164,9 @@ impl Lower<'_, '_> {
             let d = l.b.ins().bor(d, d3);
             (l0, l.b.ins().icmp_imm_u(IntCC::Equal, d, 0))
         };
+        // The helper on the slow path writes the deeper operand's position.
+        let from = self.depth_offset(c, 1);
+        self.protect(c, from);
         let a = self.value(c, 0);
         let bw = self.value(c, 1);
         let (x, x_ok) = fits(self, a);

@@ -470,18 +470,18 @@ impl Lower<'_, '_> {
             DUP1 | DUP2 | DUP3 | DUP4 | DUP5 | DUP6 | DUP7 | DUP8 | DUP9 | DUP10 | DUP11
             | DUP12 | DUP13 | DUP14 | DUP15 | DUP16 => {
                 let idx = c.index((ins.opcode - DUP1 as u8) as usize);
-                let e = self.materialize(c, idx);
-                c.vs.push(e.moved());
+                let (from, to) = (c.offset(idx), c.offset(c.vs.len()));
+                c.vs.push(c.vs[idx].moved(from, to));
             }
             SWAP1 | SWAP2 | SWAP3 | SWAP4 | SWAP5 | SWAP6 | SWAP7 | SWAP8 | SWAP9 | SWAP10
             | SWAP11 | SWAP12 | SWAP13 | SWAP14 | SWAP15 | SWAP16 => {
                 // The deeper index first: modelling it may shift the top's index.
                 let deep = c.index((ins.opcode - SWAP1 as u8 + 1) as usize);
                 let top = c.index(0);
-                let a = self.materialize(c, top);
-                let bw = self.materialize(c, deep);
-                c.vs[top] = bw.moved();
-                c.vs[deep] = a.moved();
+                let (t, d) = (c.offset(top), c.offset(deep));
+                let (a, bw) = (c.vs[top], c.vs[deep]);
+                c.vs[top] = bw.moved(d, t);
+                c.vs[deep] = a.moved(t, d);
             }
             ADD | SUB if self.add_sub_constant(c, op == ADD) => {}
             ADD => self.binary(c, |l, a, (bl, bh)| l.wide_add(a, bl, Some(bh))),

@@ -30,6 +30,14 @@ pub(super) enum Elem {
     /// The stack buffer holds it at its position (untouched since block entry, or written by a
     /// helper).
     Mem,
+    /// The buffer holds it at another position, byte offset `src` from the entry top, where it
+    /// was at block entry: a DUP or SWAP of a word the block has not read. It is loaded only
+    /// where something reads it, and copied slot to slot (two 128-bit vector moves, no
+    /// general-purpose register) where it is stored: SWAPs and DUPs of words a block only
+    /// passes on (Solidity's argument shuffles, `SWAPn POP` epilogues) no longer hold four
+    /// registers each from the shuffle to the block's end. Any write to `src` reads such items
+    /// first ([`Lower::protect`]).
+    Slot(i32),
     /// An SSA value as low and high i128 halves; `clean` when the buffer holds it too.
     Val { lo: Value, hi: Value, clean: bool },
     /// A constant; `clean` as for `Val`.
@@ -46,16 +54,20 @@ pub(super) enum Elem {
 }
 
 impl Elem {
-    /// The same word at another position (so the buffer does not hold it there).
-    pub(super) fn moved(self) -> Elem {
+    /// The same word at another position (so the buffer does not hold it there): moved from
+    /// byte offset `from` to `to`.
+    pub(super) fn moved(self, from: i32, to: i32) -> Elem {
         match self {
+            Elem::Mem | Elem::Slot(_) if from == to => self,
+            Elem::Mem => Elem::Slot(from),
+            Elem::Slot(src) if src == to => Elem::Mem,
+            Elem::Slot(src) => Elem::Slot(src),
             Elem::Val { lo, hi, .. } => Elem::Val {
                 lo,
                 hi,
                 clean: false,
             },
             Elem::Const { v, .. } => Elem::Const { v, clean: false },
-            Elem::Mem => Elem::Mem,
             Elem::Flag(f) => Elem::Flag(f),
             Elem::Small { v, bits, .. } => Elem::Small {
                 v,
@@ -212,17 +224,76 @@ impl Lower<'_, '_> {
         (lo, hi)
     }
 
-    /// `vs[idx]` as something other than `Mem` (loading it from the buffer if needed).
+    /// `vs[idx]` as something other than `Mem` or `Slot` (loading it from the buffer if
+    /// needed). Every item the same load yields takes it too (the word at its position and its
+    /// copies), so a word read twice is loaded once and is one SSA value.
     pub(super) fn materialize(&mut self, c: &mut Cursor, idx: usize) -> Elem {
-        if let Elem::Mem = c.vs[idx] {
-            let (lo, hi) = self.load_slot(c, idx);
-            c.vs[idx] = Elem::Val {
-                lo,
-                hi,
-                clean: true,
+        let src = match c.vs[idx] {
+            Elem::Mem => c.offset(idx),
+            Elem::Slot(src) => src,
+            e => return e,
+        };
+        let lo = self.b.ins().load(types::I128, self.flags, c.top, src);
+        let hi = self.b.ins().load(types::I128, self.flags, c.top, src + 16);
+        for j in 0..c.vs.len() {
+            let at = c.offset(j);
+            c.vs[j] = match c.vs[j] {
+                Elem::Mem if at == src => Elem::Val {
+                    lo,
+                    hi,
+                    clean: true,
+                },
+                Elem::Slot(s) if s == src => Elem::Val {
+                    lo,
+                    hi,
+                    clean: false,
+                },
+                e => e,
             };
         }
         c.vs[idx]
+    }
+
+    /// Before something writes the buffer at byte offsets `from` and above: the items that are
+    /// copies of a word there (`Slot`) are read first.
+    pub(super) fn protect(&mut self, c: &mut Cursor, from: i32) {
+        for j in 0..c.vs.len() {
+            if matches!(c.vs[j], Elem::Slot(src) if src >= from) {
+                self.materialize(c, j);
+            }
+        }
+    }
+
+    /// Before a write of the buffer at byte offset `at` only.
+    fn protect_one(&mut self, c: &mut Cursor, at: i32) {
+        for j in 0..c.vs.len() {
+            if matches!(c.vs[j], Elem::Slot(src) if src == at) {
+                self.materialize(c, j);
+            }
+        }
+    }
+
+    /// The byte offset of the position `depth` items below the top (`depth` -1: just above it).
+    pub(super) fn depth_offset(&mut self, c: &mut Cursor, depth: isize) -> i32 {
+        if depth < 0 {
+            return c.offset(c.vs.len());
+        }
+        let idx = c.index(depth as usize);
+        c.offset(idx)
+    }
+
+    /// The word at byte offset `src` as two 128-bit vectors, for a copy in the buffer that
+    /// needs no general-purpose register ([`Lower::copy_stores`] writes it).
+    fn copy_loads(&mut self, c: &Cursor, src: i32) -> [Value; 2] {
+        [src, src + 16].map(|at| self.b.ins().load(types::I64X2, self.flags, c.top, at))
+    }
+
+    fn copy_stores(&mut self, c: &Cursor, dst: i32, halves: [Value; 2]) {
+        for (k, v) in halves.into_iter().enumerate() {
+            self.b
+                .ins()
+                .store(self.flags, v, c.top, dst + 16 * k as i32);
+        }
     }
 
     /// The word `depth` below the top as i128 halves.
@@ -235,7 +306,7 @@ impl Lower<'_, '_> {
             // path, whose values would not dominate later uses.
             Elem::Flag(f) => self.bool_word(f),
             Elem::Small { v, .. } => self.small_word(v),
-            Elem::Mem => unreachable!("materialized"),
+            Elem::Mem | Elem::Slot(_) => unreachable!("materialized"),
         }
     }
 
@@ -258,7 +329,15 @@ impl Lower<'_, '_> {
     /// compiled code (or the interpreter) to read back.
     pub(super) fn store_item(&mut self, c: &mut Cursor, idx: usize, for_helper: bool) {
         let off = c.offset(idx);
+        if !matches!(c.vs[idx], Elem::Mem) {
+            self.protect_one(c, off);
+        }
         match c.vs[idx] {
+            Elem::Slot(src) => {
+                let halves = self.copy_loads(c, src);
+                self.copy_stores(c, off, halves);
+                c.vs[idx] = Elem::Mem;
+            }
             Elem::Val {
                 lo,
                 hi,
@@ -316,10 +395,23 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// Stores every item the block changed (block exit, or a suspension: `for_helper`).
+    /// Stores every item the block changed (block exit, or a suspension: `for_helper`). The
+    /// copies are read before anything is written, so none needs a general-purpose register.
     pub(super) fn flush_all(&mut self, c: &mut Cursor, for_helper: bool) {
+        let mut copies = Vec::new();
+        for idx in 0..c.vs.len() {
+            if let Elem::Slot(src) = c.vs[idx] {
+                copies.push((idx, self.copy_loads(c, src)));
+                // Stored below; nothing reads it before.
+                c.vs[idx] = Elem::Mem;
+            }
+        }
         for idx in 0..c.vs.len() {
             self.store_item(c, idx, for_helper);
+        }
+        for (idx, halves) in copies {
+            let dst = c.offset(idx);
+            self.copy_stores(c, dst, halves);
         }
     }
 }
