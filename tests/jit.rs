@@ -492,6 +492,33 @@ fn memory_at_constant_offsets() {
     }
 }
 
+/// A block's accesses at constant offsets at or below one it made are inline without a check
+/// (memory never shrinks); one a byte above still expands memory and charges for it, exactly,
+/// at every gas limit around that charge.
+#[test]
+fn memory_known_from_earlier_accesses_in_the_block() {
+    // MSTORE(0x40, 7), then MLOAD at 0x3f, 0x40, 0, and `last`; the result sums them with MSIZE.
+    for last in [0x40u8, 0x41, 0x60, 0x61] {
+        let code = vec![
+            PUSH1, 7, PUSH1, 0x40, MSTORE, PUSH1, 0x3f, MLOAD, PUSH1, 0x40, MLOAD, ADD, PUSH1, 0,
+            MLOAD, ADD, PUSH1, last, MLOAD, ADD, MSIZE, ADD,
+        ];
+        returns_word(code.clone(), vec![]);
+        let mut stop = code;
+        stop.push(STOP);
+        let full = run_both(&cfg(stop.clone(), 1_000_000)).gas_used;
+        for gas in full.saturating_sub(8)..=full {
+            let o = run_both(&cfg(stop.clone(), gas));
+            let want = if gas == full {
+                ExitCode::Stop
+            } else {
+                ExitCode::OutOfGas
+            };
+            assert_eq!(o.exit, want, "last {last:#x}, gas {gas}");
+        }
+    }
+}
+
 /// MLOAD/MSTORE at offsets from calldata around the end of memory of every small size (0 to 3
 /// words): a word lies within memory exactly when its offset is below the length less 31, and
 /// 0 words of memory hold none; offsets past 2^32, 2^64 and 2^128 go out of gas. The result

@@ -47,6 +47,25 @@ impl Lower<'_, '_> {
         // Operands are loaded before the paths split: a load in one path would not dominate
         // the code after them.
         let stored = (!is_load).then(|| self.value(c, 1));
+        let constant = self
+            .constant(c, 0)
+            .filter(|v| *v <= U256::from(u32::MAX))
+            .map(|v| v.as_limbs()[0]);
+        if let Some(off) = constant.filter(|off| *off < c.mem_known) {
+            // A word at or below one the block has accessed already: within memory, which
+            // never shrinks. (Solidity reads and writes its scratch space and free-memory
+            // pointer again and again: no check, and no expansion call to compile.)
+            let base = self.frame_field(offsets::MEM_BASE);
+            let addr = match off {
+                0 => base,
+                off => self.b.ins().iadd_imm_s(base, off as i64),
+            };
+            self.access(c, stored, addr);
+            return;
+        }
+        if let Some(off) = constant {
+            c.mem_known = c.mem_known.max(off + 1);
+        }
         let limit = self.frame_field(offsets::MEM_WORD_LIMIT);
         let slow = self.b.create_block();
         let access = self.b.create_block();
@@ -108,9 +127,14 @@ impl Lower<'_, '_> {
             Err(0) => base,
             Err(off) => self.b.ins().iadd_imm_s(base, off),
         };
+        self.access(c, stored, addr);
+    }
+
+    /// MLOAD (`stored` `None`) or MSTORE of `stored` at `addr`, within memory.
+    fn access(&mut self, c: &mut Cursor, stored: Option<(Value, Value)>, addr: Value) {
         // Memory is big-endian; stack words are little-endian i128 halves: the high half is
         // the first 16 bytes, byte-swapped.
-        c.pop(if is_load { 1 } else { 2 });
+        c.pop(if stored.is_none() { 1 } else { 2 });
         match stored {
             None => {
                 let hi = self.b.ins().load(types::I128, self.flags, addr, 0);

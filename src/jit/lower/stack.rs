@@ -114,6 +114,9 @@ pub(super) struct Cursor {
     /// Words the block has accessed memory at, with their low limb: they are below
     /// 2^[`MEMORY_BITS`](super::memory::MEMORY_BITS) from there on (see [`Lower::small`]).
     pub(super) offsets: Vec<((Value, Value), Value)>,
+    /// Words at constant offsets below this are within memory: the block accessed a word at
+    /// `mem_known - 1` (see [`Lower::memory_op`]).
+    pub(super) mem_known: u64,
 }
 
 impl Cursor {
@@ -169,6 +172,7 @@ impl Lower<'_, '_> {
             static_gas: 0,
             needs: Vec::new(),
             offsets: Vec::new(),
+            mem_known: 0,
         }
     }
 
