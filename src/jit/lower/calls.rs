@@ -30,7 +30,7 @@ impl Lower<'_, '_> {
         }
         let r = self.exec_call(c, ins);
         if info.has(flags::TERMINATOR) || info.has(flags::SUSPENDS) {
-            self.b.ins().return_(&[r]);
+            self.ret_value(r);
             return true;
         }
         self.continue_unless_exit(r);
@@ -75,10 +75,7 @@ impl Lower<'_, '_> {
     }
 
     /// Returns `r` if it is not `Continue`; otherwise goes on at `cont`. Every call site shares
-    /// one return block ([`Lower::exit_code`]): `r` goes through the function's stack slot, not
-    /// a block parameter, so no value joins there from thousands of sites (a block parameter
-    /// made register allocation superlinear; one return block per site cost 7–14% of the
-    /// machine code).
+    /// one return block ([`Lower::ret_value`]).
     pub(super) fn continue_at_unless_exit(&mut self, r: Value, cont: Block) {
         let out = *self.exit_code.get_or_insert_with(|| self.b.create_block());
         self.b
