@@ -57,7 +57,11 @@ impl Lower<'_, '_> {
                 )),
                 (true, true) if high < run.min_stack => Some(self.b.ins().iconst(types::I8, 1)),
                 (true, true) => {
-                    let off = self.b.ins().iadd_imm_s(len0, -run.min_stack);
+                    // A subtraction, not an add of `-min`: x64 folds an add of a length that
+                    // is itself a sum into one address computation, with the constant in a
+                    // register (`movabs`, then `lea`).
+                    let min = self.iconst(run.min_stack);
+                    let off = self.b.ins().isub(len0, min);
                     Some(self.b.ins().icmp_imm_u(
                         IntCC::UnsignedGreaterThan,
                         off,
