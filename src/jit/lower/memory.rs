@@ -40,7 +40,8 @@ impl Lower<'_, '_> {
     /// inline; else `ferrite_mexpand` first grows memory (charging it) and the same inline
     /// access follows: one access path with a call on the side, no join of a fast and a slow
     /// path's words, and one helper for both opcodes.
-    pub(super) fn memory_op(&mut self, c: &mut Cursor, ins: &Instr) {
+    /// `popped`: an MLOAD's word is popped unread (the access then reads nothing).
+    pub(super) fn memory_op(&mut self, c: &mut Cursor, ins: &Instr, popped: bool) {
         let is_load = ins.opcode == Opcode::MLOAD as u8;
         // Expansion takes the pending static gas as an operand: the carried gas goes first.
         self.charge_carried(c);
@@ -60,7 +61,7 @@ impl Lower<'_, '_> {
                 0 => base,
                 off => self.b.ins().iadd_imm_s(base, off as i64),
             };
-            self.access(c, stored, addr);
+            self.access(c, stored, addr, popped);
             return;
         }
         if let Some(off) = constant {
@@ -127,15 +128,25 @@ impl Lower<'_, '_> {
             Err(0) => base,
             Err(off) => self.b.ins().iadd_imm_s(base, off),
         };
-        self.access(c, stored, addr);
+        self.access(c, stored, addr, popped);
     }
 
     /// MLOAD (`stored` `None`) or MSTORE of `stored` at `addr`, within memory.
-    fn access(&mut self, c: &mut Cursor, stored: Option<(Value, Value)>, addr: Value) {
+    fn access(
+        &mut self,
+        c: &mut Cursor,
+        stored: Option<(Value, Value)>,
+        addr: Value,
+        popped: bool,
+    ) {
         // Memory is big-endian; stack words are little-endian i128 halves: the high half is
         // the first 16 bytes, byte-swapped.
         c.pop(if stored.is_none() { 1 } else { 2 });
         match stored {
+            None if popped => c.vs.push(Elem::Const {
+                v: U256::ZERO,
+                clean: false,
+            }),
             None => {
                 let hi = self.b.ins().load(types::I128, self.flags, addr, 0);
                 let lo = self.b.ins().load(types::I128, self.flags, addr, 16);

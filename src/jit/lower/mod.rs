@@ -212,6 +212,8 @@ struct Lower<'a, 'b> {
     /// holds it at every block boundary (each block stores its charges), so any block can hand
     /// over to the interpreter; within a block the gas stays in `Cursor::gas`.
     gas: Variable,
+    /// The opcode of the instruction after the one being lowered, in its block.
+    next_op: Option<u8>,
     flags: MemFlagsData,
     /// Little-endian lane order for bitcasts between i128 and i64x2.
     le: MemFlagsData,
@@ -277,6 +279,7 @@ pub fn lower(
         blocks,
         dispatch: None,
         exit_code: None,
+        next_op: None,
         flags: MemFlagsData::trusted(),
         le: MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little),
     };
@@ -406,9 +409,10 @@ impl Lower<'_, '_> {
         let range = bl.instrs.clone();
         let n = range.len();
         let exit = bl.exit.clone();
-        for (k, idx) in range.enumerate() {
+        for (k, idx) in range.clone().enumerate() {
             let ins = self.a.instrs[idx].clone();
             let is_last = k + 1 == n;
+            self.next_op = (!is_last).then(|| self.a.instrs[idx + 1].opcode);
             let info = &OPCODE_INFO[ins.opcode as usize];
             if !info.enabled_in(self.a.spec) {
                 self.sync_gas(c);
@@ -568,7 +572,12 @@ impl Lower<'_, '_> {
             | BASEFEE | BLOBBASEFEE => self.env_word(c, op),
             BLOBHASH => self.blobhash(c),
             SELFBALANCE => self.selfbalance(c),
-            MLOAD | MSTORE => self.memory_op(c, ins),
+            MLOAD | MSTORE => {
+                // An MLOAD whose word the next instruction pops (memory-touching loops) grows
+                // memory and charges for it, but reads nothing (Cranelift keeps dead loads).
+                let popped = self.next_op == Some(POP as u8);
+                self.memory_op(c, ins, popped)
+            }
             STOP => {
                 self.sync_gas(c);
                 self.store_len(c);
