@@ -219,6 +219,19 @@ fn division(c: &mut Criterion) {
             ("256/64", pick(256, 64, &mut r)),
             ("256/128", pick(256, 128, &mut r)),
             ("256", pick(256, 256, &mut r)),
+            // Divisions by powers of two: pre-shift-opcode code's right shifts (sha1_divs).
+            (
+                "pow2",
+                batch(|| {
+                    let a = r.upto(256);
+                    let b = U256::from(1) << r.below(256) as usize;
+                    if signs {
+                        (signed(a, &mut r), b)
+                    } else {
+                        (a, b)
+                    }
+                }),
+            ),
         ]
     };
     let unsigned = shapes(false);
