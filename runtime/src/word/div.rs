@@ -90,15 +90,22 @@ fn udivrem<const REM: bool>(x: &Limbs, y: &Limbs) -> Limbs {
 #[inline(never)]
 fn wide<const REM: bool>(x: &Limbs, y: &Limbs) -> Limbs {
     // By the divisor's top limb: the shift or mask of a power of two, or the general case.
-    if y[3] != 0 {
+    if y[1] | y[2] | y[3] == 0 {
+        let d = y[0];
+        if x[2] | x[3] == 0 && x[1] < d {
+            // A 128-bit dividend with a 64-bit quotient (fixed-point code: a product over a
+            // scale; most of snailtracer's): one hardware division.
+            let (q, r) = div_rem_128_by_64(x[1], x[0], d);
+            return [if REM { r } else { q }, 0, 0, 0];
+        }
+        // Small enough to stay here: a dividend over a one-limb divisor needs no set-up.
+        by_power_of_two::<0, REM>(x, y).unwrap_or_else(|| by_limb::<REM>(x, d, top_limb(x)))
+    } else if y[3] != 0 {
         by_power_of_two::<3, REM>(x, y).unwrap_or_else(|| divide::<3, REM>(x, y))
     } else if y[2] != 0 {
         by_power_of_two::<2, REM>(x, y).unwrap_or_else(|| divide::<2, REM>(x, y))
-    } else if y[1] != 0 {
-        by_power_of_two::<1, REM>(x, y).unwrap_or_else(|| divide::<1, REM>(x, y))
     } else {
-        // Small enough to stay here: a dividend over a one-limb divisor needs no set-up.
-        by_power_of_two::<0, REM>(x, y).unwrap_or_else(|| by_limb::<REM>(x, y[0], top_limb(x)))
+        by_power_of_two::<1, REM>(x, y).unwrap_or_else(|| divide::<1, REM>(x, y))
     }
 }
 
