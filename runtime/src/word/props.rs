@@ -421,7 +421,10 @@ fn division_matches_the_reference_on_every_path() {
         if b.is_zero() {
             continue;
         }
-        let mut quotients = vec![one, U256::from(2), U256::from(u64::MAX)];
+        // Quotients around 2^64: a 128-bit dividend over a one-limb divisor whose high limb is
+        // just below, at or above the divisor (one hardware division, or the chain).
+        let mut quotients = vec![one, U256::from(2), U256::from(u64::MAX), one << 64];
+        quotients.push((one << 64) + one);
         for limbs in 1..=4 {
             quotients.push(U256::MAX >> (64 * (4 - limbs)));
         }
