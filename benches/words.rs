@@ -219,6 +219,8 @@ fn division(c: &mut Criterion) {
             ("256/64", pick(256, 64, &mut r)),
             ("256/128", pick(256, 128, &mut r)),
             ("256", pick(256, 256, &mut r)),
+            ("p", batch(|| (r.bits(256), P))),
+            ("n128", batch(|| (r.bits(256), r.bits(128)))),
             // Fixed-point: a product of two values over a 10^18 scale.
             (
                 "wad",

@@ -99,7 +99,7 @@ fn wide<const REM: bool>(x: &Limbs, y: &Limbs) -> Limbs {
             return [if REM { r } else { q }, 0, 0, 0];
         }
         // Small enough to stay here: a dividend over a one-limb divisor needs no set-up.
-        by_power_of_two::<0, REM>(x, y).unwrap_or_else(|| by_limb::<REM>(x, d, top_limb(x)))
+        by_power_of_two::<0, REM>(x, y).unwrap_or_else(|| by_limb::<REM, 4>(x, d, top_limb(x)))
     } else if y[3] != 0 {
         by_power_of_two::<3, REM>(x, y).unwrap_or_else(|| divide::<3, REM>(x, y))
     } else if y[2] != 0 {
@@ -132,6 +132,19 @@ fn by_power_of_two<const J: usize, const REM: bool>(x: &Limbs, y: &Limbs) -> Opt
         }
     }
     Some(r)
+}
+
+/// `(2^256 + x) % y` for `y != 0`: ADDMOD's sum when it carries out of 256 bits. The same
+/// divisions with a fifth dividend limb of 1.
+#[inline(never)]
+pub(super) fn rem_with_carry(x: &Limbs, y: &Limbs) -> Limbs {
+    let x = [x[0], x[1], x[2], x[3], 1];
+    match top_limb(y) {
+        0 => by_limb::<true, 5>(&x, y[0], 4),
+        1 => knuth::<1, 4, true, 5>(&x, y),
+        2 => knuth::<2, 4, true, 5>(&x, y),
+        _ => knuth::<3, 4, true, 5>(&x, y),
+    }
 }
 
 /// The bits of `hi` that a right shift by `s < 64` moves into the limb below: `hi << (64 - s)`,
@@ -176,12 +189,12 @@ fn divide<const M: usize, const REM: bool>(x: &Limbs, y: &Limbs) -> Limbs {
     // `M` is a constant: each instance keeps its own arms.
     debug_assert!(M >= 1, "one-limb divisors are divided in `wide`");
     match (M, n) {
-        (1, 1) => knuth::<1, 1, REM>(x, y),
-        (1, 2) => knuth::<1, 2, REM>(x, y),
-        (1, _) => knuth::<1, 3, REM>(x, y),
-        (2, 2) => knuth::<2, 2, REM>(x, y),
-        (2, _) => knuth::<2, 3, REM>(x, y),
-        _ => knuth::<3, 3, REM>(x, y),
+        (1, 1) => knuth::<1, 1, REM, 4>(x, y),
+        (1, 2) => knuth::<1, 2, REM, 4>(x, y),
+        (1, _) => knuth::<1, 3, REM, 4>(x, y),
+        (2, 2) => knuth::<2, 2, REM, 4>(x, y),
+        (2, _) => knuth::<2, 3, REM, 4>(x, y),
+        _ => knuth::<3, 3, REM, 4>(x, y),
     }
 }
 
@@ -189,22 +202,28 @@ fn divide<const M: usize, const REM: bool>(x: &Limbs, y: &Limbs) -> Limbs {
 /// hardware division per limb, top first, each remainder the next one's high half (so it is
 /// below `d`, and the quotient limb fits).
 #[inline(always)]
-fn by_limb<const REM: bool>(x: &Limbs, d: u64, n: usize) -> Limbs {
+fn by_limb<const REM: bool, const L: usize>(x: &[u64; L], d: u64, n: usize) -> Limbs {
     if d == 0 {
         return [0; 4];
     }
+    if REM {
+        // The top limb is the first remainder when it is below `d` (a 128-bit dividend's
+        // usually is): one division fewer.
+        let (mut r, top) = if x[n] < d { (x[n], n) } else { (0, n + 1) };
+        for i in (0..top).rev() {
+            r = div_rem_128_by_64(r, x[i], d).1;
+        }
+        return [r, 0, 0, 0];
+    }
+    // Quotients only of four-limb dividends (an `L = 5` one, ADDMOD's sum, only wants the
+    // remainder): the limbs go straight into the result.
     let mut q = [0u64; 4];
-    // The top limb's quotient is 0 when it is below `d` (a 128-bit dividend's usually is): it
-    // is then the first remainder, one division fewer.
+    let n = n.min(3);
     let (mut r, top) = if x[n] < d { (x[n], n) } else { (0, n + 1) };
     for i in (0..top).rev() {
         (q[i], r) = div_rem_128_by_64(r, x[i], d);
     }
-    if REM {
-        [r, 0, 0, 0]
-    } else {
-        q
-    }
+    q
 }
 
 /// Knuth's algorithm D (TAOCP 4.3.1) for a divisor whose top limb is `y[M]` (`M >= 1`) and a
@@ -213,7 +232,10 @@ fn by_limb<const REM: bool>(x: &Limbs, d: u64, n: usize) -> Limbs {
 /// two limbs by the divisor's top limb and corrected on the next limbs (step D3), which leaves
 /// it exact or (rarely) one too large.
 #[inline(always)]
-fn knuth<const M: usize, const N: usize, const REM: bool>(x: &Limbs, y: &Limbs) -> Limbs {
+fn knuth<const M: usize, const N: usize, const REM: bool, const L: usize>(
+    x: &[u64; L],
+    y: &Limbs,
+) -> Limbs {
     let s = y[M].leading_zeros();
     let mut v = [0u64; 4];
     v[0] = y[0] << s;
@@ -221,13 +243,14 @@ fn knuth<const M: usize, const N: usize, const REM: bool>(x: &Limbs, y: &Limbs) 
         v[i] = (y[i] << s) | carried_up(y[i - 1], s);
     }
     // The dividend gains a limb above `x[N]` for the bits shifted out.
-    let mut u = [0u64; 5];
+    let mut u = [0u64; 6];
     u[0] = x[0] << s;
     for i in 1..=N {
         u[i] = (x[i] << s) | carried_up(x[i - 1], s);
     }
     u[N + 1] = carried_up(x[N], s);
     let (v1, v0) = (v[M], v[M - 1]);
+    // At most `N - M + 1 <= 4` quotient limbs.
     let mut q = [0u64; 4];
     for j in (0..=N - M).rev() {
         // The window `u[j..=j + M + 1]` is below `v * 2^64`, so `u2 <= v1`.
