@@ -461,3 +461,36 @@ fn division_matches_the_reference_on_every_path() {
         check_division(a, b);
     }
 }
+
+/// ADDMOD whose sum carries out of 256 bits (the fifth dividend limb of `rem_with_carry`), or
+/// lands just below, at or above `n` and `2n`, under every divisor of [`divisors`].
+#[test]
+fn addmod_sums_around_2_256_and_n_match_the_reference() {
+    let mut r = Rng(47);
+    let one = U256::from(1);
+    for n in divisors(&mut r) {
+        let mut vals = vec![
+            U256::MAX,
+            U256::MAX - one,
+            SIGN_BIT,
+            SIGN_BIT + one,
+            SIGN_BIT - one,
+        ];
+        vals.extend([
+            n,
+            n.saturating_sub(one),
+            n.saturating_add(one),
+            n.saturating_mul(U256::from(2)),
+        ]);
+        vals.extend((0..4).map(|_| r.word() | SIGN_BIT));
+        for &a in &vals {
+            for &b in &vals {
+                assert_eq!(
+                    addmod(a, b, n),
+                    reference::addmod(a, b, n),
+                    "addmod({a:#x}, {b:#x}, {n:#x})"
+                );
+            }
+        }
+    }
+}
