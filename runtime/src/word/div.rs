@@ -5,10 +5,14 @@
 //!   rest of the loop slower), by the divisor's top limb:
 //!   - a power of two: a shift or a mask. Pre-shift-opcode code shifts right by dividing
 //!     (sha1_divs: most of its divisions, by 2^41 … 2^225);
-//!   - one limb: a chain of hardware 128-by-64 divisions, one per dividend limb;
+//!   - one limb: a 128-bit dividend with a 64-bit quotient is one hardware 128-by-64 division
+//!     (fixed-point code), others a chain of them, one per dividend limb;
 //!   - wider ([`divide`]): Knuth's algorithm D on fixed-size arrays, a hardware division
 //!     estimating each quotient limb, specialised on both operands' limb counts so the loops
 //!     unroll and the limbs stay in registers.
+//!
+//! ADDMOD's sum, when it carries out of 256 bits, goes through the same code with a fifth
+//! dividend limb ([`rem_with_carry`]).
 //!
 //! ruint's `div_rem` (what revm uses) does the same case analysis at run time on trimmed slices
 //! and estimates quotient limbs with a reciprocal, which costs a division of its own to compute;
@@ -227,7 +231,7 @@ fn by_limb<const REM: bool, const L: usize>(x: &[u64; L], d: u64, n: usize) -> L
 }
 
 /// Knuth's algorithm D (TAOCP 4.3.1) for a divisor whose top limb is `y[M]` (`M >= 1`) and a
-/// dividend whose top limb is `x[N]` (`N >= M`): both normalised so the divisor's top bit is
+/// dividend of `L` limbs whose top limb is `x[N]` (`N >= M`; `N = 4` only for a remainder): both normalised so the divisor's top bit is
 /// set, then one quotient limb per step, estimated by a hardware division of the window's top
 /// two limbs by the divisor's top limb and corrected on the next limbs (step D3), which leaves
 /// it exact or (rarely) one too large.
