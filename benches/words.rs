@@ -219,6 +219,34 @@ fn division(c: &mut Criterion) {
             ("256/64", pick(256, 64, &mut r)),
             ("256/128", pick(256, 128, &mut r)),
             ("256", pick(256, 256, &mut r)),
+            ("p", batch(|| (r.bits(256), P))),
+            ("n128", batch(|| (r.bits(256), r.bits(128)))),
+            // Fixed-point: a product of two values over a 10^18 scale.
+            (
+                "wad",
+                batch(|| {
+                    let a = r.upto(64) * r.upto(64);
+                    let b = U256::from(10u64.pow(18));
+                    if signs {
+                        (signed(a, &mut r), b)
+                    } else {
+                        (a, b)
+                    }
+                }),
+            ),
+            // Divisions by powers of two: pre-shift-opcode code's right shifts (sha1_divs).
+            (
+                "pow2",
+                batch(|| {
+                    let a = r.upto(256);
+                    let b = U256::from(1) << r.below(256) as usize;
+                    if signs {
+                        (signed(a, &mut r), b)
+                    } else {
+                        (a, b)
+                    }
+                }),
+            ),
         ]
     };
     let unsigned = shapes(false);

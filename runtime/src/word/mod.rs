@@ -3,9 +3,10 @@
 //! Every tier computes the EVM's arithmetic through these functions, so there is exactly one
 //! definition of SDIV's overflow case, SIGNEXTEND's byte index or SAR's sign fill. They are plain,
 //! `#[inline]` functions; the JIT's `extern "C"` helpers wrap them. The divisions are
-//! `#[inline(always)]`: called out of line they took and returned words through memory, written
-//! as 64-bit limbs and read back as 128-bit vectors, and every such read stalled on store
-//! forwarding (most of SDIV's cost in snailtracer).
+//! `#[inline(always)]` as far as their 64-bit case: called out of line they took and returned
+//! words through memory, written as 64-bit limbs and read back as 128-bit vectors, and every such
+//! read stalled on store forwarding (most of SDIV's cost in snailtracer). Their wider cases are
+//! out of line, on limbs read one at a time (see [`div`](div::div)).
 
 pub use alloy_primitives::{Address, B256, U256};
 

@@ -1,12 +1,39 @@
 //! ADDMOD, MULMOD and EXP.
 
 use super::barrett::mulmod_full;
-use super::{to_u64, U256};
+use super::div::rem_with_carry;
+use super::{rem, to_u64, U256};
 
 /// ADDMOD: `(a + b) % n` without intermediate overflow; 0 when `n == 0`.
 #[inline]
 pub fn addmod(a: U256, b: U256, n: U256) -> U256 {
-    a.add_mod(b, n)
+    add_mod(&a, &b, &n)
+}
+
+/// `(a + b) % n`: the sum, less `n` once when that reduces it (operands already reduced), else
+/// the remainder of the 257-bit sum by this crate's division (`div`). Out of line, as ruint's is: inlined,
+/// it would add to the interpreter loop's register pressure.
+#[inline(never)]
+fn add_mod(a: &U256, b: &U256, n: &U256) -> U256 {
+    if n.is_zero() {
+        return U256::ZERO;
+    }
+    let (s, carry) = a.overflowing_add(*b);
+    // Reduced operands (field arithmetic): the sum is below `2n`, at most one subtraction.
+    if !carry {
+        if s < *n {
+            return s;
+        }
+        let t = s - *n;
+        if t < *n {
+            return t;
+        }
+    }
+    if carry {
+        U256::from_limbs(rem_with_carry(s.as_limbs(), n.as_limbs()))
+    } else {
+        rem(s, *n)
+    }
 }
 
 /// MULMOD: `(a * b) % n` without intermediate overflow; 0 when `n == 0`.

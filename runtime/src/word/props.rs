@@ -350,3 +350,147 @@ fn mulmod_cache_under_interleaved_moduli_matches_the_reference() {
         }
     }
 }
+
+/// DIV, MOD, SDIV and SMOD of `a` and `b` equal the reference's.
+#[track_caller]
+fn check_division(a: U256, b: U256) {
+    assert_eq!(div(a, b), reference::div(a, b), "div({a:#x}, {b:#x})");
+    assert_eq!(rem(a, b), reference::rem(a, b), "rem({a:#x}, {b:#x})");
+    assert_eq!(sdiv(a, b), reference::sdiv(a, b), "sdiv({a:#x}, {b:#x})");
+    assert_eq!(smod(a, b), reference::smod(a, b), "smod({a:#x}, {b:#x})");
+}
+
+/// Divisors for every path of the division: 0, 1, every power of two (the shift and mask) and
+/// its neighbours, top limbs of one and all ones at each limb count with low limbs 0, 1 and all
+/// ones (the normalisation shift at 0 and 63, Knuth's estimate at its limits), the moduli of
+/// [`special_moduli`], and random ones of every bit length.
+fn divisors(r: &mut Rng) -> Vec<U256> {
+    let one = U256::from(1);
+    let mut v = vec![U256::ZERO, one, U256::MAX];
+    for k in 0..256 {
+        let p = one << k;
+        v.extend([p, p - one, p + one, p | (one << (k / 2)), neg(p)]);
+    }
+    for top in 0..4 {
+        for high in [1, 2, 3, u64::MAX >> 1, 1 << 63, u64::MAX] {
+            for low in [0, 1, u64::MAX] {
+                let mut l = [low; 4];
+                l[top] = high;
+                l[top + 1..].fill(0);
+                v.push(U256::from_limbs(l));
+            }
+        }
+    }
+    v.extend(special_moduli(r));
+    for bits in 1..=256 {
+        let w = U256::from_limbs([r.next(), r.next(), r.next(), r.next()]);
+        v.push((w >> (256 - bits)) | (one << (bits - 1)));
+    }
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Every division shape against ruint's: each divisor `b` of [`divisors`] with dividends `q b +
+/// r` for quotients of one limb, of all-ones limbs (Knuth's estimate `2^64 - 1`) and random ones,
+/// and remainders 0, 1, `b - 1` and `b - 2` (`q b - 1`: the estimate one too large, step D6) or
+/// random; and with the dividends around 2^64, 2^128, 2^192 and their negations (SDIV's and
+/// SMOD's magnitudes, `-2^255 / -1`).
+#[test]
+fn division_matches_the_reference_on_every_path() {
+    let mut r = Rng(43);
+    let one = U256::from(1);
+    let divisors = divisors(&mut r);
+    let mut fixed = edge_cases();
+    for k in [64usize, 128, 192] {
+        let p = one << k;
+        fixed.extend([p, p - one, p + one, (p << 1) - one, neg(p), neg(p - one)]);
+    }
+    fixed.extend([
+        SIGN_BIT,
+        SIGN_BIT + one,
+        SIGN_BIT - one,
+        neg(one),
+        U256::MAX,
+    ]);
+    for &b in &divisors {
+        for &a in &fixed {
+            check_division(a, b);
+            check_division(b, a);
+        }
+        if b.is_zero() {
+            continue;
+        }
+        // Quotients around 2^64: a 128-bit dividend over a one-limb divisor whose high limb is
+        // just below, at or above the divisor (one hardware division, or the chain).
+        let mut quotients = vec![one, U256::from(2), U256::from(u64::MAX), one << 64];
+        quotients.push((one << 64) + one);
+        for limbs in 1..=4 {
+            quotients.push(U256::MAX >> (64 * (4 - limbs)));
+        }
+        quotients.extend((0..6).map(|_| r.word()));
+        let remainders = [
+            U256::ZERO,
+            one,
+            b - one,
+            b.saturating_sub(U256::from(2)),
+            r.word() % b,
+        ];
+        for &q in &quotients {
+            let Some(m) = q.checked_mul(b) else {
+                // The largest quotient that fits, too.
+                let q = U256::MAX / b;
+                for &rem in &remainders {
+                    if let Some(a) = (q * b).checked_add(rem) {
+                        check_division(a, b);
+                    }
+                }
+                continue;
+            };
+            for &rem in &remainders {
+                if let Some(a) = m.checked_add(rem) {
+                    check_division(a, b);
+                    check_division(neg(a), b);
+                    check_division(a, neg(b));
+                }
+            }
+        }
+    }
+    for _ in 0..200_000 {
+        let (a, b) = (r.word(), r.word());
+        check_division(a, b);
+    }
+}
+
+/// ADDMOD whose sum carries out of 256 bits (the fifth dividend limb of `rem_with_carry`), or
+/// lands just below, at or above `n` and `2n`, under every divisor of [`divisors`].
+#[test]
+fn addmod_sums_around_2_256_and_n_match_the_reference() {
+    let mut r = Rng(47);
+    let one = U256::from(1);
+    for n in divisors(&mut r) {
+        let mut vals = vec![
+            U256::MAX,
+            U256::MAX - one,
+            SIGN_BIT,
+            SIGN_BIT + one,
+            SIGN_BIT - one,
+        ];
+        vals.extend([
+            n,
+            n.saturating_sub(one),
+            n.saturating_add(one),
+            n.saturating_mul(U256::from(2)),
+        ]);
+        vals.extend((0..4).map(|_| r.word() | SIGN_BIT));
+        for &a in &vals {
+            for &b in &vals {
+                assert_eq!(
+                    addmod(a, b, n),
+                    reference::addmod(a, b, n),
+                    "addmod({a:#x}, {b:#x}, {n:#x})"
+                );
+            }
+        }
+    }
+}
