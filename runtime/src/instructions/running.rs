@@ -132,6 +132,49 @@ impl<'f> Running<'f> {
     }
 }
 
+impl Running<'_> {
+    /// Runs instructions from the program counter until one does not continue, and returns its
+    /// exit code: the interpreter's loop when nothing observes single steps (the loop of
+    /// [`Running::step`] otherwise).
+    ///
+    /// `checks` is the frame's fork's [`check_table`](crate::opcode::check_table) and `code` the
+    /// frame's padded code ([`Bytecode::padded`](crate::bytecode::Bytecode::padded)); the caller
+    /// holds both so their addresses stay in registers. Same checks and bodies as `step`; the
+    /// difference is the shape: a failed check leaves the loop directly and each arm of the
+    /// dispatch tests its own body's exit code ([`dispatch!`](super::dispatch)), so no exit code
+    /// flows back to the loop's head.
+    #[inline(always)]
+    pub fn run<H: Host + ?Sized>(
+        &mut self,
+        host: &mut H,
+        checks: &[Check; 256],
+        code: &[u8],
+    ) -> ExitCode {
+        macro_rules! continue_or_exit {
+            ($exit:expr) => {
+                match $exit {
+                    ExitCode::Continue => continue,
+                    exit => return exit,
+                }
+            };
+        }
+        loop {
+            // In bounds: `code` is the padded code, and no instruction moves the program counter
+            // past its padding (see `crate::bytecode`).
+            let opcode = code[self.pc];
+            let check = &checks[opcode as usize];
+            if !check.admits(self.stack.len()) {
+                return self.on_frame(|f| f.check_failed(opcode, check.gas));
+            }
+            if !self.charge(check.gas as u64) {
+                return ExitCode::OutOfGas;
+            }
+            self.pc += 1;
+            dispatch!(self, host, opcode, continue_or_exit)
+        }
+    }
+}
+
 impl Drop for Running<'_> {
     /// Leaves the frame exact for whoever reads it next.
     #[inline(always)]
