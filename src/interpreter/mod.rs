@@ -68,7 +68,7 @@ fn run_loop<H: Host + ?Sized, T: Tracer>(
     let mut run = Running::new(frame);
     if !T::ACTIVE {
         // Dropping `run` writes the hot state back to the frame.
-        return run.run(host, checks, code);
+        return run.run(host, checks);
     }
     loop {
         let exit = step_traced(&mut run, host, tracer, checks, code);
