@@ -38,16 +38,20 @@ macro_rules! binary {
 }
 
 /// The match from opcode byte to body, shared by [`Running::execute`] and the interpreter's loop
-/// ([`Running::run`]): `$k!(exit)` receives each body's exit code inside its own arm.
+/// ([`Running::run`]): `$k!(exit)` receives each body's exit code inside its own arm, and
+/// `$unassigned` is what a byte no row assigns evaluates to.
 ///
 /// Why a macro and not a call to `execute`: with one function returning an [`ExitCode`], every
 /// body's result meets in one block of the loop, whose `Continue` test LLVM does not thread into
 /// the bodies that can only continue (it does not thread into a loop header), so the loop paid
-/// that test twice per instruction (`xor; test; jne`, never taken; see `benches/PERFORMANCE.md`).
-/// With the test inside each arm, it folds away wherever the body's result is a constant. Each
-/// body still exists once; this only says which one an opcode runs.
+/// that test on every instruction (`xor; test; jne`, never taken). With the test inside each arm,
+/// it folds away wherever the body's result is a constant. And the loop, which has already
+/// rejected an unassigned byte at its check, passes an unreachable `$unassigned`: with a
+/// reachable default, LLVM kept the jump table's range test, folded to another never-taken
+/// `xor; test; jne` (figures in `benches/PERFORMANCE.md`). Each body still exists once; this
+/// only says which one an opcode runs.
 macro_rules! dispatch {
-    ($run:ident, $host:ident, $opcode:expr, $k:ident) => {{
+    ($run:ident, $host:ident, $opcode:expr, $k:ident, $unassigned:expr) => {{
         use $crate::opcode::Opcode::*;
         match $crate::opcode::Opcode::from_u8($opcode) {
             Some(STOP) => $k!($crate::ExitCode::Stop),
@@ -135,7 +139,8 @@ macro_rules! dispatch {
                 $k!($run.on_frame(|f| f.call($host, $crate::frame::CallKind::StaticCall)))
             }
             Some(REVERT) => $k!($run.on_frame(|f| f.ret($crate::ExitCode::Revert))),
-            // EIP-141's designated invalid instruction halts as an unassigned byte does.
+            // EIP-141's designated invalid instruction, and every byte no row assigns
+            // (`Opcode::decode`).
             Some(INVALID) => $k!($crate::ExitCode::InvalidOpcode),
             Some(SELFDESTRUCT) => $k!($run.on_frame(|f| f.selfdestruct($host))),
             // An arm per PUSH, DUP and SWAP, each with its size as a constant: PUSH1 is then a
@@ -211,9 +216,7 @@ macro_rules! dispatch {
             Some(LOG2) => $k!($run.on_frame(|f| f.log($host, 2))),
             Some(LOG3) => $k!($run.on_frame(|f| f.log($host, 3))),
             Some(LOG4) => $k!($run.on_frame(|f| f.log($host, 4))),
-            // A byte no row assigns.
-            // A byte no row assigns.
-            None => $k!($crate::ExitCode::InvalidOpcode),
+            None => $unassigned,
         }
     }};
 }
@@ -263,10 +266,10 @@ impl Running<'_> {
     ///
     /// Every [`Opcode`](crate::opcode::Opcode) is named in an arm and there is no catch-all over them, so a new row in
     /// the opcode table fails to build until it has a body here, as in the JIT's lowering. A
-    /// byte no row assigns halts with [`ExitCode::InvalidOpcode`]. The interpreter never gets
-    /// here with one ([`Running::step`] rejects it through the check table), nor does compiled
+    /// byte no row assigns halts with [`ExitCode::InvalidOpcode`], as INVALID does (it decodes
+    /// as INVALID: `Opcode::decode`). The interpreter never gets here with one ([`Running::step`] rejects it through the check table), nor does compiled
     /// code (the lowering ends a block before it), but this is a public entry (also
-    /// `ferrite_exec`'s), so the conversion is checked rather than assumed.
+    /// `ferrite_exec`'s), so the conversion is total rather than assumed.
     #[inline(always)]
     pub fn execute<H: Host + ?Sized>(&mut self, host: &mut H, opcode: u8) -> ExitCode {
         macro_rules! exit_code {
@@ -274,7 +277,7 @@ impl Running<'_> {
                 $exit
             };
         }
-        dispatch!(self, host, opcode, exit_code)
+        dispatch!(self, host, opcode, exit_code, ExitCode::InvalidOpcode)
     }
 }
 

@@ -182,7 +182,12 @@ impl Running<'_> {
                 return ExitCode::OutOfGas;
             }
             self.pc += 1;
-            dispatch!(self, host, opcode, continue_or_exit)
+            dispatch!(self, host, opcode, continue_or_exit, {
+                // SAFETY: an unassigned byte's check entry has `min_len = u16::MAX` (see
+                // `opcode::Check`), which no stack length (at most `STACK_LIMIT`) admits, so
+                // the loop left above.
+                unsafe { core::hint::unreachable_unchecked() }
+            })
         }
     }
 }
