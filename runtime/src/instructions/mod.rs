@@ -28,8 +28,9 @@ macro_rules! binary {
             $(
                 #[inline(always)]
                 pub(super) fn $name(&mut self) -> ExitCode {
-                    let (a, b) = self.stack.pop_top();
-                    *b = pure::binary(op::$op, *a, *b);
+                    let a = self.stack.pop();
+                    let b = self.stack.read(0);
+                    *self.stack.top_mut() = pure::binary(op::$op, a, b);
                     $crate::ExitCode::Continue
                 }
             )*
