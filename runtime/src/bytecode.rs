@@ -4,10 +4,8 @@
 //! truncated final PUSH reads zeros and running off the end executes STOP; dispatch needs no bounds
 //! check beyond `pc < padded.len()`, which every instruction preserves.
 
-use crate::blocks::BlockTable;
 use crate::opcode::op;
 use crate::word::keccak256;
-use crate::SpecId;
 use alloy_primitives::{Bytes, B256, U256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -21,9 +19,6 @@ pub struct Bytecode {
     /// keccak256(raw), computed when first asked for: initcode run by the interpreter alone
     /// never needs it (hashing it was a twentieth of the legacy state tests).
     hash: OnceLock<B256>,
-    /// The interpreter's per-block checks, per fork, made when first asked for
-    /// ([`Bytecode::block_table`]).
-    blocks: [OnceLock<BlockTable>; SpecId::ALL.len()],
 }
 
 impl Bytecode {
@@ -56,7 +51,6 @@ impl Bytecode {
             padded,
             jumpdests,
             hash,
-            blocks: Default::default(),
         }
     }
 
@@ -76,13 +70,6 @@ impl Bytecode {
     #[inline]
     pub fn hash(&self) -> B256 {
         *self.hash.get_or_init(|| keccak256(&self.raw))
-    }
-
-    /// The interpreter's per-block checks for `spec`, made (empty, filled as blocks run) on the
-    /// first call for that fork.
-    #[inline]
-    pub fn block_table(&self, spec: SpecId) -> &BlockTable {
-        self.blocks[spec as usize].get_or_init(|| BlockTable::new(self, spec))
     }
 
     /// True when `pc` is a JUMPDEST outside PUSH data.

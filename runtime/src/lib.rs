@@ -7,7 +7,6 @@
 //! code calls them through the `extern "C"` helpers of [`builtins`]. Nothing here knows about
 //! Cranelift, so the semantics can be tested, fuzzed and reused without the code generator.
 
-pub mod blocks;
 pub mod builtins;
 pub mod bytecode;
 pub mod exit;

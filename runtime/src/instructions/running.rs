@@ -19,9 +19,8 @@
 //! Trade-off: a cold body pays two stores and two loads more than before; the hot ones (the
 //! arithmetic, stack, jumps, memory words, environment reads) pay none.
 
-use crate::blocks::{ends_block, BlockTable};
 use crate::frame::Frame;
-use crate::opcode::{op, Check, OPCODE_INFO};
+use crate::opcode::{Check, OPCODE_INFO};
 use crate::stack::StackTop;
 use crate::{ExitCode, Host};
 use alloy_primitives::U256;
@@ -156,74 +155,39 @@ impl Running<'_> {
     /// exit code: the interpreter's loop when nothing observes single steps (the loop of
     /// [`Running::step`] otherwise).
     ///
-    /// Checks per block ([`crate::blocks`]): the stack bounds and static gas of the block at the
-    /// program counter are checked and charged on entry, and again after each instruction that
-    /// ends a block ([`ends_block`], known per arm at compile time), so the instructions in
-    /// between dispatch with no check at all. When a block's check fails, the rest runs with the
-    /// per-instruction checks ([`Running::run_checked`]): the frame halts in that block, at the
-    /// exact instruction. Each arm of the dispatch tests its own body's exit code (`dispatch!`),
-    /// so no exit code flows back to the loop's head.
-    ///
-    /// `checks` is the frame's fork's [`check_table`](crate::opcode::check_table), for that
-    /// fallback.
+    /// `checks` is the frame's fork's [`check_table`](crate::opcode::check_table); the caller
+    /// holds it so its address stays in a register. Same checks and bodies as `step`; the
+    /// difference is the shape: a failed check leaves the loop directly and each arm of the
+    /// dispatch tests its own body's exit code ([`dispatch!`](super::dispatch)), so no exit code
+    /// flows back to the loop's head.
     #[inline(always)]
     pub fn run<H: Host + ?Sized>(&mut self, host: &mut H, checks: &[Check; 256]) -> ExitCode {
-        let table: *const BlockTable = self.frame.code.block_table(self.frame.spec);
-        // SAFETY: the table lives in the frame's `Bytecode`, alive and never replaced while
-        // this `Running` holds the frame (see `Running::code`); only shared references to it
-        // exist (its slots are atomics).
-        let blocks = unsafe { &*table };
-        if !self.enter_block(blocks) {
-            return self.run_checked(host, checks);
-        }
-        macro_rules! next {
-            ($op:ident, $exit:expr) => {
+        macro_rules! continue_or_exit {
+            ($exit:expr) => {
                 match $exit {
-                    ExitCode::Continue => {
-                        if const { ends_block(op::$op) } && !self.enter_block(blocks) {
-                            return self.run_checked(host, checks);
-                        }
-                        continue;
-                    }
+                    ExitCode::Continue => continue,
                     exit => return exit,
                 }
             };
         }
         loop {
-            // SAFETY: the block entered passed its check, so its scan walked to here within the
-            // padded code (`blocks::scan` gives up past its end).
-            let opcode = unsafe { *self.code().get_unchecked(self.pc) };
+            // In bounds: `code` is the padded code, and no instruction moves the program counter
+            // past its padding (see `crate::bytecode`).
+            let opcode = self.code()[self.pc];
+            let check = &checks[opcode as usize];
+            if !check.admits(self.stack.len()) {
+                return self.on_frame(|f| f.check_failed(opcode, check.gas));
+            }
+            if !self.charge(check.gas as u64) {
+                return ExitCode::OutOfGas;
+            }
             self.pc += 1;
-            dispatch!(self, host, opcode, next, {
-                // SAFETY: a block reaching an opcode not in the fork (unassigned bytes among
-                // them) never passes its check (`blocks::scan`), and the instructions of a block
-                // that passed are the ones its scan walked (only PUSHn, by its immediate's size,
-                // and the block-ending jumps move the program counter other than by one), so
-                // the loop never dispatches one.
+            dispatch!(self, host, opcode, continue_or_exit, {
+                // SAFETY: an unassigned byte's check entry has `min_len = u16::MAX` (see
+                // `opcode::Check`), which no stack length (at most `STACK_LIMIT`) admits, so
+                // the loop left above.
                 unsafe { core::hint::unreachable_unchecked() }
             })
-        }
-    }
-
-    /// Enters the block at the program counter: checks its stack bounds and charges its static
-    /// gas; false (and nothing charged) when that fails.
-    #[inline(always)]
-    fn enter_block(&mut self, blocks: &BlockTable) -> bool {
-        let b = blocks.entry(self.code(), self.pc);
-        b.admits(self.stack.len()) && self.charge(b.gas as u64)
-    }
-
-    /// [`Running::run`] with the checks per instruction, for a block whose check failed (the
-    /// frame halts in it).
-    #[cold]
-    #[inline(never)]
-    fn run_checked<H: Host + ?Sized>(&mut self, host: &mut H, checks: &[Check; 256]) -> ExitCode {
-        loop {
-            let opcode = self.code()[self.pc];
-            let exit = self.step(host, opcode, &checks[opcode as usize]);
-            if !exit.is_continue() {
-                return exit;
-            }
         }
     }
 }
