@@ -158,7 +158,7 @@ impl Running<'_> {
     /// `checks` is the frame's fork's [`check_table`](crate::opcode::check_table); the caller
     /// holds it so its address stays in a register. Same checks and bodies as `step`; the
     /// difference is the shape: a failed check leaves the loop directly and each arm of the
-    /// dispatch tests its own body's exit code ([`dispatch!`](super::dispatch)), so no exit code
+    /// dispatch tests its own body's exit code (`dispatch!`), so no exit code
     /// flows back to the loop's head.
     #[inline(always)]
     pub fn run<H: Host + ?Sized>(&mut self, host: &mut H, checks: &[Check; 256]) -> ExitCode {
