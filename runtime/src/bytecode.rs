@@ -84,29 +84,10 @@ impl Bytecode {
     }
 
     /// The `N`-byte big-endian immediate starting at `pc` (PUSHN's operand), with the bytes past
-    /// the end of the code reading as zero.
-    ///
-    /// `pc` is just past a PUSHN that executed, hence at most `raw.len()` (past the code every
-    /// byte is 0, STOP), and `padded` extends 33 bytes beyond: the fixed-size reads below stay in
-    /// bounds, so their one bounds test never fails. Fixed sizes let the compiler emit whole-word
-    /// loads and byte swaps instead of a loop over the bytes.
+    /// the end of the code reading as zero ([`immediate`] on the padded code).
     #[inline(always)]
     pub fn immediate<const N: usize>(&self, pc: usize) -> U256 {
-        if N <= 8 {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&self.padded[pc..pc + 8]);
-            // `N >= 1`, so the shift is below 64.
-            U256::from(u64::from_be_bytes(b) >> (64 - 8 * N))
-        } else {
-            let mut b = [0u8; 32];
-            b[32 - N..].copy_from_slice(&self.padded[pc..pc + N]);
-            let limb = |i: usize| {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(&b[32 - 8 * (i + 1)..32 - 8 * i]);
-                u64::from_be_bytes(w)
-            };
-            U256::from_limbs([limb(0), limb(1), limb(2), limb(3)])
-        }
+        immediate::<N>(&self.padded, pc)
     }
 
     /// The analysed code for `raw`, from a process-wide cache keyed by code hash.
@@ -130,6 +111,38 @@ impl Bytecode {
         }
         map.insert(hash, code.clone());
         code
+    }
+}
+
+/// The `N`-byte big-endian immediate starting at `pc` in `padded` (a [`Bytecode::padded`]), as
+/// PUSHN reads it: bytes past the end of the code read as zero.
+///
+/// `pc` is just past a PUSHN that executed, hence at most the code's length (past the code every
+/// byte is 0, STOP), and the padding extends 33 bytes beyond: the fixed-size reads below stay in
+/// bounds, so their one bounds test never fails. Fixed sizes let the compiler emit whole-word
+/// loads and byte swaps instead of a loop over the bytes, and the word is built from its limbs
+/// (`U256::from(u64)` went through a temporary on the machine stack).
+#[inline(always)]
+pub fn immediate<const N: usize>(padded: &[u8], pc: usize) -> U256 {
+    if N <= 8 {
+        let b: [u8; 8] = match padded.get(pc..).and_then(|s| s.first_chunk::<8>()) {
+            Some(b) => *b,
+            None => return U256::ZERO,
+        };
+        // `N >= 1`, so the shift is below 64.
+        U256::from_limbs([u64::from_be_bytes(b) >> (64 - 8 * N), 0, 0, 0])
+    } else {
+        let mut b = [0u8; 32];
+        match padded.get(pc..).and_then(|s| s.get(..N)) {
+            Some(s) => b[32 - N..].copy_from_slice(s),
+            None => return U256::ZERO,
+        }
+        let limb = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[32 - 8 * (i + 1)..32 - 8 * i]);
+            u64::from_be_bytes(w)
+        };
+        U256::from_limbs([limb(0), limb(1), limb(2), limb(3)])
     }
 }
 

@@ -224,7 +224,7 @@ impl StackTop {
         self.len -= 1;
         // SAFETY: live buffer (type docs); the caller checked `len >= inputs >= 1`, so the new
         // `len` is in `0..STACK_LIMIT` (module docs).
-        unsafe { *self.base.add(self.len) }
+        unsafe { read_limbs(self.base.add(self.len)) }
     }
 
     /// The `n`-th item from the top (0 = top).
@@ -245,26 +245,12 @@ impl StackTop {
         unsafe { &mut *self.base.add(self.len - 1) }
     }
 
-    /// Pops and returns a reference to the popped word (valid until the next push): no copy of
-    /// the 32 bytes when the caller only reads them.
+    /// The `n`-th item from the top (0 = top), read as limbs ([`read_limbs`]).
     #[inline(always)]
-    pub fn pop_ref(&mut self) -> &U256 {
-        debug_assert!(self.len > 0, "stack underflow past the checks");
-        self.len -= 1;
-        // SAFETY: as in `pop`.
-        unsafe { &*self.base.add(self.len) }
-    }
-
-    /// Pops one word and returns it by reference together with the new top, for binary
-    /// operators that replace their second operand in place.
-    #[inline(always)]
-    pub fn pop_top(&mut self) -> (&U256, &mut U256) {
-        debug_assert!(self.len >= 2, "stack underflow past the checks");
-        self.len -= 1;
-        // SAFETY: live buffer (type docs); the caller checked `len >= inputs = 2`, so after
-        // the decrement both `len` and `len - 1` are in bounds, and they are distinct, so the
-        // two references do not alias.
-        unsafe { (&*self.base.add(self.len), &mut *self.base.add(self.len - 1)) }
+    pub fn read(&self, n: usize) -> U256 {
+        debug_assert!(n < self.len, "stack underflow past the checks");
+        // SAFETY: as in `peek`.
+        unsafe { read_limbs(self.base.add(self.len - 1 - n)) }
     }
 
     /// DUPn (n from 1).
@@ -275,7 +261,7 @@ impl StackTop {
         // the caller checked `n <= len <= STACK_LIMIT - 1`: both indices are in bounds.
         unsafe {
             let p = self.base;
-            *p.add(self.len) = *p.add(self.len - n);
+            *p.add(self.len) = read_limbs(p.add(self.len - n));
         }
         self.len += 1;
     }
@@ -289,7 +275,36 @@ impl StackTop {
         unsafe {
             let p = self.base;
             let top = self.len - 1;
-            core::ptr::swap_nonoverlapping(p.add(top), p.add(top - n), 1);
+            let (a, b) = (read_limbs(p.add(top)), read_limbs(p.add(top - n)));
+            *p.add(top) = b;
+            *p.add(top - n) = a;
         }
+    }
+}
+
+/// Reads the word at `p` as four 8-byte loads, and no wider.
+///
+/// Why: the words on the stack are written and read back by consecutive instructions, so most
+/// loads are served by store-to-load forwarding, which works only when the load lies within one
+/// earlier store. The arithmetic writes 8-byte limbs, while the compiler copied whole words (DUP,
+/// SWAP) and tested them (ISZERO, JUMPI's condition) with 16-byte vector loads: such a load of a
+/// word written as limbs (an ADD's sum, a pushed immediate) cannot be forwarded and waits for the
+/// stores to reach the cache, on the dependency chain of the instructions that follow (fib:
+/// about a quarter of its time; `benches/PERFORMANCE.md`). Volatile reads are the way to keep
+/// the compiler from merging the limb loads into vector ones; they compile to plain `mov`s.
+///
+/// # Safety
+/// `p` is valid for reads of a `U256` (aligned, in the live stack buffer).
+#[inline(always)]
+unsafe fn read_limbs(p: *const U256) -> U256 {
+    let q = p.cast::<u64>();
+    // SAFETY: the caller's `p` is a valid, aligned `U256`, which is four `u64` limbs.
+    unsafe {
+        U256::from_limbs([
+            core::ptr::read_volatile(q),
+            core::ptr::read_volatile(q.add(1)),
+            core::ptr::read_volatile(q.add(2)),
+            core::ptr::read_volatile(q.add(3)),
+        ])
     }
 }

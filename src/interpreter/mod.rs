@@ -66,6 +66,10 @@ fn run_loop<H: Host + ?Sized, T: Tracer>(
     let code = frame.shared_code();
     let code = code.padded();
     let mut run = Running::new(frame);
+    if !T::ACTIVE {
+        // Dropping `run` writes the hot state back to the frame.
+        return run.run(host, checks);
+    }
     loop {
         let exit = step_traced(&mut run, host, tracer, checks, code);
         if !exit.is_continue() {

@@ -22,22 +22,22 @@ binary! {
 impl Running<'_> {
     #[inline(always)]
     pub(super) fn iszero(&mut self) -> ExitCode {
-        let a = self.stack.top_mut();
-        *a = pure::unary(op::ISZERO, *a);
+        let a = self.stack.read(0);
+        *self.stack.top_mut() = pure::unary(op::ISZERO, a);
         ExitCode::Continue
     }
 
     #[inline(always)]
     pub(super) fn not(&mut self) -> ExitCode {
-        let a = self.stack.top_mut();
-        *a = pure::unary(op::NOT, *a);
+        let a = self.stack.read(0);
+        *self.stack.top_mut() = pure::unary(op::NOT, a);
         ExitCode::Continue
     }
 
     #[inline(always)]
     pub(super) fn clz(&mut self) -> ExitCode {
-        let a = self.stack.top_mut();
-        *a = pure::unary(op::CLZ, *a);
+        let a = self.stack.read(0);
+        *self.stack.top_mut() = pure::unary(op::CLZ, a);
         ExitCode::Continue
     }
 }

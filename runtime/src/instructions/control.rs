@@ -27,7 +27,7 @@ impl Running<'_> {
     #[inline(always)]
     pub(super) fn jumpi(&mut self) -> ExitCode {
         let dest = self.stack.pop();
-        if self.stack.pop_ref().is_zero() {
+        if self.stack.pop().is_zero() {
             ExitCode::Continue
         } else {
             self.jump_to(&dest)

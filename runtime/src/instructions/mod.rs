@@ -14,7 +14,7 @@
 //! around them. Which kind an opcode is changes only its cost, never its meaning: compiled code
 //! reaches both through [`Frame::execute`].
 //!
-//! The dispatch ([`Frame::execute`]) converts the byte to an [`Opcode`] and matches with every
+//! The dispatch ([`Frame::execute`]) converts the byte to an [`Opcode`](crate::opcode::Opcode) and matches with every
 //! variant named, like the JIT's lowering, so a row added to the opcode table does not build
 //! until both tiers handle it. The conversion costs nothing at run time: it folds into the
 //! dispatch's jump table on the byte, the machine code of the match on raw bytes it replaced.
@@ -28,13 +28,198 @@ macro_rules! binary {
             $(
                 #[inline(always)]
                 pub(super) fn $name(&mut self) -> ExitCode {
-                    let (a, b) = self.stack.pop_top();
-                    *b = pure::binary(op::$op, *a, *b);
-                    ExitCode::Continue
+                    let a = self.stack.pop();
+                    let b = self.stack.read(0);
+                    *self.stack.top_mut() = pure::binary(op::$op, a, b);
+                    $crate::ExitCode::Continue
                 }
             )*
         }
     };
+}
+
+/// The match from opcode byte to body, shared by [`Running::execute`] and the interpreter's loop
+/// ([`Running::run`]): `$k!(exit)` receives each body's exit code inside its own arm, and
+/// `$unassigned` is what a byte no row assigns evaluates to.
+///
+/// Why a macro and not a call to `execute`: with one function returning an [`ExitCode`], every
+/// body's result meets in one block of the loop, whose `Continue` test LLVM does not thread into
+/// the bodies that can only continue (it does not thread into a loop header), so the loop paid
+/// that test on every instruction (`xor; test; jne`, never taken). With the test inside each arm,
+/// it folds away wherever the body's result is a constant. And the loop, which has already
+/// rejected an unassigned byte at its check, passes an unreachable `$unassigned`: with a
+/// reachable default, LLVM kept the jump table's range test, folded to another never-taken
+/// `xor; test; jne` (figures in `benches/PERFORMANCE.md`). Each body still exists once; this
+/// only says which one an opcode runs.
+macro_rules! dispatch {
+    ($run:ident, $host:ident, $opcode:expr, $k:ident, $unassigned:expr) => {{
+        use $crate::opcode::Opcode::*;
+        match $crate::opcode::Opcode::from_u8($opcode) {
+            Some(STOP) => $k!($crate::ExitCode::Stop),
+            Some(ADD) => $k!($run.add()),
+            Some(MUL) => $k!($run.mul()),
+            Some(SUB) => $k!($run.sub()),
+            Some(DIV) => $k!($run.div()),
+            Some(SDIV) => $k!($run.sdiv()),
+            Some(MOD) => $k!($run.rem()),
+            Some(SMOD) => $k!($run.smod()),
+            Some(ADDMOD) => $k!($run.addmod()),
+            Some(MULMOD) => $k!($run.mulmod()),
+            Some(EXP) => $k!($run.exp()),
+            Some(SIGNEXTEND) => $k!($run.signextend()),
+            Some(LT) => $k!($run.lt()),
+            Some(GT) => $k!($run.gt()),
+            Some(SLT) => $k!($run.slt()),
+            Some(SGT) => $k!($run.sgt()),
+            Some(EQ) => $k!($run.eq()),
+            Some(ISZERO) => $k!($run.iszero()),
+            Some(AND) => $k!($run.and()),
+            Some(OR) => $k!($run.or()),
+            Some(XOR) => $k!($run.xor()),
+            Some(NOT) => $k!($run.not()),
+            Some(BYTE) => $k!($run.byte()),
+            Some(SHL) => $k!($run.shl()),
+            Some(SHR) => $k!($run.shr()),
+            Some(SAR) => $k!($run.sar()),
+            Some(CLZ) => $k!($run.clz()),
+            Some(KECCAK256) => $k!($run.on_frame(|f| f.keccak256())),
+            Some(ADDRESS) => $k!($run.address()),
+            Some(BALANCE) => $k!($run.balance($host)),
+            Some(ORIGIN) => $k!($run.origin($host)),
+            Some(CALLER) => $k!($run.caller()),
+            Some(CALLVALUE) => $k!($run.callvalue()),
+            Some(CALLDATALOAD) => $k!($run.calldataload()),
+            Some(CALLDATASIZE) => $k!($run.calldatasize()),
+            Some(CALLDATACOPY) => $k!($run.on_frame(|f| f.calldatacopy())),
+            Some(CODESIZE) => $k!($run.codesize()),
+            Some(CODECOPY) => $k!($run.on_frame(|f| f.codecopy())),
+            Some(GASPRICE) => $k!($run.gasprice($host)),
+            Some(EXTCODESIZE) => $k!($run.extcodesize($host)),
+            Some(EXTCODECOPY) => $k!($run.on_frame(|f| f.extcodecopy($host))),
+            Some(RETURNDATASIZE) => $k!($run.returndatasize()),
+            Some(RETURNDATACOPY) => $k!($run.on_frame(|f| f.returndatacopy())),
+            Some(EXTCODEHASH) => $k!($run.extcodehash($host)),
+            Some(BLOCKHASH) => $k!($run.blockhash($host)),
+            Some(COINBASE) => $k!($run.coinbase($host)),
+            Some(TIMESTAMP) => $k!($run.timestamp($host)),
+            Some(NUMBER) => $k!($run.number($host)),
+            Some(PREVRANDAO) => $k!($run.prevrandao($host)),
+            Some(GASLIMIT) => $k!($run.gaslimit($host)),
+            Some(CHAINID) => $k!($run.chainid($host)),
+            Some(SELFBALANCE) => $k!($run.selfbalance($host)),
+            Some(BASEFEE) => $k!($run.basefee($host)),
+            Some(BLOBHASH) => $k!($run.blobhash($host)),
+            Some(BLOBBASEFEE) => $k!($run.blobbasefee($host)),
+            Some(POP) => $k!($run.pop()),
+            Some(MLOAD) => $k!($run.mload()),
+            Some(MSTORE) => $k!($run.mstore()),
+            Some(MSTORE8) => $k!($run.mstore8()),
+            Some(SLOAD) => $k!($run.sload($host)),
+            Some(SSTORE) => $k!($run.on_frame(|f| f.sstore($host))),
+            Some(JUMP) => $k!($run.jump()),
+            Some(JUMPI) => $k!($run.jumpi()),
+            Some(PC) => $k!($run.pc_op()),
+            Some(MSIZE) => $k!($run.msize()),
+            Some(GAS) => $k!($run.gas_op()),
+            Some(JUMPDEST) => $k!($crate::ExitCode::Continue),
+            Some(TLOAD) => $k!($run.tload($host)),
+            Some(TSTORE) => $k!($run.tstore($host)),
+            Some(MCOPY) => $k!($run.on_frame(|f| f.mcopy())),
+            Some(PUSH0) => $k!($run.push0()),
+            Some(CREATE) => $k!($run.on_frame(|f| f.create(false))),
+            Some(CALL) => $k!($run.on_frame(|f| f.call($host, $crate::frame::CallKind::Call))),
+            Some(CALLCODE) => {
+                $k!($run.on_frame(|f| f.call($host, $crate::frame::CallKind::CallCode)))
+            }
+            Some(RETURN) => $k!($run.on_frame(|f| f.ret($crate::ExitCode::Return))),
+            Some(DELEGATECALL) => {
+                $k!($run.on_frame(|f| f.call($host, $crate::frame::CallKind::DelegateCall)))
+            }
+            Some(CREATE2) => $k!($run.on_frame(|f| f.create(true))),
+            Some(STATICCALL) => {
+                $k!($run.on_frame(|f| f.call($host, $crate::frame::CallKind::StaticCall)))
+            }
+            Some(REVERT) => $k!($run.on_frame(|f| f.ret($crate::ExitCode::Revert))),
+            // EIP-141's designated invalid instruction, and every byte no row assigns
+            // (`Opcode::decode`).
+            Some(INVALID) => $k!($crate::ExitCode::InvalidOpcode),
+            Some(SELFDESTRUCT) => $k!($run.on_frame(|f| f.selfdestruct($host))),
+            // An arm per PUSH, DUP and SWAP, each with its size as a constant: PUSH1 is then a
+            // one-byte load and DUPn/SWAPn fixed offsets. (They shared one arm, told apart by
+            // byte range, while PUSH read its immediate byte by byte; the arms per opcode cut
+            // the instructions per PUSH from ~30 to ~8.)
+            Some(PUSH1) => $k!($run.push::<1>()),
+            Some(PUSH2) => $k!($run.push::<2>()),
+            Some(PUSH3) => $k!($run.push::<3>()),
+            Some(PUSH4) => $k!($run.push::<4>()),
+            Some(PUSH5) => $k!($run.push::<5>()),
+            Some(PUSH6) => $k!($run.push::<6>()),
+            Some(PUSH7) => $k!($run.push::<7>()),
+            Some(PUSH8) => $k!($run.push::<8>()),
+            Some(PUSH9) => $k!($run.push::<9>()),
+            Some(PUSH10) => $k!($run.push::<10>()),
+            Some(PUSH11) => $k!($run.push::<11>()),
+            Some(PUSH12) => $k!($run.push::<12>()),
+            Some(PUSH13) => $k!($run.push::<13>()),
+            Some(PUSH14) => $k!($run.push::<14>()),
+            Some(PUSH15) => $k!($run.push::<15>()),
+            Some(PUSH16) => $k!($run.push::<16>()),
+            Some(PUSH17) => $k!($run.push::<17>()),
+            Some(PUSH18) => $k!($run.push::<18>()),
+            Some(PUSH19) => $k!($run.push::<19>()),
+            Some(PUSH20) => $k!($run.push::<20>()),
+            Some(PUSH21) => $k!($run.push::<21>()),
+            Some(PUSH22) => $k!($run.push::<22>()),
+            Some(PUSH23) => $k!($run.push::<23>()),
+            Some(PUSH24) => $k!($run.push::<24>()),
+            Some(PUSH25) => $k!($run.push::<25>()),
+            Some(PUSH26) => $k!($run.push::<26>()),
+            Some(PUSH27) => $k!($run.push::<27>()),
+            Some(PUSH28) => $k!($run.push::<28>()),
+            Some(PUSH29) => $k!($run.push::<29>()),
+            Some(PUSH30) => $k!($run.push::<30>()),
+            Some(PUSH31) => $k!($run.push::<31>()),
+            Some(PUSH32) => $k!($run.push::<32>()),
+            Some(DUP1) => $k!($run.dup::<1>()),
+            Some(DUP2) => $k!($run.dup::<2>()),
+            Some(DUP3) => $k!($run.dup::<3>()),
+            Some(DUP4) => $k!($run.dup::<4>()),
+            Some(DUP5) => $k!($run.dup::<5>()),
+            Some(DUP6) => $k!($run.dup::<6>()),
+            Some(DUP7) => $k!($run.dup::<7>()),
+            Some(DUP8) => $k!($run.dup::<8>()),
+            Some(DUP9) => $k!($run.dup::<9>()),
+            Some(DUP10) => $k!($run.dup::<10>()),
+            Some(DUP11) => $k!($run.dup::<11>()),
+            Some(DUP12) => $k!($run.dup::<12>()),
+            Some(DUP13) => $k!($run.dup::<13>()),
+            Some(DUP14) => $k!($run.dup::<14>()),
+            Some(DUP15) => $k!($run.dup::<15>()),
+            Some(DUP16) => $k!($run.dup::<16>()),
+            Some(SWAP1) => $k!($run.swap::<1>()),
+            Some(SWAP2) => $k!($run.swap::<2>()),
+            Some(SWAP3) => $k!($run.swap::<3>()),
+            Some(SWAP4) => $k!($run.swap::<4>()),
+            Some(SWAP5) => $k!($run.swap::<5>()),
+            Some(SWAP6) => $k!($run.swap::<6>()),
+            Some(SWAP7) => $k!($run.swap::<7>()),
+            Some(SWAP8) => $k!($run.swap::<8>()),
+            Some(SWAP9) => $k!($run.swap::<9>()),
+            Some(SWAP10) => $k!($run.swap::<10>()),
+            Some(SWAP11) => $k!($run.swap::<11>()),
+            Some(SWAP12) => $k!($run.swap::<12>()),
+            Some(SWAP13) => $k!($run.swap::<13>()),
+            Some(SWAP14) => $k!($run.swap::<14>()),
+            Some(SWAP15) => $k!($run.swap::<15>()),
+            Some(SWAP16) => $k!($run.swap::<16>()),
+            Some(LOG0) => $k!($run.on_frame(|f| f.log($host, 0))),
+            Some(LOG1) => $k!($run.on_frame(|f| f.log($host, 1))),
+            Some(LOG2) => $k!($run.on_frame(|f| f.log($host, 2))),
+            Some(LOG3) => $k!($run.on_frame(|f| f.log($host, 3))),
+            Some(LOG4) => $k!($run.on_frame(|f| f.log($host, 4))),
+            None => $unassigned,
+        }
+    }};
 }
 
 mod arithmetic;
@@ -51,8 +236,7 @@ mod system;
 pub use running::Running;
 
 use crate::bytecode::Bytecode;
-use crate::frame::{CallKind, Frame};
-use crate::opcode::Opcode;
+use crate::frame::Frame;
 use crate::{ExitCode, Host};
 use alloy_primitives::U256;
 use std::sync::Arc;
@@ -81,174 +265,20 @@ impl Running<'_> {
     /// The instruction bodies, dispatched by opcode byte; the caller has checked the fork, the
     /// static gas and the stack bounds, and advanced the program counter past the opcode.
     ///
-    /// Every [`Opcode`] is named in an arm and there is no catch-all over them, so a new row in
+    /// Every [`Opcode`](crate::opcode::Opcode) is named in an arm and there is no catch-all over them, so a new row in
     /// the opcode table fails to build until it has a body here, as in the JIT's lowering. A
-    /// byte no row assigns halts with [`ExitCode::InvalidOpcode`]. The interpreter never gets
-    /// here with one ([`Running::step`] rejects it through the check table), nor does compiled
+    /// byte no row assigns halts with [`ExitCode::InvalidOpcode`], as INVALID does (it decodes
+    /// as INVALID: `Opcode::decode`). The interpreter never gets here with one ([`Running::step`] rejects it through the check table), nor does compiled
     /// code (the lowering ends a block before it), but this is a public entry (also
-    /// `ferrite_exec`'s), so the conversion is checked rather than assumed.
+    /// `ferrite_exec`'s), so the conversion is total rather than assumed.
     #[inline(always)]
     pub fn execute<H: Host + ?Sized>(&mut self, host: &mut H, opcode: u8) -> ExitCode {
-        use Opcode::*;
-        match Opcode::from_u8(opcode) {
-            Some(STOP) => ExitCode::Stop,
-            Some(ADD) => self.add(),
-            Some(MUL) => self.mul(),
-            Some(SUB) => self.sub(),
-            Some(DIV) => self.div(),
-            Some(SDIV) => self.sdiv(),
-            Some(MOD) => self.rem(),
-            Some(SMOD) => self.smod(),
-            Some(ADDMOD) => self.addmod(),
-            Some(MULMOD) => self.mulmod(),
-            Some(EXP) => self.exp(),
-            Some(SIGNEXTEND) => self.signextend(),
-            Some(LT) => self.lt(),
-            Some(GT) => self.gt(),
-            Some(SLT) => self.slt(),
-            Some(SGT) => self.sgt(),
-            Some(EQ) => self.eq(),
-            Some(ISZERO) => self.iszero(),
-            Some(AND) => self.and(),
-            Some(OR) => self.or(),
-            Some(XOR) => self.xor(),
-            Some(NOT) => self.not(),
-            Some(BYTE) => self.byte(),
-            Some(SHL) => self.shl(),
-            Some(SHR) => self.shr(),
-            Some(SAR) => self.sar(),
-            Some(CLZ) => self.clz(),
-            Some(KECCAK256) => self.on_frame(|f| f.keccak256()),
-            Some(ADDRESS) => self.address(),
-            Some(BALANCE) => self.balance(host),
-            Some(ORIGIN) => self.origin(host),
-            Some(CALLER) => self.caller(),
-            Some(CALLVALUE) => self.callvalue(),
-            Some(CALLDATALOAD) => self.calldataload(),
-            Some(CALLDATASIZE) => self.calldatasize(),
-            Some(CALLDATACOPY) => self.on_frame(|f| f.calldatacopy()),
-            Some(CODESIZE) => self.codesize(),
-            Some(CODECOPY) => self.on_frame(|f| f.codecopy()),
-            Some(GASPRICE) => self.gasprice(host),
-            Some(EXTCODESIZE) => self.extcodesize(host),
-            Some(EXTCODECOPY) => self.on_frame(|f| f.extcodecopy(host)),
-            Some(RETURNDATASIZE) => self.returndatasize(),
-            Some(RETURNDATACOPY) => self.on_frame(|f| f.returndatacopy()),
-            Some(EXTCODEHASH) => self.extcodehash(host),
-            Some(BLOCKHASH) => self.blockhash(host),
-            Some(COINBASE) => self.coinbase(host),
-            Some(TIMESTAMP) => self.timestamp(host),
-            Some(NUMBER) => self.number(host),
-            Some(PREVRANDAO) => self.prevrandao(host),
-            Some(GASLIMIT) => self.gaslimit(host),
-            Some(CHAINID) => self.chainid(host),
-            Some(SELFBALANCE) => self.selfbalance(host),
-            Some(BASEFEE) => self.basefee(host),
-            Some(BLOBHASH) => self.blobhash(host),
-            Some(BLOBBASEFEE) => self.blobbasefee(host),
-            Some(POP) => self.pop(),
-            Some(MLOAD) => self.mload(),
-            Some(MSTORE) => self.mstore(),
-            Some(MSTORE8) => self.mstore8(),
-            Some(SLOAD) => self.sload(host),
-            Some(SSTORE) => self.on_frame(|f| f.sstore(host)),
-            Some(JUMP) => self.jump(),
-            Some(JUMPI) => self.jumpi(),
-            Some(PC) => self.pc_op(),
-            Some(MSIZE) => self.msize(),
-            Some(GAS) => self.gas_op(),
-            Some(JUMPDEST) => ExitCode::Continue,
-            Some(TLOAD) => self.tload(host),
-            Some(TSTORE) => self.tstore(host),
-            Some(MCOPY) => self.on_frame(|f| f.mcopy()),
-            Some(PUSH0) => self.push0(),
-            Some(CREATE) => self.on_frame(|f| f.create(false)),
-            Some(CALL) => self.on_frame(|f| f.call(host, CallKind::Call)),
-            Some(CALLCODE) => self.on_frame(|f| f.call(host, CallKind::CallCode)),
-            Some(RETURN) => self.on_frame(|f| f.ret(ExitCode::Return)),
-            Some(DELEGATECALL) => self.on_frame(|f| f.call(host, CallKind::DelegateCall)),
-            Some(CREATE2) => self.on_frame(|f| f.create(true)),
-            Some(STATICCALL) => self.on_frame(|f| f.call(host, CallKind::StaticCall)),
-            Some(REVERT) => self.on_frame(|f| f.ret(ExitCode::Revert)),
-            // EIP-141's designated invalid instruction halts as an unassigned byte does.
-            Some(INVALID) => ExitCode::InvalidOpcode,
-            Some(SELFDESTRUCT) => self.on_frame(|f| f.selfdestruct(host)),
-            // An arm per PUSH, DUP and SWAP, each with its size as a constant: PUSH1 is then a
-            // one-byte load and DUPn/SWAPn fixed offsets. (They shared one arm, told apart by
-            // byte range, while PUSH read its immediate byte by byte; the arms per opcode cut
-            // the instructions per PUSH from ~30 to ~8.)
-            Some(PUSH1) => self.push::<1>(),
-            Some(PUSH2) => self.push::<2>(),
-            Some(PUSH3) => self.push::<3>(),
-            Some(PUSH4) => self.push::<4>(),
-            Some(PUSH5) => self.push::<5>(),
-            Some(PUSH6) => self.push::<6>(),
-            Some(PUSH7) => self.push::<7>(),
-            Some(PUSH8) => self.push::<8>(),
-            Some(PUSH9) => self.push::<9>(),
-            Some(PUSH10) => self.push::<10>(),
-            Some(PUSH11) => self.push::<11>(),
-            Some(PUSH12) => self.push::<12>(),
-            Some(PUSH13) => self.push::<13>(),
-            Some(PUSH14) => self.push::<14>(),
-            Some(PUSH15) => self.push::<15>(),
-            Some(PUSH16) => self.push::<16>(),
-            Some(PUSH17) => self.push::<17>(),
-            Some(PUSH18) => self.push::<18>(),
-            Some(PUSH19) => self.push::<19>(),
-            Some(PUSH20) => self.push::<20>(),
-            Some(PUSH21) => self.push::<21>(),
-            Some(PUSH22) => self.push::<22>(),
-            Some(PUSH23) => self.push::<23>(),
-            Some(PUSH24) => self.push::<24>(),
-            Some(PUSH25) => self.push::<25>(),
-            Some(PUSH26) => self.push::<26>(),
-            Some(PUSH27) => self.push::<27>(),
-            Some(PUSH28) => self.push::<28>(),
-            Some(PUSH29) => self.push::<29>(),
-            Some(PUSH30) => self.push::<30>(),
-            Some(PUSH31) => self.push::<31>(),
-            Some(PUSH32) => self.push::<32>(),
-            Some(DUP1) => self.dup::<1>(),
-            Some(DUP2) => self.dup::<2>(),
-            Some(DUP3) => self.dup::<3>(),
-            Some(DUP4) => self.dup::<4>(),
-            Some(DUP5) => self.dup::<5>(),
-            Some(DUP6) => self.dup::<6>(),
-            Some(DUP7) => self.dup::<7>(),
-            Some(DUP8) => self.dup::<8>(),
-            Some(DUP9) => self.dup::<9>(),
-            Some(DUP10) => self.dup::<10>(),
-            Some(DUP11) => self.dup::<11>(),
-            Some(DUP12) => self.dup::<12>(),
-            Some(DUP13) => self.dup::<13>(),
-            Some(DUP14) => self.dup::<14>(),
-            Some(DUP15) => self.dup::<15>(),
-            Some(DUP16) => self.dup::<16>(),
-            Some(SWAP1) => self.swap::<1>(),
-            Some(SWAP2) => self.swap::<2>(),
-            Some(SWAP3) => self.swap::<3>(),
-            Some(SWAP4) => self.swap::<4>(),
-            Some(SWAP5) => self.swap::<5>(),
-            Some(SWAP6) => self.swap::<6>(),
-            Some(SWAP7) => self.swap::<7>(),
-            Some(SWAP8) => self.swap::<8>(),
-            Some(SWAP9) => self.swap::<9>(),
-            Some(SWAP10) => self.swap::<10>(),
-            Some(SWAP11) => self.swap::<11>(),
-            Some(SWAP12) => self.swap::<12>(),
-            Some(SWAP13) => self.swap::<13>(),
-            Some(SWAP14) => self.swap::<14>(),
-            Some(SWAP15) => self.swap::<15>(),
-            Some(SWAP16) => self.swap::<16>(),
-            Some(LOG0) => self.on_frame(|f| f.log(host, 0)),
-            Some(LOG1) => self.on_frame(|f| f.log(host, 1)),
-            Some(LOG2) => self.on_frame(|f| f.log(host, 2)),
-            Some(LOG3) => self.on_frame(|f| f.log(host, 3)),
-            Some(LOG4) => self.on_frame(|f| f.log(host, 4)),
-            // A byte no row assigns.
-            None => ExitCode::InvalidOpcode,
+        macro_rules! exit_code {
+            ($exit:expr) => {
+                $exit
+            };
         }
+        dispatch!(self, host, opcode, exit_code, ExitCode::InvalidOpcode)
     }
 }
 

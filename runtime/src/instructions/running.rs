@@ -35,6 +35,10 @@ pub struct Running<'f> {
     pub(super) gas: u64,
     /// Program counter; during a body, just past the opcode.
     pub(super) pc: usize,
+    /// The frame's padded code ([`Bytecode::padded`](crate::bytecode::Bytecode::padded)), for the opcode fetch and PUSH's
+    /// immediates: held here, its address and length are values the loop keeps in registers
+    /// (through the frame they were three dependent loads per PUSH: frame, `Arc`, buffer).
+    code: *const [u8],
 }
 
 impl<'f> Running<'f> {
@@ -45,8 +49,21 @@ impl<'f> Running<'f> {
             stack: frame.stack.top(),
             gas: frame.gas.remaining,
             pc: frame.pc,
+            code: frame.code.padded(),
             frame,
         }
+    }
+
+    /// The frame's padded code.
+    #[inline(always)]
+    pub(super) fn code(&self) -> &[u8] {
+        // SAFETY: `code` points into the buffer of the `Bytecode` behind the frame's
+        // `Arc<Bytecode>`, which is never mutated after its analysis (only shared references to
+        // it exist). That `Arc` keeps it alive as long as `frame.code` holds it; `frame.code` is
+        // `pub(crate)`, only set in `Frame::new`, and the frame is borrowed exclusively by this
+        // `Running` for its whole life (bodies get the frame only through `on_frame`/`with_gas`,
+        // and none assigns `code`; `on_frame` asserts it in debug builds).
+        unsafe { &*self.code }
     }
 
     /// Program counter (of the next instruction, between instructions).
@@ -78,6 +95,7 @@ impl<'f> Running<'f> {
     pub(super) fn on_frame(&mut self, body: impl FnOnce(&mut Frame) -> ExitCode) -> ExitCode {
         self.sync();
         let exit = body(self.frame);
+        debug_assert!(core::ptr::eq(self.code, self.frame.code.padded()));
         self.stack = self.frame.stack.top();
         self.gas = self.frame.gas.remaining;
         exit
@@ -129,6 +147,48 @@ impl<'f> Running<'f> {
         }
         self.pc += 1;
         self.execute(host, opcode)
+    }
+}
+
+impl Running<'_> {
+    /// Runs instructions from the program counter until one does not continue, and returns its
+    /// exit code: the interpreter's loop when nothing observes single steps (the loop of
+    /// [`Running::step`] otherwise).
+    ///
+    /// `checks` is the frame's fork's [`check_table`](crate::opcode::check_table); the caller
+    /// holds it so its address stays in a register. Same checks and bodies as `step`; the
+    /// difference is the shape: a failed check leaves the loop directly and each arm of the
+    /// dispatch tests its own body's exit code (`dispatch!`), so no exit code
+    /// flows back to the loop's head.
+    #[inline(always)]
+    pub fn run<H: Host + ?Sized>(&mut self, host: &mut H, checks: &[Check; 256]) -> ExitCode {
+        macro_rules! continue_or_exit {
+            ($exit:expr) => {
+                match $exit {
+                    ExitCode::Continue => continue,
+                    exit => return exit,
+                }
+            };
+        }
+        loop {
+            // In bounds: `code` is the padded code, and no instruction moves the program counter
+            // past its padding (see `crate::bytecode`).
+            let opcode = self.code()[self.pc];
+            let check = &checks[opcode as usize];
+            if !check.admits(self.stack.len()) {
+                return self.on_frame(|f| f.check_failed(opcode, check.gas));
+            }
+            if !self.charge(check.gas as u64) {
+                return ExitCode::OutOfGas;
+            }
+            self.pc += 1;
+            dispatch!(self, host, opcode, continue_or_exit, {
+                // SAFETY: an unassigned byte's check entry has `min_len = u16::MAX` (see
+                // `opcode::Check`), which no stack length (at most `STACK_LIMIT`) admits, so
+                // the loop left above.
+                unsafe { core::hint::unreachable_unchecked() }
+            })
+        }
     }
 }
 

@@ -20,7 +20,7 @@ impl Running<'_> {
     /// PUSHn: reads the `N` immediate bytes at `pc` (zero-padded past the end of the code).
     #[inline(always)]
     pub(super) fn push<const N: usize>(&mut self) -> ExitCode {
-        let v = self.frame.code.immediate::<N>(self.pc);
+        let v = crate::bytecode::immediate::<N>(self.code(), self.pc);
         self.stack.push(v);
         self.pc += N;
         ExitCode::Continue
