@@ -425,7 +425,7 @@ macro_rules! define_builtins {
             ) {
                 use crate::instructions::pure;
                 let [b1, b2, b3] = from_stack([b1, b2, b3]);
-                let r = pure::binary(
+                let r = pure::binary_helper(
                     crate::opcode::op::$bop,
                     U256::from_limbs([a0, a1, a2, a3]),
                     U256::from_limbs([b0, b1, b2, b3]),

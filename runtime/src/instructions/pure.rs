@@ -26,6 +26,19 @@ pub fn unary(opcode: u8, a: U256) -> U256 {
     }
 }
 
+/// [`binary`] for compiled code's per-opcode helpers: the division family with its general
+/// case in line (see [`word::div_in`]); the interpreter's loop keeps it out of line.
+#[inline(always)]
+pub fn binary_helper(opcode: u8, a: U256, b: U256) -> U256 {
+    match opcode {
+        op::DIV => word::div_in::<false>(a, b),
+        op::SDIV => word::sdiv_in::<false>(a, b),
+        op::MOD => word::rem_in::<false>(a, b),
+        op::SMOD => word::smod_in::<false>(a, b),
+        _ => binary(opcode, a, b),
+    }
+}
+
 /// Binary operations; `a` is the top of the stack.
 #[inline(always)]
 pub fn binary(opcode: u8, a: U256, b: U256) -> U256 {

@@ -358,6 +358,27 @@ fn check_division(a: U256, b: U256) {
     assert_eq!(rem(a, b), reference::rem(a, b), "rem({a:#x}, {b:#x})");
     assert_eq!(sdiv(a, b), reference::sdiv(a, b), "sdiv({a:#x}, {b:#x})");
     assert_eq!(smod(a, b), reference::smod(a, b), "smod({a:#x}, {b:#x})");
+    // Compiled code's helpers take the same operations with the general case in line.
+    assert_eq!(
+        div_in::<false>(a, b),
+        reference::div(a, b),
+        "div_in({a:#x}, {b:#x})"
+    );
+    assert_eq!(
+        rem_in::<false>(a, b),
+        reference::rem(a, b),
+        "rem_in({a:#x}, {b:#x})"
+    );
+    assert_eq!(
+        sdiv_in::<false>(a, b),
+        reference::sdiv(a, b),
+        "sdiv_in({a:#x}, {b:#x})"
+    );
+    assert_eq!(
+        smod_in::<false>(a, b),
+        reference::smod(a, b),
+        "smod_in({a:#x}, {b:#x})"
+    );
 }
 
 /// Divisors for every path of the division: 0, 1, every power of two (the shift and mask) and
