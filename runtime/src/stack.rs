@@ -245,7 +245,7 @@ impl StackTop {
         unsafe { &mut *self.base.add(self.len - 1) }
     }
 
-    /// The `n`-th item from the top (0 = top), read as limbs ([`read_limbs`]).
+    /// The `n`-th item from the top (0 = top), read as limbs (see `read_limbs`).
     #[inline(always)]
     pub fn read(&self, n: usize) -> U256 {
         debug_assert!(n < self.len, "stack underflow past the checks");
