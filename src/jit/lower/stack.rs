@@ -347,9 +347,11 @@ impl Lower<'_, '_> {
                 hi,
                 clean: false,
             } => {
-                // For a helper, 128-bit vector stores: the runtime reads words back as 128-bit
-                // vectors, and a vector load of two 64-bit stores cannot be store-forwarded (it
-                // stalls). Elsewhere plain stores (two 64-bit moves per half): compiled code
+                // For a helper, 128-bit vector stores: the runtime's bodies read some words back
+                // as 128-bit vectors, and a vector load of two 64-bit stores cannot be
+                // store-forwarded (it stalls). The interpreter's stack reads limbs now, but
+                // 64-bit stores here still measured slower (PERFORMANCE.md, 2026-12-06).
+                // Elsewhere plain stores (two 64-bit moves per half): compiled code
                 // reads words back as 64-bit halves, and the vector's assembly cost an
                 // instruction per half (measured: geomean JIT/revm 3.08-3.13 -> 3.20-3.22, and
                 // 2% less compile work on snailtracer's region).
