@@ -351,34 +351,24 @@ fn mulmod_cache_under_interleaved_moduli_matches_the_reference() {
     }
 }
 
-/// DIV, MOD, SDIV and SMOD of `a` and `b` equal the reference's.
+/// DIV, MOD, SDIV and SMOD of `a` and `b` equal the reference's, both as the interpreter takes
+/// them and as compiled code's helpers do (the general case in line).
 #[track_caller]
 fn check_division(a: U256, b: U256) {
-    assert_eq!(div(a, b), reference::div(a, b), "div({a:#x}, {b:#x})");
-    assert_eq!(rem(a, b), reference::rem(a, b), "rem({a:#x}, {b:#x})");
-    assert_eq!(sdiv(a, b), reference::sdiv(a, b), "sdiv({a:#x}, {b:#x})");
-    assert_eq!(smod(a, b), reference::smod(a, b), "smod({a:#x}, {b:#x})");
-    // Compiled code's helpers take the same operations with the general case in line.
-    assert_eq!(
-        div_in::<false>(a, b),
-        reference::div(a, b),
-        "div_in({a:#x}, {b:#x})"
-    );
-    assert_eq!(
-        rem_in::<false>(a, b),
-        reference::rem(a, b),
-        "rem_in({a:#x}, {b:#x})"
-    );
-    assert_eq!(
-        sdiv_in::<false>(a, b),
-        reference::sdiv(a, b),
-        "sdiv_in({a:#x}, {b:#x})"
-    );
-    assert_eq!(
-        smod_in::<false>(a, b),
-        reference::smod(a, b),
-        "smod_in({a:#x}, {b:#x})"
-    );
+    type Op = fn(U256, U256) -> U256;
+    let ops: [(&str, Op, Op); 8] = [
+        ("div", div, reference::div),
+        ("rem", rem, reference::rem),
+        ("sdiv", sdiv, reference::sdiv),
+        ("smod", smod, reference::smod),
+        ("div_in", div_in::<false>, reference::div),
+        ("rem_in", rem_in::<false>, reference::rem),
+        ("sdiv_in", sdiv_in::<false>, reference::sdiv),
+        ("smod_in", smod_in::<false>, reference::smod),
+    ];
+    for (name, op, want) in ops {
+        assert_eq!(op(a, b), want(a, b), "{name}({a:#x}, {b:#x})");
+    }
 }
 
 /// Divisors for every path of the division: 0, 1, every power of two (the shift and mask) and
