@@ -7,7 +7,7 @@
 //! operands by value, and DIV/SDIV of words that fit 64 bits divide natively first.
 
 use super::stack::{Cursor, Elem};
-use super::{Lower, EXIT_CODE_SLOT};
+use super::Lower;
 use crate::analysis::Instr;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, InstBuilder, Value};
@@ -21,7 +21,7 @@ impl Lower<'_, '_> {
         let info = &OPCODE_INFO[ins.opcode as usize];
         // The body writes its outputs from its deepest input's position up.
         let from = self.depth_offset(c, info.inputs as isize - 1);
-        self.protect(c, from);
+        self.protect(c, from..);
         if info.has(flags::SUSPENDS) {
             // The frame resumes from the buffer (in either tier): everything must be there.
             self.flush_all(c, true);
@@ -77,10 +77,7 @@ impl Lower<'_, '_> {
     /// Returns `r` if it is not `Continue`; otherwise goes on at `cont`. Every call site shares
     /// one return block ([`Lower::ret_value`]).
     pub(super) fn continue_at_unless_exit(&mut self, r: Value, cont: Block) {
-        let out = *self.exit_code.get_or_insert_with(|| self.b.create_block());
-        self.b
-            .ins()
-            .stack_store(types::I64, r, self.context, EXIT_CODE_SLOT);
+        let out = self.stash_exit_code(r);
         self.b.ins().brif(r, out, &[], cont, &[]);
         self.b.switch_to_block(cont);
     }
@@ -107,7 +104,7 @@ impl Lower<'_, '_> {
             _ => {
                 let inputs = OPCODE_INFO[op as usize].inputs as isize;
                 let from = self.depth_offset(c, inputs - 1);
-                self.protect(c, from);
+                self.protect(c, from..);
                 self.pure_call(c, op);
                 let inputs = OPCODE_INFO[op as usize].inputs as usize;
                 c.pop(inputs);
@@ -163,7 +160,7 @@ impl Lower<'_, '_> {
         };
         // The helper on the slow path writes the deeper operand's position.
         let from = self.depth_offset(c, 1);
-        self.protect(c, from);
+        self.protect(c, from..);
         let a = self.value(c, 0);
         let bw = self.value(c, 1);
         let (x, x_ok) = fits(self, a);

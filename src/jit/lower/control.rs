@@ -10,7 +10,7 @@
 use super::stack::Cursor;
 use super::{Lower, EXIT_CODE_SLOT};
 use crate::analysis::Exit;
-use cranelift_codegen::ir::{types, InstBuilder, Value};
+use cranelift_codegen::ir::{types, Block, InstBuilder, Value};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::Switch;
 use ferrite_runtime::builtins::offsets;
@@ -29,11 +29,17 @@ impl Lower<'_, '_> {
     /// and halt — a tenth of the machine code; the return block takes no block parameter,
     /// which with an input per exit made register allocation superlinear.
     pub(super) fn ret_value(&mut self, r: Value) {
+        let out = self.stash_exit_code(r);
+        self.b.ins().jump(out, &[]);
+    }
+
+    /// Puts the exit code `r` in the stack slot the return block reads, and gives that block.
+    pub(super) fn stash_exit_code(&mut self, r: Value) -> Block {
         let out = *self.exit_code.get_or_insert_with(|| self.b.create_block());
         self.b
             .ins()
             .stack_store(types::I64, r, self.context, EXIT_CODE_SLOT);
-        self.b.ins().jump(out, &[]);
+        out
     }
 
     /// Entry: resume at `frame.pc` (0 or after a suspended call); anything else → interpreter.

@@ -71,14 +71,14 @@ impl Lower<'_, '_> {
         let slow = self.b.create_block();
         let access = self.b.create_block();
         // The offset's low limb (a constant, or a value) and the OR of its upper limbs.
-        let (at, upper) = match (self.small(c, 0), self.constant(c, 0)) {
+        let (at, upper) = match (self.small(c, 0), constant) {
             (Some((v, _)), _) => {
                 let ok = self.b.ins().icmp(IntCC::UnsignedLessThan, v, limit);
                 self.b.ins().brif(ok, access, &[], slow, &[]);
                 (Ok(v), None)
             }
-            (None, Some(v)) if v <= U256::from(u32::MAX) => {
-                let off = v.as_limbs()[0] as i64;
+            (None, Some(off)) => {
+                let off = off as i64;
                 let ok = self
                     .b
                     .ins()

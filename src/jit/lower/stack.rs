@@ -258,20 +258,11 @@ impl Lower<'_, '_> {
         c.vs[idx]
     }
 
-    /// Before something writes the buffer at byte offsets `from` and above: the items that are
+    /// Before something writes the buffer at the byte offsets `written`: the items that are
     /// copies of a word there (`Slot`) are read first.
-    pub(super) fn protect(&mut self, c: &mut Cursor, from: i32) {
+    pub(super) fn protect(&mut self, c: &mut Cursor, written: impl std::ops::RangeBounds<i32>) {
         for j in 0..c.vs.len() {
-            if matches!(c.vs[j], Elem::Slot(src) if src >= from) {
-                self.materialize(c, j);
-            }
-        }
-    }
-
-    /// Before a write of the buffer at byte offset `at` only.
-    fn protect_one(&mut self, c: &mut Cursor, at: i32) {
-        for j in 0..c.vs.len() {
-            if matches!(c.vs[j], Elem::Slot(src) if src == at) {
+            if matches!(c.vs[j], Elem::Slot(src) if written.contains(&src)) {
                 self.materialize(c, j);
             }
         }
@@ -334,7 +325,7 @@ impl Lower<'_, '_> {
     pub(super) fn store_item(&mut self, c: &mut Cursor, idx: usize, for_helper: bool) {
         let off = c.offset(idx);
         if !matches!(c.vs[idx], Elem::Mem) {
-            self.protect_one(c, off);
+            self.protect(c, off..=off);
         }
         match c.vs[idx] {
             Elem::Slot(src) => {
