@@ -449,7 +449,7 @@ macro_rules! define_builtins {
                 use crate::instructions::pure;
                 let [b1, b2, b3] = from_stack([b1, b2, b3]);
                 let [n0, n1, n2, n3] = from_stack([n0, n1, n2, n3]);
-                let r = pure::ternary(
+                let r = pure::ternary_helper(
                     crate::opcode::op::$top,
                     U256::from_limbs([a0, a1, a2, a3]),
                     U256::from_limbs([b0, b1, b2, b3]),

@@ -67,6 +67,16 @@ pub fn binary(opcode: u8, a: U256, b: U256) -> U256 {
     }
 }
 
+/// [`ternary`] for compiled code's per-opcode helpers: both in line (see [`word::mulmod_in`]).
+#[inline(always)]
+pub fn ternary_helper(opcode: u8, a: U256, b: U256, n: U256) -> U256 {
+    match opcode {
+        op::ADDMOD => word::addmod_in(a, b, n),
+        op::MULMOD => word::mulmod_in(a, b, n),
+        _ => ternary(opcode, a, b, n),
+    }
+}
+
 /// Ternary operations (ADDMOD, MULMOD); `a` is the top of the stack.
 #[inline(always)]
 pub fn ternary(opcode: u8, a: U256, b: U256, n: U256) -> U256 {

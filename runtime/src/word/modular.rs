@@ -15,30 +15,51 @@ pub fn addmod(a: U256, b: U256, n: U256) -> U256 {
 /// it would add to the interpreter loop's register pressure.
 #[inline(never)]
 fn add_mod(a: &U256, b: &U256, n: &U256) -> U256 {
+    addmod_in(*a, *b, *n)
+}
+
+/// [`addmod`] in line, for compiled code's ADDMOD helper (as [`mulmod_in`]); the remainder of
+/// an unreduced sum stays out of line.
+#[inline(always)]
+pub fn addmod_in(a: U256, b: U256, n: U256) -> U256 {
     if n.is_zero() {
         return U256::ZERO;
     }
-    let (s, carry) = a.overflowing_add(*b);
+    let (s, carry) = a.overflowing_add(b);
     // Reduced operands (field arithmetic): the sum is below `2n`, at most one subtraction.
     if !carry {
-        if s < *n {
+        if s < n {
             return s;
         }
-        let t = s - *n;
-        if t < *n {
+        let t = s - n;
+        if t < n {
             return t;
         }
     }
+    reduce_sum(s, carry, n)
+}
+
+/// `(carry:s) % n` for a sum [`addmod_in`] could not reduce by one subtraction.
+#[inline(never)]
+fn reduce_sum(s: U256, carry: bool, n: U256) -> U256 {
     if carry {
         U256::from_limbs(rem_with_carry(s.as_limbs(), n.as_limbs()))
     } else {
-        rem(s, *n)
+        rem(s, n)
     }
 }
 
 /// MULMOD: `(a * b) % n` without intermediate overflow; 0 when `n == 0`.
 #[inline]
 pub fn mulmod(a: U256, b: U256, n: U256) -> U256 {
+    mulmod_in(a, b, n)
+}
+
+/// [`mulmod`] in line, for compiled code's MULMOD helper: the operands stay in the registers
+/// they came in, instead of being stored for a call that returns the result through memory
+/// (weierstrudel spends two thirds of its compiled run time in MULMOD).
+#[inline(always)]
+pub fn mulmod_in(a: U256, b: U256, n: U256) -> U256 {
     let m = n.as_limbs();
     if m[3] != 0 {
         // Full-width moduli (elliptic-curve fields): the full product, reduced by Barrett's
