@@ -88,6 +88,8 @@ pub mod offsets {
     pub const SELF_BALANCE: usize = offset_of!(Frame, self_balance);
     /// `frame.self_balance_known` (u64: 1 when `SELF_BALANCE` holds the value).
     pub const SELF_BALANCE_KNOWN: usize = offset_of!(Frame, self_balance_known);
+    /// `frame.jit_exit` (u8: the exit code compiled code returns next).
+    pub const JIT_EXIT: usize = offset_of!(Frame, jit_exit);
     /// `host_ref.env` (`*const EnvWords`), in the `HostRef` compiled code receives.
     pub const HOST_ENV: usize = offset_of!(HostRef, env);
     /// The [`EnvWords`] field of `op`'s word, for the environment opcodes read in place.
@@ -147,11 +149,22 @@ pub unsafe extern "C" fn ferrite_exec(
     // SAFETY: compiled code passes the frame and host pointers it was entered with, which the
     // caller of the compiled program guarantees are valid and not aliased during the call.
     let (frame, host) = unsafe { (&mut *frame, &mut *(*host).host) };
-    if !frame.gas.charge(static_gas) {
-        return ExitCode::OutOfGas as u8;
-    }
-    let exit = frame.execute(host, opcode as u8);
-    need_left(frame, exit, need)
+    let code = if frame.gas.charge(static_gas) {
+        let exit = frame.execute(host, opcode as u8);
+        need_left(frame, exit, need)
+    } else {
+        ExitCode::OutOfGas as u8
+    };
+    exit_with(frame, code)
+}
+
+/// Returns `code` to compiled code, noted in the frame for its return block (see
+/// [`Frame::jit_exit`](crate::Frame)): every helper that returns an exit code returns it
+/// through this.
+#[inline(always)]
+fn exit_with(frame: &mut Frame, code: u8) -> u8 {
+    frame.jit_exit = code;
+    code
 }
 
 /// `exit`, or out of gas if it continues with less than `need` gas left: the static gas compiled
@@ -175,12 +188,13 @@ fn need_left(frame: &Frame, exit: ExitCode, need: u64) -> u8 {
 pub unsafe extern "C" fn ferrite_jump_fallback(frame: *mut Frame, dest: u64) -> u8 {
     // SAFETY: as for `ferrite_exec`.
     let frame = unsafe { &mut *frame };
-    if frame.code.is_jumpdest(dest as usize) {
+    let code = if frame.code.is_jumpdest(dest as usize) {
         frame.pc = dest as usize;
-        ExitCode::Interpret as u8
+        ExitCode::Interpret
     } else {
-        ExitCode::InvalidJump as u8
-    }
+        ExitCode::InvalidJump
+    };
+    exit_with(frame, code as u8)
 }
 
 /// Expands memory (charged) to hold the word at offset `low`, for an MLOAD or MSTORE whose word
@@ -202,14 +216,15 @@ pub unsafe extern "C" fn ferrite_mexpand(
     // SAFETY: as for `ferrite_exec`.
     let frame = unsafe { &mut *frame };
     if !frame.gas.charge(pending) {
-        return ExitCode::OutOfGas as u8;
+        return exit_with(frame, ExitCode::OutOfGas as u8);
     }
     let exit = match frame.expand_for_word(&U256::from_limbs([low, high, 0, 0])) {
         Ok(_) => ExitCode::Continue,
         Err(e) => e,
     };
     frame.gas.remaining += pending;
-    need_left(frame, exit, need.saturating_add(pending))
+    let code = need_left(frame, exit, need.saturating_add(pending));
+    exit_with(frame, code)
 }
 
 /// Reads SELFBALANCE's value into the frame's cache ([`Frame::self_balance`]), where compiled

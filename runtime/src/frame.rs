@@ -181,6 +181,10 @@ pub struct Frame {
     /// u64 flag because compiled code tests it with one load.
     pub(crate) self_balance: U256,
     pub(crate) self_balance_known: u64,
+    /// The exit code compiled code returns next: written by its own exits and by the helpers
+    /// that return one (`builtins`), read by its one return block, so that no call site
+    /// stores the code it was returned.
+    pub(crate) jit_exit: u8,
 }
 
 impl Frame {
@@ -192,6 +196,7 @@ impl Frame {
             return_data_len: 0,
             self_balance: U256::ZERO,
             self_balance_known: 0,
+            jit_exit: 0,
             code,
             pc: 0,
             stack: Stack::new(),

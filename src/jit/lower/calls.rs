@@ -30,7 +30,7 @@ impl Lower<'_, '_> {
         }
         let r = self.exec_call(c, ins);
         if info.has(flags::TERMINATOR) || info.has(flags::SUSPENDS) {
-            self.ret_value(r);
+            self.ret_helper();
             return true;
         }
         self.continue_unless_exit(r);
@@ -74,10 +74,10 @@ impl Lower<'_, '_> {
         self.continue_at_unless_exit(r, cont);
     }
 
-    /// Returns `r` if it is not `Continue`; otherwise goes on at `cont`. Every call site shares
-    /// one return block ([`Lower::ret_value`]).
+    /// Returns `r`, a helper's exit code, if it is not `Continue`; otherwise goes on at `cont`.
+    /// Every call site shares one return block ([`Lower::exit_block`]).
     pub(super) fn continue_at_unless_exit(&mut self, r: Value, cont: Block) {
-        let out = self.stash_exit_code(r);
+        let out = self.exit_block();
         self.b.ins().brif(r, out, &[], cont, &[]);
         self.b.switch_to_block(cont);
     }

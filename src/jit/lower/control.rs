@@ -8,7 +8,7 @@
 //! interpreter there. Every exit returns its code directly.
 
 use super::stack::Cursor;
-use super::{Lower, EXIT_CODE_SLOT};
+use super::Lower;
 use crate::analysis::Exit;
 use cranelift_codegen::ir::{types, Block, InstBuilder, Value};
 use cranelift_codegen::isa::TargetFrontendConfig;
@@ -17,29 +17,31 @@ use ferrite_runtime::builtins::offsets;
 use ferrite_runtime::ExitCode;
 
 impl Lower<'_, '_> {
-    /// Returns `code`, through the function's one return block ([`Lower::ret_value`]).
+    /// Returns `code`, through the function's one return block: noted in the frame, where the
+    /// helpers note theirs ([`Lower::ret_helper`]).
     pub(super) fn ret_code(&mut self, code: ExitCode) {
         let c = self.b.ins().iconst(types::I8, code as i64);
-        self.ret_value(c);
-    }
-
-    /// Returns the exit code `r` (an i8): it goes to the function's stack slot, and the one
-    /// return block returns it. A `return` at each exit repeated the epilogue (five registers
-    /// restored, the frame popped: a dozen instructions) at every block's entry check, jump
-    /// and halt — a tenth of the machine code; the return block takes no block parameter,
-    /// which with an input per exit made register allocation superlinear.
-    pub(super) fn ret_value(&mut self, r: Value) {
-        let out = self.stash_exit_code(r);
+        self.b
+            .ins()
+            .store(self.flags, c, self.frame, offsets::JIT_EXIT as i32);
+        let out = self.exit_block();
         self.b.ins().jump(out, &[]);
     }
 
-    /// Puts the exit code `r` in the stack slot the return block reads, and gives that block.
-    pub(super) fn stash_exit_code(&mut self, r: Value) -> Block {
-        let out = *self.exit_code.get_or_insert_with(|| self.b.create_block());
-        self.b
-            .ins()
-            .stack_store(types::I64, r, self.context, EXIT_CODE_SLOT);
-        out
+    /// Returns the exit code a helper just returned (and noted in the frame).
+    pub(super) fn ret_helper(&mut self) {
+        let out = self.exit_block();
+        self.b.ins().jump(out, &[]);
+    }
+
+    /// The function's one return block, which returns the exit code noted in the frame
+    /// (`frame.jit_exit`). One block: a `return` at each exit repeated the epilogue (five
+    /// registers restored, the frame popped: a dozen instructions) at every block's entry
+    /// check, jump and halt — a tenth of the machine code. It takes no block parameter, which
+    /// with an input per exit made register allocation superlinear; and the code is noted in
+    /// the frame by whoever exits, so that a helper's call site stores nothing.
+    pub(super) fn exit_block(&mut self) -> Block {
+        *self.exit_code.get_or_insert_with(|| self.b.create_block())
     }
 
     /// Entry: resume at `frame.pc` (0 or after a suspended call); anything else → interpreter.
@@ -224,12 +226,10 @@ impl Lower<'_, '_> {
             // Any other destination: validated at run time; valid ones continue interpreted.
             self.b.switch_to_block(invalid);
             self.store_passed_len();
-            let call = self
-                .b
+            self.b
                 .ins()
                 .call(self.imports.jump_fallback, &[self.frame, dest]);
-            let r = self.b.inst_results(call)[0];
-            self.ret_value(r);
+            self.ret_helper();
         }
         for t in 0..self.cold.len() {
             if let Some(stub) = self.cold[t] {
@@ -244,10 +244,11 @@ impl Lower<'_, '_> {
         // Last: the dispatch and the stubs above exit through it.
         if let Some(d) = self.exit_code {
             self.b.switch_to_block(d);
+            self.reload_context();
             let r = self
                 .b
                 .ins()
-                .stack_load(types::I64, types::I8, self.context, EXIT_CODE_SLOT);
+                .load(types::I8, self.flags, self.frame, offsets::JIT_EXIT as i32);
             self.b.ins().return_(&[r]);
         }
         self.b.seal_all_blocks();

@@ -48,10 +48,6 @@ use ferrite_runtime::opcode::{static_gas_table, OPCODE_INFO};
 use ferrite_runtime::{ExitCode, Opcode, STACK_LIMIT, U256};
 use stack::{Cursor, Elem};
 
-/// Offset in the function's stack slot (after the frame and host pointers) of the exit code a
-/// helper returned, on its way to the shared return block.
-const EXIT_CODE_SLOT: i32 = 16;
-
 /// The helpers a lowered function calls.
 #[derive(Clone, Copy, Debug)]
 pub struct Imports {
@@ -239,7 +235,7 @@ pub fn lower(
     let host = b.block_params(entry)[1];
     let context = b.create_sized_stack_slot(cranelift_codegen::ir::StackSlotData::new(
         cranelift_codegen::ir::StackSlotKind::ExplicitSlot,
-        EXIT_CODE_SLOT as u32 + 8,
+        16,
         3,
     ));
     b.ins().stack_store(types::I64, frame, context, 0);
