@@ -194,9 +194,12 @@ struct Lower<'a, 'b> {
     /// The dispatch of dynamic jumps: made by the first jump whose destination is not a
     /// constant (a program without one has no dispatch to compile).
     dispatch: Option<Block>,
-    /// The block returning the exit code a helper left in the stack slot (made on first use;
-    /// see `continue_at_unless_exit`).
+    /// The one return block, returning the exit code noted in the frame (made on first use;
+    /// see [`Lower::exit_block`]).
     exit_code: Option<Block>,
+    /// By exit code: the block that notes it in the frame and goes to the return block, shared
+    /// by the exits with that code (made on first use; see [`Lower::ret_code`]).
+    code_exits: Vec<Option<Block>>,
     /// The stack length between blocks, in a register: a block takes it from its predecessor
     /// instead of reloading what that one just stored (a store-to-load round trip on the path
     /// to every block's first operand). Written to the frame only where something reads it
@@ -213,6 +216,10 @@ struct Lower<'a, 'b> {
     flags: MemFlagsData,
     /// Little-endian lane order for bitcasts between i128 and i64x2.
     le: MemFlagsData,
+    /// The 16-byte constants stored so far in the current IR block, as vectors: a constant
+    /// stored twice in a block is materialized once (Cranelift's `opt_level=none` does not
+    /// share them; a flushed zero word was two `vpxor`s per store).
+    vconsts: (Option<Block>, Vec<([u8; 16], Value)>),
 }
 
 /// Builds the body of `func` for `analysis`: every block, or only the `region`'s (see
@@ -275,9 +282,11 @@ pub fn lower(
         blocks,
         dispatch: None,
         exit_code: None,
+        code_exits: vec![None; 256],
         next_op: None,
         flags: MemFlagsData::trusted(),
         le: MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little),
+        vconsts: (None, Vec::new()),
     };
     l.entry_switch();
     for i in 0..analysis.blocks.len() {

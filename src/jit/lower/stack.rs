@@ -152,6 +152,27 @@ impl Cursor {
 }
 
 impl Lower<'_, '_> {
+    /// The vector of the 16 bytes `half` (little-endian), shared within the current IR block
+    /// ([`Lower::vconsts`]).
+    fn vconst(&mut self, half: [u8; 16]) -> Value {
+        let block = self.b.current_block();
+        if self.vconsts.0 != block {
+            self.vconsts = (block, Vec::new());
+        }
+        if let Some((_, v)) = self.vconsts.1.iter().find(|(h, _)| *h == half) {
+            return *v;
+        }
+        let handle = self
+            .b
+            .func
+            .dfg
+            .constants
+            .insert(ConstantData::from(&half[..]));
+        let x = self.b.ins().vconst(types::I64X2, handle);
+        self.vconsts.1.push((half, x));
+        x
+    }
+
     /// The cursor of a block entered with stack length `len0`, whose first `floor` items are
     /// entry items.
     pub(super) fn cursor(&mut self, len0: Value, floor: usize) -> Cursor {
@@ -363,9 +384,9 @@ impl Lower<'_, '_> {
             Elem::Const { v, clean: false } => {
                 let bytes = v.to_le_bytes::<32>();
                 for (k, at) in [off, off + 16].into_iter().enumerate() {
-                    let data = ConstantData::from(&bytes[16 * k..16 * k + 16]);
-                    let handle = self.b.func.dfg.constants.insert(data);
-                    let x = self.b.ins().vconst(types::I64X2, handle);
+                    let mut half = [0u8; 16];
+                    half.copy_from_slice(&bytes[16 * k..16 * k + 16]);
+                    let x = self.vconst(half);
                     self.b.ins().store(self.flags, x, c.top, at);
                 }
                 c.vs[idx] = Elem::Const { v, clean: true };
