@@ -123,11 +123,8 @@ impl Lower<'_, '_> {
         let out = self.b.ins().iadd_imm_s(c.top, c.offset(out_idx) as i64);
         args.push(out);
         for d in 0..inputs {
-            let (lo, hi) = self.value(c, d);
-            for half in [lo, hi] {
-                let (x, y) = self.b.ins().isplit(half);
-                args.extend([x, y]);
-            }
+            let limbs = self.limbs(c, d);
+            args.extend(limbs);
         }
         let Some(f) = self.imports.pure[op as usize] else {
             unreachable!("every state-free opcode has a helper")

@@ -454,6 +454,9 @@ impl Lower<'_, '_> {
 
     /// Lowers one instruction as [`lowering`] says; true when it ended control flow.
     fn instr(&mut self, c: &mut Cursor, op: Opcode, ins: &Instr) -> bool {
+        if self.fold_constants(c, op) {
+            return false;
+        }
         match lowering(op) {
             Lowering::Inline => self.inline(c, op, ins),
             Lowering::Pure => {

@@ -158,6 +158,34 @@ impl Lower<'_, '_> {
         });
     }
 
+    /// A state-free operation whose operands are all constants, computed now by the runtime's
+    /// body of it (`instructions::pure`, what the interpreter runs): its result is a constant
+    /// too. False (nothing emitted) for other operations or operands. (Huff code such as
+    /// weierstrudel multiplies constants: `PUSH32 k PUSH1 2 ... MULMOD` in its tables.)
+    pub(super) fn fold_constants(&mut self, c: &mut Cursor, op: Opcode) -> bool {
+        use ferrite_runtime::instructions::pure;
+        let code = op as u8;
+        if !pure::is_pure(code) {
+            return false;
+        }
+        let inputs = ferrite_runtime::OPCODE_INFO[code as usize].inputs as usize;
+        let mut k = [U256::ZERO; 3];
+        for (d, slot) in k.iter_mut().enumerate().take(inputs) {
+            match self.constant(c, d) {
+                Some(v) => *slot = v,
+                None => return false,
+            }
+        }
+        let v = match inputs {
+            1 => pure::unary(code, k[0]),
+            2 => pure::binary(code, k[0], k[1]),
+            _ => pure::ternary(code, k[0], k[1], k[2]),
+        };
+        c.pop(inputs);
+        c.vs.push(Elem::Const { v, clean: false });
+        true
+    }
+
     /// ADD, or SUB (`add` false), with a constant operand below 2^128 (Solidity's offsets and
     /// counters: `add(p, 0x20)`, `sub(n, 1)`): the high half only takes the carry, three
     /// instructions fewer; adding or subtracting 0 emits nothing, and two constants fold. False
