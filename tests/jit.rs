@@ -730,8 +730,8 @@ fn chained_blocks_halt_exactly() {
         POP, JUMPDEST, PUSH0, SLOAD, POP, JUMPDEST, GAS, PUSH1, 32, MSTORE, PUSH1, 64, PUSH0,
         RETURN,
     ];
-    // fibonacci's loop (revmc's), at every third gas limit: a chain-free loop of a JUMPI block
-    // and a jump block, for contrast; the count comes from calldata.
+    // fibonacci's loop (revmc's), at every third gas limit: a JUMPI block and the jump block
+    // it falls into, checked together; the count comes from calldata.
     let fib = alloy_primitives::hex::decode(
         "5f355f60015b8215601a578181019150909160019003916005565b9150505f5260205ff3",
     )
@@ -753,5 +753,25 @@ fn chained_blocks_halt_exactly() {
                 .into();
             run_both(&c);
         }
+    }
+}
+
+/// A JUMPI's fall-through block is checked with the JUMPI's block, so that check also covers
+/// the way not taken: where the gas suffices for the jump but not for the fall-through's static
+/// gas, compiled code hands over to the interpreter early, and the result is still exact — at
+/// every gas limit, with the jump taken and not.
+#[test]
+fn jumpi_fall_through_checked_with_its_jumpi() {
+    // The condition is known only when the code runs: CALLER (non-zero: taken) or
+    // CALLDATASIZE (no input: not taken); a constant condition branches one way only.
+    for condition in [CALLER, CALLDATASIZE] {
+        // condition PUSH1 target JUMPI, then 20 x (PUSH1 1 POP) STOP, target: JUMPDEST STOP.
+        let mut code = vec![condition, PUSH1, 0, JUMPI];
+        code.extend(std::iter::repeat_n([PUSH1, 1, POP], 20).flatten());
+        code.push(STOP);
+        let target = code.len() as u8;
+        code[2] = target;
+        code.extend([JUMPDEST, STOP]);
+        stops_or_runs_out_at_every_limit(code, |_, _| true);
     }
 }

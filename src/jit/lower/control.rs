@@ -194,7 +194,16 @@ impl Lower<'_, '_> {
                 let no = self.b.create_block();
                 self.b.ins().brif(taken, yes, &[], no, &[]);
                 self.b.switch_to_block(no);
-                self.goto_pc(*f);
+                // A chained fall-through: its checks passed with this block's; the gas is
+                // charged (no carry into it).
+                match self.a.block_at(*f).and_then(|t| self.bodies[t]) {
+                    Some(body) => {
+                        let none = self.iconst(0);
+                        self.b.def_var(self.chain_gas, none);
+                        self.b.ins().jump(body, &[]);
+                    }
+                    None => self.goto_pc(*f),
+                }
                 self.b.switch_to_block(yes);
                 match (exit, dest) {
                     (Exit::StaticJumpI(Some(t), _), _) => self.goto_block(*t),

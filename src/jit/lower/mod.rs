@@ -297,8 +297,21 @@ pub fn lower(
     l.finish(config);
 }
 
+/// Whether a block ending with `exit` goes on at `pc` when it does not jump: it falls through,
+/// or it is a JUMPI whose condition is false.
+fn falls_into(exit: &Exit, pc: usize) -> bool {
+    match exit {
+        Exit::Fallthrough(f) | Exit::StaticJumpI(_, f) | Exit::DynamicJumpI(f) => *f == pc,
+        _ => false,
+    }
+}
+
 /// By block index: whether the block is entered by falling through from its predecessor in the
-/// same function, and that predecessor's entry check may cover it: the predecessor only has
+/// same function (also when a JUMPI does not jump), and that predecessor's entry check may
+/// cover it. After a JUMPI the check then also covers a way not taken: a check that fails for
+/// the fall-through's share alone hands over to the interpreter one block early, which runs
+/// the same code exactly (a loop's condition and body are checked once per iteration, not
+/// twice). The predecessor only has
 /// static gas (no helper that charges gas, no memory access that may grow memory), so the
 /// static gas the check saw is still there when the block starts; and the block is not where a
 /// suspended call resumes (gas changed meanwhile). A chain of such blocks is checked once at its
@@ -319,7 +332,7 @@ fn chained(a: &Analysis, compiled: &[Option<Block>]) -> Vec<bool> {
                 && compiled[i].is_some()
                 && compiled[i - 1].is_some()
                 && !a.blocks[i].is_resume_point
-                && a.blocks[i - 1].exit == Exit::Fallthrough(a.blocks[i].start)
+                && falls_into(&a.blocks[i - 1].exit, a.blocks[i].start)
                 && static_only(&a.blocks[i - 1])
         })
         .collect()
