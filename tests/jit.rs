@@ -775,3 +775,29 @@ fn jumpi_fall_through_checked_with_its_jumpi() {
         stops_or_runs_out_at_every_limit(code, |_, _| true);
     }
 }
+
+/// A constant-offset MLOAD/MSTORE checks memory, and grows it, for the highest constant offset
+/// its stretch accesses, so that the accesses after it need no check: at every gas limit around
+/// the expansions the result is the interpreter's, with the exact gas used. GAS and MSIZE end a
+/// stretch (they see the gas left and the memory size): their values, returned, agree too.
+#[test]
+fn memory_grown_ahead_for_a_stretch() {
+    // PUSH1 1 PUSH0 MSTORE, PUSH1 2 PUSH2 0x0400 MSTORE, PUSH2 0x0100 MLOAD POP,
+    // PUSH1 3 PUSH2 0x0800 MSTORE, STOP: the first store grows memory for the last.
+    let plain = vec![
+        PUSH1, 1, PUSH0, MSTORE, PUSH1, 2, PUSH2, 0x04, 0x00, MSTORE, PUSH2, 0x01, 0x00, MLOAD,
+        POP, PUSH1, 3, PUSH2, 0x08, 0x00, MSTORE, STOP,
+    ];
+    stops_or_runs_out_at_every_limit(plain, |g, used| g <= 30 || g + 200 >= used);
+    // PUSH1 1 PUSH2 0x0200 MSTORE, GAS, PUSH1 2 PUSH2 0x0600 MSTORE, MSIZE, PUSH1 3
+    // PUSH2 0x0a00 MSTORE, GAS, then the three words (GAS, MSIZE, GAS) stored at 0..0x60 and
+    // returned.
+    let observed = vec![
+        PUSH1, 1, PUSH2, 0x02, 0x00, MSTORE, GAS, PUSH1, 2, PUSH2, 0x06, 0x00, MSTORE, MSIZE,
+        PUSH1, 3, PUSH2, 0x0a, 0x00, MSTORE, GAS, PUSH0, MSTORE, PUSH1, 0x20, MSTORE, PUSH1, 0x40,
+        MSTORE, PUSH1, 0x60, PUSH0, RETURN,
+    ];
+    for gas in (0..400).chain([10_000, 1_000_000]) {
+        run_both(&cfg(observed.clone(), gas));
+    }
+}

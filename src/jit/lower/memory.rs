@@ -4,11 +4,13 @@
 //! memory size with one compare. A word the block has accessed memory at is below 2^32 from there
 //! on, and so is it plus a constant: such words stay small i64s ([`Elem::Small`]), so
 //! `mload(add(p, 0x20))` after an access at `p` costs one 64-bit add and one compare instead of a
-//! 256-bit add and a four-limb check (a tenth of snailtracer's region IR).
+//! 256-bit add and a four-limb check (a tenth of snailtracer's region IR). A constant-offset
+//! access that needs a check grows memory for the highest constant offset its stretch goes on
+//! to access ([`memory_ahead`]), so the accesses after it need none.
 
 use super::stack::{Cursor, Elem};
 use super::Lower;
-use crate::analysis::Instr;
+use crate::analysis::{self, Analysis, Instr};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, Value};
 use ferrite_runtime::builtins::offsets;
@@ -64,14 +66,22 @@ impl Lower<'_, '_> {
             self.access(c, stored, addr, popped);
             return;
         }
-        if let Some(off) = constant {
-            c.mem_known = c.mem_known.max(off + 1);
-        }
+        // A constant offset checks (and grows memory) for the highest constant offset the
+        // stretch accesses from here, so that the accesses after it need no check.
+        let checked = constant.map(|off| {
+            let ahead = c
+                .mem_ahead
+                .iter()
+                .find(|(pc, _)| *pc == ins.pc)
+                .map_or(off, |(_, m)| (*m).max(off));
+            c.mem_known = c.mem_known.max(ahead + 1);
+            ahead
+        });
         let limit = self.frame_field(offsets::MEM_WORD_LIMIT);
         let slow = self.b.create_block();
         let access = self.b.create_block();
         // The offset's low limb (a constant, or a value) and the OR of its upper limbs.
-        let (at, upper) = match (self.small(c, 0), constant) {
+        let (at, upper) = match (self.small(c, 0), checked) {
             (Some((v, _)), _) => {
                 let ok = self.b.ins().icmp(IntCC::UnsignedLessThan, v, limit);
                 self.b.ins().brif(ok, access, &[], slow, &[]);
@@ -123,10 +133,10 @@ impl Lower<'_, '_> {
         c.gas_moved = true;
         // After an expansion the word is within memory, so its offset fits the low limb.
         let base = self.frame_field(offsets::MEM_BASE);
-        let addr = match at {
-            Ok(l0) => self.b.ins().iadd(base, l0),
-            Err(0) => base,
-            Err(off) => self.b.ins().iadd_imm_s(base, off),
+        let addr = match (at, constant) {
+            (Ok(l0), _) => self.b.ins().iadd(base, l0),
+            (Err(_), Some(0)) | (Err(_), None) => base,
+            (Err(_), Some(off)) => self.b.ins().iadd_imm_s(base, off as i64),
         };
         self.access(c, stored, addr, popped);
     }
@@ -161,4 +171,108 @@ impl Lower<'_, '_> {
             }
         }
     }
+}
+
+/// For each MLOAD/MSTORE of block `bl` at a constant offset, by pc: the highest constant offset
+/// of the MLOADs and MSTOREs from it to the end of its stretch, which ends at anything that
+/// observes the gas left or the memory size, or charges gas itself (an instruction lowered
+/// through `ferrite_exec`, GAS), at an undefined opcode, and at the block's end. Constants are followed as the lowering
+/// follows them: PUSH, DUP, SWAP, POP, and state-free operations of constants (computed by the
+/// runtime's bodies).
+///
+/// The first access of a stretch that needs a check checks, and grows memory to, that offset:
+/// the accesses after it need none (weierstrudel stores its tables at ever higher constant
+/// offsets). Growing memory earlier than the code does is the same result: nothing in the
+/// stretch sees the memory size or the gas left, a word read from the grown memory is zero as
+/// it would be after its own expansion, the total charge depends only on the final size, and
+/// running out of gas early ends the frame as running out later does (the argument of the
+/// `need` operands, `gas.rs`).
+pub(super) fn memory_ahead(a: &Analysis, bl: &analysis::Block) -> Vec<(usize, u64)> {
+    use ferrite_runtime::instructions::pure;
+    let mut stack: Vec<Option<U256>> = Vec::new();
+    let pop = |stack: &mut Vec<Option<U256>>| stack.pop().flatten();
+    // (pc, the access's constant offset) per access, and stretch boundaries as `None`.
+    let mut seen: Vec<Option<(usize, Option<u64>)>> = Vec::new();
+    for ins in &a.instrs[bl.instrs.clone()] {
+        let info = &ferrite_runtime::OPCODE_INFO[ins.opcode as usize];
+        // An undefined opcode halts the block there (with its own status): nothing after it
+        // runs, so nothing after it is grown for.
+        let Some(op) = Opcode::from_u8(ins.opcode).filter(|_| info.enabled_in(a.spec)) else {
+            break;
+        };
+        match op {
+            Opcode::MLOAD | Opcode::MSTORE => {
+                let off = stack
+                    .last()
+                    .copied()
+                    .flatten()
+                    .filter(|v| *v <= U256::from(u32::MAX))
+                    .map(|v| v.as_limbs()[0]);
+                seen.push(Some((ins.pc, off)));
+            }
+            Opcode::GAS => seen.push(None),
+            _ if super::lowering(op) == super::Lowering::Exec => seen.push(None),
+            _ => {}
+        }
+        let inputs = info.inputs as usize;
+        let code = ins.opcode;
+        match op {
+            _ if (0x60..=0x7f).contains(&code) || op == Opcode::PUSH0 => stack.push(Some(ins.imm)),
+            _ if (0x80..=0x8f).contains(&code) => {
+                let d = (code - 0x80) as usize;
+                let v = stack.len().checked_sub(d + 1).and_then(|i| stack[i]);
+                stack.push(v);
+            }
+            _ if (0x90..=0x9f).contains(&code) => {
+                let d = (code - 0x90 + 1) as usize;
+                while stack.len() < d + 1 {
+                    stack.insert(0, None);
+                }
+                let n = stack.len();
+                stack.swap(n - 1, n - 1 - d);
+            }
+            _ if pure::is_pure(code) => {
+                let args: Vec<Option<U256>> = (0..inputs).map(|_| pop(&mut stack)).collect();
+                let v = match (inputs, args.iter().all(Option::is_some)) {
+                    (1, true) => args[0].map(|x| pure::unary(code, x)),
+                    (2, true) => Some(pure::binary(
+                        code,
+                        args[0].unwrap_or_default(),
+                        args[1].unwrap_or_default(),
+                    )),
+                    (3, true) => Some(pure::ternary(
+                        code,
+                        args[0].unwrap_or_default(),
+                        args[1].unwrap_or_default(),
+                        args[2].unwrap_or_default(),
+                    )),
+                    _ => None,
+                };
+                stack.push(v);
+            }
+            _ => {
+                for _ in 0..inputs {
+                    pop(&mut stack);
+                }
+                for _ in 0..info.outputs {
+                    stack.push(None);
+                }
+            }
+        }
+    }
+    // Backwards: the highest constant offset from each access to its stretch's end.
+    let mut out = Vec::new();
+    let mut high: Option<u64> = None;
+    for s in seen.iter().rev() {
+        match s {
+            None => high = None,
+            Some((pc, off)) => {
+                if let Some(off) = off {
+                    high = Some(high.map_or(*off, |h| h.max(*off)));
+                    out.push((*pc, high.unwrap_or(*off)));
+                }
+            }
+        }
+    }
+    out
 }

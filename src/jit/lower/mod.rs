@@ -416,6 +416,7 @@ impl Lower<'_, '_> {
         let mut c = self.cursor(len0, bl.min_stack.min(STACK_LIMIT));
         c.gas = gas;
         c.carried = carried;
+        c.mem_ahead = memory::memory_ahead(self.a, bl);
         self.block_body(i, &mut c);
         self.close_needs(&mut c);
     }

@@ -117,6 +117,9 @@ pub(super) struct Cursor {
     /// Words at constant offsets below this are within memory: the block accessed a word at
     /// `mem_known - 1` (see [`Lower::memory_op`]).
     pub(super) mem_known: u64,
+    /// By pc of each MLOAD/MSTORE at a constant offset: the highest constant offset the block
+    /// accesses from there to the end of its stretch (see [`memory_ahead`](super::memory)).
+    pub(super) mem_ahead: Vec<(usize, u64)>,
 }
 
 impl Cursor {
@@ -194,6 +197,7 @@ impl Lower<'_, '_> {
             needs: Vec::new(),
             offsets: Vec::new(),
             mem_known: 0,
+            mem_ahead: Vec::new(),
         }
     }
 
