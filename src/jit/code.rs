@@ -15,11 +15,12 @@
 //! program frees its code and nothing else (cranelift-jit, used before, freed per module and kept
 //! its own allocator; one mapping per program is simpler and as cheap at our compile rates).
 //!
-//! Only the relocations the lowering produces are accepted: with `is_pic=false`, calls to the
-//! helpers (declared non-colocated) load the helper's absolute address, on x86-64 and aarch64
-//! alike, as `Abs8` against a user external name `(0, index + 1)`. Anything else — another kind, a
-//! library call, a data symbol, a reference into the function itself — is an error (the code is
-//! then interpreted), never a silent wrong patch.
+//! Only the relocations the lowering produces are accepted: calls to the helpers are declared
+//! colocated, so x86-64 code calls them directly (`call rel32`, `X86CallPCRel4` against a user
+//! external name `(0, index + 1)`), and [`link_calls`] points each call at a stub the image
+//! carries, which jumps through the helper's absolute address (an `Abs8` patch). Anything else —
+//! another kind, a library call, a data symbol, a reference into the function itself — is an
+//! error (the code is then interpreted), never a silent wrong patch.
 //!
 //! Executing the code is implemented for x86-64, whose instruction fetch is coherent with stores;
 //! on other hosts [`map`] refuses (aarch64 would need an instruction-cache flush after writing).
@@ -45,19 +46,30 @@ pub(crate) struct Patch {
 /// The relocation kinds [`map`] writes, by the number the disk format stores.
 pub(crate) const KIND_ABS8: u8 = 1;
 
-/// The patches of a compiled function, from Cranelift's relocation list; an error for any
-/// relocation [`map`] would not resolve exactly.
+/// A direct call of a helper in a compiled function (x86-64 `call rel32`): at `offset`, the
+/// 4-byte displacement to helper [`Builtin::ALL`]`[builtin]`, plus `addend`. [`link_calls`]
+/// points it at a stub in the same image, so it needs no patch when the code is mapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Call {
+    /// Byte offset in the code of the displacement.
+    pub(crate) offset: u32,
+    /// Index into [`Builtin::ALL`].
+    pub(crate) builtin: u16,
+    /// Added to the target's address (the displacement is relative to its own position).
+    pub(crate) addend: i64,
+}
+
+/// The patches and direct calls of a compiled function, from Cranelift's relocation list; an
+/// error for any relocation [`map`] and [`link_calls`] would not resolve exactly.
 pub(crate) fn patches(
     compiled: &CompiledCode,
     func: &Function,
-) -> Result<Vec<Patch>, CompileError> {
+) -> Result<(Vec<Patch>, Vec<Call>), CompileError> {
     let names = func.params.user_named_funcs();
-    let mut out = Vec::with_capacity(compiled.buffer.relocs().len());
+    let mut out = Vec::new();
+    let mut calls = Vec::with_capacity(compiled.buffer.relocs().len());
     for r in compiled.buffer.relocs() {
         let bad = || CompileError::Codegen(format!("unsupported relocation {r:?}"));
-        if r.kind != Reloc::Abs8 {
-            return Err(bad());
-        }
         let FinalizedRelocTarget::ExternalName(ExternalName::User(name)) = &r.target else {
             return Err(bad());
         };
@@ -67,13 +79,68 @@ pub(crate) fn patches(
         if name.namespace != 0 || index >= Builtin::ALL.len() {
             return Err(bad());
         }
-        out.push(Patch {
-            offset: r.offset,
-            builtin: u16::try_from(index).map_err(|_| bad())?,
-            addend: r.addend,
-        });
+        let builtin = u16::try_from(index).map_err(|_| bad())?;
+        match r.kind {
+            Reloc::Abs8 => out.push(Patch {
+                offset: r.offset,
+                builtin,
+                addend: r.addend,
+            }),
+            Reloc::X86CallPCRel4 => calls.push(Call {
+                offset: r.offset,
+                builtin,
+                addend: r.addend,
+            }),
+            _ => return Err(bad()),
+        }
     }
-    Ok(out)
+    Ok((out, calls))
+}
+
+/// Resolves the direct `calls` of the functions in `image`: appends one stub per helper they
+/// call (`jmp [rip + 0]` and the 8-byte address it jumps through, a [`Patch`] in `patches`,
+/// 16-byte aligned) and writes
+/// each call's displacement to its helper's stub. A direct call is 5 bytes where loading the
+/// helper's absolute address into a register and calling it was 13 (`movabs`, `call reg`): a
+/// fifteenth of snailtracer's machine code. Position-independent: the stubs travel with the
+/// image, and only their addresses are patched when it is mapped.
+pub(crate) fn link_calls(
+    image: &mut Vec<u8>,
+    calls: &[Call],
+    patches: &mut Vec<Patch>,
+) -> Result<(), CompileError> {
+    let mut stubs: Vec<Option<usize>> = vec![None; Builtin::ALL.len()];
+    for call in calls {
+        let bad = || CompileError::Codegen(format!("invalid direct call {call:?}"));
+        let slot = stubs.get_mut(usize::from(call.builtin)).ok_or_else(bad)?;
+        let stub = match *slot {
+            Some(at) => at,
+            None => {
+                image.resize(image.len().next_multiple_of(16), 0xcc);
+                let at = image.len();
+                image.extend_from_slice(&[0xff, 0x25, 0, 0, 0, 0]);
+                image.extend_from_slice(&[0; 8]);
+                patches.push(Patch {
+                    offset: u32::try_from(at + 6).map_err(|_| bad())?,
+                    builtin: call.builtin,
+                    addend: 0,
+                });
+                *slot = Some(at);
+                at
+            }
+        };
+        let site = call.offset as usize;
+        let disp = (stub as i64)
+            .checked_add(call.addend)
+            .and_then(|t| t.checked_sub(site as i64))
+            .and_then(|d| i32::try_from(d).ok())
+            .ok_or_else(bad)?;
+        image
+            .get_mut(site..site + 4)
+            .ok_or_else(bad)?
+            .copy_from_slice(&disp.to_le_bytes());
+    }
+    Ok(())
 }
 
 /// Checks that `patches` fit in `len` bytes of code and name existing helpers (the disk cache
@@ -173,6 +240,55 @@ mod tests {
         let n = Builtin::ALL.len() as u16;
         assert!(check_patches(16, &[p(0, n)]).is_err());
         assert!(map(&[0xc3; 16], &[p(12, 0)]).is_err());
+    }
+
+    #[test]
+    fn direct_calls_go_through_one_stub_per_helper() {
+        // Three call sites (opcode E8, then the displacement at +1), two to helper 1.
+        let mut image = vec![0x90u8; 32];
+        let calls = [1u32, 9, 17].map(|at| Call {
+            offset: at,
+            builtin: if at == 9 { 2 } else { 1 },
+            addend: -4,
+        });
+        let mut patches = Vec::new();
+        link_calls(&mut image, &calls, &mut patches).expect("links");
+        assert_eq!(image.len(), 32 + 16 + 14, "two stubs, 16-byte aligned");
+        let target = |at: usize| {
+            let d = i32::from_le_bytes(image[at..at + 4].try_into().expect("4 bytes"));
+            (at as i64 + 4 + i64::from(d)) as usize
+        };
+        assert_eq!((target(1), target(9), target(17)), (32, 48, 32));
+        for stub in [32, 48] {
+            assert_eq!(image[stub..stub + 6], [0xff, 0x25, 0, 0, 0, 0]);
+        }
+        assert_eq!(
+            patches,
+            [(38, 1), (54, 2)].map(|(offset, builtin)| Patch {
+                offset,
+                builtin,
+                addend: 0
+            })
+        );
+        let n = Builtin::ALL.len() as u16;
+        for bad in [
+            Call {
+                offset: 60,
+                builtin: 1,
+                addend: -4,
+            },
+            Call {
+                offset: 0,
+                builtin: n,
+                addend: -4,
+            },
+        ] {
+            let mut image = vec![0x90u8; 32];
+            assert!(
+                link_calls(&mut image, &[bad], &mut Vec::new()).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 
     /// Held by the tests that map code: the only ones in this test binary, so while one holds

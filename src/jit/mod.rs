@@ -474,26 +474,36 @@ fn build(
     let regions = chunks::plan(&analysis, region.as_ref(), tier);
     let mut image = vec![0u8; chunks::header_len(regions.len())];
     let mut patches = Vec::new();
+    let mut calls = Vec::new();
     let mut offsets = Vec::with_capacity(regions.len());
     for r in &regions {
-        let (bytes, mut p) = compile_function(&analysis, &*isa, r.as_ref())?;
+        let (bytes, mut p, mut c) = compile_function(&analysis, &*isa, r.as_ref())?;
         let at = chunks::append(&mut image, &bytes);
         for patch in &mut p {
             patch.offset += at;
         }
+        for call in &mut c {
+            call.offset += at;
+        }
         patches.extend(p);
+        calls.extend(c);
         offsets.push(at);
     }
     chunks::write_header(&mut image, &offsets);
+    code::link_calls(&mut image, &calls, &mut patches)?;
     assemble(analysis, region, tier, &regions, &image, patches, start)
 }
+
+/// One compiled function: its machine code, the absolute addresses to patch in it, and its
+/// direct calls (for `code::link_calls`).
+type Compiled = (Vec<u8>, Vec<code::Patch>, Vec<code::Call>);
 
 /// Lowers and compiles one function: the blocks of `region` (all without one).
 fn compile_function(
     analysis: &Analysis,
     isa: &dyn TargetIsa,
     region: Option<&Region>,
-) -> Result<(Vec<u8>, Vec<code::Patch>), CompileError> {
+) -> Result<Compiled, CompileError> {
     with_contexts(|c| {
         let mut func = std::mem::replace(&mut c.func, cranelift_codegen::ir::Function::new());
         func.signature = entry_signature(isa);
@@ -517,8 +527,8 @@ fn compile_function(
             let compiled = ctx
                 .compiled_code()
                 .ok_or_else(|| CompileError::Codegen("no compiled code".into()))?;
-            let patches = code::patches(compiled, &ctx.func)?;
-            Ok((compiled.code_buffer().to_vec(), patches))
+            let (patches, calls) = code::patches(compiled, &ctx.func)?;
+            Ok((compiled.code_buffer().to_vec(), patches, calls))
         });
         c.func = ctx.func;
         r
@@ -612,7 +622,8 @@ pub(crate) fn host_target(tier: Tier) -> Result<String, CompileError> {
 }
 
 /// Declares helper `b` in `func` as the user external name `(0, index + 1)` (its index in
-/// [`Builtin::ALL`]), called non-colocated: an absolute address `code.rs` resolves.
+/// [`Builtin::ALL`]), colocated: a direct call to a stub in the program's image, which jumps
+/// through the helper's address (`code::link_calls`).
 fn import_helper(
     func: &mut cranelift_codegen::ir::Function,
     isa: &dyn TargetIsa,
@@ -626,7 +637,7 @@ fn import_helper(
     func.import_function(ExtFuncData {
         name: ExternalName::user(name),
         signature: sig,
-        colocated: false,
+        colocated: true,
         patchable: false,
     })
 }
