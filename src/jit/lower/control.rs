@@ -195,11 +195,9 @@ impl Lower<'_, '_> {
                 self.b.ins().brif(taken, yes, &[], no, &[]);
                 self.b.switch_to_block(no);
                 // A chained fall-through: its checks passed with this block's; the gas is
-                // charged (no carry into it).
+                // charged (nothing carried into it, see `Lower::block`).
                 match self.a.block_at(*f).and_then(|t| self.bodies[t]) {
                     Some(body) => {
-                        let none = self.iconst(0);
-                        self.b.def_var(self.chain_gas, none);
                         self.b.ins().jump(body, &[]);
                     }
                     None => self.goto_pc(*f),

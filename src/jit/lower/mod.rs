@@ -404,13 +404,18 @@ impl Lower<'_, '_> {
         let mut len0 = len0;
         let mut carried = None;
         if let Some(body) = self.bodies[i] {
-            let none = self.iconst(0);
-            self.b.def_var(self.chain_gas, none);
+            // Gas is carried into the body only from a predecessor that falls through; after a
+            // JUMPI, whose block charged its gas before branching, there is none to carry.
+            let carries = matches!(self.a.blocks[i - 1].exit, Exit::Fallthrough(_));
+            if carries {
+                let none = self.iconst(0);
+                self.b.def_var(self.chain_gas, none);
+            }
             self.b.ins().jump(body, &[]);
             self.b.switch_to_block(body);
             self.reload_context();
             len0 = self.b.use_var(self.len);
-            carried = Some(self.b.use_var(self.chain_gas));
+            carried = carries.then(|| self.b.use_var(self.chain_gas));
             gas = None;
         }
         let mut c = self.cursor(len0, bl.min_stack.min(STACK_LIMIT));
