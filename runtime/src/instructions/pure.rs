@@ -7,19 +7,11 @@
 use crate::opcode::op;
 use crate::word::{self, U256};
 
-/// 1 or 0, built from its limbs: branch-free, so the result goes to the stack in registers
-/// (`word::from_bool`'s two constants met in a temporary on the machine stack in the
-/// interpreter's loop).
-#[inline(always)]
-fn bool_word(b: bool) -> U256 {
-    U256::from_limbs([b as u64, 0, 0, 0])
-}
-
 /// Unary operations (ISZERO, NOT, CLZ).
 #[inline(always)]
 pub fn unary(opcode: u8, a: U256) -> U256 {
     match opcode {
-        op::ISZERO => bool_word(a.is_zero()),
+        op::ISZERO => word::from_bool(a.is_zero()),
         op::NOT => !a,
         op::CLZ => word::clz(a),
         _ => U256::ZERO,
@@ -51,11 +43,11 @@ pub fn binary(opcode: u8, a: U256, b: U256) -> U256 {
         op::MOD => word::rem(a, b),
         op::SMOD => word::smod(a, b),
         op::SIGNEXTEND => word::signextend(a, b),
-        op::LT => bool_word(a < b),
-        op::GT => bool_word(a > b),
-        op::SLT => bool_word(word::slt(&a, &b)),
-        op::SGT => bool_word(word::slt(&b, &a)),
-        op::EQ => bool_word(a == b),
+        op::LT => word::from_bool(a < b),
+        op::GT => word::from_bool(a > b),
+        op::SLT => word::from_bool(word::slt(&a, &b)),
+        op::SGT => word::from_bool(word::slt(&b, &a)),
+        op::EQ => word::from_bool(a == b),
         op::AND => a & b,
         op::OR => a | b,
         op::XOR => a ^ b,

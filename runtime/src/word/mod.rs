@@ -124,14 +124,12 @@ pub fn clz(x: U256) -> U256 {
     U256::from(x.leading_zeros())
 }
 
-/// Converts a bool to 0/1.
-#[inline]
+/// Converts a bool to 0/1, built from its limbs: branch-free, so the result stays in
+/// registers (a choice between two constants met in a temporary on the machine stack in the
+/// interpreter's loop).
+#[inline(always)]
 pub fn from_bool(b: bool) -> U256 {
-    if b {
-        U256::from(1)
-    } else {
-        U256::ZERO
-    }
+    U256::from_limbs([b as u64, 0, 0, 0])
 }
 
 /// The low 160 bits as an address.
