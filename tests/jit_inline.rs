@@ -151,12 +151,7 @@ fn tuples(op: Opcode) -> Vec<Vec<U256>> {
 
 /// The runtime's body.
 fn body(op: Opcode, x: &[U256]) -> U256 {
-    match x {
-        [a] => pure::unary(op as u8, *a),
-        [a, b] => pure::binary(op as u8, *a, *b),
-        [a, b, n] => pure::ternary(op as u8, *a, *b, *n),
-        _ => unreachable!(),
-    }
+    pure::apply(op as u8, x).expect("a word opcode with its operands")
 }
 
 /// Every word opcode: the ones `pure` defines.

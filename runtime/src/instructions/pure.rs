@@ -79,6 +79,22 @@ pub fn ternary(opcode: u8, a: U256, b: U256, n: U256) -> U256 {
     }
 }
 
+/// The operation `opcode` of `operands` (top of the stack first), by [`unary`], [`binary`] or
+/// [`ternary`] as their number says; `None` for an opcode this module does not define or the
+/// wrong number of operands. (Compiled code folds operations of constants with it.)
+pub fn apply(opcode: u8, operands: &[U256]) -> Option<U256> {
+    let arity = crate::opcode::OPCODE_INFO[usize::from(opcode)].inputs as usize;
+    if !is_pure(opcode) || operands.len() != arity {
+        return None;
+    }
+    match *operands {
+        [a] => Some(unary(opcode, a)),
+        [a, b] => Some(binary(opcode, a, b)),
+        [a, b, n] => Some(ternary(opcode, a, b, n)),
+        _ => None,
+    }
+}
+
 /// True for the opcodes this module defines.
 pub const fn is_pure(opcode: u8) -> bool {
     matches!(

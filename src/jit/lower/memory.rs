@@ -232,23 +232,10 @@ pub(super) fn memory_ahead(a: &Analysis, bl: &analysis::Block) -> Vec<(usize, u6
                 stack.swap(n - 1, n - 1 - d);
             }
             _ if pure::is_pure(code) => {
+                // Every operand popped, constant or not.
                 let args: Vec<Option<U256>> = (0..inputs).map(|_| pop(&mut stack)).collect();
-                let v = match (inputs, args.iter().all(Option::is_some)) {
-                    (1, true) => args[0].map(|x| pure::unary(code, x)),
-                    (2, true) => Some(pure::binary(
-                        code,
-                        args[0].unwrap_or_default(),
-                        args[1].unwrap_or_default(),
-                    )),
-                    (3, true) => Some(pure::ternary(
-                        code,
-                        args[0].unwrap_or_default(),
-                        args[1].unwrap_or_default(),
-                        args[2].unwrap_or_default(),
-                    )),
-                    _ => None,
-                };
-                stack.push(v);
+                let args: Option<Vec<U256>> = args.into_iter().collect();
+                stack.push(args.and_then(|a| pure::apply(code, &a)));
             }
             _ => {
                 for _ in 0..inputs {

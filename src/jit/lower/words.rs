@@ -169,17 +169,14 @@ impl Lower<'_, '_> {
             return false;
         }
         let inputs = ferrite_runtime::OPCODE_INFO[code as usize].inputs as usize;
-        let mut k = [U256::ZERO; 3];
-        for (d, slot) in k.iter_mut().enumerate().take(inputs) {
-            match self.constant(c, d) {
-                Some(v) => *slot = v,
-                None => return false,
-            }
-        }
-        let v = match inputs {
-            1 => pure::unary(code, k[0]),
-            2 => pure::binary(code, k[0], k[1]),
-            _ => pure::ternary(code, k[0], k[1], k[2]),
+        let Some(k) = (0..inputs)
+            .map(|d| self.constant(c, d))
+            .collect::<Option<Vec<U256>>>()
+        else {
+            return false;
+        };
+        let Some(v) = pure::apply(code, &k) else {
+            return false;
         };
         c.pop(inputs);
         c.vs.push(Elem::Const { v, clean: false });
