@@ -10,16 +10,16 @@ pub fn addmod(a: U256, b: U256, n: U256) -> U256 {
     add_mod(&a, &b, &n)
 }
 
-/// `(a + b) % n`: the sum, less `n` once when that reduces it (operands already reduced), else
-/// the remainder of the 257-bit sum by this crate's division (`div`). Out of line, as ruint's is: inlined,
-/// it would add to the interpreter loop's register pressure.
+/// [`addmod_in`] out of line, as ruint's ADDMOD is: in line, it would add to the interpreter
+/// loop's register pressure.
 #[inline(never)]
 fn add_mod(a: &U256, b: &U256, n: &U256) -> U256 {
     addmod_in(*a, *b, *n)
 }
 
-/// [`addmod`] in line, for compiled code's ADDMOD helper (as [`mulmod_in`]); the remainder of
-/// an unreduced sum stays out of line.
+/// [`addmod`] in line, for compiled code's ADDMOD helper (as [`mulmod_in`]): the sum, less `n`
+/// once when that reduces it (operands already reduced), else the remainder of the 257-bit sum
+/// by this crate's division, out of line.
 #[inline(always)]
 pub fn addmod_in(a: U256, b: U256, n: U256) -> U256 {
     if n.is_zero() {

@@ -50,10 +50,7 @@ impl Lower<'_, '_> {
         // Operands are loaded before the paths split: a load in one path would not dominate
         // the code after them.
         let stored = (!is_load).then(|| self.value(c, 1));
-        let constant = self
-            .constant(c, 0)
-            .filter(|v| *v <= U256::from(u32::MAX))
-            .map(|v| v.as_limbs()[0]);
+        let constant = self.constant(c, 0).and_then(constant_offset);
         if let Some(off) = constant.filter(|off| *off < c.mem_known) {
             // A word at or below one the block has accessed already: within memory, which
             // never shrinks. (Solidity reads and writes its scratch space and free-memory
@@ -71,9 +68,8 @@ impl Lower<'_, '_> {
         let checked = constant.map(|off| {
             let ahead = c
                 .mem_ahead
-                .iter()
-                .find(|(pc, _)| *pc == ins.pc)
-                .map_or(off, |(_, m)| (*m).max(off));
+                .binary_search_by_key(&ins.pc, |(pc, _)| *pc)
+                .map_or(off, |i| c.mem_ahead[i].1.max(off));
             c.mem_known = c.mem_known.max(ahead + 1);
             ahead
         });
@@ -173,12 +169,12 @@ impl Lower<'_, '_> {
     }
 }
 
-/// For each MLOAD/MSTORE of block `bl` at a constant offset, by pc: the highest constant offset
-/// of the MLOADs and MSTOREs from it to the end of its stretch, which ends at anything that
-/// observes the gas left or the memory size, or charges gas itself (an instruction lowered
-/// through `ferrite_exec`, GAS), at an undefined opcode, and at the block's end. Constants are followed as the lowering
-/// follows them: PUSH, DUP, SWAP, POP, and state-free operations of constants (computed by the
-/// runtime's bodies).
+/// For each MLOAD/MSTORE of block `bl` at a constant offset, by pc (ascending): the highest
+/// constant offset of the MLOADs and MSTOREs from it to the end of its stretch, which ends at
+/// anything that observes the gas left or the memory size, or charges gas itself (an
+/// instruction lowered through `ferrite_exec`, GAS), at an undefined opcode, and at the block's
+/// end. Constants are followed as the lowering follows them: PUSH, DUP, SWAP, POP, and
+/// state-free operations of constants (computed by the runtime's bodies).
 ///
 /// The first access of a stretch that needs a check checks, and grows memory to, that offset:
 /// the accesses after it need none (weierstrudel stores its tables at ever higher constant
@@ -202,12 +198,7 @@ pub(super) fn memory_ahead(a: &Analysis, bl: &analysis::Block) -> Vec<(usize, u6
         };
         match op {
             Opcode::MLOAD | Opcode::MSTORE => {
-                let off = stack
-                    .last()
-                    .copied()
-                    .flatten()
-                    .filter(|v| *v <= U256::from(u32::MAX))
-                    .map(|v| v.as_limbs()[0]);
+                let off = stack.last().copied().flatten().and_then(constant_offset);
                 seen.push(Some((ins.pc, off)));
             }
             Opcode::GAS => seen.push(None),
@@ -251,15 +242,23 @@ pub(super) fn memory_ahead(a: &Analysis, bl: &analysis::Block) -> Vec<(usize, u6
     let mut out = Vec::new();
     let mut high: Option<u64> = None;
     for s in seen.iter().rev() {
-        match s {
+        match *s {
             None => high = None,
-            Some((pc, off)) => {
-                if let Some(off) = off {
-                    high = Some(high.map_or(*off, |h| h.max(*off)));
-                    out.push((*pc, high.unwrap_or(*off)));
-                }
+            Some((pc, Some(off))) => {
+                let h = high.map_or(off, |h| h.max(off));
+                high = Some(h);
+                out.push((pc, h));
             }
+            Some((_, None)) => {}
         }
     }
+    // In pc order, for `memory_op`'s binary search.
+    out.reverse();
     out
+}
+
+/// A constant memory offset the lowering checks with one compare: one that fits 32 bits (a
+/// larger one runs out of gas, through the general path).
+fn constant_offset(v: U256) -> Option<u64> {
+    (v <= U256::from(u32::MAX)).then(|| v.as_limbs()[0])
 }

@@ -117,8 +117,9 @@ pub(super) struct Cursor {
     /// Words at constant offsets below this are within memory: the block accessed a word at
     /// `mem_known - 1` (see [`Lower::memory_op`]).
     pub(super) mem_known: u64,
-    /// By pc of each MLOAD/MSTORE at a constant offset: the highest constant offset the block
-    /// accesses from there to the end of its stretch (see [`memory_ahead`](super::memory)).
+    /// By pc (ascending) of each MLOAD/MSTORE at a constant offset: the highest constant offset
+    /// the block accesses from there to the end of its stretch (see
+    /// [`memory_ahead`](super::memory)).
     pub(super) mem_ahead: Vec<(usize, u64)>,
 }
 
