@@ -215,15 +215,16 @@ pub unsafe extern "C" fn ferrite_mexpand(
 ) -> u8 {
     // SAFETY: as for `ferrite_exec`.
     let frame = unsafe { &mut *frame };
-    if !frame.gas.charge(pending) {
-        return exit_with(frame, ExitCode::OutOfGas as u8);
-    }
-    let exit = match frame.expand_for_word(&U256::from_limbs([low, high, 0, 0])) {
-        Ok(_) => ExitCode::Continue,
-        Err(e) => e,
+    let code = if frame.gas.charge(pending) {
+        let exit = match frame.expand_for_word(&U256::from_limbs([low, high, 0, 0])) {
+            Ok(_) => ExitCode::Continue,
+            Err(e) => e,
+        };
+        frame.gas.remaining += pending;
+        need_left(frame, exit, need.saturating_add(pending))
+    } else {
+        ExitCode::OutOfGas as u8
     };
-    frame.gas.remaining += pending;
-    let code = need_left(frame, exit, need.saturating_add(pending));
     exit_with(frame, code)
 }
 

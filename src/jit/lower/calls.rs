@@ -19,9 +19,7 @@ impl Lower<'_, '_> {
     /// Calls the runtime's body of the instruction; true when control ends here.
     pub(super) fn helper(&mut self, c: &mut Cursor, ins: &Instr) -> bool {
         let info = &OPCODE_INFO[ins.opcode as usize];
-        // The body writes its outputs from its deepest input's position up.
-        let from = self.depth_offset(c, info.inputs as isize - 1);
-        self.protect(c, from..);
+        self.protect_outputs(c, info.inputs as usize);
         if info.has(flags::SUSPENDS) {
             // The frame resumes from the buffer (in either tier): everything must be there.
             self.flush_all(c, true);
@@ -102,11 +100,9 @@ impl Lower<'_, '_> {
             SIGNEXTEND | SAR if self.signed_by_constant(c, op) => {}
             DIV | SDIV => self.division(c, op),
             _ => {
-                let inputs = OPCODE_INFO[op as usize].inputs as isize;
-                let from = self.depth_offset(c, inputs - 1);
-                self.protect(c, from..);
-                self.pure_call(c, op);
                 let inputs = OPCODE_INFO[op as usize].inputs as usize;
+                self.protect_outputs(c, inputs);
+                self.pure_call(c, op);
                 c.pop(inputs);
                 c.vs.push(Elem::Mem);
             }
@@ -156,8 +152,7 @@ impl Lower<'_, '_> {
             (l0, l.b.ins().icmp_imm_u(IntCC::Equal, d, 0))
         };
         // The helper on the slow path writes the deeper operand's position.
-        let from = self.depth_offset(c, 1);
-        self.protect(c, from..);
+        self.protect_outputs(c, 2);
         let a = self.value(c, 0);
         let bw = self.value(c, 1);
         let (x, x_ok) = fits(self, a);
@@ -192,7 +187,8 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(slow);
         self.pure_call(c, op);
         let deep = c.index(1);
-        let (lo, hi) = self.load_slot(c, deep);
+        let deep = c.offset(deep);
+        let (lo, hi) = self.load_at(c, deep);
         self.b.ins().jump(join, &[lo.into(), hi.into()]);
         self.b.switch_to_block(join);
         c.pop(2);

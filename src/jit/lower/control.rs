@@ -246,7 +246,7 @@ impl Lower<'_, '_> {
                 self.ret_code(ExitCode::Interpret);
             }
         }
-        for (code, block) in self.code_exits.clone().into_iter().enumerate() {
+        for (code, block) in std::mem::take(&mut self.code_exits).into_iter().enumerate() {
             if let Some(block) = block {
                 self.b.switch_to_block(block);
                 self.reload_context();

@@ -246,9 +246,8 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// The word the stack buffer holds at `vs[idx]`'s slot, as i128 halves.
-    pub(super) fn load_slot(&mut self, c: &Cursor, idx: usize) -> (Value, Value) {
-        let off = c.offset(idx);
+    /// The word the stack buffer holds at byte offset `off` from the entry top, as i128 halves.
+    pub(super) fn load_at(&mut self, c: &Cursor, off: i32) -> (Value, Value) {
         let lo = self.b.ins().load(types::I128, self.flags, c.top, off);
         let hi = self.b.ins().load(types::I128, self.flags, c.top, off + 16);
         (lo, hi)
@@ -263,8 +262,7 @@ impl Lower<'_, '_> {
             Elem::Slot(src) => src,
             e => return e,
         };
-        let lo = self.b.ins().load(types::I128, self.flags, c.top, src);
-        let hi = self.b.ins().load(types::I128, self.flags, c.top, src + 16);
+        let (lo, hi) = self.load_at(c, src);
         for j in 0..c.vs.len() {
             let at = c.offset(j);
             c.vs[j] = match c.vs[j] {
@@ -294,13 +292,18 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// The byte offset of the position `depth` items below the top (`depth` -1: just above it).
-    pub(super) fn depth_offset(&mut self, c: &mut Cursor, depth: isize) -> i32 {
-        if depth < 0 {
-            return c.offset(c.vs.len());
-        }
-        let idx = c.index(depth as usize);
-        c.offset(idx)
+    /// Before a helper that takes `inputs` words writes the buffer from its deepest input's
+    /// position up (its outputs): [`Lower::protect`] of those positions (with no inputs, from
+    /// just above the top).
+    pub(super) fn protect_outputs(&mut self, c: &mut Cursor, inputs: usize) {
+        let from = match inputs {
+            0 => c.offset(c.vs.len()),
+            n => {
+                let idx = c.index(n - 1);
+                c.offset(idx)
+            }
+        };
+        self.protect(c, from..);
     }
 
     /// The word at byte offset `src` as two 128-bit vectors, for a copy in the buffer that
