@@ -77,14 +77,25 @@ fn operands() -> Vec<U256> {
     v
 }
 
+/// A binary operation of ours and its reference.
+type BinaryOp = (&'static str, fn(U256, U256) -> U256, fn(U256, U256) -> U256);
+
+/// DIV, MOD, SDIV and SMOD as the interpreter takes them and as compiled code's helpers do (the
+/// general case in line), each with its reference.
+const DIVISIONS: [BinaryOp; 8] = [
+    ("div", div, reference::div),
+    ("rem", rem, reference::rem),
+    ("sdiv", sdiv, reference::sdiv),
+    ("smod", smod, reference::smod),
+    ("div_in", div_in::<false>, reference::div),
+    ("rem_in", rem_in::<false>, reference::rem),
+    ("sdiv_in", sdiv_in::<false>, reference::sdiv),
+    ("smod_in", smod_in::<false>, reference::smod),
+];
+
 #[test]
 fn binary_operations_match_the_reference() {
-    type Op = fn(U256, U256) -> U256;
-    let ops: [(&str, Op, Op); 9] = [
-        ("div", div, reference::div),
-        ("rem", rem, reference::rem),
-        ("sdiv", sdiv, reference::sdiv),
-        ("smod", smod, reference::smod),
+    let others: [BinaryOp; 5] = [
         ("exp", exp, reference::exp),
         ("byte", byte, reference::byte),
         ("shl", shl, reference::shl),
@@ -94,7 +105,7 @@ fn binary_operations_match_the_reference() {
     let vals = operands();
     let mut r = Rng(11);
     let small = |r: &mut Rng| U256::from(r.next() % 300);
-    for (name, ours, theirs) in ops {
+    for (name, ours, theirs) in DIVISIONS.into_iter().chain(others) {
         for &a in &vals {
             for &b in &vals {
                 assert_eq!(ours(a, b), theirs(a, b), "{name}({a:#x}, {b:#x})");
@@ -360,18 +371,7 @@ fn mulmod_cache_under_interleaved_moduli_matches_the_reference() {
 /// them and as compiled code's helpers do (the general case in line).
 #[track_caller]
 fn check_division(a: U256, b: U256) {
-    type Op = fn(U256, U256) -> U256;
-    let ops: [(&str, Op, Op); 8] = [
-        ("div", div, reference::div),
-        ("rem", rem, reference::rem),
-        ("sdiv", sdiv, reference::sdiv),
-        ("smod", smod, reference::smod),
-        ("div_in", div_in::<false>, reference::div),
-        ("rem_in", rem_in::<false>, reference::rem),
-        ("sdiv_in", sdiv_in::<false>, reference::sdiv),
-        ("smod_in", smod_in::<false>, reference::smod),
-    ];
-    for (name, op, want) in ops {
+    for (name, op, want) in DIVISIONS {
         assert_eq!(op(a, b), want(a, b), "{name}({a:#x}, {b:#x})");
     }
 }
