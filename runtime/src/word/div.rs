@@ -18,6 +18,7 @@
 //! and estimates quotient limbs with a reciprocal, which costs a division of its own to compute;
 //! a 256-bit quotient has at most four limbs, so the hardware division is the cheaper estimate.
 
+use super::reduce::join;
 use super::{from_i128, is_negative, neg, to_i64, U256};
 
 /// A word's little-endian limbs.
@@ -390,11 +391,6 @@ fn estimate(u2: u64, u1: u64, u0: u64, v1: u64, v0: u64) -> u64 {
         rhat = r;
     }
     qhat
-}
-
-#[inline(always)]
-fn join(hi: u64, lo: u64) -> u128 {
-    (u128::from(hi) << 64) | u128::from(lo)
 }
 
 /// `(hi:lo) / d` for `hi < d` (so `d != 0` and the quotient fits 64 bits).
