@@ -1,4 +1,4 @@
-//! The baseline tier's programs of several functions (chunks): control crossing between them by
+//! Programs of several functions (chunks), at both tiers: control crossing between them by
 //! fallthrough, static and dynamic jumps, and exact halts in any of them, against the
 //! interpreter.
 
@@ -85,6 +85,101 @@ fn control_crosses_chunks_and_halts_exactly_in_each() {
         // limits around the end.
         let limits = (0..full + 3)
             .step_by(97)
+            .chain(full.saturating_sub(3)..full + 3);
+        for gas in limits {
+            let mut c = base.clone();
+            c.gas_limit = gas;
+            c.mode = Mode::Interp;
+            let want = call::run(&c);
+            let got = call::run_with(&c, &mut NoTracer, &WithProgram(program.clone()));
+            assert_eq!(
+                (got.exit, got.gas_used, &got.output),
+                (want.exit, want.gas_used, &want.output),
+                "target {target}, gas {gas}"
+            );
+        }
+    }
+}
+
+/// Filler blocks of the optimized-tier program: enough IR for several optimized chunks.
+const FILLER: usize = 2_400;
+/// A call of `F` after every this many filler blocks.
+const CALL_EVERY: usize = 150;
+
+/// An optimized-tier program of several chunks: a count in a stack item, raised by a small
+/// function `F` (at the end of the code) called from every part of a long chain of blocks; in
+/// the middle a dynamic jump to calldata word 0 (a JUMPDEST further on), and at the end the
+/// count is returned. Returns the code, the pc of the JUMPDEST at filler block `k` and the
+/// return addresses of the calls.
+fn calls_across_chunks() -> (Vec<u8>, Vec<usize>, Vec<usize>) {
+    let mut code = vec![PUSH0];
+    let mut filler_at = Vec::new();
+    let mut calls = Vec::new(); // (pc of the call's PUSH2 of F, its return address)
+    for k in 0..FILLER {
+        filler_at.push(code.len());
+        code.extend([JUMPDEST, PUSH1, 1, POP]);
+        if k % CALL_EVERY == 0 {
+            let ret = code.len() + 7;
+            code.extend([PUSH2]);
+            code.extend((ret as u16).to_be_bytes());
+            calls.push((code.len(), ret));
+            code.extend([PUSH2, 0, 0, JUMP, JUMPDEST]);
+        }
+        if k == FILLER / 2 {
+            code.extend([PUSH0, CALLDATALOAD, JUMP]);
+        }
+    }
+    code.extend([PUSH0, MSTORE, PUSH1, 32, PUSH0, RETURN]);
+    let f = code.len();
+    code.extend([JUMPDEST, SWAP1, PUSH1, 1, ADD, SWAP1, JUMP]);
+    for (at, _) in &calls {
+        code[at + 1..at + 3].copy_from_slice(&(f as u16).to_be_bytes());
+    }
+    let rets = calls.iter().map(|(_, r)| *r).collect();
+    (code, filler_at, rets)
+}
+
+#[test]
+fn optimized_chunks_call_copies_and_cross_exactly() {
+    let (code, filler_at, rets) = calls_across_chunks();
+    let spec = SpecId::Cancun;
+    let program = compile_at(
+        Arc::new(Bytecode::new(code.clone().into())),
+        spec,
+        Tier::Optimized,
+    )
+    .expect("compiles");
+    assert!(
+        program.functions() >= 3,
+        "{} functions: the chain should need several chunks",
+        program.functions()
+    );
+    let program = Arc::new(program);
+    // Destinations of the dynamic jump: a return address in a later chunk (an entry there), a
+    // filler JUMPDEST no one pushes (continued by the interpreter), the last one, a non-JUMPDEST.
+    let targets = [
+        rets[rets.len() - 2],
+        filler_at[FILLER / 2 + 700],
+        filler_at[FILLER - 1],
+        filler_at[FILLER - 1] + 1,
+    ];
+    for target in targets {
+        let base = {
+            let mut c = CallConfig::new(
+                code.clone(),
+                U256::from(target).to_be_bytes::<32>().to_vec(),
+            );
+            c.spec = spec;
+            c
+        };
+        let full = {
+            let mut c = base.clone();
+            c.mode = Mode::Interp;
+            c.gas_limit = 10_000_000;
+            call::run(&c).gas_used
+        };
+        let limits = (0..full + 3)
+            .step_by(131)
             .chain(full.saturating_sub(3)..full + 3);
         for gas in limits {
             let mut c = base.clone();

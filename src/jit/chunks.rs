@@ -1,58 +1,96 @@
-//! The baseline tier's programs as several functions ("chunks"), so that its compile time grows
-//! linearly.
+//! Programs as several functions ("chunks"), so that their compile time grows linearly and
+//! their functions compile on several threads.
 //!
 //! Cranelift's register allocators work on a whole function at once. The single-pass one (the
 //! baseline tier's) is quadratic in the blocks of a function, and the backtracking one's working
 //! set outgrows the caches on large functions (snailtracer's 17.7 KB: ~80 MB for one function;
-//! the same blocks as sixteen functions took 58% of the time). So the baseline tier cuts a
-//! program into runs of consecutive blocks of bounded weight and block count, each lowered as a
-//! region of its own ([`Region::new`]) and allocated single-pass: a branch to a block of another
-//! chunk leaves the function with [`ExitCode::Interpret`] at that block, and a function is entered
-//! at its JUMPDESTs, resume points and the blocks other chunks reach.
+//! the same blocks as sixteen functions took 58% of the time). So a program is cut into runs of
+//! consecutive blocks of bounded weight (and, at the baseline tier, block count), each lowered
+//! as a region of its own ([`Region::new`]): a branch to a block of another chunk leaves the
+//! function with [`ExitCode::Interpret`] at that block, and a function is entered at its
+//! JUMPDESTs, resume points and the blocks other chunks reach.
 //! [`Program::run`](super::Program::run) then calls the chunk that owns the pc, without going
-//! through the interpreter; a hand-over at a block of the same chunk (a failed block check, which
+//! through the interpreter; a hand-over at a block the chunk owns (a failed block check, which
 //! precedes an exact halt) goes to the interpreter as before.
 //!
-//! Only the baseline tier, whose programs are replaced by optimized ones: each crossing costs a
-//! return and a call (about 3.6 ns), and hot paths cross often — revmc's snailtracer crossed
-//! 718k times per run in chunks of 4,000, 15–20% slower; the optimized tier compiles one function.
+//! Each crossing costs a return and a call, and a hot path that crosses is slower: revmc's
+//! snailtracer crossed 718k times per run in plain runs of 4,000, 15–20% slower. Most hot
+//! crossings are calls of small Solidity functions (checked arithmetic, a constructor of a
+//! zeroed struct) from another chunk, and their returns. So the optimized tier gives each chunk
+//! a copy of every small *call tree* its blocks jump to ([`copy_callees`]): the callee's blocks,
+//! what they reach by static jumps, and the continuations their own calls push. A chunk owns
+//! its run; a copy is only run by the chunk that holds it, entered from its own blocks, and a
+//! pc is always entered in the chunk that owns it (figures in `benches/PERFORMANCE.md`).
 //!
 //! The machine code of all chunks is one image: a header of the functions' offsets, then each
 //! function, 16-byte aligned (a program of one function has the same layout). The disk cache
 //! stores that image as it is; the partition is recomputed from the analysis when the image is
-//! loaded, and a header that does not match it is refused.
+//! loaded, and a header that does not match it is refused (its constants are part of
+//! [`super::host_target`], so a file made with others is refused as well).
 
 use super::SINGLE_PASS_MAX_BLOCKS;
-use super::{CompileError, Tier};
+use super::{block_weight, CompileError, Tier};
 use crate::analysis::region::Region;
-use crate::analysis::Analysis;
+use crate::analysis::{Analysis, Exit, Instr};
 use ferrite_runtime::ExitCode;
+use std::collections::HashMap;
 
-/// Most IR weight ([`super::ir_weight`]) per chunk; a single block heavier than this is a chunk
-/// of its own.
+/// Most IR weight ([`super::ir_weight`]) per baseline chunk; a single block heavier than this
+/// is a chunk of its own.
 pub const CHUNK_WEIGHT: usize = 4_000;
+
+/// Most IR weight per optimized chunk (not counting the copies): where regalloc2's working set
+/// still fits the caches. snailtracer's whole program compiled in 97 ms at 8,000, 100 ms at
+/// 4,000 and 116 ms at 16,000, against 199 ms as one function (one thread).
+pub const OPT_CHUNK_WEIGHT: usize = 8_000;
+
+/// The heaviest call tree ([`call_tree`]) copied into a chunk that calls it.
+pub const COPY_WEIGHT: usize = 1_000;
+
+/// The copies of a program weigh at most this share (in percent) of its chunks. revmc's
+/// snailtracer ran 15–20% slower compiled with 5–7% and as fast as one function with 10%;
+/// copies are code: ipsilon's snailtracer's machine code grew from 28.5 to 31.6 bytes per byte
+/// of EVM code with 10% (figures in `benches/PERFORMANCE.md`).
+pub const COPY_BUDGET_PERCENT: usize = 10;
+
+/// Most blocks in one call tree: bounds the search however light its blocks.
+const COPY_BLOCKS: usize = 64;
 
 /// Each function's start in the image is aligned to this.
 const ALIGN: usize = 16;
 
+/// The functions of a program: the region each compiles, and the blocks each owns (enters
+/// from [`Program::run`](super::Program::run)).
+pub(crate) struct Plan {
+    /// One per function: its region (`None`: the whole code).
+    pub regions: Vec<Option<Region>>,
+    /// The blocks each function owns, when there are several: its chunk, without the copies.
+    owned: Vec<Vec<bool>>,
+}
+
 /// The chunks of the compiled blocks (all, or the region's `hot` ones), as block masks: runs of
-/// consecutive blocks, each of at most [`CHUNK_WEIGHT`] and [`SINGLE_PASS_MAX_BLOCKS`] blocks (a
-/// single block heavier than that is a chunk of its own).
+/// consecutive blocks, each of at most `weight_cap` and `max_blocks` blocks (a single block heavier
+/// than that is a chunk of its own).
 ///
 /// Consecutive blocks, because compilers lay out a function's blocks together. Grouping along
 /// the jumps the code shows instead (fallthroughs and conditional jumps first, then calls
 /// recognised by a pushed return address) made more crossings, not fewer, on revmc's
 /// snailtracer: 898k against 718k per run, since Solidity's calls and returns are mostly jumps
 /// whose targets only the stack knows.
-pub(crate) fn partition(a: &Analysis, hot: Option<&[bool]>) -> Vec<Vec<bool>> {
+pub(crate) fn partition(
+    a: &Analysis,
+    hot: Option<&[bool]>,
+    weight_cap: usize,
+    max_blocks: usize,
+) -> Vec<Vec<bool>> {
     let n = a.blocks.len();
     let compiled = |i: usize| hot.is_none_or(|h| h.get(i).copied().unwrap_or(false));
     let mut parts: Vec<Vec<bool>> = Vec::new();
     let (mut weight, mut blocks) = (0, 0);
     for i in (0..n).filter(|i| compiled(*i)) {
-        let w = super::block_weight(a, &a.blocks[i]);
+        let w = block_weight(a, &a.blocks[i]);
         match parts.last_mut() {
-            Some(p) if weight + w <= CHUNK_WEIGHT && blocks < SINGLE_PASS_MAX_BLOCKS => {
+            Some(p) if weight + w <= weight_cap && blocks < max_blocks => {
                 p[i] = true;
                 weight += w;
                 blocks += 1;
@@ -71,30 +109,221 @@ pub(crate) fn partition(a: &Analysis, hot: Option<&[bool]>) -> Vec<Vec<bool>> {
     parts
 }
 
-/// The functions of a program at `tier`, as the regions each compiles: at the baseline tier the
-/// chunks of [`partition`], each a region of its own (unless there is one); otherwise one
-/// function, the program's own region (or the whole code).
-pub(crate) fn plan(a: &Analysis, region: Option<&Region>, tier: Tier) -> Vec<Option<Region>> {
-    if tier != Tier::Baseline {
-        return vec![region.cloned()];
+/// The functions of a program at `tier` for `region` (or the whole code): the chunks of
+/// [`partition`], each a region of its own, the optimized tier's with copies of the small call
+/// trees they call ([`copy_callees`]); one function, the program's own region, if there is
+/// one chunk.
+pub(crate) fn plan(a: &Analysis, region: Option<&Region>, tier: Tier) -> Plan {
+    let hot = region.map(|r| &r.hot[..]);
+    let owned = match tier {
+        Tier::Baseline => partition(a, hot, CHUNK_WEIGHT, SINGLE_PASS_MAX_BLOCKS),
+        Tier::Optimized => partition(a, hot, OPT_CHUNK_WEIGHT, usize::MAX),
+    };
+    if owned.len() == 1 {
+        return Plan {
+            regions: vec![region.cloned()],
+            owned: Vec::new(),
+        };
     }
-    let parts = partition(a, region.map(|r| &r.hot[..]));
-    if parts.len() == 1 {
-        return vec![region.cloned()];
+    let mut masks = owned.clone();
+    if tier == Tier::Optimized {
+        copy_callees(a, hot, &mut masks, COPY_WEIGHT);
     }
-    parts.into_iter().map(|p| Some(Region::new(a, p))).collect()
+    let targets = return_targets(a);
+    let regions = masks
+        .into_iter()
+        .zip(&owned)
+        .map(|(m, own)| {
+            Some(match region {
+                Some(_) => Region::new(a, m),
+                None => whole_chunk(a, m, own, &targets),
+            })
+        })
+        .collect();
+    Plan { regions, owned }
 }
 
-/// By pc: 1 + the index of the chunk entered there (0: none). Only for several chunks.
-pub(crate) fn owners(a: &Analysis, regions: &[Option<Region>]) -> Option<Vec<u16>> {
-    if regions.len() < 2 {
+/// A chunk of a whole program: entered only where [`Program::run`](super::Program::run) can
+/// enter it, at the blocks it owns that are the start of the code, resume points, the
+/// destinations of dynamic jumps (JUMPDESTs whose pc the code pushes, if it has a dynamic jump:
+/// return addresses; a computed destination continues in the interpreter, as a destination
+/// outside the dispatch does in one function) or reached from outside by fallthroughs and static
+/// jumps. Not at every JUMPDEST, as a
+/// region program is, whose frame the interpreter hands back at any of them: an entry costs a
+/// block of its own at each, and JUMPDEST_n0's 2,087 blocks compiled to 103 bytes per byte of
+/// code as a region against 23 whole.
+fn whole_chunk(a: &Analysis, hot: Vec<bool>, own: &[bool], targets: &[bool]) -> Region {
+    let mut entries = Region::new(a, hot.clone()).entries;
+    let reached = reached_from_outside(a, &hot);
+    for (i, e) in entries.iter_mut().enumerate() {
+        let bl = &a.blocks[i];
+        *e = *e && own[i] && (bl.start == 0 || bl.is_resume_point || targets[i] || reached[i]);
+    }
+    Region { hot, entries }
+}
+
+/// By block index: a JUMPDEST whose pc the code pushes, if the code has a dynamic jump.
+fn return_targets(a: &Analysis) -> Vec<bool> {
+    let mut targets = vec![false; a.blocks.len()];
+    let jumps = a
+        .blocks
+        .iter()
+        .any(|bl| matches!(bl.exit, Exit::DynamicJump | Exit::DynamicJumpI(_)));
+    if jumps {
+        for t in pushes(a, &a.instrs) {
+            targets[t] = true;
+        }
+    }
+    targets
+}
+
+/// The JUMPDEST blocks whose pc a PUSH of `instrs` pushes.
+fn pushes<'a>(a: &'a Analysis, instrs: &'a [Instr]) -> impl Iterator<Item = usize> + 'a {
+    instrs
+        .iter()
+        .filter(|ins| (0x60..=0x7f).contains(&ins.opcode))
+        .filter_map(|ins| usize::try_from(ins.imm).ok())
+        .filter_map(|pc| a.jumpdest_blocks.get(&pc).copied())
+}
+
+/// By block index: reached by a fallthrough or static jump from a block outside `hot`.
+fn reached_from_outside(a: &Analysis, hot: &[bool]) -> Vec<bool> {
+    let mut reached = vec![false; a.blocks.len()];
+    for i in (0..a.blocks.len()).filter(|i| !hot[*i]) {
+        for t in static_successors(a, i) {
+            reached[t] = true;
+        }
+    }
+    reached
+}
+
+/// Adds to each chunk the call trees of at most `cap` weight that its own blocks lead to (by a
+/// fallthrough, a static jump or a pushed continuation) and it does not hold, so that calls
+/// and returns stay within the chunk: the lightest first, within [`COPY_BUDGET_PERCENT`]. Only
+/// blocks of the program (`hot`, or all) are copied: a call tree stops at a block the program
+/// leaves to the interpreter.
+fn copy_callees(a: &Analysis, hot: Option<&[bool]>, chunks: &mut [Vec<bool>], cap: usize) {
+    let compiled = |i: usize| hot.is_none_or(|h| h.get(i).copied().unwrap_or(false));
+    let mut trees: HashMap<usize, Option<(usize, Vec<usize>)>> = HashMap::new();
+    // (tree weight, chunk, callee) for each callee a chunk's own blocks jump to elsewhere.
+    let mut wanted = Vec::new();
+    for (k, chunk) in chunks.iter().enumerate() {
+        for t in (0..chunk.len())
+            .filter(|i| chunk[*i])
+            .flat_map(|i| successors(a, i))
+        {
+            if chunk[t] || !compiled(t) {
+                continue;
+            }
+            let tree = trees.entry(t).or_insert_with(|| {
+                call_tree(a, t, cap, &compiled).map(|tree| {
+                    let w = tree.iter().map(|b| block_weight(a, &a.blocks[*b])).sum();
+                    (w, tree)
+                })
+            });
+            if let Some((w, _)) = tree {
+                wanted.push((*w, k, t));
+            }
+        }
+    }
+    // The lightest first, within a budget: small trees (checked arithmetic, a struct's
+    // constructor) are the hot ones in Solidity code, and every copy is code and compile work.
+    wanted.sort_unstable();
+    wanted.dedup();
+    let total: usize = chunks
+        .iter()
+        .flat_map(|c| (0..c.len()).filter(|i| c[*i]))
+        .map(|i| block_weight(a, &a.blocks[i]))
+        .sum();
+    let mut budget = total * COPY_BUDGET_PERCENT / 100;
+    for (_, k, t) in wanted {
+        let Some(Some((_, tree))) = trees.get(&t) else {
+            continue;
+        };
+        let chunk = &mut chunks[k];
+        let w: usize = tree
+            .iter()
+            .filter(|b| !chunk[**b])
+            .map(|b| block_weight(a, &a.blocks[*b]))
+            .sum();
+        if w > budget {
+            continue;
+        }
+        budget -= w;
+        for b in tree {
+            chunk[*b] = true;
+        }
+    }
+}
+
+/// The call tree at block `f` if it weighs at most `cap` (and has at most [`COPY_BLOCKS`]
+/// blocks): the blocks reached from `f` by fallthroughs and static jumps, and, at a block that
+/// calls (a static JUMP), the JUMPDESTs it pushes besides its destination (the continuations
+/// its callee returns to by a dynamic jump). Returns then leave the tree only to where the
+/// caller pushed: the caller's chunk.
+fn call_tree(
+    a: &Analysis,
+    f: usize,
+    cap: usize,
+    compiled: &dyn Fn(usize) -> bool,
+) -> Option<Vec<usize>> {
+    let mut tree = vec![f];
+    let mut weight = block_weight(a, &a.blocks[f]);
+    let mut k = 0;
+    while let Some(&i) = tree.get(k) {
+        for t in successors(a, i) {
+            if tree.contains(&t) || !compiled(t) {
+                continue;
+            }
+            weight += block_weight(a, &a.blocks[t]);
+            if weight > cap || tree.len() >= COPY_BLOCKS {
+                return None;
+            }
+            tree.push(t);
+        }
+        k += 1;
+    }
+    Some(tree)
+}
+
+/// Block `i`'s successors in a call tree (see [`call_tree`]). Pushed constants count only at a
+/// call: elsewhere small numbers that happen to be JUMPDEST pcs (panic codes, offsets) would
+/// pull in unrelated code.
+fn successors(a: &Analysis, i: usize) -> Vec<usize> {
+    let bl = &a.blocks[i];
+    let mut out = static_successors(a, i);
+    if let Exit::StaticJump(Some(dest)) = bl.exit {
+        let pushed = pushes(a, &a.instrs[bl.instrs.clone()]).filter(|b| *b != dest);
+        out.extend(pushed);
+    }
+    out
+}
+
+/// Block `i`'s successors by fallthrough and static jumps.
+fn static_successors(a: &Analysis, i: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    match a.blocks[i].exit {
+        Exit::Fallthrough(pc) | Exit::DynamicJumpI(pc) => out.extend(a.block_at(pc)),
+        Exit::StaticJump(t) => out.extend(t),
+        Exit::StaticJumpI(t, pc) => out.extend(t.into_iter().chain(a.block_at(pc))),
+        Exit::DynamicJump | Exit::Terminate => {}
+    }
+    out
+}
+
+/// By pc: 1 + the index of the chunk entered there (0: none), the chunk that owns the block.
+/// Only for several chunks.
+pub(crate) fn owners(a: &Analysis, plan: &Plan) -> Option<Vec<u16>> {
+    if plan.regions.len() < 2 {
         return None;
     }
     let mut by_pc = vec![0u16; a.code.raw().len() + 1];
-    for (k, r) in regions.iter().enumerate() {
+    for (k, (r, own)) in plan.regions.iter().zip(&plan.owned).enumerate() {
         let Some(r) = r else { continue };
-        for (bl, _) in a.blocks.iter().zip(&r.entries).filter(|(_, e)| **e) {
-            by_pc[bl.start] = k as u16 + 1;
+        for (i, bl) in a.blocks.iter().enumerate() {
+            if r.entries[i] && own[i] {
+                by_pc[bl.start] = k as u16 + 1;
+            }
         }
     }
     Some(by_pc)
@@ -163,6 +392,105 @@ pub(crate) fn next(owners: Option<&[u16]>, k: usize, code: u8, pc: usize) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::analyze;
+    use ferrite_runtime::bytecode::Bytecode;
+    use ferrite_runtime::opcode::op::*;
+    use ferrite_runtime::SpecId;
+    use std::sync::Arc;
+
+    /// Two calls of a one-block function `F` (at the end), one from the start of the code and
+    /// one from its end, with `filler` blocks between; a JUMPDEST no one pushes in the middle.
+    /// Returns the analysis and the pcs of `F`, the first return address and the JUMPDEST.
+    fn two_calls(filler: usize) -> (Analysis, usize, usize, usize) {
+        let mut code = vec![PUSH2, 0, 0, PUSH2, 0, 0, JUMP]; // call F, return to `ret1`
+        let ret1 = code.len();
+        code.push(JUMPDEST);
+        let lone = code.len() + 4 * (filler / 2);
+        for _ in 0..filler {
+            code.extend([JUMPDEST, PUSH1, 1, POP]);
+        }
+        code.extend([PUSH2, 0, 0, PUSH2, 0, 0, JUMP]); // call F, return to `ret2`
+        let at2 = code.len() - 7;
+        let ret2 = code.len();
+        code.extend([JUMPDEST, STOP]);
+        let f = code.len();
+        code.extend([JUMPDEST, JUMP]); // F: return
+        for (at, ret) in [(0, ret1), (at2, ret2)] {
+            code[at + 1..at + 3].copy_from_slice(&(ret as u16).to_be_bytes());
+            code[at + 4..at + 6].copy_from_slice(&(f as u16).to_be_bytes());
+        }
+        let a = analyze(Arc::new(Bytecode::new(code.into())), SpecId::Cancun);
+        (a, f, ret1, lone)
+    }
+
+    #[test]
+    fn chunks_get_copies_of_the_small_functions_they_call() {
+        let (a, f, ret1, _) = two_calls(400);
+        let block = |pc: usize| a.block_at(pc).expect("a block starts there");
+        let owned = partition(&a, None, 600, usize::MAX);
+        assert!(owned.len() >= 3, "{} chunks", owned.len());
+        let (first, last) = (0, owned.len() - 1);
+        assert!(owned[last][block(f)] && !owned[first][block(f)]);
+        let mut masks = owned.clone();
+        copy_callees(&a, None, &mut masks, COPY_WEIGHT);
+        assert!(
+            masks[first][block(f)],
+            "the first chunk calls F: it holds a copy"
+        );
+        // (A chunk whose fallthrough successor's tree reaches the second call holds F too.)
+        assert!(
+            !masks[1][block(f)],
+            "a chunk far from both calls holds none"
+        );
+        // A copy is never entered from outside: F is entered in its own chunk.
+        let plan = Plan {
+            regions: masks
+                .iter()
+                .zip(&owned)
+                .map(|(m, o)| Some(whole_chunk(&a, m.clone(), o, &return_targets(&a))))
+                .collect(),
+            owned: owned.clone(),
+        };
+        let by_pc = owners(&a, &plan).expect("several chunks");
+        assert_eq!(by_pc[f] as usize, last + 1);
+        assert_eq!(
+            by_pc[ret1] as usize,
+            first + 1,
+            "a return address is an entry"
+        );
+        // Blocks outside the compiled set are not copied.
+        let mut hot = vec![true; a.blocks.len()];
+        hot[block(f)] = false;
+        let mut masks = partition(&a, Some(&hot), 600, usize::MAX);
+        copy_callees(&a, Some(&hot), &mut masks, COPY_WEIGHT);
+        assert!(masks.iter().all(|m| !m[block(f)]));
+    }
+
+    #[test]
+    fn whole_chunks_are_entered_only_where_control_arrives() {
+        let (a, f, ret1, lone) = two_calls(200);
+        let block = |pc: usize| a.block_at(pc).expect("a block starts there");
+        let owned = partition(&a, None, 600, usize::MAX);
+        let targets = return_targets(&a);
+        let k = owned
+            .iter()
+            .position(|o| o[block(lone)])
+            .expect("owned by a chunk");
+        let r = whole_chunk(&a, owned[k].clone(), &owned[k], &targets);
+        assert!(
+            !r.entries[block(lone)],
+            "no one pushes its pc or falls into it from outside"
+        );
+        let first = whole_chunk(&a, owned[0].clone(), &owned[0], &targets);
+        assert!(first.entries[0] && first.entries[block(ret1)]);
+        assert!(targets[block(f)] && targets[block(ret1)] && !targets[block(lone)]);
+        // The first block of a chunk is reached by a fallthrough from the one before.
+        let start = (0..a.blocks.len())
+            .find(|i| owned[1][*i])
+            .expect("chunk 1 has blocks");
+        let second = whole_chunk(&a, owned[1].clone(), &owned[1], &targets);
+        assert!(second.entries[start]);
+    }
 
     fn image(offsets: &[u32], len: usize) -> Vec<u8> {
         let mut image = vec![0u8; len];

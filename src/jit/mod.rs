@@ -471,13 +471,13 @@ fn build(
 ) -> Result<Program, CompileError> {
     check_limits(&analysis, region.as_ref())?;
     let isa = host_isa_for(tier)?;
-    let regions = chunks::plan(&analysis, region.as_ref(), tier);
-    let mut image = vec![0u8; chunks::header_len(regions.len())];
+    let plan = chunks::plan(&analysis, region.as_ref(), tier);
+    let compiled = compile_functions(&analysis, &*isa, &plan.regions)?;
+    let mut image = vec![0u8; chunks::header_len(plan.regions.len())];
     let mut patches = Vec::new();
     let mut calls = Vec::new();
-    let mut offsets = Vec::with_capacity(regions.len());
-    for r in &regions {
-        let (bytes, mut p, mut c) = compile_function(&analysis, &*isa, r.as_ref())?;
+    let mut offsets = Vec::with_capacity(plan.regions.len());
+    for (bytes, mut p, mut c) in compiled {
         let at = chunks::append(&mut image, &bytes);
         for patch in &mut p {
             patch.offset += at;
@@ -491,7 +491,58 @@ fn build(
     }
     chunks::write_header(&mut image, &offsets);
     code::link_calls(&mut image, &calls, &mut patches)?;
-    assemble(analysis, region, tier, &regions, &image, patches, start)
+    assemble(analysis, region, tier, &plan, &image, patches, start)
+}
+
+/// Most threads one compile uses for the functions of a program of several.
+pub const MAX_COMPILE_THREADS: usize = 4;
+
+/// Compiles the functions of `regions`, in order, on up to [`MAX_COMPILE_THREADS`] threads (as
+/// many as the machine runs at once): each function is compiled alone, so a program of several
+/// compiles in a fraction of the wall time. The first error, in order, is returned.
+fn compile_functions(
+    a: &Analysis,
+    isa: &dyn TargetIsa,
+    regions: &[Option<Region>],
+) -> Result<Vec<Compiled>, CompileError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_COMPILE_THREADS)
+        .min(regions.len());
+    if threads <= 1 {
+        return regions
+            .iter()
+            .map(|r| compile_function(a, isa, r.as_ref()))
+            .collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(r) = regions.get(k) else {
+                return done;
+            };
+            done.push((k, compile_function(a, isa, r.as_ref())));
+        }
+    };
+    let mut results: Vec<Option<Result<Compiled, CompileError>>> =
+        (0..regions.len()).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        let mut all = work();
+        for h in helpers {
+            // A helper that panicked leaves its functions unset: reported below.
+            all.extend(h.join().unwrap_or_default());
+        }
+        for (k, r) in all {
+            results[k] = Some(r);
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(CompileError::Codegen("a compile thread failed".into()))))
+        .collect()
 }
 
 /// One compiled function: its machine code, the absolute addresses to patch in it, and its
@@ -548,23 +599,23 @@ pub(crate) fn from_image(
     start: Instant,
 ) -> Result<Program, CompileError> {
     let region = region_of(&analysis, hot)?;
-    let regions = chunks::plan(&analysis, region.as_ref(), tier);
-    assemble(analysis, region, tier, &regions, code, patches, start)
+    let plan = chunks::plan(&analysis, region.as_ref(), tier);
+    assemble(analysis, region, tier, &plan, code, patches, start)
 }
 
 /// The program of the machine code `bytes` (with its `patches`), whose functions compile the
-/// `regions` that `chunks::plan` gave for `region` at `tier`.
+/// regions of the `plan` that `chunks::plan` gave for `region` at `tier`.
 fn assemble(
     analysis: Arc<Analysis>,
     region: Option<Region>,
     tier: Tier,
-    regions: &[Option<Region>],
+    plan: &chunks::Plan,
     bytes: &[u8],
     patches: Vec<code::Patch>,
     start: Instant,
 ) -> Result<Program, CompileError> {
-    let offsets = chunks::read_header(bytes, regions.len())?;
-    let owners = chunks::owners(&analysis, regions);
+    let offsets = chunks::read_header(bytes, plan.regions.len())?;
+    let owners = chunks::owners(&analysis, plan);
     let memory = code::map(bytes, &patches)?;
     let functions = offsets
         .iter()
@@ -611,8 +662,11 @@ fn assemble(
 pub(crate) fn host_target(tier: Tier) -> Result<String, CompileError> {
     let isa = host_isa_for(tier)?;
     Ok(format!(
-        "{} cranelift-0.135\n{}{}",
+        "{} cranelift-0.135 chunks {}/{}/{}\n{}{}",
         isa.triple(),
+        chunks::CHUNK_WEIGHT,
+        chunks::OPT_CHUNK_WEIGHT,
+        chunks::COPY_WEIGHT,
         isa.flags(),
         isa.isa_flags()
             .iter()
