@@ -6,15 +6,17 @@
 //! set outgrows the caches on large functions (snailtracer's 17.7 KB: ~80 MB for one function;
 //! the same blocks as sixteen functions took 58% of the time). So a program is cut into runs of
 //! consecutive blocks of bounded weight (and, at the baseline tier, block count), each lowered
-//! as a region of its own ([`Region::new`]): a branch to a block of another chunk leaves the
-//! function with [`ExitCode::Interpret`] at that block, and a function is entered at its
-//! JUMPDESTs, resume points and the blocks other chunks reach.
-//! [`Program::run`](super::Program::run) then calls the chunk that owns the pc, without going
-//! through the interpreter; a hand-over at a block the chunk owns (a failed block check, which
-//! precedes an exact halt) goes to the interpreter as before.
+//! as a region of its own: a branch to a block of another chunk leaves the function with
+//! [`ExitCode::Interpret`] at that block, and a function is entered at the blocks other chunks
+//! reach, by a static edge or a dynamic jump ([`whole_chunk`]; a region program's chunks, at
+//! every entry of the region). [`Program::run`](super::Program::run) then calls the chunk that
+//! owns the pc at that block's entry index ([`entry_table`]), without going through the
+//! interpreter; a hand-over at a block the chunk owns (a failed block check, which precedes an
+//! exact halt) goes to the interpreter as before.
 //!
 //! Each crossing costs a return and a call, and a hot path that crosses is slower: revmc's
-//! snailtracer crossed 718k times per run in plain runs of 4,000, 15–20% slower. Most hot
+//! snailtracer crossed 718k times per run in plain runs of 4,000, 15–20% slower; code that
+//! jumps all over itself is not cut at all ([`tangled`]). Most hot
 //! crossings are calls of small Solidity functions (checked arithmetic, a constructor of a
 //! zeroed struct) from another chunk, and their returns. So the optimized tier gives each chunk
 //! a copy of every small *call tree* its blocks jump to ([`copy_callees`]): the callee's blocks,
@@ -28,6 +30,7 @@
 //! loaded, and a header that does not match it is refused (its constants are part of
 //! [`super::host_target`], so a file made with others is refused as well).
 
+use super::lower::entry_blocks;
 use super::SINGLE_PASS_MAX_BLOCKS;
 use super::{block_weight, CompileError, Tier};
 use crate::analysis::region::Region;
@@ -55,6 +58,10 @@ pub const COPY_BUDGET_PERCENT: usize = 10;
 
 /// Most blocks in one call tree: bounds the search however light its blocks.
 const COPY_BLOCKS: usize = 64;
+
+/// Fewer static edges than this never make a program [`tangled`]: a few heavy blocks
+/// (blake2b_huff: 6 edges, 4 cut, 132 crossings per run) cross rarely.
+const TANGLE_MIN_EDGES: usize = 64;
 
 /// Each function's start in the image is aligned to this.
 const ALIGN: usize = 16;
@@ -128,6 +135,12 @@ pub(crate) fn plan(a: &Analysis, region: Option<&Region>, tier: Tier) -> Plan {
     let mut masks = owned.clone();
     if tier == Tier::Optimized {
         copy_callees(a, hot, &mut masks, COPY_WEIGHT);
+        if tangled(a, &owned, &masks) {
+            return Plan {
+                regions: vec![region.cloned()],
+                owned: Vec::new(),
+            };
+        }
     }
     let targets = return_targets(a);
     let regions = masks
@@ -141,6 +154,26 @@ pub(crate) fn plan(a: &Analysis, region: Option<&Region>, tier: Tier) -> Plan {
         })
         .collect();
     Plan { regions, owned }
+}
+
+/// Whether control would cross between the chunks (with their copies) too often to be worth
+/// cutting the program: more than a quarter of the static edges (fallthroughs and static
+/// jumps) from the blocks a chunk owns leave it. ipsilon's jump_around, jumps all over 20 KB of
+/// code, had 79% of its 4,096 edges cut and crossed 3,246 times per run (4 µs → 90 µs run time),
+/// where the Solidity contracts of the benchmarks have at most 8% (and one function compiles
+/// it in 4 ms per KB: the cost of one large function grows with its register pressure, not
+/// its size alone).
+fn tangled(a: &Analysis, owned: &[Vec<bool>], masks: &[Vec<bool>]) -> bool {
+    let (mut cut, mut all) = (0usize, 0usize);
+    for (own, mask) in owned.iter().zip(masks) {
+        for i in (0..own.len()).filter(|i| own[*i]) {
+            for t in static_successors(a, i) {
+                all += 1;
+                cut += usize::from(!mask[t]);
+            }
+        }
+    }
+    all >= TANGLE_MIN_EDGES && cut * 4 > all
 }
 
 /// A chunk of a whole program: entered only where [`Program::run`](super::Program::run) can
@@ -170,8 +203,8 @@ fn return_targets(a: &Analysis) -> Vec<bool> {
         .iter()
         .any(|bl| matches!(bl.exit, Exit::DynamicJump | Exit::DynamicJumpI(_)));
     if jumps {
-        for t in pushes(a, &a.instrs) {
-            targets[t] = true;
+        for t in &a.dynamic_targets {
+            targets[*t] = true;
         }
     }
     targets
@@ -311,22 +344,43 @@ fn static_successors(a: &Analysis, i: usize) -> Vec<usize> {
     out
 }
 
-/// By pc: 1 + the index of the chunk entered there (0: none), the chunk that owns the block.
-/// Only for several chunks.
-pub(crate) fn owners(a: &Analysis, plan: &Plan) -> Option<Vec<u16>> {
-    if plan.regions.len() < 2 {
-        return None;
-    }
-    let mut by_pc = vec![0u16; a.code.raw().len() + 1];
-    for (k, (r, own)) in plan.regions.iter().zip(&plan.owned).enumerate() {
-        let Some(r) = r else { continue };
-        for (i, bl) in a.blocks.iter().enumerate() {
-            if r.entries[i] && own[i] {
-                by_pc[bl.start] = k as u16 + 1;
+/// No entry at a pc: the function 0 with an index past its entries (it hands over).
+const NO_ENTRY: u32 = u32::MAX;
+
+/// Bits of an [`entry_table`] value that hold the entry index; the function is above them.
+const INDEX_BITS: u32 = 24;
+
+/// By pc: the function entered there (the one whose chunk owns the block, with several) and its
+/// entry index in it ([`entry_blocks`]), as `function << 24 | index`; [`NO_ENTRY`] where no
+/// function is entered. Indexes stay below 2^24: a program has fewer blocks than bytes of code.
+pub(crate) fn entry_table(a: &Analysis, plan: &Plan) -> Vec<u32> {
+    let mut table = vec![NO_ENTRY; a.code.raw().len() + 1];
+    for (k, r) in plan.regions.iter().enumerate() {
+        let entries = super::lower::entries(a, r.as_ref());
+        for (index, i) in entry_blocks(&entries).enumerate() {
+            if plan.owned.get(k).is_none_or(|own| own[i]) {
+                table[a.blocks[i].start] = (k as u32) << INDEX_BITS | index as u32;
             }
         }
     }
-    Some(by_pc)
+    table
+}
+
+/// The [`entry_table`] value at `pc`.
+#[inline]
+pub(crate) fn entry_at(table: &[u32], pc: usize) -> u32 {
+    table.get(pc).copied().unwrap_or(NO_ENTRY)
+}
+
+/// The function and entry index of an [`entry_table`] value ([`NO_ENTRY`]: function 0, an
+/// index no function has).
+#[inline]
+pub(crate) fn split(at: u32) -> (usize, u32) {
+    if at == NO_ENTRY {
+        (0, NO_ENTRY)
+    } else {
+        ((at >> INDEX_BITS) as usize, at & ((1 << INDEX_BITS) - 1))
+    }
 }
 
 /// The header's length for `n` functions: a count, then an offset each (u32, little-endian).
@@ -375,17 +429,17 @@ pub(crate) fn read_header(image: &[u8], n: usize) -> Result<Vec<u32>, CompileErr
     Ok(offsets)
 }
 
-/// After chunk `k` returned `code` with the frame at `pc`: the chunk to run next, if the frame
-/// left `k` for a block another chunk is entered at (see the module docs).
+/// After function `k` returned `code` with the frame at `pc`: the entry to run next, if the
+/// frame left `k` for a block another function is entered at (see the module docs).
 #[inline]
-pub(crate) fn next(owners: Option<&[u16]>, k: usize, code: u8, pc: usize) -> Option<usize> {
+pub(crate) fn next(table: &[u32], k: usize, code: u8, pc: usize) -> Option<u32> {
     if code != ExitCode::Interpret as u8 {
         return None;
     }
-    match owners?.get(pc).copied().unwrap_or(0) {
-        0 => None,
-        j if j as usize - 1 == k => None,
-        j => Some(j as usize - 1),
+    match entry_at(table, pc) {
+        NO_ENTRY => None,
+        at if split(at).0 == k => None,
+        at => Some(at),
     }
 }
 
@@ -451,13 +505,27 @@ mod tests {
                 .collect(),
             owned: owned.clone(),
         };
-        let by_pc = owners(&a, &plan).expect("several chunks");
-        assert_eq!(by_pc[f] as usize, last + 1);
+        let table = entry_table(&a, &plan);
+        assert_eq!(split(entry_at(&table, f)).0, last);
         assert_eq!(
-            by_pc[ret1] as usize,
-            first + 1,
+            split(entry_at(&table, ret1)).0,
+            first,
             "a return address is an entry"
         );
+        // Each function's entries are numbered in block order from 0.
+        for (k, r) in plan.regions.iter().enumerate() {
+            let r = r.as_ref().expect("a chunk's region");
+            let owned_entries = entry_blocks(&r.entries).filter(|i| owned[k][*i]);
+            for (index, i) in entry_blocks(&r.entries).enumerate() {
+                if owned[k][i] {
+                    assert_eq!(
+                        entry_at(&table, a.blocks[i].start),
+                        (k as u32) << 24 | index as u32
+                    );
+                }
+            }
+            assert!(owned_entries.count() > 0);
+        }
         // Blocks outside the compiled set are not copied.
         let mut hot = vec![true; a.blocks.len()];
         hot[block(f)] = false;
@@ -472,24 +540,29 @@ mod tests {
         let block = |pc: usize| a.block_at(pc).expect("a block starts there");
         let owned = partition(&a, None, 600, usize::MAX);
         let targets = return_targets(&a);
-        let k = owned
-            .iter()
-            .position(|o| o[block(lone)])
-            .expect("owned by a chunk");
-        let r = whole_chunk(&a, owned[k].clone(), &owned[k], &targets);
-        assert!(
-            !r.entries[block(lone)],
-            "no one pushes its pc or falls into it from outside"
-        );
+        // The code has a dynamic jump (F's return): its dispatch's destinations are entries.
+        assert!(targets[block(f)] && targets[block(ret1)] && targets[block(lone)]);
         let first = whole_chunk(&a, owned[0].clone(), &owned[0], &targets);
         assert!(first.entries[0] && first.entries[block(ret1)]);
-        assert!(targets[block(f)] && targets[block(ret1)] && !targets[block(lone)]);
-        // The first block of a chunk is reached by a fallthrough from the one before.
-        let start = (0..a.blocks.len())
-            .find(|i| owned[1][*i])
-            .expect("chunk 1 has blocks");
-        let second = whole_chunk(&a, owned[1].clone(), &owned[1], &targets);
-        assert!(second.entries[start]);
+        // Without a dynamic jump, only the start and where another chunk falls in.
+        let mut code = vec![PUSH0];
+        for _ in 0..300 {
+            code.extend([JUMPDEST, PUSH1, 1, POP]);
+        }
+        code.push(STOP);
+        let a = analyze(Arc::new(Bytecode::new(code.into())), SpecId::Cancun);
+        let owned = partition(&a, None, 600, usize::MAX);
+        assert!(owned.len() >= 3);
+        let targets = return_targets(&a);
+        assert!(targets.iter().all(|t| !t));
+        for (k, own) in owned.iter().enumerate() {
+            let r = whole_chunk(&a, own.clone(), own, &targets);
+            let start = (0..a.blocks.len())
+                .find(|i| own[*i])
+                .expect("a chunk has blocks");
+            let entries: Vec<usize> = entry_blocks(&r.entries).collect();
+            assert_eq!(entries, vec![start], "chunk {k}: its first block only");
+        }
     }
 
     fn image(offsets: &[u32], len: usize) -> Vec<u8> {
@@ -526,21 +599,20 @@ mod tests {
 
     #[test]
     fn next_chunk_only_for_another_chunks_entry() {
-        let owners = [0u16, 1, 2, 0];
+        // pc 1: function 0's entry 5; pc 2: function 1's entry 0; pc 0 and 3: none.
+        let table = [NO_ENTRY, 5, 1 << INDEX_BITS, NO_ENTRY];
         let interp = ExitCode::Interpret as u8;
-        assert_eq!(next(Some(&owners), 0, interp, 2), Some(1));
+        assert_eq!(next(&table, 0, interp, 2), Some(1 << INDEX_BITS));
         assert_eq!(
-            next(Some(&owners), 1, interp, 2),
+            next(&table, 1, interp, 2),
             None,
             "its own block: exact halt"
         );
-        assert_eq!(
-            next(Some(&owners), 0, interp, 3),
-            None,
-            "no chunk enters there"
-        );
-        assert_eq!(next(Some(&owners), 0, interp, 99), None);
-        assert_eq!(next(Some(&owners), 0, ExitCode::Stop as u8, 2), None);
-        assert_eq!(next(None, 0, interp, 2), None);
+        assert_eq!(next(&table, 1, interp, 1), Some(5));
+        assert_eq!(next(&table, 0, interp, 3), None, "no function enters there");
+        assert_eq!(next(&table, 0, interp, 99), None);
+        assert_eq!(next(&table, 0, ExitCode::Stop as u8, 2), None);
+        assert_eq!(split(entry_at(&table, 2)), (1, 0));
+        assert_eq!(split(entry_at(&table, 0)), (0, NO_ENTRY));
     }
 }

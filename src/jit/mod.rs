@@ -115,7 +115,9 @@ impl std::fmt::Display for CompileError {
 
 impl std::error::Error for CompileError {}
 
-type Entry = unsafe extern "C" fn(*mut Frame, *mut HostRef<'_>) -> u8;
+/// A compiled function: the frame, the host, and the index of the entry `frame.pc` is at
+/// ([`lower::entry_blocks`]; any other value hands the frame to the interpreter).
+type Entry = unsafe extern "C" fn(*mut Frame, *mut HostRef<'_>, u32) -> u8;
 
 /// A compiled program: owns its code memory (mapped by `code.rs`, unmapped when dropped).
 pub struct Program {
@@ -123,8 +125,8 @@ pub struct Program {
     patches: Vec<code::Patch>,
     /// The functions, one per chunk (see `chunks.rs`).
     functions: Vec<Entry>,
-    /// With several chunks, by pc: 1 + the chunk entered there (0: none).
-    owners: Option<Vec<u16>>,
+    /// By pc: the function entered there and its entry index ([`chunks::entry_table`]).
+    entry: Vec<u32>,
     analysis: Arc<Analysis>,
     compile_time: Duration,
     code_bytes: usize,
@@ -211,19 +213,18 @@ impl Program {
     /// place.
     pub fn run(&self, frame: &mut Frame, host: &mut dyn Host, env: &EnvWords) -> ExitCode {
         let mut href = HostRef { host, env };
-        let owners = self.owners.as_deref();
-        let mut k = match owners.and_then(|o| o.get(frame.pc())) {
-            Some(&j) if j > 0 => j as usize - 1,
-            _ => 0,
-        };
+        let mut at = chunks::entry_at(&self.entry, frame.pc());
         loop {
+            let (k, index) = chunks::split(at);
             // SAFETY: each function was compiled for this program's code and fork, and the
-            // frame runs that code (the caller looked the program up by code hash and fork).
-            // Compiled code accesses the frame only at `builtins::offsets`, within its stack
-            // buffer (bounds checked per block), and through the runtime helpers.
-            let code = unsafe { (self.functions[k])(frame, &mut href) };
-            match chunks::next(owners, k, code, frame.pc()) {
-                Some(j) => k = j,
+            // frame runs that code (the caller looked the program up by code hash and fork);
+            // `index` is the function's entry at `frame.pc` (from the table built with the same
+            // plan as the functions), or none, which hands over. Compiled code accesses the
+            // frame only at `builtins::offsets`, within its stack buffer (bounds checked per
+            // block), and through the runtime helpers.
+            let code = unsafe { (self.functions[k])(frame, &mut href, index) };
+            match chunks::next(&self.entry, k, code, frame.pc()) {
+                Some(next) => at = next,
                 None => return ExitCode::from_u8(code).unwrap_or(ExitCode::InvalidOperand),
             }
         }
@@ -320,7 +321,11 @@ fn signature(isa: &dyn TargetIsa, params: &[AbiType], ret: AbiType) -> Signature
 }
 
 fn entry_signature(isa: &dyn TargetIsa) -> Signature {
-    signature(isa, &[AbiType::Ptr, AbiType::Ptr], AbiType::I8)
+    signature(
+        isa,
+        &[AbiType::Ptr, AbiType::Ptr, AbiType::I32],
+        AbiType::I8,
+    )
 }
 
 fn check_limits(a: &Analysis, region: Option<&Region>) -> Result<(), CompileError> {
@@ -615,7 +620,7 @@ fn assemble(
     start: Instant,
 ) -> Result<Program, CompileError> {
     let offsets = chunks::read_header(bytes, plan.regions.len())?;
-    let owners = chunks::owners(&analysis, plan);
+    let entry = chunks::entry_table(&analysis, plan);
     let memory = code::map(bytes, &patches)?;
     let functions = offsets
         .iter()
@@ -644,7 +649,7 @@ fn assemble(
         code: memory,
         patches,
         functions,
-        owners,
+        entry,
         analysis,
         compile_time: start.elapsed(),
         code_bytes: bytes.len(),

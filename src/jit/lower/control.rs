@@ -1,7 +1,8 @@
 //! Control: the entry switch, block exits, jumps, and the shared tails of the function.
 //!
-//! The function starts with a switch on `frame.pc` over its entries (the start of the code and
-//! resume points after a suspended call, or a region's entries); any other pc hands over to the
+//! The function starts with an indexed jump to one of its entries (the start of the code and
+//! resume points after a suspended call, or a region's or chunk's entries): the caller passes
+//! the index of `frame.pc`'s entry ([`entry_blocks`]); any other index hands over to the
 //! interpreter. Static jumps are direct branches; dynamic ones go through one shared `Switch`
 //! over the JUMPDEST blocks (the dispatch), whose other destinations `ferrite_jump_fallback`
 //! validates. A branch to a block outside the region goes to a stub that hands the frame to the
@@ -10,11 +11,17 @@
 use super::stack::Cursor;
 use super::Lower;
 use crate::analysis::Exit;
-use cranelift_codegen::ir::{types, Block, InstBuilder, Value};
+use cranelift_codegen::ir::{types, Block, InstBuilder, JumpTableData, Value};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::Switch;
 use ferrite_runtime::builtins::offsets;
 use ferrite_runtime::ExitCode;
+
+/// The entry blocks of a function in the order of its entry index: the blocks marked in
+/// `entries`, by block index.
+pub fn entry_blocks(entries: &[bool]) -> impl Iterator<Item = usize> + '_ {
+    (0..entries.len()).filter(|i| entries[*i])
+}
 
 impl Lower<'_, '_> {
     /// Returns `code`, through the function's one return block: noted in the frame (where the
@@ -42,21 +49,24 @@ impl Lower<'_, '_> {
         *self.exit_code.get_or_insert_with(|| self.b.create_block())
     }
 
-    /// Entry: resume at `frame.pc` (0 or after a suspended call); anything else → interpreter.
-    pub(super) fn entry_switch(&mut self) {
-        let pc = self.frame_field(offsets::PC);
+    /// Entry: at the entry block `index` (in block order, see [`entry_blocks`]), which the
+    /// caller looked up for `frame.pc`; any other index → interpreter. One indexed jump: a
+    /// switch on the pc searched hundreds of entries (a crossing between chunks cost ~26 ns).
+    pub(super) fn entry_switch(&mut self, index: Value) {
         let len = self.frame_field(offsets::STACK_LEN);
         self.b.def_var(self.len, len);
         let gas = self.frame_field(offsets::GAS_REMAINING);
         self.b.def_var(self.gas, gas);
         let fallback = self.b.create_block();
-        let mut sw = Switch::new();
-        for (i, bl) in self.a.blocks.iter().enumerate() {
-            if let (true, Some(target)) = (self.entries[i], self.blocks[i]) {
-                sw.set_entry(bl.start as u128, target);
-            }
-        }
-        sw.emit(&mut self.b, pc, fallback);
+        let targets: Vec<_> = entry_blocks(&self.entries)
+            .filter_map(|i| self.blocks[i])
+            .map(|t| self.b.func.dfg.block_call(t, &[]))
+            .collect();
+        let otherwise = self.b.func.dfg.block_call(fallback, &[]);
+        let table = self
+            .b
+            .create_jump_table(JumpTableData::new(otherwise, &targets));
+        self.b.ins().br_table(index, table);
         self.b.switch_to_block(fallback);
         self.ret_code(ExitCode::Interpret);
     }

@@ -34,6 +34,7 @@
 mod calls;
 mod context;
 mod control;
+pub use control::entry_blocks;
 mod gas;
 mod memory;
 mod stack;
@@ -224,6 +225,20 @@ struct Lower<'a, 'b> {
     vconsts: (Option<Block>, Vec<([u8; 16], Value)>),
 }
 
+/// By block index: where a function compiling `region` (or the whole code) starts, at the entry
+/// index of [`entry_blocks`]: the region's entries; without a region, the start of the code and
+/// resume points.
+pub fn entries(analysis: &Analysis, region: Option<&Region>) -> Vec<bool> {
+    match region {
+        Some(r) => r.entries.clone(),
+        None => analysis
+            .blocks
+            .iter()
+            .map(|bl| bl.start == 0 || bl.is_resume_point)
+            .collect(),
+    }
+}
+
 /// Builds the body of `func` for `analysis`: every block, or only the `region`'s (see
 /// [`crate::analysis::region`]). A branch to a block outside the region hands the frame to the
 /// interpreter at that block, and the region's entries are where the function starts. `fctx`
@@ -242,6 +257,7 @@ pub fn lower(
     b.switch_to_block(entry);
     let frame = b.block_params(entry)[0];
     let host = b.block_params(entry)[1];
+    let index = b.block_params(entry)[2];
     let context = b.create_sized_stack_slot(cranelift_codegen::ir::StackSlotData::new(
         cranelift_codegen::ir::StackSlotKind::ExplicitSlot,
         16,
@@ -272,14 +288,7 @@ pub fn lower(
         imports,
         frame,
         context,
-        entries: match region {
-            Some(r) => r.entries.clone(),
-            None => analysis
-                .blocks
-                .iter()
-                .map(|bl| bl.start == 0 || bl.is_resume_point)
-                .collect(),
-        },
+        entries: entries(analysis, region),
         cold: vec![None; analysis.blocks.len()],
         blocks,
         dispatch: None,
@@ -290,7 +299,7 @@ pub fn lower(
         le: MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little),
         vconsts: (None, Vec::new()),
     };
-    l.entry_switch();
+    l.entry_switch(index);
     for i in 0..analysis.blocks.len() {
         if in_region(i) {
             l.block(i);
