@@ -238,6 +238,7 @@ fn reached_from_outside(a: &Analysis, hot: &[bool]) -> Vec<bool> {
 fn copy_callees(a: &Analysis, hot: Option<&[bool]>, chunks: &mut [Vec<bool>], cap: usize) {
     let compiled = |i: usize| hot.is_none_or(|h| h.get(i).copied().unwrap_or(false));
     let mut trees: HashMap<usize, Option<(usize, Vec<usize>)>> = HashMap::new();
+    let mut seen = vec![usize::MAX; a.blocks.len()];
     // (tree weight, chunk, callee) for each callee a chunk's own blocks jump to elsewhere.
     let mut wanted = Vec::new();
     for (k, chunk) in chunks.iter().enumerate() {
@@ -249,7 +250,7 @@ fn copy_callees(a: &Analysis, hot: Option<&[bool]>, chunks: &mut [Vec<bool>], ca
                 continue;
             }
             let tree = trees.entry(t).or_insert_with(|| {
-                call_tree(a, t, cap, &compiled).map(|tree| {
+                call_tree(a, t, cap, &compiled, &mut seen).map(|tree| {
                     let w = tree.iter().map(|b| block_weight(a, &a.blocks[*b])).sum();
                     (w, tree)
                 })
@@ -294,20 +295,25 @@ fn copy_callees(a: &Analysis, hot: Option<&[bool]>, chunks: &mut [Vec<bool>], ca
 /// calls (a static JUMP), the JUMPDESTs it pushes besides its destination (the continuations
 /// its callee returns to by a dynamic jump). Returns then leave the tree only to where the
 /// caller pushed: the caller's chunk.
+/// `seen` holds, by block index, the `f` of the last tree that met the block (`usize::MAX` in
+/// none): one array for every tree of a program, so that a tree costs its own size.
 fn call_tree(
     a: &Analysis,
     f: usize,
     cap: usize,
     compiled: &dyn Fn(usize) -> bool,
+    seen: &mut [usize],
 ) -> Option<Vec<usize>> {
     let mut tree = vec![f];
+    seen[f] = f;
     let mut weight = block_weight(a, &a.blocks[f]);
     let mut k = 0;
     while let Some(&i) = tree.get(k) {
         for t in successors(a, i) {
-            if tree.contains(&t) || !compiled(t) {
+            if seen[t] == f || !compiled(t) {
                 continue;
             }
+            seen[t] = f;
             weight += block_weight(a, &a.blocks[t]);
             if weight > cap || tree.len() >= COPY_BLOCKS {
                 return None;
