@@ -16,7 +16,7 @@
 //!
 //! Each crossing costs a return and a call, and a hot path that crosses is slower: revmc's
 //! snailtracer crossed 718k times per run in plain runs of 4,000, 15–20% slower; code that
-//! jumps all over itself is not cut at all ([`tangled`]). Most hot
+//! jumps all over itself is not cut at all ([`TANGLED`]). Most hot
 //! crossings are calls of small Solidity functions (checked arithmetic, a constructor of a
 //! zeroed struct) from another chunk, and their returns. So the optimized tier gives each chunk
 //! a copy of every small *call tree* its blocks jump to ([`copy_callees`]): the callee's blocks,
@@ -59,7 +59,15 @@ pub const COPY_BUDGET_PERCENT: usize = 10;
 /// Most blocks in one call tree: bounds the search however light its blocks.
 const COPY_BLOCKS: usize = 64;
 
-/// Fewer static edges than this never make a program [`tangled`]: a few heavy blocks
+/// A program whose chunks, with their copies, leave more than this share of their static edges
+/// ([`cut_share`]) compiles as one function: control would cross between them too often.
+/// ipsilon's jump_around, jumps all over 20 KB of code, had 79% of its 4,096 edges cut and
+/// crossed 3,246 times per run (4 µs → 90 µs run time); the Solidity contracts of the
+/// benchmarks have at most 8% (7–28% before the copies), and one function compiles it in 4 ms
+/// per KB: the cost of one large function grows with its register pressure, not its size alone.
+const TANGLED: f64 = 0.25;
+
+/// Fewer static edges than this never make a program tangled: a few heavy blocks
 /// (blake2b_huff: 6 edges, 4 cut, 132 crossings per run) cross rarely.
 const TANGLE_MIN_EDGES: usize = 64;
 
@@ -134,8 +142,11 @@ pub(crate) fn plan(a: &Analysis, region: Option<&Region>, tier: Tier) -> Plan {
     }
     let mut masks = owned.clone();
     if tier == Tier::Optimized {
-        copy_callees(a, hot, &mut masks, COPY_WEIGHT);
-        if tangled(a, &owned, &masks) {
+        // Copies only lower the share of edges cut: past half, no need to make them.
+        if cut_share(a, &owned, &owned) > 0.5 || {
+            copy_callees(a, hot, &mut masks, COPY_WEIGHT);
+            cut_share(a, &owned, &masks) > TANGLED
+        } {
             return Plan {
                 regions: vec![region.cloned()],
                 owned: Vec::new(),
@@ -156,14 +167,10 @@ pub(crate) fn plan(a: &Analysis, region: Option<&Region>, tier: Tier) -> Plan {
     Plan { regions, owned }
 }
 
-/// Whether control would cross between the chunks (with their copies) too often to be worth
-/// cutting the program: more than a quarter of the static edges (fallthroughs and static
-/// jumps) from the blocks a chunk owns leave it. ipsilon's jump_around, jumps all over 20 KB of
-/// code, had 79% of its 4,096 edges cut and crossed 3,246 times per run (4 µs → 90 µs run time),
-/// where the Solidity contracts of the benchmarks have at most 8% (and one function compiles
-/// it in 4 ms per KB: the cost of one large function grows with its register pressure, not
-/// its size alone).
-fn tangled(a: &Analysis, owned: &[Vec<bool>], masks: &[Vec<bool>]) -> bool {
+/// The share of the static edges (fallthroughs and static jumps) from the blocks each chunk
+/// owns (`owned`) that leave the chunk with its copies (`masks`); 0 for fewer than
+/// [`TANGLE_MIN_EDGES`] edges.
+fn cut_share(a: &Analysis, owned: &[Vec<bool>], masks: &[Vec<bool>]) -> f64 {
     let (mut cut, mut all) = (0usize, 0usize);
     for (own, mask) in owned.iter().zip(masks) {
         for i in (0..own.len()).filter(|i| own[*i]) {
@@ -173,7 +180,11 @@ fn tangled(a: &Analysis, owned: &[Vec<bool>], masks: &[Vec<bool>]) -> bool {
             }
         }
     }
-    all >= TANGLE_MIN_EDGES && cut * 4 > all
+    if all < TANGLE_MIN_EDGES {
+        0.0
+    } else {
+        cut as f64 / all as f64
+    }
 }
 
 /// A chunk of a whole program: entered only where [`Program::run`](super::Program::run) can
@@ -239,18 +250,19 @@ fn copy_callees(a: &Analysis, hot: Option<&[bool]>, chunks: &mut [Vec<bool>], ca
     let compiled = |i: usize| hot.is_none_or(|h| h.get(i).copied().unwrap_or(false));
     let mut trees: HashMap<usize, Option<(usize, Vec<usize>)>> = HashMap::new();
     let mut seen = vec![usize::MAX; a.blocks.len()];
+    let succ: Vec<Vec<usize>> = (0..a.blocks.len()).map(|i| successors(a, i)).collect();
     // (tree weight, chunk, callee) for each callee a chunk's own blocks jump to elsewhere.
     let mut wanted = Vec::new();
     for (k, chunk) in chunks.iter().enumerate() {
-        for t in (0..chunk.len())
+        for &t in (0..chunk.len())
             .filter(|i| chunk[*i])
-            .flat_map(|i| successors(a, i))
+            .flat_map(|i| &succ[i])
         {
             if chunk[t] || !compiled(t) {
                 continue;
             }
             let tree = trees.entry(t).or_insert_with(|| {
-                call_tree(a, t, cap, &compiled, &mut seen).map(|tree| {
+                call_tree(a, &succ, t, cap, &compiled, &mut seen).map(|tree| {
                     let w = tree.iter().map(|b| block_weight(a, &a.blocks[*b])).sum();
                     (w, tree)
                 })
@@ -290,7 +302,7 @@ fn copy_callees(a: &Analysis, hot: Option<&[bool]>, chunks: &mut [Vec<bool>], ca
     }
 }
 
-/// The call tree at block `f` if it weighs at most `cap` (and has at most [`COPY_BLOCKS`]
+/// The call tree at block `f` (successors `succ`, by block index) if it weighs at most `cap` (and has at most [`COPY_BLOCKS`]
 /// blocks): the blocks reached from `f` by fallthroughs and static jumps, and, at a block that
 /// calls (a static JUMP), the JUMPDESTs it pushes besides its destination (the continuations
 /// its callee returns to by a dynamic jump). Returns then leave the tree only to where the
@@ -299,6 +311,7 @@ fn copy_callees(a: &Analysis, hot: Option<&[bool]>, chunks: &mut [Vec<bool>], ca
 /// none): one array for every tree of a program, so that a tree costs its own size.
 fn call_tree(
     a: &Analysis,
+    succ: &[Vec<usize>],
     f: usize,
     cap: usize,
     compiled: &dyn Fn(usize) -> bool,
@@ -309,7 +322,7 @@ fn call_tree(
     let mut weight = block_weight(a, &a.blocks[f]);
     let mut k = 0;
     while let Some(&i) = tree.get(k) {
-        for t in successors(a, i) {
+        for &t in &succ[i] {
             if seen[t] == f || !compiled(t) {
                 continue;
             }
