@@ -510,10 +510,16 @@ fn compile_functions(
     isa: &dyn TargetIsa,
     regions: &[Option<Region>],
 ) -> Result<Vec<Compiled>, CompileError> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(MAX_COMPILE_THREADS)
-        .min(regions.len());
+    // Asked once: the standard library reads the cgroup quota files each time (~0.1 ms, a
+    // third of a small contract's compile).
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let threads = if regions.len() > 1 {
+        let cores =
+            *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        cores.min(MAX_COMPILE_THREADS).min(regions.len())
+    } else {
+        1
+    };
     if threads <= 1 {
         return regions
             .iter()
