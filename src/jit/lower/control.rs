@@ -58,15 +58,24 @@ impl Lower<'_, '_> {
         let gas = self.frame_field(offsets::GAS_REMAINING);
         self.b.def_var(self.gas, gas);
         let fallback = self.b.create_block();
-        let targets: Vec<_> = entry_blocks(&self.entries)
+        let targets: Vec<Block> = entry_blocks(&self.entries)
             .filter_map(|i| self.blocks[i])
-            .map(|t| self.b.func.dfg.block_call(t, &[]))
             .collect();
-        let otherwise = self.b.func.dfg.block_call(fallback, &[]);
-        let table = self
-            .b
-            .create_jump_table(JumpTableData::new(otherwise, &targets));
-        self.b.ins().br_table(index, table);
+        if let [only] = targets[..] {
+            // One entry (a whole program without resume points): a compare is less code than
+            // a jump table.
+            self.b.ins().brif(index, fallback, &[], only, &[]);
+        } else {
+            let targets: Vec<_> = targets
+                .iter()
+                .map(|t| self.b.func.dfg.block_call(*t, &[]))
+                .collect();
+            let otherwise = self.b.func.dfg.block_call(fallback, &[]);
+            let table = self
+                .b
+                .create_jump_table(JumpTableData::new(otherwise, &targets));
+            self.b.ins().br_table(index, table);
+        }
         self.b.switch_to_block(fallback);
         self.ret_code(ExitCode::Interpret);
     }
