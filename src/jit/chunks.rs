@@ -52,7 +52,7 @@ pub const COPY_WEIGHT: usize = 1_000;
 
 /// The copies of a program weigh at most this share (in percent) of its chunks. revmc's
 /// snailtracer ran 15–20% slower compiled with 5–7% and as fast as one function with 10%;
-/// copies are code: ipsilon's snailtracer's machine code grew from 28.5 to 31.6 bytes per byte
+/// copies are code: ipsilon's snailtracer's machine code grew from 28.5 to 31.4 bytes per byte
 /// of EVM code with 10% (figures in `benches/PERFORMANCE.md`).
 pub const COPY_BUDGET_PERCENT: usize = 10;
 
@@ -153,7 +153,7 @@ pub(crate) fn plan(a: &Analysis, region: Option<&Region>, tier: Tier) -> Plan {
             };
         }
     }
-    let targets = return_targets(a);
+    let targets = dispatch_targets(a);
     let regions = masks
         .into_iter()
         .zip(&owned)
@@ -188,26 +188,27 @@ fn cut_share(a: &Analysis, owned: &[Vec<bool>], masks: &[Vec<bool>]) -> f64 {
 }
 
 /// A chunk of a whole program: entered only where [`Program::run`](super::Program::run) can
-/// enter it, at the blocks it owns that are the start of the code, resume points, the
-/// destinations of dynamic jumps (JUMPDESTs whose pc the code pushes, if it has a dynamic jump:
-/// return addresses; a computed destination continues in the interpreter, as a destination
-/// outside the dispatch does in one function) or reached from outside by fallthroughs and static
-/// jumps. Not at every JUMPDEST, as a
-/// region program is, whose frame the interpreter hands back at any of them: an entry costs a
+/// enter it, at the blocks it owns that are the start of the code, resume points, destinations of
+/// the dispatch of dynamic jumps (if the code has one; a destination outside it continues in the
+/// interpreter, as in one function) or reached by a fallthrough or static jump from a block it
+/// does not own (another chunk's, or a copy of it in another chunk). Not at every JUMPDEST, as
+/// a region program is, whose frame the interpreter hands back at any of them: an entry costs a
 /// block of its own at each, and JUMPDEST_n0's 2,087 blocks compiled to 103 bytes per byte of
 /// code as a region against 23 whole.
 fn whole_chunk(a: &Analysis, hot: Vec<bool>, own: &[bool], targets: &[bool]) -> Region {
-    let mut entries = Region::new(a, hot.clone()).entries;
-    let reached = reached_from_outside(a, &hot);
-    for (i, e) in entries.iter_mut().enumerate() {
-        let bl = &a.blocks[i];
-        *e = *e && own[i] && (bl.start == 0 || bl.is_resume_point || targets[i] || reached[i]);
-    }
+    let reached = reached_from_outside(a, own);
+    let entries = (0..a.blocks.len())
+        .map(|i| {
+            let bl = &a.blocks[i];
+            hot[i] && own[i] && (bl.start == 0 || bl.is_resume_point || targets[i] || reached[i])
+        })
+        .collect();
     Region { hot, entries }
 }
 
-/// By block index: a JUMPDEST whose pc the code pushes, if the code has a dynamic jump.
-fn return_targets(a: &Analysis) -> Vec<bool> {
+/// By block index: a destination of the dispatch of dynamic jumps, if the code has a dynamic
+/// jump.
+fn dispatch_targets(a: &Analysis) -> Vec<bool> {
     let mut targets = vec![false; a.blocks.len()];
     let jumps = a
         .blocks
@@ -230,10 +231,10 @@ fn pushes<'a>(a: &'a Analysis, instrs: &'a [Instr]) -> impl Iterator<Item = usiz
         .filter_map(|pc| a.jumpdest_blocks.get(&pc).copied())
 }
 
-/// By block index: reached by a fallthrough or static jump from a block outside `hot`.
-fn reached_from_outside(a: &Analysis, hot: &[bool]) -> Vec<bool> {
+/// By block index: reached by a fallthrough or static jump from a block not in `blocks`.
+fn reached_from_outside(a: &Analysis, blocks: &[bool]) -> Vec<bool> {
     let mut reached = vec![false; a.blocks.len()];
-    for i in (0..a.blocks.len()).filter(|i| !hot[*i]) {
+    for i in (0..a.blocks.len()).filter(|i| !blocks[*i]) {
         for t in static_successors(a, i) {
             reached[t] = true;
         }
@@ -520,7 +521,7 @@ mod tests {
             regions: masks
                 .iter()
                 .zip(&owned)
-                .map(|(m, o)| Some(whole_chunk(&a, m.clone(), o, &return_targets(&a))))
+                .map(|(m, o)| Some(whole_chunk(&a, m.clone(), o, &dispatch_targets(&a))))
                 .collect(),
             owned: owned.clone(),
         };
@@ -558,7 +559,7 @@ mod tests {
         let (a, f, ret1, lone) = two_calls(200);
         let block = |pc: usize| a.block_at(pc).expect("a block starts there");
         let owned = partition(&a, None, 600, usize::MAX);
-        let targets = return_targets(&a);
+        let targets = dispatch_targets(&a);
         // The code has a dynamic jump (F's return): its dispatch's destinations are entries.
         assert!(targets[block(f)] && targets[block(ret1)] && targets[block(lone)]);
         let first = whole_chunk(&a, owned[0].clone(), &owned[0], &targets);
@@ -572,7 +573,7 @@ mod tests {
         let a = analyze(Arc::new(Bytecode::new(code.into())), SpecId::Cancun);
         let owned = partition(&a, None, 600, usize::MAX);
         assert!(owned.len() >= 3);
-        let targets = return_targets(&a);
+        let targets = dispatch_targets(&a);
         assert!(targets.iter().all(|t| !t));
         for (k, own) in owned.iter().enumerate() {
             let r = whole_chunk(&a, own.clone(), own, &targets);

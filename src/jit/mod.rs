@@ -540,7 +540,10 @@ fn compile_functions(
     let mut results: Vec<Option<Result<Compiled, CompileError>>> =
         (0..regions.len()).map(|_| None).collect();
     std::thread::scope(|s| {
-        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        // A thread the system will not start leaves its share to the others.
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(s, work).ok())
+            .collect();
         let mut all = work();
         for h in helpers {
             // A helper that panicked leaves its functions unset: reported below.
