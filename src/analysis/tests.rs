@@ -86,3 +86,38 @@ fn every_jumpdest_is_a_dynamic_target() {
         .collect();
     assert_eq!(starts, vec![6, 8], "{a}");
 }
+
+#[test]
+fn long_runs_of_memory_accesses_are_cut_into_pieces() {
+    // PUSH0 CALLDATALOAD, then `DUP1 DUP1 MSTORE` (three instructions, one access) repeated past
+    // the long-run length, then PUSH2 <end> JUMP to a JUMPDEST STOP: pieces of PIECE_INSTRS
+    // falling into each other, and the PUSH2 stays with its JUMP.
+    let reps = LONG_BLOCK_INSTRS / 3 + 700;
+    let mut code = vec![0x5f, 0x35];
+    for _ in 0..reps {
+        code.extend([0x80, 0x80, 0x52]);
+    }
+    let end = code.len() + 4; // past PUSH2 and JUMP
+    code.extend([0x61, (end >> 8) as u8, end as u8, 0x56, 0x5b, 0x00]);
+    let a = an(&code);
+    let run = 2 + 3 * reps + 2; // the straight instructions up to and with the JUMP
+    assert_eq!(
+        a.blocks.len(),
+        run.div_ceil(PIECE_INSTRS) + 1,
+        "{}",
+        a.blocks.len()
+    );
+    for (k, bl) in a.blocks[..a.blocks.len() - 2].iter().enumerate() {
+        assert_eq!(bl.instrs.len(), PIECE_INSTRS, "piece {k}");
+        assert_eq!(bl.exit, Exit::Fallthrough(a.blocks[k + 1].start));
+    }
+    let last_piece = &a.blocks[a.blocks.len() - 2];
+    assert_eq!(last_piece.exit, Exit::StaticJump(Some(a.blocks.len() - 1)));
+    // The same length of arithmetic alone stays one block.
+    let mut code = vec![0x5f];
+    for _ in 0..reps {
+        code.extend([0x80, 0x01, 0x80]); // DUP1 ADD DUP1
+    }
+    code.push(0x00);
+    assert_eq!(an(&code).blocks.len(), 1);
+}
