@@ -132,7 +132,21 @@ pub(crate) fn plan(a: &Analysis, region: Option<&Region>, tier: Tier) -> Plan {
     let hot = region.map(|r| &r.hot[..]);
     let owned = match tier {
         Tier::Baseline => partition(a, hot, CHUNK_WEIGHT, SINGLE_PASS_MAX_BLOCKS),
-        Tier::Optimized => partition(a, hot, OPT_CHUNK_WEIGHT, usize::MAX),
+        Tier::Optimized => {
+            // None below one and a half chunks' weight: a small second chunk costs more
+            // (copies, crossings, a second function) than it saves (airdrop, 5 KB: 20–22 ms
+            // whole, 23–27 ms in two).
+            let total: usize = (0..a.blocks.len())
+                .filter(|i| hot.is_none_or(|h| h[*i]))
+                .map(|i| block_weight(a, &a.blocks[i]))
+                .sum();
+            let cap = if total < OPT_CHUNK_WEIGHT * 3 / 2 {
+                usize::MAX
+            } else {
+                OPT_CHUNK_WEIGHT
+            };
+            partition(a, hot, cap, usize::MAX)
+        }
     };
     if owned.len() == 1 {
         return Plan {
