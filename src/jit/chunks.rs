@@ -16,10 +16,9 @@
 //!
 //! Each crossing costs a return and a call, and a hot path that crosses is slower: revmc's
 //! snailtracer crossed 718k times per run in plain runs of 4,000, 15–20% slower; code that
-//! jumps all over itself is not cut at all ([`TANGLED`]). Most hot
-//! crossings are calls of small Solidity functions (checked arithmetic, a constructor of a
+//! jumps all over itself is not cut at all ([`TANGLED`]). Most hot crossings are calls of small Solidity functions (checked arithmetic, a constructor of a
 //! zeroed struct) from another chunk, and their returns. So the optimized tier gives each chunk
-//! a copy of every small *call tree* its blocks jump to ([`copy_callees`]): the callee's blocks,
+//! a copy of every small *call tree* its blocks lead to ([`copies`]): the callee's blocks,
 //! what they reach by static jumps, and the continuations their own calls push. A chunk owns
 //! its run; a copy is only run by the chunk that holds it, entered from its own blocks, and a
 //! pc is always entered in the chunk that owns it (figures in `benches/PERFORMANCE.md`).
@@ -30,13 +29,13 @@
 //! loaded, and a header that does not match it is refused (its constants are part of
 //! [`super::host_target`], so a file made with others is refused as well).
 
+use super::copies;
 use super::lower::entry_blocks;
 use super::SINGLE_PASS_MAX_BLOCKS;
 use super::{block_weight, CompileError, Tier};
 use crate::analysis::region::Region;
-use crate::analysis::{Analysis, Exit, Instr};
+use crate::analysis::{Analysis, Exit};
 use ferrite_runtime::ExitCode;
-use std::collections::HashMap;
 
 /// Most IR weight ([`super::ir_weight`]) per baseline chunk; a single block heavier than this
 /// is a chunk of its own.
@@ -46,18 +45,6 @@ pub const CHUNK_WEIGHT: usize = 4_000;
 /// still fits the caches. snailtracer's whole program compiled in 97 ms at 8,000, 100 ms at
 /// 4,000 and 116 ms at 16,000, against 199 ms as one function (one thread).
 pub const OPT_CHUNK_WEIGHT: usize = 8_000;
-
-/// The heaviest call tree ([`call_tree`]) copied into a chunk that calls it.
-pub const COPY_WEIGHT: usize = 1_000;
-
-/// The copies of a program weigh at most this share (in percent) of its chunks. revmc's
-/// snailtracer ran 15–20% slower compiled with 5–7% and as fast as one function with 10%;
-/// copies are code: ipsilon's snailtracer's machine code grew from 28.5 to 31.4 bytes per byte
-/// of EVM code with 10% (figures in `benches/PERFORMANCE.md`).
-pub const COPY_BUDGET_PERCENT: usize = 10;
-
-/// Most blocks in one call tree: bounds the search however light its blocks.
-const COPY_BLOCKS: usize = 64;
 
 /// A program whose chunks, with their copies, leave more than this share of their static edges
 /// ([`cut_share`]) compiles as one function: control would cross between them too often.
@@ -80,7 +67,7 @@ pub(crate) struct Plan {
     /// One per function: its region (`None`: the whole code).
     pub regions: Vec<Option<Region>>,
     /// The blocks each function owns, when there are several: its chunk, without the copies.
-    owned: Vec<Vec<bool>>,
+    pub owned: Vec<Vec<bool>>,
 }
 
 /// The chunks of the compiled blocks (all, or the region's `hot` ones), as block masks: runs of
@@ -126,7 +113,7 @@ pub(crate) fn partition(
 
 /// The functions of a program at `tier` for `region` (or the whole code): the chunks of
 /// [`partition`], each a region of its own, the optimized tier's with copies of the small call
-/// trees they call ([`copy_callees`]); one function, the program's own region, if there is
+/// trees they call ([`copies`]); one function, the program's own region, if there is
 /// one chunk.
 pub(crate) fn plan(a: &Analysis, region: Option<&Region>, tier: Tier) -> Plan {
     let hot = region.map(|r| &r.hot[..]);
@@ -158,7 +145,7 @@ pub(crate) fn plan(a: &Analysis, region: Option<&Region>, tier: Tier) -> Plan {
     if tier == Tier::Optimized {
         // Copies only lower the share of edges cut: past half, no need to make them.
         if cut_share(a, &owned, &owned) > 0.5 || {
-            copy_callees(a, hot, &mut masks, COPY_WEIGHT);
+            copies::copy_callees(a, hot, &mut masks, copies::COPY_WEIGHT);
             cut_share(a, &owned, &masks) > TANGLED
         } {
             return Plan {
@@ -209,7 +196,7 @@ fn cut_share(a: &Analysis, owned: &[Vec<bool>], masks: &[Vec<bool>]) -> f64 {
 /// a region program is, whose frame the interpreter hands back at any of them: an entry costs a
 /// block of its own at each, and JUMPDEST_n0's 2,087 blocks compiled to 103 bytes per byte of
 /// code as a region against 23 whole.
-fn whole_chunk(a: &Analysis, hot: Vec<bool>, own: &[bool], targets: &[bool]) -> Region {
+pub(super) fn whole_chunk(a: &Analysis, hot: Vec<bool>, own: &[bool], targets: &[bool]) -> Region {
     let reached = reached_from_outside(a, own);
     let entries = (0..a.blocks.len())
         .map(|i| {
@@ -222,7 +209,7 @@ fn whole_chunk(a: &Analysis, hot: Vec<bool>, own: &[bool], targets: &[bool]) -> 
 
 /// By block index: a destination of the dispatch of dynamic jumps, if the code has a dynamic
 /// jump.
-fn dispatch_targets(a: &Analysis) -> Vec<bool> {
+pub(super) fn dispatch_targets(a: &Analysis) -> Vec<bool> {
     let mut targets = vec![false; a.blocks.len()];
     let jumps = a
         .blocks
@@ -236,15 +223,6 @@ fn dispatch_targets(a: &Analysis) -> Vec<bool> {
     targets
 }
 
-/// The JUMPDEST blocks whose pc a PUSH of `instrs` pushes.
-fn pushes<'a>(a: &'a Analysis, instrs: &'a [Instr]) -> impl Iterator<Item = usize> + 'a {
-    instrs
-        .iter()
-        .filter(|ins| (0x60..=0x7f).contains(&ins.opcode))
-        .filter_map(|ins| usize::try_from(ins.imm).ok())
-        .filter_map(|pc| a.jumpdest_blocks.get(&pc).copied())
-}
-
 /// By block index: reached by a fallthrough or static jump from a block not in `blocks`.
 fn reached_from_outside(a: &Analysis, blocks: &[bool]) -> Vec<bool> {
     let mut reached = vec![false; a.blocks.len()];
@@ -256,118 +234,8 @@ fn reached_from_outside(a: &Analysis, blocks: &[bool]) -> Vec<bool> {
     reached
 }
 
-/// Adds to each chunk the call trees of at most `cap` weight that its own blocks lead to (by a
-/// fallthrough, a static jump or a pushed continuation) and it does not hold, so that calls
-/// and returns stay within the chunk: the lightest first, within [`COPY_BUDGET_PERCENT`]. Only
-/// blocks of the program (`hot`, or all) are copied: a call tree stops at a block the program
-/// leaves to the interpreter.
-fn copy_callees(a: &Analysis, hot: Option<&[bool]>, chunks: &mut [Vec<bool>], cap: usize) {
-    let compiled = |i: usize| hot.is_none_or(|h| h.get(i).copied().unwrap_or(false));
-    let mut trees: HashMap<usize, Option<(usize, Vec<usize>)>> = HashMap::new();
-    let mut seen = vec![usize::MAX; a.blocks.len()];
-    let succ: Vec<Vec<usize>> = (0..a.blocks.len()).map(|i| successors(a, i)).collect();
-    // (tree weight, chunk, callee) for each callee a chunk's own blocks jump to elsewhere.
-    let mut wanted = Vec::new();
-    for (k, chunk) in chunks.iter().enumerate() {
-        for &t in (0..chunk.len())
-            .filter(|i| chunk[*i])
-            .flat_map(|i| &succ[i])
-        {
-            if chunk[t] || !compiled(t) {
-                continue;
-            }
-            let tree = trees.entry(t).or_insert_with(|| {
-                call_tree(a, &succ, t, cap, &compiled, &mut seen).map(|tree| {
-                    let w = tree.iter().map(|b| block_weight(a, &a.blocks[*b])).sum();
-                    (w, tree)
-                })
-            });
-            if let Some((w, _)) = tree {
-                wanted.push((*w, k, t));
-            }
-        }
-    }
-    // The lightest first, within a budget: small trees (checked arithmetic, a struct's
-    // constructor) are the hot ones in Solidity code, and every copy is code and compile work.
-    wanted.sort_unstable();
-    wanted.dedup();
-    let total: usize = chunks
-        .iter()
-        .flat_map(|c| (0..c.len()).filter(|i| c[*i]))
-        .map(|i| block_weight(a, &a.blocks[i]))
-        .sum();
-    let mut budget = total * COPY_BUDGET_PERCENT / 100;
-    for (_, k, t) in wanted {
-        let Some(Some((_, tree))) = trees.get(&t) else {
-            continue;
-        };
-        let chunk = &mut chunks[k];
-        let w: usize = tree
-            .iter()
-            .filter(|b| !chunk[**b])
-            .map(|b| block_weight(a, &a.blocks[*b]))
-            .sum();
-        if w > budget {
-            continue;
-        }
-        budget -= w;
-        for b in tree {
-            chunk[*b] = true;
-        }
-    }
-}
-
-/// The call tree at block `f` (successors `succ`, by block index) if it weighs at most `cap` (and has at most [`COPY_BLOCKS`]
-/// blocks): the blocks reached from `f` by fallthroughs and static jumps, and, at a block that
-/// calls (a static JUMP), the JUMPDESTs it pushes besides its destination (the continuations
-/// its callee returns to by a dynamic jump). Returns then leave the tree only to where the
-/// caller pushed: the caller's chunk.
-/// `seen` holds, by block index, the `f` of the last tree that met the block (`usize::MAX` in
-/// none): one array for every tree of a program, so that a tree costs its own size.
-fn call_tree(
-    a: &Analysis,
-    succ: &[Vec<usize>],
-    f: usize,
-    cap: usize,
-    compiled: &dyn Fn(usize) -> bool,
-    seen: &mut [usize],
-) -> Option<Vec<usize>> {
-    let mut tree = vec![f];
-    seen[f] = f;
-    let mut weight = block_weight(a, &a.blocks[f]);
-    let mut k = 0;
-    while let Some(&i) = tree.get(k) {
-        for &t in &succ[i] {
-            if seen[t] == f || !compiled(t) {
-                continue;
-            }
-            seen[t] = f;
-            weight += block_weight(a, &a.blocks[t]);
-            if weight > cap || tree.len() >= COPY_BLOCKS {
-                return None;
-            }
-            tree.push(t);
-        }
-        k += 1;
-    }
-    Some(tree)
-}
-
-/// Block `i`'s successors in a call tree (see [`call_tree`]). Pushed constants count only at a
-/// call: elsewhere small numbers that happen to be JUMPDEST pcs (panic codes, offsets) would
-/// pull in unrelated code.
-fn successors(a: &Analysis, i: usize) -> Vec<usize> {
-    let bl = &a.blocks[i];
-    let mut out = static_successors(a, i);
-    if let Exit::StaticJump(Some(dest)) = bl.exit {
-        let pushed = pushes(a, &a.instrs[bl.instrs.clone()]).filter(|b| *b != dest);
-        out.extend(pushed);
-    }
-    out
-}
-
 /// Block `i`'s successors by fallthrough and static jumps.
-fn static_successors(a: &Analysis, i: usize) -> Vec<usize> {
+pub(super) fn static_successors(a: &Analysis, i: usize) -> Vec<usize> {
     let mut out = Vec::new();
     match a.blocks[i].exit {
         Exit::Fallthrough(pc) | Exit::DynamicJumpI(pc) => out.extend(a.block_at(pc)),
@@ -478,7 +346,7 @@ pub(crate) fn next(table: &[u32], k: usize, code: u8, pc: usize) -> Option<u32> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::analysis::analyze;
     use ferrite_runtime::bytecode::Bytecode;
@@ -489,7 +357,7 @@ mod tests {
     /// Two calls of a one-block function `F` (at the end), one from the start of the code and
     /// one from its end, with `filler` blocks between; a JUMPDEST no one pushes in the middle.
     /// Returns the analysis and the pcs of `F`, the first return address and the JUMPDEST.
-    fn two_calls(filler: usize) -> (Analysis, usize, usize, usize) {
+    pub(crate) fn two_calls(filler: usize) -> (Analysis, usize, usize, usize) {
         let mut code = vec![PUSH2, 0, 0, PUSH2, 0, 0, JUMP]; // call F, return to `ret1`
         let ret1 = code.len();
         code.push(JUMPDEST);
@@ -509,63 +377,6 @@ mod tests {
         }
         let a = analyze(Arc::new(Bytecode::new(code.into())), SpecId::Cancun);
         (a, f, ret1, lone)
-    }
-
-    #[test]
-    fn chunks_get_copies_of_the_small_functions_they_call() {
-        let (a, f, ret1, _) = two_calls(400);
-        let block = |pc: usize| a.block_at(pc).expect("a block starts there");
-        let owned = partition(&a, None, 600, usize::MAX);
-        assert!(owned.len() >= 3, "{} chunks", owned.len());
-        let (first, last) = (0, owned.len() - 1);
-        assert!(owned[last][block(f)] && !owned[first][block(f)]);
-        let mut masks = owned.clone();
-        copy_callees(&a, None, &mut masks, COPY_WEIGHT);
-        assert!(
-            masks[first][block(f)],
-            "the first chunk calls F: it holds a copy"
-        );
-        // (A chunk whose fallthrough successor's tree reaches the second call holds F too.)
-        assert!(
-            !masks[1][block(f)],
-            "a chunk far from both calls holds none"
-        );
-        // A copy is never entered from outside: F is entered in its own chunk.
-        let plan = Plan {
-            regions: masks
-                .iter()
-                .zip(&owned)
-                .map(|(m, o)| Some(whole_chunk(&a, m.clone(), o, &dispatch_targets(&a))))
-                .collect(),
-            owned: owned.clone(),
-        };
-        let table = entry_table(&a, &plan);
-        assert_eq!(split(entry_at(&table, f)).0, last);
-        assert_eq!(
-            split(entry_at(&table, ret1)).0,
-            first,
-            "a return address is an entry"
-        );
-        // Each function's entries are numbered in block order from 0.
-        for (k, r) in plan.regions.iter().enumerate() {
-            let r = r.as_ref().expect("a chunk's region");
-            let owned_entries = entry_blocks(&r.entries).filter(|i| owned[k][*i]);
-            for (index, i) in entry_blocks(&r.entries).enumerate() {
-                if owned[k][i] {
-                    assert_eq!(
-                        entry_at(&table, a.blocks[i].start),
-                        (k as u32) << 24 | index as u32
-                    );
-                }
-            }
-            assert!(owned_entries.count() > 0);
-        }
-        // Blocks outside the compiled set are not copied.
-        let mut hot = vec![true; a.blocks.len()];
-        hot[block(f)] = false;
-        let mut masks = partition(&a, Some(&hot), 600, usize::MAX);
-        copy_callees(&a, Some(&hot), &mut masks, COPY_WEIGHT);
-        assert!(masks.iter().all(|m| !m[block(f)]));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 mod chunks;
 pub(crate) mod code;
+mod copies;
 pub mod lower;
 
 use crate::analysis::region::Region;
@@ -680,7 +681,7 @@ pub(crate) fn host_target(tier: Tier) -> Result<String, CompileError> {
         isa.triple(),
         chunks::CHUNK_WEIGHT,
         chunks::OPT_CHUNK_WEIGHT,
-        chunks::COPY_WEIGHT,
+        copies::COPY_WEIGHT,
         isa.flags(),
         isa.isa_flags()
             .iter()
