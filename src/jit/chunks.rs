@@ -15,13 +15,11 @@
 //! exact halt) goes to the interpreter as before.
 //!
 //! Each crossing costs a return and a call, and a hot path that crosses is slower: revmc's
-//! snailtracer crossed 718k times per run in plain runs of 4,000, 15–20% slower; code that
-//! jumps all over itself is not cut at all ([`TANGLED`]). Most hot crossings are calls of small Solidity functions (checked arithmetic, a constructor of a
-//! zeroed struct) from another chunk, and their returns. So the optimized tier gives each chunk
-//! a copy of every small *call tree* its blocks lead to ([`copies`]): the callee's blocks,
-//! what they reach by static jumps, and the continuations their own calls push. A chunk owns
-//! its run; a copy is only run by the chunk that holds it, entered from its own blocks, and a
-//! pc is always entered in the chunk that owns it (figures in `benches/PERFORMANCE.md`).
+//! snailtracer crossed 718k times per run in plain runs of 4,000, 15–20% slower. So the
+//! optimized tier gives each chunk copies of the small call trees its blocks lead to
+//! ([`copies`]), and code that jumps all over itself is not cut at all ([`TANGLED`]). A chunk
+//! owns its run; a copy is only run by the chunk that holds it, entered from its own blocks, and
+//! a pc is always entered in the chunk that owns it (figures in `benches/PERFORMANCE.md`).
 //!
 //! The machine code of all chunks is one image: a header of the functions' offsets, then each
 //! function, 16-byte aligned (a program of one function has the same layout). The disk cache
