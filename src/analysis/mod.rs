@@ -110,6 +110,26 @@ impl Analysis {
     pub fn block_at(&self, pc: usize) -> Option<usize> {
         self.blocks.binary_search_by_key(&pc, |b| b.start).ok()
     }
+
+    /// Block `i`'s successors by fallthrough (also a JUMPI not taken) and static jumps.
+    pub fn static_successors(&self, i: usize) -> impl Iterator<Item = usize> {
+        let succ = match &self.blocks[i].exit {
+            Exit::Fallthrough(pc) | Exit::DynamicJumpI(pc) => [self.block_at(*pc), None],
+            Exit::StaticJump(t) => [*t, None],
+            Exit::StaticJumpI(t, pc) => [*t, self.block_at(*pc)],
+            Exit::DynamicJump | Exit::Terminate => [None, None],
+        };
+        succ.into_iter().flatten()
+    }
+
+    /// The JUMPDEST blocks whose pc a PUSH of `instrs` pushes (return addresses, jump targets).
+    pub fn pushed_jumpdests<'a>(&'a self, instrs: &'a [Instr]) -> impl Iterator<Item = usize> + 'a {
+        instrs
+            .iter()
+            .filter(|i| is_push(i.opcode))
+            .filter_map(|i| ferrite_runtime::word::to_u64(&i.imm))
+            .filter_map(|pc| self.jumpdest_blocks.get(&(pc as usize)).copied())
+    }
 }
 
 fn is_push(b: u8) -> bool {
@@ -320,13 +340,7 @@ fn resolve(a: &mut Analysis) {
         fused += run;
     }
     a.fused_pushes = fused;
-    let mut targets: Vec<usize> = a
-        .instrs
-        .iter()
-        .filter(|i| is_push(i.opcode))
-        .filter_map(|i| ferrite_runtime::word::to_u64(&i.imm))
-        .filter_map(|pc| a.jumpdest_blocks.get(&(pc as usize)).copied())
-        .collect();
+    let mut targets: Vec<usize> = a.pushed_jumpdests(&a.instrs).collect();
     targets.sort_unstable();
     targets.dedup();
     targets.truncate(MAX_DYNAMIC_TARGETS);

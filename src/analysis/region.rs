@@ -11,7 +11,7 @@
 //! share of all instructions executed. Ties go to the lower block index, so the result is
 //! deterministic.
 
-use super::{Analysis, Exit};
+use super::Analysis;
 
 /// The blocks a region program compiles and where it can be entered, by block index.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,30 +70,29 @@ pub fn hot_blocks(a: &Analysis, counts: &[u32], coverage: f64) -> Vec<bool> {
 /// interpreting to the next entry.
 fn entries(a: &Analysis, region: &[bool]) -> Vec<bool> {
     let hot = |i: usize| region.get(i).copied().unwrap_or(false);
-    let mut entry: Vec<bool> = a
-        .blocks
+    let reached = reached_from_outside(a, hot);
+    a.blocks
         .iter()
         .enumerate()
         .map(|(i, bl)| {
-            hot(i) && (bl.start == 0 || bl.is_resume_point || a.code.is_jumpdest(bl.start))
+            hot(i)
+                && (bl.start == 0
+                    || bl.is_resume_point
+                    || a.code.is_jumpdest(bl.start)
+                    || reached[i])
         })
-        .collect();
-    let cold = a.blocks.iter().enumerate().filter(|(i, _)| !hot(*i));
-    for (_, bl) in cold {
-        let succ = match &bl.exit {
-            Exit::Fallthrough(pc) => [a.block_at(*pc), None],
-            Exit::StaticJump(t) => [*t, None],
-            Exit::StaticJumpI(t, f) => [*t, a.block_at(*f)],
-            Exit::DynamicJumpI(f) => [a.block_at(*f), None],
-            Exit::DynamicJump | Exit::Terminate => [None, None],
-        };
-        for t in succ.into_iter().flatten() {
-            if hot(t) {
-                entry[t] = true;
-            }
+        .collect()
+}
+
+/// By block index: reached by a fallthrough or static jump from a block not `inside`.
+pub fn reached_from_outside(a: &Analysis, inside: impl Fn(usize) -> bool) -> Vec<bool> {
+    let mut reached = vec![false; a.blocks.len()];
+    for i in (0..a.blocks.len()).filter(|i| !inside(*i)) {
+        for t in a.static_successors(i) {
+            reached[t] = true;
         }
     }
-    entry
+    reached
 }
 
 #[cfg(test)]

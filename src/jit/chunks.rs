@@ -31,7 +31,7 @@ use super::copies;
 use super::lower::entry_blocks;
 use super::SINGLE_PASS_MAX_BLOCKS;
 use super::{block_weight, CompileError, Tier};
-use crate::analysis::region::Region;
+use crate::analysis::region::{reached_from_outside, Region};
 use crate::analysis::{Analysis, Exit};
 use ferrite_runtime::ExitCode;
 
@@ -68,6 +68,21 @@ pub(crate) struct Plan {
     pub owned: Vec<Vec<bool>>,
 }
 
+impl Plan {
+    /// One function: the program's own region (or the whole code).
+    fn single(region: Option<&Region>) -> Plan {
+        Plan {
+            regions: vec![region.cloned()],
+            owned: Vec::new(),
+        }
+    }
+}
+
+/// Whether block `i` is compiled: in `hot`, or any block without it.
+pub(super) fn compiled(hot: Option<&[bool]>, i: usize) -> bool {
+    hot.is_none_or(|h| h.get(i).copied().unwrap_or(false))
+}
+
 /// The chunks of the compiled blocks (all, or the region's `hot` ones), as block masks: runs of
 /// consecutive blocks, each of at most `weight_cap` and `max_blocks` blocks (a single block heavier
 /// than that is a chunk of its own).
@@ -84,10 +99,9 @@ pub(crate) fn partition(
     max_blocks: usize,
 ) -> Vec<Vec<bool>> {
     let n = a.blocks.len();
-    let compiled = |i: usize| hot.is_none_or(|h| h.get(i).copied().unwrap_or(false));
     let mut parts: Vec<Vec<bool>> = Vec::new();
     let (mut weight, mut blocks) = (0, 0);
-    for i in (0..n).filter(|i| compiled(*i)) {
+    for i in (0..n).filter(|i| compiled(hot, *i)) {
         let w = block_weight(a, &a.blocks[i]);
         match parts.last_mut() {
             Some(p) if weight + w <= weight_cap && blocks < max_blocks => {
@@ -122,7 +136,7 @@ pub(crate) fn plan(a: &Analysis, region: Option<&Region>, tier: Tier) -> Plan {
             // (copies, crossings, a second function) than it saves (airdrop, 5 KB: 20–22 ms
             // whole, 23–27 ms in two).
             let total: usize = (0..a.blocks.len())
-                .filter(|i| hot.is_none_or(|h| h[*i]))
+                .filter(|i| compiled(hot, *i))
                 .map(|i| block_weight(a, &a.blocks[i]))
                 .sum();
             let cap = if total < OPT_CHUNK_WEIGHT * 3 / 2 {
@@ -134,10 +148,7 @@ pub(crate) fn plan(a: &Analysis, region: Option<&Region>, tier: Tier) -> Plan {
         }
     };
     if owned.len() == 1 {
-        return Plan {
-            regions: vec![region.cloned()],
-            owned: Vec::new(),
-        };
+        return Plan::single(region);
     }
     let mut masks = owned.clone();
     if tier == Tier::Optimized {
@@ -146,10 +157,7 @@ pub(crate) fn plan(a: &Analysis, region: Option<&Region>, tier: Tier) -> Plan {
             copies::copy_callees(a, hot, &mut masks, copies::COPY_WEIGHT);
             cut_share(a, &owned, &masks) > TANGLED
         } {
-            return Plan {
-                regions: vec![region.cloned()],
-                owned: Vec::new(),
-            };
+            return Plan::single(region);
         }
     }
     let targets = dispatch_targets(a);
@@ -173,7 +181,7 @@ fn cut_share(a: &Analysis, owned: &[Vec<bool>], masks: &[Vec<bool>]) -> f64 {
     let (mut cut, mut all) = (0usize, 0usize);
     for (own, mask) in owned.iter().zip(masks) {
         for i in (0..own.len()).filter(|i| own[*i]) {
-            for t in static_successors(a, i) {
+            for t in a.static_successors(i) {
                 all += 1;
                 cut += usize::from(!mask[t]);
             }
@@ -195,11 +203,11 @@ fn cut_share(a: &Analysis, owned: &[Vec<bool>], masks: &[Vec<bool>]) -> f64 {
 /// block of its own at each, and JUMPDEST_n0's 2,087 blocks compiled to 103 bytes per byte of
 /// code as a region against 23 whole.
 pub(super) fn whole_chunk(a: &Analysis, hot: Vec<bool>, own: &[bool], targets: &[bool]) -> Region {
-    let reached = reached_from_outside(a, own);
+    let reached = reached_from_outside(a, |i| own[i]);
     let entries = (0..a.blocks.len())
         .map(|i| {
             let bl = &a.blocks[i];
-            hot[i] && own[i] && (bl.start == 0 || bl.is_resume_point || targets[i] || reached[i])
+            own[i] && (bl.start == 0 || bl.is_resume_point || targets[i] || reached[i])
         })
         .collect();
     Region { hot, entries }
@@ -219,29 +227,6 @@ pub(super) fn dispatch_targets(a: &Analysis) -> Vec<bool> {
         }
     }
     targets
-}
-
-/// By block index: reached by a fallthrough or static jump from a block not in `blocks`.
-fn reached_from_outside(a: &Analysis, blocks: &[bool]) -> Vec<bool> {
-    let mut reached = vec![false; a.blocks.len()];
-    for i in (0..a.blocks.len()).filter(|i| !blocks[*i]) {
-        for t in static_successors(a, i) {
-            reached[t] = true;
-        }
-    }
-    reached
-}
-
-/// Block `i`'s successors by fallthrough and static jumps.
-pub(super) fn static_successors(a: &Analysis, i: usize) -> Vec<usize> {
-    let mut out = Vec::new();
-    match a.blocks[i].exit {
-        Exit::Fallthrough(pc) | Exit::DynamicJumpI(pc) => out.extend(a.block_at(pc)),
-        Exit::StaticJump(t) => out.extend(t),
-        Exit::StaticJumpI(t, pc) => out.extend(t.into_iter().chain(a.block_at(pc))),
-        Exit::DynamicJump | Exit::Terminate => {}
-    }
-    out
 }
 
 /// No entry at a pc: the function 0 with an index past its entries (it hands over).

@@ -9,8 +9,8 @@
 //! work (figures in `benches/PERFORMANCE.md`).
 
 use super::block_weight;
-use super::chunks::static_successors;
-use crate::analysis::{Analysis, Exit, Instr};
+use super::chunks::compiled;
+use crate::analysis::{Analysis, Exit};
 use std::collections::HashMap;
 
 /// The heaviest call tree ([`call_tree`]) copied into a chunk that calls it.
@@ -36,7 +36,7 @@ pub(super) fn copy_callees(
     chunks: &mut [Vec<bool>],
     cap: usize,
 ) {
-    let compiled = |i: usize| hot.is_none_or(|h| h.get(i).copied().unwrap_or(false));
+    let compiled = |i: usize| compiled(hot, i);
     let mut trees: HashMap<usize, Option<(usize, Vec<usize>)>> = HashMap::new();
     let mut seen = vec![usize::MAX; a.blocks.len()];
     let succ: Vec<Vec<usize>> = (0..a.blocks.len()).map(|i| successors(a, i)).collect();
@@ -132,21 +132,14 @@ fn call_tree(
 /// pull in unrelated code.
 fn successors(a: &Analysis, i: usize) -> Vec<usize> {
     let bl = &a.blocks[i];
-    let mut out = static_successors(a, i);
+    let mut out: Vec<usize> = a.static_successors(i).collect();
     if let Exit::StaticJump(Some(dest)) = bl.exit {
-        let pushed = pushes(a, &a.instrs[bl.instrs.clone()]).filter(|b| *b != dest);
+        let pushed = a
+            .pushed_jumpdests(&a.instrs[bl.instrs.clone()])
+            .filter(|b| *b != dest);
         out.extend(pushed);
     }
     out
-}
-
-/// The JUMPDEST blocks whose pc a PUSH of `instrs` pushes.
-fn pushes<'a>(a: &'a Analysis, instrs: &'a [Instr]) -> impl Iterator<Item = usize> + 'a {
-    instrs
-        .iter()
-        .filter(|ins| (0x60..=0x7f).contains(&ins.opcode))
-        .filter_map(|ins| usize::try_from(ins.imm).ok())
-        .filter_map(|pc| a.jumpdest_blocks.get(&pc).copied())
 }
 
 #[cfg(test)]
