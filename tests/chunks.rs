@@ -4,13 +4,16 @@
 
 use ferrite::bytecode::Bytecode;
 use ferrite::interpreter::NoTracer;
-use ferrite::jit::{compile_at, Tier};
+use ferrite::jit::{compile_at, Program, Tier};
 use ferrite::runtime::opcode::op::*;
 use ferrite::runtime::{SpecId, U256};
 use ferrite::sources::WithProgram;
 use ferrite_state::call::{self, CallConfig};
 use ferrite_state::Mode;
 use std::sync::Arc;
+
+/// The fork of every run.
+const SPEC: SpecId = SpecId::Cancun;
 
 /// Blocks in the chain: more than one chunk holds (at most 256 blocks each).
 const CHAIN: usize = 700;
@@ -39,6 +42,44 @@ fn chain_loop() -> (Vec<u8>, impl Fn(usize) -> usize) {
     (code, at)
 }
 
+/// Runs `code` with `input` compiled (`program`) and interpreted at every gas limit up to the
+/// whole run's, in steps of `step` (chosen to land in every chunk), and the limits around the
+/// end, and checks both agree on status, gas and output (`target` names the case).
+fn agrees_at_every_limit(
+    code: &[u8],
+    input: Vec<u8>,
+    program: &Arc<Program>,
+    step: usize,
+    target: usize,
+) {
+    let base = {
+        let mut c = CallConfig::new(code.to_vec(), input);
+        c.spec = SPEC;
+        c
+    };
+    let full = {
+        let mut c = base.clone();
+        c.mode = Mode::Interp;
+        c.gas_limit = 10_000_000;
+        call::run(&c).gas_used
+    };
+    let limits = (0..full + 3)
+        .step_by(step)
+        .chain(full.saturating_sub(3)..full + 3);
+    for gas in limits {
+        let mut c = base.clone();
+        c.gas_limit = gas;
+        c.mode = Mode::Interp;
+        let want = call::run(&c);
+        let got = call::run_with(&c, &mut NoTracer, &WithProgram(program.clone()));
+        assert_eq!(
+            (got.exit, got.gas_used, &got.output),
+            (want.exit, want.gas_used, &want.output),
+            "target {target}, gas {gas}"
+        );
+    }
+}
+
 fn input(rounds: u64, target: usize) -> Vec<u8> {
     let mut v = U256::from(rounds).to_be_bytes::<32>().to_vec();
     v.extend(U256::from(target).to_be_bytes::<32>());
@@ -48,10 +89,9 @@ fn input(rounds: u64, target: usize) -> Vec<u8> {
 #[test]
 fn control_crosses_chunks_and_halts_exactly_in_each() {
     let (code, at) = chain_loop();
-    let spec = SpecId::Cancun;
     let program = compile_at(
         Arc::new(Bytecode::new(code.clone().into())),
-        spec,
+        SPEC,
         Tier::Baseline,
     )
     .expect("compiles");
@@ -70,34 +110,7 @@ fn control_crosses_chunks_and_halts_exactly_in_each() {
         at(CHAIN - 1) + 1,
     ];
     for target in targets {
-        let base = {
-            let mut c = CallConfig::new(code.clone(), input(3, target));
-            c.spec = spec;
-            c
-        };
-        let full = {
-            let mut c = base.clone();
-            c.mode = Mode::Interp;
-            c.gas_limit = 10_000_000;
-            call::run(&c).gas_used
-        };
-        // Every gas limit up to the whole run's, in steps that land in every chunk, and the
-        // limits around the end.
-        let limits = (0..full + 3)
-            .step_by(97)
-            .chain(full.saturating_sub(3)..full + 3);
-        for gas in limits {
-            let mut c = base.clone();
-            c.gas_limit = gas;
-            c.mode = Mode::Interp;
-            let want = call::run(&c);
-            let got = call::run_with(&c, &mut NoTracer, &WithProgram(program.clone()));
-            assert_eq!(
-                (got.exit, got.gas_used, &got.output),
-                (want.exit, want.gas_used, &want.output),
-                "target {target}, gas {gas}"
-            );
-        }
+        agrees_at_every_limit(&code, input(3, target), &program, 97, target);
     }
 }
 
@@ -142,10 +155,9 @@ fn calls_across_chunks() -> (Vec<u8>, Vec<usize>, Vec<usize>) {
 #[test]
 fn optimized_chunks_call_copies_and_cross_exactly() {
     let (code, filler_at, rets) = calls_across_chunks();
-    let spec = SpecId::Cancun;
     let program = compile_at(
         Arc::new(Bytecode::new(code.clone().into())),
-        spec,
+        SPEC,
         Tier::Optimized,
     )
     .expect("compiles");
@@ -164,34 +176,7 @@ fn optimized_chunks_call_copies_and_cross_exactly() {
         filler_at[FILLER - 1] + 1,
     ];
     for target in targets {
-        let base = {
-            let mut c = CallConfig::new(
-                code.clone(),
-                U256::from(target).to_be_bytes::<32>().to_vec(),
-            );
-            c.spec = spec;
-            c
-        };
-        let full = {
-            let mut c = base.clone();
-            c.mode = Mode::Interp;
-            c.gas_limit = 10_000_000;
-            call::run(&c).gas_used
-        };
-        let limits = (0..full + 3)
-            .step_by(131)
-            .chain(full.saturating_sub(3)..full + 3);
-        for gas in limits {
-            let mut c = base.clone();
-            c.gas_limit = gas;
-            c.mode = Mode::Interp;
-            let want = call::run(&c);
-            let got = call::run_with(&c, &mut NoTracer, &WithProgram(program.clone()));
-            assert_eq!(
-                (got.exit, got.gas_used, &got.output),
-                (want.exit, want.gas_used, &want.output),
-                "target {target}, gas {gas}"
-            );
-        }
+        let input = U256::from(target).to_be_bytes::<32>().to_vec();
+        agrees_at_every_limit(&code, input, &program, 131, target);
     }
 }
