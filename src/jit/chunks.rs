@@ -25,7 +25,7 @@
 //! function, 16-byte aligned (a program of one function has the same layout). The disk cache
 //! stores that image as it is; the partition is recomputed from the analysis when the image is
 //! loaded, and a header that does not match it is refused (its constants are part of
-//! [`super::host_target`], so a file made with others is refused as well).
+//! [`plan_constants`], so a file made with others is refused as well).
 
 use super::copies;
 use super::lower::entry_blocks;
@@ -44,6 +44,11 @@ pub const CHUNK_WEIGHT: usize = 4_000;
 /// 4,000 and 116 ms at 16,000, against 199 ms as one function (one thread).
 pub const OPT_CHUNK_WEIGHT: usize = 8_000;
 
+/// No optimized chunks below this weight (one and a half chunks): a small second chunk costs
+/// more (copies, crossings, a second function) than it saves (airdrop, 5 KB: 20–22 ms whole,
+/// 23–27 ms in two).
+const MIN_CHUNKED_WEIGHT: usize = OPT_CHUNK_WEIGHT * 3 / 2;
+
 /// A program whose chunks, with their copies, leave more than this share of their static edges
 /// ([`cut_share`]) compiles as one function: control would cross between them too often.
 /// ipsilon's jump_around, jumps all over 20 KB of code, had 79% of its 4,096 edges cut and
@@ -58,6 +63,22 @@ const TANGLE_MIN_EDGES: usize = 64;
 
 /// Each function's start in the image is aligned to this.
 const ALIGN: usize = 16;
+
+/// Every constant the plan of a program depends on (with the analysis's block cuts), for the
+/// disk cache's target line ([`super::host_target`]): the plan is recomputed when an image is
+/// loaded, and an image planned with other constants has other functions, which the header's
+/// function count alone may not tell.
+pub(crate) fn plan_constants() -> String {
+    use crate::analysis::{LONG_BLOCK_ACCESSES, LONG_BLOCK_INSTRS, PIECE_INSTRS};
+    format!(
+        "chunks {CHUNK_WEIGHT}/{SINGLE_PASS_MAX_BLOCKS} {OPT_CHUNK_WEIGHT}/{MIN_CHUNKED_WEIGHT} \
+         tangled {TANGLED}/{TANGLE_MIN_EDGES} copies {}/{}/{} \
+         long runs {LONG_BLOCK_INSTRS}/{LONG_BLOCK_ACCESSES}/{PIECE_INSTRS}",
+        copies::COPY_WEIGHT,
+        copies::COPY_BUDGET_PERCENT,
+        copies::COPY_BLOCKS,
+    )
+}
 
 /// The functions of a program: the region each compiles, and the blocks each owns (enters
 /// from [`Program::run`](super::Program::run)).
@@ -132,14 +153,11 @@ pub(crate) fn plan(a: &Analysis, region: Option<&Region>, tier: Tier) -> Plan {
     let owned = match tier {
         Tier::Baseline => partition(a, hot, CHUNK_WEIGHT, SINGLE_PASS_MAX_BLOCKS),
         Tier::Optimized => {
-            // None below one and a half chunks' weight: a small second chunk costs more
-            // (copies, crossings, a second function) than it saves (airdrop, 5 KB: 20–22 ms
-            // whole, 23–27 ms in two).
             let total: usize = (0..a.blocks.len())
                 .filter(|i| compiled(hot, *i))
                 .map(|i| block_weight(a, &a.blocks[i]))
                 .sum();
-            let cap = if total < OPT_CHUNK_WEIGHT * 3 / 2 {
+            let cap = if total < MIN_CHUNKED_WEIGHT {
                 usize::MAX
             } else {
                 OPT_CHUNK_WEIGHT

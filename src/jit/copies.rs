@@ -23,7 +23,7 @@ pub const COPY_WEIGHT: usize = 1_000;
 pub const COPY_BUDGET_PERCENT: usize = 10;
 
 /// Most blocks in one call tree: bounds the search however light its blocks.
-const COPY_BLOCKS: usize = 64;
+pub(super) const COPY_BLOCKS: usize = 64;
 
 /// Adds to each chunk the call trees of at most `cap` weight that its own blocks lead to (by a
 /// fallthrough, a static jump or a pushed continuation) and it does not hold, so that calls

@@ -677,11 +677,9 @@ fn assemble(
 pub(crate) fn host_target(tier: Tier) -> Result<String, CompileError> {
     let isa = host_isa_for(tier)?;
     Ok(format!(
-        "{} cranelift-0.135 chunks {}/{}/{}\n{}{}",
+        "{} cranelift-0.135 {}\n{}{}",
         isa.triple(),
-        chunks::CHUNK_WEIGHT,
-        chunks::OPT_CHUNK_WEIGHT,
-        copies::COPY_WEIGHT,
+        chunks::plan_constants(),
         isa.flags(),
         isa.isa_flags()
             .iter()
