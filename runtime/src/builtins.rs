@@ -248,6 +248,19 @@ fn from_stack<const N: usize>(limbs: [u64; N]) -> [u64; N] {
     limbs.map(std::hint::black_box)
 }
 
+/// The word at `p` read as four 64-bit limbs: compiled code writes stack words as 64-bit
+/// stores (i128 halves split in two), and a 128-bit load of two of them cannot be forwarded
+/// from the stores and stalls (see [`from_stack`]).
+///
+/// # Safety
+/// `p` must be valid for a read of one word.
+#[inline(always)]
+unsafe fn read_word(p: *const U256) -> U256 {
+    let p = p.cast::<u64>();
+    // SAFETY: the caller's; a word is four aligned limbs, little-endian.
+    U256::from_limbs([0, 1, 2, 3].map(|i| unsafe { p.add(i).read_volatile() }))
+}
+
 /// Whether binary helper `opcode`'s body copies its operands to memory, where LLVM reads the
 /// limbs passed on the stack as 128-bit vectors and [`from_stack`] must keep them apart: the
 /// division family (its slow paths take the words by reference) and BYTE (indexes the word's
@@ -299,12 +312,9 @@ macro_rules! for_each_builtin {
                 ferrite_shr = SHR;
                 ferrite_sar = SAR;
             }
-            ternary (
-                out: word,
-                a0: u64, a1: u64, a2: u64, a3: u64,
-                b0: u64, b1: u64, b2: u64, b3: u64,
-                n0: u64, n1: u64, n2: u64, n3: u64,
-            ) {
+            // By reference: each operand where the stack buffer holds it; the result goes to
+            // `out`, the deepest operand's slot.
+            ternary (out: word, a: word, b: word, n: word) {
                 ferrite_addmod = ADDMOD;
                 ferrite_mulmod = MULMOD;
             }
@@ -466,27 +476,18 @@ macro_rules! define_builtins {
             }
         )*
         $(
-            #[doc = concat!("`", stringify!($top), "` of `a` (top), `b` and `n`, written to `out`.")]
+            #[doc = concat!("`", stringify!($top), "` of the words at `a` (top), `b` and `n`, written to `out`.")]
             ///
             /// # Safety
-            /// `out` must be valid for a write of one word.
-            #[allow(clippy::too_many_arguments, reason = "three words as limbs")]
-            pub unsafe extern "C" fn $t(
-                out: *mut U256,
-                a0: u64, a1: u64, a2: u64, a3: u64,
-                b0: u64, b1: u64, b2: u64, b3: u64,
-                n0: u64, n1: u64, n2: u64, n3: u64,
-            ) {
+            /// `a`, `b` and `n` must be valid for a read of one word and `out` for a write
+            /// (`out` may be one of the others: they are read first).
+            pub unsafe extern "C" fn $t(out: *mut U256, a: *mut U256, b: *mut U256, n: *mut U256) {
                 use crate::instructions::pure;
-                let [b1, b2, b3] = from_stack([b1, b2, b3]);
-                let [n0, n1, n2, n3] = from_stack([n0, n1, n2, n3]);
-                let r = pure::ternary_helper(
-                    crate::opcode::op::$top,
-                    U256::from_limbs([a0, a1, a2, a3]),
-                    U256::from_limbs([b0, b1, b2, b3]),
-                    U256::from_limbs([n0, n1, n2, n3]),
-                );
-                // SAFETY: as for the unary helpers.
+                // SAFETY: compiled code passes slots of the frame's stack buffer (bounds checked
+                // per block).
+                let [a, b, n] = [a, b, n].map(|p| unsafe { read_word(p) });
+                let r = pure::ternary_helper(crate::opcode::op::$top, a, b, n);
+                // SAFETY: as above.
                 unsafe { out.write(r) }
             }
         )*

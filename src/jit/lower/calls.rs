@@ -99,6 +99,7 @@ impl Lower<'_, '_> {
             MUL | DIV | MOD | SHL | SHR if self.by_constant_power(c, op) => {}
             SIGNEXTEND | SAR if self.signed_by_constant(c, op) => {}
             DIV | SDIV => self.division(c, op),
+            ADDMOD | MULMOD => self.by_reference(c, op),
             _ => {
                 let inputs = OPCODE_INFO[op as usize].inputs as usize;
                 self.protect_outputs(c, inputs);
@@ -126,6 +127,46 @@ impl Lower<'_, '_> {
             unreachable!("every state-free opcode has a helper")
         };
         self.b.ins().call(f, &args);
+    }
+
+    /// ADDMOD and MULMOD: the helper takes each operand's address where the buffer holds it —
+    /// its own slot, stored there first unless the buffer holds it already, or the slot a DUP or
+    /// SWAP copied it from — and writes the result to the deepest operand's slot. Twelve limbs
+    /// by value were six registers and six stack arguments per call, loaded from the buffer and
+    /// moved through spill slots around it (weierstrudel's 1,400 MULMODs, mostly of words the
+    /// block only passes on, were a quarter of its machine code).
+    fn by_reference(&mut self, c: &mut Cursor, op: Opcode) {
+        let Some(f) = self.imports.pure[op as usize] else {
+            unreachable!("every state-free opcode has a helper")
+        };
+        // The deepest first: modelling it may add entry items below the others.
+        let deep = c.index(2);
+        let idx = [c.index(0), c.index(1), deep];
+        // A store materializes the items copied from its slot, which may be another operand:
+        // store until every operand not copied from a slot is where the buffer holds it.
+        while let Some(i) = idx.iter().copied().find(|&i| c.vs[i].dirty()) {
+            self.store_item(c, i, false);
+        }
+        let mut args = vec![self.b.ins().iadd_imm_s(c.top, c.offset(deep) as i64)];
+        for i in idx {
+            let at = match c.vs[i] {
+                Elem::Slot(src) => src,
+                _ => c.offset(i),
+            };
+            args.push(self.b.ins().iadd_imm_s(c.top, at as i64));
+        }
+        // The result overwrites the deepest operand's slot: the items below the operands that
+        // are copies of it are read first (the operands are read by the helper before it
+        // writes).
+        let out = c.offset(deep);
+        for j in 0..c.vs.len() - 3 {
+            if matches!(c.vs[j], Elem::Slot(src) if src == out) {
+                self.materialize(c, j);
+            }
+        }
+        self.b.ins().call(f, &args);
+        c.pop(3);
+        c.vs.push(Elem::Mem);
     }
 
     /// DIV/SDIV: one native 64-bit division when both operands fit 64 bits (unsigned for DIV,

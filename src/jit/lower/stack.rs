@@ -54,6 +54,18 @@ pub(super) enum Elem {
 }
 
 impl Elem {
+    /// Whether the buffer holds the word neither at its position nor, as a copy, at another
+    /// (a store at its position is what puts it there).
+    pub(super) fn dirty(self) -> bool {
+        match self {
+            Elem::Mem | Elem::Slot(_) => false,
+            Elem::Val { clean, .. } | Elem::Const { clean, .. } | Elem::Small { clean, .. } => {
+                !clean
+            }
+            Elem::Flag(_) => true,
+        }
+    }
+
     /// The same word at another position (so the buffer does not hold it there): moved from
     /// byte offset `from` to `to`.
     pub(super) fn moved(self, from: i32, to: i32) -> Elem {
