@@ -865,3 +865,42 @@ fn modular_operands_by_reference_in_every_place() {
         assert_eq!(run_both(&c).exit, ExitCode::Return);
     }
 }
+
+/// Values computed before a memory expansion (`ferrite_mexpand`, a call on the access's slow
+/// path) are used after it: eight words from calldata and their sums are live across
+/// expansions at growing offsets the compiler cannot know (each MSTORE grows memory),
+/// constants are stored after each, and everything is returned, against the interpreter.
+#[test]
+fn values_live_across_memory_expansion() {
+    let mut code = Vec::new();
+    for i in 0..8u8 {
+        code.extend_from_slice(&[PUSH1, 32 * i, CALLDATALOAD]);
+    }
+    // Sums of neighbours: sixteen words live, in registers where the allocator can.
+    for _ in 0..8 {
+        code.extend_from_slice(&[DUP8, DUP8, ADD]);
+    }
+    // Four expansions (offsets 0x400, 0x800, ... plus the calldata's size, unknown to the
+    // compiler), each followed by a constant store that reuses vector registers, then all
+    // sixteen words stored and returned.
+    for k in 1..=4u8 {
+        code.extend_from_slice(&[CALLDATASIZE, PUSH2, 4 * k, 0, ADD]);
+        code.extend_from_slice(&[DUP2, SWAP1, MSTORE]);
+        code.extend_from_slice(&[PUSH32]);
+        code.extend_from_slice(&[0x5a; 32]);
+        code.extend_from_slice(&[PUSH2, 4 * k, 0x20, MSTORE]);
+    }
+    for k in 0..16u16 {
+        let [hi, lo] = (0x2000 + 32 * k).to_be_bytes();
+        code.extend_from_slice(&[PUSH2, hi, lo, MSTORE]);
+    }
+    code.extend_from_slice(&[PUSH2, 0x14, 0, PUSH2, 0x20, 0, RETURN]);
+    let mut c = cfg(code, 1_000_000);
+    c.input = (0..256u32)
+        .map(|i| (i * 37 + 11) as u8)
+        .collect::<Vec<u8>>()
+        .into();
+    let out = run_both(&c);
+    assert_eq!(out.exit, ExitCode::Return);
+    assert_eq!(out.output.len(), 0x1400);
+}
