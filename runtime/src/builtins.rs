@@ -422,10 +422,12 @@ macro_rules! builtin_abi {
 /// The expansion of [`for_each_builtin!`](crate::for_each_builtin) for this crate.
 ///
 /// The state-free helpers are one direct call per opcode with the opcode's body inlined: a shared
-/// helper dispatching on the opcode cost a table look-up and an indirect jump per call. Operands
-/// come by value, because compiled code keeps them in registers and writes words as 64-bit
-/// stores: a helper reading them back from the stack with 128-bit loads stalled on store
-/// forwarding (two thirds of SDIV's helper time in snailtracer).
+/// helper dispatching on the opcode cost a table look-up and an indirect jump per call. Unary
+/// and binary operands come by value, because compiled code keeps them in registers and writes
+/// words as 64-bit stores: a helper reading them back from the stack with 128-bit loads stalled
+/// on store forwarding (two thirds of SDIV's helper time in snailtracer). The ternary ones come
+/// by reference (the JIT's `by_reference` says why), read limb by limb ([`read_word`]) for the
+/// same reason.
 ///
 /// The templates spell out their parameters instead of deriving them from the family's kinds, so
 /// that binding them to their entries checks them as it checks the written-out helpers.

@@ -4,7 +4,8 @@
 //! instruction, on the frame) with its inputs flushed to the stack buffer, the static gas pending
 //! and the `need` operand (see [`gas`](super::gas)); a state-free word operation calls its own
 //! helper (`ferrite_mul`, …, [`PURE_HELPERS`](ferrite_runtime::builtins::PURE_HELPERS)) with its
-//! operands by value, and DIV/SDIV of words that fit 64 bits divide natively first.
+//! operands by value (ADDMOD and MULMOD by reference), and DIV/SDIV of words that fit 64 bits
+//! divide natively first.
 
 use super::stack::{Cursor, Elem};
 use super::Lower;
@@ -133,8 +134,10 @@ impl Lower<'_, '_> {
     /// its own slot, stored there first unless the buffer holds it already, or the slot a DUP or
     /// SWAP copied it from — and writes the result to the deepest operand's slot. Twelve limbs
     /// by value were six registers and six stack arguments per call, loaded from the buffer and
-    /// moved through spill slots around it (weierstrudel's 1,400 MULMODs, mostly of words the
-    /// block only passes on, were a quarter of its machine code).
+    /// moved through spill slots around it, for words modular code mostly only passes on
+    /// (weierstrudel's figures in `benches/PERFORMANCE.md`). The binary helpers stay by value:
+    /// their operands are mostly values the block just computed, which by reference cost four
+    /// stores each (measured there too).
     fn by_reference(&mut self, c: &mut Cursor, op: Opcode) {
         let Some(f) = self.imports.pure[op as usize] else {
             unreachable!("every state-free opcode has a helper")
