@@ -856,10 +856,12 @@ fn modular_operands_by_reference_in_every_place() {
                 _ => code.push(JUMPDEST),
             }
         }
-        for k in 0..depth {
-            code.extend_from_slice(&[PUSH2, 0, 32 * k as u8, MSTORE]);
+        for k in 0..depth as u16 {
+            let [hi, lo] = (32 * k).to_be_bytes();
+            code.extend_from_slice(&[PUSH2, hi, lo, MSTORE]);
         }
-        code.extend_from_slice(&[PUSH2, 0, 32 * depth as u8, PUSH0, RETURN]);
+        let [hi, lo] = (32 * depth as u16).to_be_bytes();
+        code.extend_from_slice(&[PUSH2, hi, lo, PUSH0, RETURN]);
         let mut c = cfg(code, 1_000_000);
         c.input = input.clone().into();
         assert_eq!(run_both(&c).exit, ExitCode::Return);

@@ -59,7 +59,10 @@ impl Lower<'_, '_> {
         self.b.def_var(self.gas, gas);
         let fallback = self.b.create_block();
         let targets: Vec<Block> = entry_blocks(&self.entries)
-            .filter_map(|i| self.blocks[i])
+            .filter_map(|i| {
+                self.entered[i] = true;
+                self.blocks[i]
+            })
             .collect();
         if let [only] = targets[..] {
             // One entry (a whole program without resume points): a compare is less code than
@@ -109,7 +112,10 @@ impl Lower<'_, '_> {
     /// interpreter there.
     pub(super) fn goto_block(&mut self, t: usize) {
         let target = match self.blocks[t] {
-            Some(b) => b,
+            Some(b) => {
+                self.entered[t] = true;
+                b
+            }
             None => *self.cold[t].get_or_insert_with(|| self.b.create_block()),
         };
         self.b.ins().jump(target, &[]);
@@ -243,6 +249,7 @@ impl Lower<'_, '_> {
             let mut sw = Switch::new();
             for bi in &self.a.dynamic_targets {
                 if let Some(target) = self.blocks[*bi] {
+                    self.entered[*bi] = true;
                     sw.set_entry(self.a.blocks[*bi].start as u128, target);
                 }
             }
@@ -255,6 +262,7 @@ impl Lower<'_, '_> {
                 .call(self.imports.jump_fallback, &[self.frame, dest]);
             self.ret_helper();
         }
+        self.checked_entries();
         for t in 0..self.cold.len() {
             if let Some(stub) = self.cold[t] {
                 self.b.switch_to_block(stub);

@@ -191,6 +191,9 @@ struct Lower<'a, 'b> {
     /// entry check covered them too ([`chained`]): the body after the block's own checked
     /// entry (`blocks`, for jumps and the entry switch), where the predecessor goes.
     bodies: Vec<Option<Block>>,
+    /// By block index: whether something goes to the block's checked entry (`blocks`): a jump,
+    /// the entry switch or the dispatch (see [`Lower::checked_entries`]).
+    entered: Vec<bool>,
     /// The static gas a chain carries uncharged into a chained block's body (0 from its own
     /// checked entry; see [`Lower::carry_gas`]).
     chain_gas: Variable,
@@ -290,6 +293,7 @@ pub fn lower(
         context,
         entries: entries(analysis, region),
         cold: vec![None; analysis.blocks.len()],
+        entered: vec![false; analysis.blocks.len()],
         blocks,
         dispatch: None,
         exit_code: None,
@@ -401,33 +405,27 @@ impl Lower<'_, '_> {
         self.b.ins().store(self.flags, v, self.frame, offset as i32);
     }
 
-    /// Lowers block `i`: its entry check, instructions and exit. A chained block's checked entry
-    /// goes on to its body, where its predecessor also goes.
+    /// Lowers block `i`: its entry check, instructions and exit. A chained block's body is
+    /// where its predecessor goes; its checked entry, for jumps and the entry switch, is
+    /// emitted at the end and only if something goes there ([`Lower::checked_entries`]).
     fn block(&mut self, i: usize) {
         let bl = &self.a.blocks[i];
         let Some(this) = self.blocks[i] else {
             unreachable!("only region blocks are lowered")
         };
-        self.b.switch_to_block(this);
-        self.reload_context();
-        let len0 = self.b.use_var(self.len);
-        let mut gas = self.entry_check(i, len0);
-        let mut len0 = len0;
-        let mut carried = None;
+        let (len0, gas, carried);
         if let Some(body) = self.bodies[i] {
-            // Gas is carried into the body only from a predecessor that falls through; after a
-            // JUMPI, whose block charged its gas before branching, there is none to carry.
-            let carries = matches!(self.a.blocks[i - 1].exit, Exit::Fallthrough(_));
-            if carries {
-                let none = self.iconst(0);
-                self.b.def_var(self.chain_gas, none);
-            }
-            self.b.ins().jump(body, &[]);
             self.b.switch_to_block(body);
             self.reload_context();
             len0 = self.b.use_var(self.len);
-            carried = carries.then(|| self.b.use_var(self.chain_gas));
+            carried = self.carries(i).then(|| self.b.use_var(self.chain_gas));
             gas = None;
+        } else {
+            self.b.switch_to_block(this);
+            self.reload_context();
+            len0 = self.b.use_var(self.len);
+            gas = self.entry_check(i, len0);
+            carried = None;
         }
         let mut c = self.cursor(len0, bl.min_stack.min(STACK_LIMIT));
         c.gas = gas;
@@ -435,6 +433,38 @@ impl Lower<'_, '_> {
         c.mem_ahead = memory::memory_ahead(self.a, bl);
         self.block_body(i, &mut c);
         self.close_needs(&mut c);
+    }
+
+    /// Whether chained block `i`'s predecessor carries static gas into it: one that falls
+    /// through; after a JUMPI, whose block charged its gas before branching, there is none.
+    fn carries(&self, i: usize) -> bool {
+        matches!(self.a.blocks[i - 1].exit, Exit::Fallthrough(_))
+    }
+
+    /// The checked entries of the chained blocks that something goes to (a jump, the entry
+    /// switch, the dispatch): the block's own entry check, then its body. Most chained blocks
+    /// follow a JUMPI and nothing jumps to them; their checked entries, emitted unreachable,
+    /// cost the lowering and Cranelift's removal of unreachable blocks, which recomputes the
+    /// predecessors of every block they branch to: quadratic when thousands of them branch to
+    /// one (a run of JUMPDESTs spent half its compile there).
+    fn checked_entries(&mut self) {
+        for i in 0..self.bodies.len() {
+            let (Some(body), Some(this)) = (self.bodies[i], self.blocks[i]) else {
+                continue;
+            };
+            if !self.entered[i] {
+                continue;
+            }
+            self.b.switch_to_block(this);
+            self.reload_context();
+            let len0 = self.b.use_var(self.len);
+            self.entry_check(i, len0);
+            if self.carries(i) {
+                let none = self.iconst(0);
+                self.b.def_var(self.chain_gas, none);
+            }
+            self.b.ins().jump(body, &[]);
+        }
     }
 
     /// The instructions and exit of block `i`, after its entry check.
