@@ -216,8 +216,13 @@ pub unsafe extern "C" fn ferrite_mexpand(
     // SAFETY: as for `ferrite_exec`.
     let frame = unsafe { &mut *frame };
     let code = if frame.gas.charge(pending) {
-        let exit = match frame.expand_for_word(&U256::from_limbs([low, high, 0, 0])) {
-            Ok(_) => ExitCode::Continue,
+        // An offset beyond 64 bits is out of gas, as for the interpreter.
+        let grown = match high {
+            0 => frame.memory.expand_word_to_grow(&mut frame.gas, low),
+            _ => Err(ExitCode::OutOfGas),
+        };
+        let exit = match grown {
+            Ok(()) => ExitCode::Continue,
             Err(e) => e,
         };
         frame.gas.remaining += pending;
