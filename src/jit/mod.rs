@@ -223,13 +223,35 @@ impl Program {
             // plan as the functions), or none, which hands over. Compiled code accesses the
             // frame only at `builtins::offsets`, within its stack buffer (bounds checked per
             // block), and through the runtime helpers.
+            #[cfg(all(debug_assertions, target_arch = "x86_64"))]
+            let pinned = pinned_register();
             let code = unsafe { (self.functions[k])(frame, &mut href, index) };
+            // Compiled code keeps the frame in the pinned register and must restore the
+            // caller's value, as the C ABI requires of a callee-saved register.
+            #[cfg(all(debug_assertions, target_arch = "x86_64"))]
+            debug_assert_eq!(
+                pinned,
+                pinned_register(),
+                "the pinned register was not restored"
+            );
             match chunks::next(&self.entry, k, code, frame.pc()) {
                 Some(next) => at = next,
                 None => return ExitCode::from_u8(code).unwrap_or(ExitCode::InvalidOperand),
             }
         }
     }
+}
+
+/// The value of r15, Cranelift's pinned register on x86-64 (debug builds check that compiled
+/// code restores it).
+#[cfg(all(debug_assertions, target_arch = "x86_64"))]
+fn pinned_register() -> u64 {
+    let v: u64;
+    // SAFETY: reads a register into an output; no memory, stack or flags touched.
+    unsafe {
+        std::arch::asm!("mov {}, r15", out(reg) v, options(nomem, nostack, preserves_flags));
+    }
+    v
 }
 
 /// How hard Cranelift works on a program.
@@ -266,6 +288,8 @@ fn flags(tier: Tier) -> Result<settings::Flags, CompileError> {
     };
     // Both tiers skip the e-graph pass (see `Tier::Optimized`).
     set(&mut flags, "opt_level", "none")?;
+    // The frame pointer lives in the pinned register (`lower::Lower::frame`).
+    set(&mut flags, "enable_pinned_reg", "true")?;
     if tier == Tier::Baseline {
         set(&mut flags, "regalloc_algorithm", "single_pass")?;
     }

@@ -59,11 +59,8 @@ impl Lower<'_, '_> {
             self.set_frame_field(offsets::PC, pc);
         }
         let opv = self.b.ins().iconst(types::I32, ins.opcode as i64);
-        let (frame, host) = (self.frame, self.host());
-        let call = self
-            .b
-            .ins()
-            .call(self.imports.exec, &[frame, host, opv, charge, need]);
+        let (frame, host) = (self.frame(), self.host());
+        let call = self.call(self.imports.exec, &[frame, host, opv, charge, need]);
         self.b.inst_results(call)[0]
     }
 
@@ -127,7 +124,7 @@ impl Lower<'_, '_> {
         let Some(f) = self.imports.pure[op as usize] else {
             unreachable!("every state-free opcode has a helper")
         };
-        self.b.ins().call(f, &args);
+        self.call(f, &args);
     }
 
     /// ADDMOD and MULMOD: the helper takes each operand's address where the buffer holds it —
@@ -167,7 +164,7 @@ impl Lower<'_, '_> {
                 self.materialize(c, j);
             }
         }
-        self.b.ins().call(f, &args);
+        self.call(f, &args);
         c.pop(3);
         c.vs.push(Elem::Mem);
     }

@@ -79,11 +79,12 @@ impl Lower<'_, '_> {
         let read = self.b.create_block();
         self.b.ins().brif(known, read, &[], fill, &[]);
         self.b.switch_to_block(fill);
-        let (frame, host) = (self.frame, self.host());
-        self.b.ins().call(self.imports.selfbalance, &[frame, host]);
+        let (frame, host) = (self.frame(), self.host());
+        self.call(self.imports.selfbalance, &[frame, host]);
         self.b.ins().jump(read, &[]);
         self.b.switch_to_block(read);
-        let w = self.load_word(self.frame, offsets::SELF_BALANCE as i32);
+        let frame = self.frame();
+        let w = self.load_word(frame, offsets::SELF_BALANCE as i32);
         self.push_value(c, w);
     }
 }

@@ -241,7 +241,6 @@ impl Lower<'_, '_> {
         if let Some(d) = self.dispatch {
             self.b.switch_to_block(d);
             let dest = self.b.block_params(d)[0];
-            self.reload_context();
             // Jumping blocks stored their gas; a phi here would take an input per jump.
             let gas = self.frame_field(offsets::GAS_REMAINING);
             self.b.def_var(self.gas, gas);
@@ -257,16 +256,14 @@ impl Lower<'_, '_> {
             // Any other destination: validated at run time; valid ones continue interpreted.
             self.b.switch_to_block(invalid);
             self.store_passed_len();
-            self.b
-                .ins()
-                .call(self.imports.jump_fallback, &[self.frame, dest]);
+            let frame = self.frame();
+            self.call(self.imports.jump_fallback, &[frame, dest]);
             self.ret_helper();
         }
         self.checked_entries();
         for t in 0..self.cold.len() {
             if let Some(stub) = self.cold[t] {
                 self.b.switch_to_block(stub);
-                self.reload_context();
                 self.store_passed_len();
                 let pc = self.iconst(self.a.blocks[t].start as i64);
                 self.set_frame_field(offsets::PC, pc);
@@ -276,22 +273,23 @@ impl Lower<'_, '_> {
         for (code, block) in std::mem::take(&mut self.code_exits).into_iter().enumerate() {
             if let Some(block) = block {
                 self.b.switch_to_block(block);
-                self.reload_context();
                 let c = self.b.ins().iconst(types::I8, code as i64);
+                let frame = self.frame();
                 self.b
                     .ins()
-                    .store(self.flags, c, self.frame, offsets::JIT_EXIT as i32);
+                    .store(self.flags, c, frame, offsets::JIT_EXIT as i32);
                 self.ret_helper();
             }
         }
         // Last: the dispatch and the stubs above exit through it.
         if let Some(d) = self.exit_code {
             self.b.switch_to_block(d);
-            self.reload_context();
+            let frame = self.frame();
             let r = self
                 .b
                 .ins()
-                .load(types::I8, self.flags, self.frame, offsets::JIT_EXIT as i32);
+                .load(types::I8, self.flags, frame, offsets::JIT_EXIT as i32);
+            self.restore_pinned();
             self.b.ins().return_(&[r]);
         }
         self.b.seal_all_blocks();

@@ -118,10 +118,8 @@ impl Lower<'_, '_> {
         // (the access path does not charge it: both paths go on with it).
         let pending = self.iconst(c.pending_gas as i64);
         let need = self.open_need(c, false);
-        let call = self.b.ins().call(
-            self.imports.mexpand,
-            &[self.frame, low, upper, pending, need],
-        );
+        let frame = self.frame();
+        let call = self.call(self.imports.mexpand, &[frame, low, upper, pending, need]);
         let r = self.b.inst_results(call)[0];
         self.continue_at_unless_exit(r, access);
         // Memory gas was charged on this path: the frame holds the gas from here on.

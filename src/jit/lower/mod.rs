@@ -1,6 +1,9 @@
 //! Lowering: one analysed program → one Cranelift function.
 //!
-//! Signature: `extern "C" fn(frame: *mut Frame, host: *mut HostRef) -> u8` (an [`ExitCode`]).
+//! Signature: `extern "C" fn(frame: *mut Frame, host: *mut HostRef, entry: u32) -> u8` (an
+//! [`ExitCode`]). The frame pointer lives in Cranelift's pinned register (r15 on x86-64) for the
+//! whole function; the caller's value of that register waits in the function's stack slot and
+//! is restored at the one return.
 //! At block boundaries the stack buffer holds every word and the frame holds the gas left (the
 //! stack length passes between blocks in a register, and is written to the frame wherever
 //! something reads it there), so at any block boundary compiled code can hand the frame to the
@@ -172,11 +175,11 @@ struct Lower<'a, 'b> {
     b: FunctionBuilder<'b>,
     a: &'a Analysis,
     imports: Imports,
-    /// The frame pointer of the code being emitted: reloaded from `context` at the start of
-    /// every EVM block (see [`Lower::reload_context`]; the host pointer: [`Lower::host`]).
-    frame: Value,
-    /// Stack slot holding the frame and host pointers.
+    /// Stack slot holding the caller's pinned register and the host pointer.
     context: cranelift_codegen::ir::StackSlot,
+    /// The frame pointer read from the pinned register in the current IR block since its
+    /// last call (see [`Lower::frame`]).
+    frame_read: Option<(Block, Value)>,
     /// By block index: its IR block, or `None` outside the compiled region.
     blocks: Vec<Option<Block>>,
     /// By block index: where the function starts (the region's entries; without a region, the
@@ -266,8 +269,12 @@ pub fn lower(
         16,
         3,
     ));
-    b.ins().stack_store(types::I64, frame, context, 0);
     b.ins().stack_store(types::I64, host, context, 8);
+    // The frame lives in the pinned register for the whole function (see [`Lower::frame`]);
+    // the caller's value of that register is kept in the slot and restored at the return.
+    let caller = b.ins().get_pinned_reg(types::I64);
+    b.ins().stack_store(types::I64, caller, context, 0);
+    b.ins().set_pinned_reg(frame);
     let in_region = |i: usize| region.is_none_or(|r| r.hot.get(i).copied().unwrap_or(false));
     let blocks: Vec<Option<Block>> = (0..analysis.blocks.len())
         .map(|i| in_region(i).then(|| b.create_block()))
@@ -289,8 +296,8 @@ pub fn lower(
         b,
         a: analysis,
         imports,
-        frame,
         context,
+        frame_read: None,
         entries: entries(analysis, region),
         cold: vec![None; analysis.blocks.len()],
         entered: vec![false; analysis.blocks.len()],
@@ -358,13 +365,35 @@ impl Lower<'_, '_> {
         self.b.ins().iconst(types::I64, v)
     }
 
-    /// Takes the frame and host pointers from the function's stack slot. Done per EVM block
-    /// (and in the cold stubs and the dispatch), so neither pointer is live across the whole
-    /// function: two values live everywhere, across every helper call, cost the register
-    /// allocator 4% of a compile (snailtracer's 90% region, counted with callgrind).
-    fn reload_context(&mut self) {
+    /// The frame pointer, from the pinned register: read once per IR block and again after
+    /// each call ([`Lower::call`]), so that it never occupies an allocatable register across a
+    /// call, nor a spill slot around it. (Reloaded from a stack slot once per EVM block, as
+    /// before, it was spilled and reloaded around the calls of long blocks, and every block
+    /// paid a load; figures in `benches/PERFORMANCE.md`.)
+    fn frame(&mut self) -> Value {
+        let block = self.b.current_block();
+        if let Some((b, v)) = self.frame_read {
+            if Some(b) == block {
+                return v;
+            }
+        }
+        let v = self.b.ins().get_pinned_reg(types::I64);
+        self.frame_read = block.map(|b| (b, v));
+        v
+    }
+
+    /// Calls helper `f` with `args`; the frame is read again after it ([`Lower::frame`]).
+    fn call(&mut self, f: FuncRef, args: &[Value]) -> cranelift_codegen::ir::Inst {
+        let call = self.b.ins().call(f, args);
+        self.frame_read = None;
+        call
+    }
+
+    /// Restores the caller's pinned register before the function returns.
+    fn restore_pinned(&mut self) {
         let p = types::I64;
-        self.frame = self.b.ins().stack_load(p, p, self.context, 0);
+        let caller = self.b.ins().stack_load(p, p, self.context, 0);
+        self.b.ins().set_pinned_reg(caller);
     }
 
     /// The host pointer, from the function's stack slot at each use: few blocks use it, and
@@ -376,9 +405,10 @@ impl Lower<'_, '_> {
 
     /// A 64-bit field of the frame (at an offset from `builtins::offsets`).
     fn frame_field(&mut self, offset: usize) -> Value {
+        let frame = self.frame();
         self.b
             .ins()
-            .load(types::I64, self.flags, self.frame, offset as i32)
+            .load(types::I64, self.flags, frame, offset as i32)
     }
 
     /// The word of the 20-byte big-endian address at `offset` in the frame: its top four bytes,
@@ -387,9 +417,10 @@ impl Lower<'_, '_> {
         let at = offset as i32;
         // Not `aligned`: the fields sit at any byte offset.
         let bytes = MemFlagsData::new().with_notrap();
-        let top = self.b.ins().load(types::I32, bytes, self.frame, at);
-        let mid = self.b.ins().load(types::I64, bytes, self.frame, at + 4);
-        let low = self.b.ins().load(types::I64, bytes, self.frame, at + 12);
+        let frame = self.frame();
+        let top = self.b.ins().load(types::I32, bytes, frame, at);
+        let mid = self.b.ins().load(types::I64, bytes, frame, at + 4);
+        let low = self.b.ins().load(types::I64, bytes, frame, at + 12);
         let (top, mid, low) = (
             self.b.ins().bswap(top),
             self.b.ins().bswap(mid),
@@ -402,7 +433,8 @@ impl Lower<'_, '_> {
 
     /// Writes a 64-bit field of the frame.
     fn set_frame_field(&mut self, offset: usize, v: Value) {
-        self.b.ins().store(self.flags, v, self.frame, offset as i32);
+        let frame = self.frame();
+        self.b.ins().store(self.flags, v, frame, offset as i32);
     }
 
     /// Lowers block `i`: its entry check, instructions and exit. A chained block's body is
@@ -416,13 +448,11 @@ impl Lower<'_, '_> {
         let (len0, gas, carried);
         if let Some(body) = self.bodies[i] {
             self.b.switch_to_block(body);
-            self.reload_context();
             len0 = self.b.use_var(self.len);
             carried = self.carries(i).then(|| self.b.use_var(self.chain_gas));
             gas = None;
         } else {
             self.b.switch_to_block(this);
-            self.reload_context();
             len0 = self.b.use_var(self.len);
             gas = self.entry_check(i, len0);
             carried = None;
@@ -456,7 +486,6 @@ impl Lower<'_, '_> {
                 continue;
             }
             self.b.switch_to_block(this);
-            self.reload_context();
             let len0 = self.b.use_var(self.len);
             self.entry_check(i, len0);
             if self.carries(i) {
@@ -621,7 +650,8 @@ impl Lower<'_, '_> {
                 self.push_value(c, w);
             }
             CALLVALUE => {
-                let w = self.load_word(self.frame, offsets::MSG_VALUE as i32);
+                let frame = self.frame();
+                let w = self.load_word(frame, offsets::MSG_VALUE as i32);
                 self.push_value(c, w);
             }
             CODESIZE | CALLDATASIZE | RETURNDATASIZE => {
