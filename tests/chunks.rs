@@ -86,21 +86,22 @@ fn input(rounds: u64, target: usize) -> Vec<u8> {
     v
 }
 
-#[test]
-fn control_crosses_chunks_and_halts_exactly_in_each() {
-    let (code, at) = chain_loop();
-    let program = compile_at(
-        Arc::new(Bytecode::new(code.clone().into())),
-        SPEC,
-        Tier::Baseline,
-    )
-    .expect("compiles");
+/// `code` compiled at `tier`, which must cut it into three functions or more.
+fn in_chunks(code: &[u8], tier: Tier) -> Arc<Program> {
+    let program =
+        compile_at(Arc::new(Bytecode::new(code.to_vec().into())), SPEC, tier).expect("compiles");
     assert!(
         program.functions() >= 3,
         "{} functions: the chain should need several chunks",
         program.functions()
     );
-    let program = Arc::new(program);
+    Arc::new(program)
+}
+
+#[test]
+fn control_crosses_chunks_and_halts_exactly_in_each() {
+    let (code, at) = chain_loop();
+    let program = in_chunks(&code, Tier::Baseline);
     // Targets of the dynamic jump: the next block, one in a later chunk, the last block, and
     // a pc that is not a JUMPDEST (invalid jump).
     let targets = [
@@ -155,18 +156,7 @@ fn calls_across_chunks() -> (Vec<u8>, Vec<usize>, Vec<usize>) {
 #[test]
 fn optimized_chunks_call_copies_and_cross_exactly() {
     let (code, filler_at, rets) = calls_across_chunks();
-    let program = compile_at(
-        Arc::new(Bytecode::new(code.clone().into())),
-        SPEC,
-        Tier::Optimized,
-    )
-    .expect("compiles");
-    assert!(
-        program.functions() >= 3,
-        "{} functions: the chain should need several chunks",
-        program.functions()
-    );
-    let program = Arc::new(program);
+    let program = in_chunks(&code, Tier::Optimized);
     // Destinations of the dynamic jump: a return address in a later chunk (an entry there), a
     // filler JUMPDEST no one pushes (continued by the interpreter), the last one, a non-JUMPDEST.
     let targets = [
