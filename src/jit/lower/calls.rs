@@ -11,7 +11,7 @@ use super::stack::{Cursor, Elem};
 use super::Lower;
 use crate::analysis::Instr;
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{types, Block, InstBuilder, Value};
+use cranelift_codegen::ir::{types, Block, FuncRef, InstBuilder, Value};
 use ferrite_runtime::builtins::offsets;
 use ferrite_runtime::opcode::{flags, OPCODE_INFO};
 use ferrite_runtime::Opcode;
@@ -121,10 +121,16 @@ impl Lower<'_, '_> {
             let limbs = self.limbs(c, d);
             args.extend(limbs);
         }
+        let f = self.pure_helper(op);
+        self.call(f, &args);
+    }
+
+    /// The helper of state-free opcode `op` ([`PURE_HELPERS`](ferrite_runtime::builtins::PURE_HELPERS)).
+    fn pure_helper(&self, op: Opcode) -> FuncRef {
         let Some(f) = self.imports.pure[op as usize] else {
             unreachable!("every state-free opcode has a helper")
         };
-        self.call(f, &args);
+        f
     }
 
     /// ADDMOD and MULMOD: the helper takes each operand's address where the buffer holds it —
@@ -136,9 +142,7 @@ impl Lower<'_, '_> {
     /// their operands are mostly values the block just computed, which by reference cost four
     /// stores each (measured there too).
     fn by_reference(&mut self, c: &mut Cursor, op: Opcode) {
-        let Some(f) = self.imports.pure[op as usize] else {
-            unreachable!("every state-free opcode has a helper")
-        };
+        let f = self.pure_helper(op);
         // The deepest first: modelling it may add entry items below the others.
         let deep = c.index(2);
         let idx = [c.index(0), c.index(1), deep];
@@ -147,18 +151,20 @@ impl Lower<'_, '_> {
         while let Some(i) = idx.iter().copied().find(|&i| c.vs[i].dirty()) {
             self.store_item(c, i, false);
         }
-        let mut args = vec![self.b.ins().iadd_imm_s(c.top, c.offset(deep) as i64)];
+        let out = c.offset(deep);
+        let out_ptr = self.b.ins().iadd_imm_s(c.top, out as i64);
+        let mut args = vec![out_ptr];
         for i in idx {
-            let at = match c.vs[i] {
-                Elem::Slot(src) => src,
-                _ => c.offset(i),
-            };
-            args.push(self.b.ins().iadd_imm_s(c.top, at as i64));
+            args.push(match c.vs[i] {
+                Elem::Slot(src) => self.b.ins().iadd_imm_s(c.top, src as i64),
+                // The deepest operand in its own slot is where the result goes.
+                _ if i == deep => out_ptr,
+                _ => self.b.ins().iadd_imm_s(c.top, c.offset(i) as i64),
+            });
         }
         // The result overwrites the deepest operand's slot: the items below the operands that
         // are copies of it are read first (the operands are read by the helper before it
         // writes).
-        let out = c.offset(deep);
         for j in 0..c.vs.len() - 3 {
             if matches!(c.vs[j], Elem::Slot(src) if src == out) {
                 self.materialize(c, j);
