@@ -118,6 +118,25 @@ pub mod offsets {
     use super::HostRef;
     use crate::frame::Message;
     use crate::host::EnvWords;
+
+    // The fields compiled code touches on every block lie where an x64 access takes a one-byte
+    // displacement (see `Frame`).
+    const _: () = {
+        let hot = [
+            PC,
+            STACK_LEN,
+            STACK_BASE,
+            GAS_REMAINING,
+            MEM_BASE,
+            MEM_WORD_LIMIT,
+            JIT_EXIT,
+        ];
+        let mut i = 0;
+        while i < hot.len() {
+            assert!(hot[i] < 128, "a hot frame field lies at offset 128 or more");
+            i += 1;
+        }
+    };
 }
 
 const _: () = {

@@ -157,20 +157,22 @@ pub(crate) enum Pending {
 }
 
 /// One executing (or suspended) message frame.
+///
+/// `repr(C)`, with the fields compiled code reads and writes on every block (stack length and
+/// buffer, gas, pc, memory buffer and word limit, exit code) first: at offsets below 128, an
+/// x64 access takes a one-byte displacement instead of four — three bytes less per access, some
+/// 4,000 accesses in snailtracer's program (`builtins::offsets` asserts the bound).
 #[derive(Debug)]
+#[repr(C)]
 pub struct Frame {
-    pub(crate) code: Arc<Bytecode>,
-    pub(crate) pc: usize,
     pub(crate) stack: Stack,
-    pub(crate) memory: Memory,
     pub(crate) gas: Gas,
-    pub(crate) return_data: Bytes,
-    pub(crate) output: Bytes,
-    pub(crate) spec: SpecId,
-    pub(crate) pending: Pending,
-    pub(crate) request: Option<Message>,
-    /// The message that started the frame.
-    pub msg: Message,
+    pub(crate) pc: usize,
+    pub(crate) memory: Memory,
+    /// The exit code compiled code returns next: written by its own exits and by the helpers
+    /// that return one (`builtins`), read by its one return block, so that no call site
+    /// stores the code it was returned.
+    pub(crate) jit_exit: u8,
     /// CODESIZE, CALLDATASIZE and RETURNDATASIZE as plain integers compiled code loads (the
     /// buffers' own lengths sit in types whose layout is not ours). The first two never change;
     /// `return_data_len` is set with `return_data`, only by [`Frame::set_return_data`].
@@ -179,12 +181,16 @@ pub struct Frame {
     pub(crate) return_data_len: u64,
     /// SELFBALANCE's value while `self_balance_known` is 1 (see [`Frame::self_balance`]); a
     /// u64 flag because compiled code tests it with one load.
-    pub(crate) self_balance: U256,
     pub(crate) self_balance_known: u64,
-    /// The exit code compiled code returns next: written by its own exits and by the helpers
-    /// that return one (`builtins`), read by its one return block, so that no call site
-    /// stores the code it was returned.
-    pub(crate) jit_exit: u8,
+    pub(crate) self_balance: U256,
+    pub(crate) code: Arc<Bytecode>,
+    pub(crate) return_data: Bytes,
+    pub(crate) output: Bytes,
+    pub(crate) spec: SpecId,
+    pub(crate) pending: Pending,
+    pub(crate) request: Option<Message>,
+    /// The message that started the frame.
+    pub msg: Message,
 }
 
 impl Frame {
