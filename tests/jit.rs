@@ -906,3 +906,42 @@ fn values_live_across_memory_expansion() {
     assert_eq!(out.exit, ExitCode::Return);
     assert_eq!(out.output.len(), 0x1400);
 }
+
+/// Constants a block leaves on the stack are stored as 64-bit immediates when both limbs of a
+/// 16-byte half fit a sign-extended 32-bit immediate and the function pushes that half rarely,
+/// else from the constant pool: halves at each side of the immediate's bounds (2^31 - 1, 2^31,
+/// -2^31, -1 as a limb), in either half of the word, pushed once or often enough to be pooled,
+/// are stored at a block's end and read back by the next block, against the interpreter.
+#[test]
+fn constants_stored_as_immediates_or_from_the_pool() {
+    let limb = |v: u64| v.to_be_bytes().to_vec();
+    let halves: Vec<Vec<u8>> = vec![
+        [limb(0), limb(0x7fff_ffff)].concat(),
+        [limb(0), limb(0x8000_0000)].concat(),
+        [limb(u64::MAX), limb(0xffff_ffff_8000_0000)].concat(),
+        [limb(0x7fff_ffff), limb(u64::MAX)].concat(),
+        [limb(0x1_0000_0000), limb(5)].concat(),
+        [limb(0), limb(0)].concat(),
+    ];
+    for (i, a) in halves.iter().enumerate() {
+        for b in &halves[i..] {
+            let word = [a.clone(), b.clone()].concat();
+            for copies in [1, 7] {
+                // PUSH32 word (× copies), then JUMP to the next block, which XORs them with a
+                // word from calldata so that each is read back from the buffer.
+                let mut code = Vec::new();
+                for _ in 0..copies {
+                    code.push(PUSH32);
+                    code.extend_from_slice(&word);
+                }
+                let dest = (code.len() + 4) as u16;
+                code.push(PUSH2);
+                code.extend_from_slice(&dest.to_be_bytes());
+                code.extend_from_slice(&[JUMP, JUMPDEST]);
+                code.extend_from_slice(&[PUSH0, CALLDATALOAD]);
+                code.extend(std::iter::repeat_n(XOR, copies));
+                returns_word(code, vec![0x5a; 32]);
+            }
+        }
+    }
+}

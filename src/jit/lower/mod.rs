@@ -230,6 +230,43 @@ struct Lower<'a, 'b> {
     /// stored twice in a block is materialized once (Cranelift's `opt_level=none` does not
     /// share them; a flushed zero word was two `vpxor`s per store).
     vconsts: (Option<Block>, Vec<([u8; 16], Value)>),
+    /// The 16-byte halves pushed often enough in the function that a constant-pool entry is
+    /// smaller than immediates (see [`pooled_halves`]).
+    pooled: Vec<[u8; 16]>,
+}
+
+/// Most pushes of one 16-byte half stored as two 64-bit immediates (9 bytes each on x64)
+/// rather than from the constant pool (a 16-byte entry, then an 8-byte load and a 7-byte store
+/// per IR block that stores it): up to five stores, immediates are the smaller.
+const MAX_IMMEDIATE_PUSHES: usize = 5;
+
+/// The nonzero 16-byte halves of the constants pushed in `region`'s blocks (all without one)
+/// more than [`MAX_IMMEDIATE_PUSHES`] times: those a stored constant takes from the pool.
+fn pooled_halves(analysis: &Analysis, region: Option<&Region>) -> Vec<[u8; 16]> {
+    let mut counts: std::collections::HashMap<[u8; 16], usize> = Default::default();
+    for (i, bl) in analysis.blocks.iter().enumerate() {
+        if region.is_some_and(|r| !r.hot.get(i).copied().unwrap_or(false)) {
+            continue;
+        }
+        for ins in &analysis.instrs[bl.instrs.clone()] {
+            if !(Opcode::PUSH1 as u8..=Opcode::PUSH32 as u8).contains(&ins.opcode) {
+                continue;
+            }
+            let bytes = ins.imm.to_le_bytes::<32>();
+            for half in bytes.chunks_exact(16) {
+                let mut h = [0u8; 16];
+                h.copy_from_slice(half);
+                if h != [0; 16] {
+                    *counts.entry(h).or_default() += 1;
+                }
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .filter(|(_, n)| *n > MAX_IMMEDIATE_PUSHES)
+        .map(|(h, _)| h)
+        .collect()
 }
 
 /// By block index: where a function compiling `region` (or the whole code) starts, at the entry
@@ -310,6 +347,7 @@ pub fn lower(
         flags: MemFlagsData::trusted(),
         le: MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little),
         vconsts: (None, Vec::new()),
+        pooled: pooled_halves(analysis, region),
     };
     l.entry_switch(index);
     for i in 0..analysis.blocks.len() {

@@ -189,6 +189,23 @@ impl Lower<'_, '_> {
         x
     }
 
+    /// The two limbs of the nonzero 16-byte `half` of a constant to store as 64-bit immediates
+    /// instead of a vector from the constant pool: when both fit x64's sign-extended 32-bit
+    /// immediate and the function pushes the half rarely (not [`Lower::pooled`]), where the
+    /// immediates are less code. Not for a helper's input, which the runtime may read back as
+    /// a 128-bit vector (two 64-bit stores cannot be store-forwarded to it), nor for zero (a
+    /// `vpxor`, with no pool entry).
+    fn immediates(&self, half: [u8; 16], for_helper: bool) -> Option<[i64; 2]> {
+        let limb = |k: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&half[8 * k..8 * k + 8]);
+            i64::from_le_bytes(b)
+        };
+        let limbs = [limb(0), limb(1)];
+        let fits = limbs.iter().all(|l| i32::try_from(*l).is_ok());
+        (fits && !for_helper && half != [0; 16] && !self.pooled.contains(&half)).then_some(limbs)
+    }
+
     /// The cursor of a block entered with stack length `len0`, whose first `floor` items are
     /// entry items.
     pub(super) fn cursor(&mut self, len0: Value, floor: usize) -> Cursor {
@@ -406,8 +423,18 @@ impl Lower<'_, '_> {
                 for (k, at) in [off, off + 16].into_iter().enumerate() {
                     let mut half = [0u8; 16];
                     half.copy_from_slice(&bytes[16 * k..16 * k + 16]);
-                    let x = self.vconst(half);
-                    self.b.ins().store(self.flags, x, c.top, at);
+                    match self.immediates(half, for_helper) {
+                        Some(limbs) => {
+                            for (j, limb) in limbs.into_iter().enumerate() {
+                                let x = self.iconst(limb);
+                                self.b.ins().store(self.flags, x, c.top, at + 8 * j as i32);
+                            }
+                        }
+                        None => {
+                            let x = self.vconst(half);
+                            self.b.ins().store(self.flags, x, c.top, at);
+                        }
+                    }
                 }
                 c.vs[idx] = Elem::Const { v, clean: true };
             }
