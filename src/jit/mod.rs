@@ -598,8 +598,8 @@ fn compile_function(
         let mut func = std::mem::replace(&mut c.func, cranelift_codegen::ir::Function::new());
         func.signature = entry_signature(isa);
         func.name = UserFuncName::user(0, 0);
-        let imports =
-            lower::Imports::declare(|b| Ok::<_, CompileError>(import_helper(&mut func, isa, b)))?;
+        let import = |f: &mut cranelift_codegen::ir::Function, b| import_helper(f, isa, b);
+        let imports = lower::Imports::new(&import);
         lower::lower(
             analysis,
             &mut func,
@@ -743,10 +743,8 @@ fn standalone_function(
         UserFuncName::user(0, 0),
         entry_signature(isa),
     );
-    let imports = match lower::Imports::declare(|b| Ok::<_, ()>(import_helper(&mut func, isa, b))) {
-        Ok(i) => i,
-        Err(()) => unreachable!("declaring a plain import cannot fail"),
-    };
+    let import = |f: &mut cranelift_codegen::ir::Function, b| import_helper(f, isa, b);
+    let imports = lower::Imports::new(&import);
     let mut fctx = FunctionBuilderContext::new();
     lower::lower(
         analysis,

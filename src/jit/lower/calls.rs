@@ -12,7 +12,7 @@ use super::Lower;
 use crate::analysis::Instr;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, FuncRef, InstBuilder, Value};
-use ferrite_runtime::builtins::offsets;
+use ferrite_runtime::builtins::{offsets, Builtin, PURE_HELPERS};
 use ferrite_runtime::opcode::{flags, OPCODE_INFO};
 use ferrite_runtime::Opcode;
 
@@ -60,7 +60,8 @@ impl Lower<'_, '_> {
         }
         let opv = self.b.ins().iconst(types::I32, ins.opcode as i64);
         let (frame, host) = (self.frame(), self.host());
-        let call = self.call(self.imports.exec, &[frame, host, opv, charge, need]);
+        let exec = self.import(Builtin::ferrite_exec);
+        let call = self.call(exec, &[frame, host, opv, charge, need]);
         self.b.inst_results(call)[0]
     }
 
@@ -126,11 +127,11 @@ impl Lower<'_, '_> {
     }
 
     /// The helper of state-free opcode `op` ([`PURE_HELPERS`](ferrite_runtime::builtins::PURE_HELPERS)).
-    fn pure_helper(&self, op: Opcode) -> FuncRef {
-        let Some(f) = self.imports.pure[op as usize] else {
+    fn pure_helper(&mut self, op: Opcode) -> FuncRef {
+        let Some((_, h)) = PURE_HELPERS.iter().find(|(o, _)| *o == op as u8) else {
             unreachable!("every state-free opcode has a helper")
         };
-        f
+        self.import(*h)
     }
 
     /// ADDMOD and MULMOD: the helper takes each operand's address where the buffer holds it —

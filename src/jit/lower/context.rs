@@ -12,7 +12,7 @@ use super::stack::Cursor;
 use super::Lower;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
-use ferrite_runtime::builtins::offsets;
+use ferrite_runtime::builtins::{offsets, Builtin};
 use ferrite_runtime::Opcode;
 
 impl Lower<'_, '_> {
@@ -80,7 +80,8 @@ impl Lower<'_, '_> {
         self.b.ins().brif(known, read, &[], fill, &[]);
         self.b.switch_to_block(fill);
         let (frame, host) = (self.frame(), self.host());
-        self.call(self.imports.selfbalance, &[frame, host]);
+        let f = self.import(Builtin::ferrite_selfbalance);
+        self.call(f, &[frame, host]);
         self.b.ins().jump(read, &[]);
         self.b.switch_to_block(read);
         let frame = self.frame();

@@ -14,7 +14,7 @@ use crate::analysis::Exit;
 use cranelift_codegen::ir::{types, Block, InstBuilder, JumpTableData, Value};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::Switch;
-use ferrite_runtime::builtins::offsets;
+use ferrite_runtime::builtins::{offsets, Builtin};
 use ferrite_runtime::ExitCode;
 
 /// The entry blocks of a function in the order of its entry index: the blocks marked in
@@ -257,7 +257,8 @@ impl Lower<'_, '_> {
             self.b.switch_to_block(invalid);
             self.store_passed_len();
             let frame = self.frame();
-            self.call(self.imports.jump_fallback, &[frame, dest]);
+            let f = self.import(Builtin::ferrite_jump_fallback);
+            self.call(f, &[frame, dest]);
             self.ret_helper();
         }
         self.checked_entries();

@@ -13,7 +13,7 @@ use super::Lower;
 use crate::analysis::{self, Analysis, Instr};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, Value};
-use ferrite_runtime::builtins::offsets;
+use ferrite_runtime::builtins::{offsets, Builtin};
 use ferrite_runtime::{Opcode, U256};
 
 /// Memory offsets that were accessed are below 2^32 ([`MEMORY_LIMIT`](ferrite_runtime::gas::MEMORY_LIMIT)).
@@ -119,7 +119,8 @@ impl Lower<'_, '_> {
         let pending = self.iconst(c.pending_gas as i64);
         let need = self.open_need(c, false);
         let frame = self.frame();
-        let call = self.call(self.imports.mexpand, &[frame, low, upper, pending, need]);
+        let mexpand = self.import(Builtin::ferrite_mexpand);
+        let call = self.call(mexpand, &[frame, low, upper, pending, need]);
         let r = self.b.inst_results(call)[0];
         self.continue_at_unless_exit(r, access);
         // Memory gas was charged on this path: the frame holds the gas from here on.

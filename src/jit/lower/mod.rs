@@ -55,35 +55,23 @@ use ferrite_runtime::opcode::{static_gas_table, OPCODE_INFO};
 use ferrite_runtime::{ExitCode, Opcode, STACK_LIMIT, U256};
 use stack::{Cursor, Elem};
 
-/// The helpers a lowered function calls.
-#[derive(Clone, Copy, Debug)]
-pub struct Imports {
-    /// `ferrite_exec(frame, host, opcode, static gas to charge) -> u8`.
-    pub exec: FuncRef,
-    /// `ferrite_jump_fallback(frame, dest) -> u8`.
-    pub jump_fallback: FuncRef,
-    /// `ferrite_mexpand(frame, offset's low limb, OR of its upper limbs) -> u8`.
-    pub mexpand: FuncRef,
-    /// `ferrite_selfbalance(frame, host)`.
-    pub selfbalance: FuncRef,
-    /// By opcode: the state-free operation's helper `(out, limbs…)` ([`PURE_HELPERS`]).
-    pub pure: [Option<FuncRef>; 256],
+/// The helpers a lowered function calls, declared in it on first use (a function declares only
+/// those it calls: Cranelift computes the ABI of every declared signature for each compile, a
+/// sixtieth of a small contract's compile when all were declared).
+pub struct Imports<'i> {
+    /// Declares a helper in the function (`jit::import_helper`).
+    import: &'i dyn Fn(&mut Function, Builtin) -> FuncRef,
+    /// By index in [`Builtin::ALL`]: the helper's reference, once declared.
+    declared: Vec<Option<FuncRef>>,
 }
 
-impl Imports {
-    /// Declares every helper through `import`.
-    pub fn declare<E>(mut import: impl FnMut(Builtin) -> Result<FuncRef, E>) -> Result<Imports, E> {
-        let mut pure = [None; 256];
-        for (op, b) in PURE_HELPERS {
-            pure[*op as usize] = Some(import(*b)?);
+impl<'i> Imports<'i> {
+    /// Helpers to declare through `import` as the lowering calls them.
+    pub fn new(import: &'i dyn Fn(&mut Function, Builtin) -> FuncRef) -> Imports<'i> {
+        Imports {
+            import,
+            declared: vec![None; Builtin::ALL.len()],
         }
-        Ok(Imports {
-            exec: import(Builtin::ferrite_exec)?,
-            jump_fallback: import(Builtin::ferrite_jump_fallback)?,
-            mexpand: import(Builtin::ferrite_mexpand)?,
-            selfbalance: import(Builtin::ferrite_selfbalance)?,
-            pure,
-        })
     }
 }
 
@@ -175,7 +163,7 @@ const WORD: i32 = 32;
 struct Lower<'a, 'b> {
     b: FunctionBuilder<'b>,
     a: &'a Analysis,
-    imports: Imports,
+    imports: Imports<'a>,
     /// Stack slot holding the caller's pinned register and the host pointer.
     context: cranelift_codegen::ir::StackSlot,
     /// The frame pointer read from the pinned register in the current IR block since its
@@ -287,11 +275,11 @@ pub fn entries(analysis: &Analysis, region: Option<&Region>) -> Vec<bool> {
 /// [`crate::analysis::region`]). A branch to a block outside the region hands the frame to the
 /// interpreter at that block, and the region's entries are where the function starts. `fctx`
 /// is empty, and is again when this returns (a caller may keep it for the next function).
-pub fn lower(
-    analysis: &Analysis,
+pub fn lower<'a>(
+    analysis: &'a Analysis,
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
-    imports: Imports,
+    imports: Imports<'a>,
     config: TargetFrontendConfig,
     region: Option<&Region>,
 ) {
@@ -400,6 +388,12 @@ fn chained(a: &Analysis, compiled: &[Option<Block>]) -> Vec<bool> {
 }
 
 impl Lower<'_, '_> {
+    /// Helper `h`, declared in the function on its first use.
+    fn import(&mut self, h: Builtin) -> FuncRef {
+        let i = Builtin::ALL.iter().position(|x| *x == h).unwrap_or(0);
+        *self.imports.declared[i].get_or_insert_with(|| (self.imports.import)(self.b.func, h))
+    }
+
     fn iconst(&mut self, v: i64) -> Value {
         self.b.ins().iconst(types::I64, v)
     }
