@@ -26,7 +26,8 @@ pub struct BenchArgs {
     baseline: bool,
     /// Report the JIT's compile speed and code size per contract instead of run times (IR
     /// instructions, compile ms, ms per KB and machine-code bytes per bytecode byte, whole
-    /// program at both tiers and the region of `--coverage`; medians of `--iters` compiles).
+    /// program at both tiers and the region of `--coverage`; medians of `--iters` rounds, each
+    /// compiling every contract once).
     #[arg(long)]
     compile: bool,
 }

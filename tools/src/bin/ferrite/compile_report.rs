@@ -1,5 +1,6 @@
 //! `ferrite bench --compile`: the JIT's compile speed and code size per benchmark contract
-//! (issue 19's measure): bytecode size, IR instructions, compile time (median of the runs),
+//! (issue 19's measure): bytecode size, IR instructions, compile time (the median of `iters`
+//! rounds, each compiling every contract once),
 //! milliseconds per KB of bytecode and bytes of machine code per byte of bytecode, for the
 //! whole program at both tiers and for the region covering `coverage` of one profiled run.
 //! Each contract is reported once (cases that share code share a row).
@@ -11,32 +12,35 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// One compile's figures: median time of `iters` compiles, and the last one's code size.
+/// One program's compile figures over the rounds: median time, and the last one's code size.
+#[derive(Default)]
 struct Compiled {
-    time: Duration,
+    times: Vec<Duration>,
     code_bytes: usize,
 }
 
-fn measure(iters: usize, mut f: impl FnMut() -> Option<Program>) -> Option<Compiled> {
-    let mut times = Vec::with_capacity(iters);
-    let mut code_bytes = 0;
-    for _ in 0..iters.max(1) {
-        let p = f()?;
-        times.push(p.compile_time());
-        code_bytes = p.code_bytes();
+impl Compiled {
+    /// Adds one compile (`None`: refused, which every round then is).
+    fn add(slot: &mut Option<Compiled>, p: Option<Program>) {
+        if let Some(p) = p {
+            let c = slot.get_or_insert_with(Compiled::default);
+            c.times.push(p.compile_time());
+            c.code_bytes = p.code_bytes();
+        }
     }
-    times.sort_unstable();
-    Some(Compiled {
-        time: times[times.len() / 2],
-        code_bytes,
-    })
+
+    fn median(&self) -> Duration {
+        let mut t = self.times.clone();
+        t.sort_unstable();
+        t.get(t.len() / 2).copied().unwrap_or_default()
+    }
 }
 
 /// Milliseconds per KB and machine-code bytes per bytecode byte, as text.
 fn ratios(c: &Option<Compiled>, len: usize) -> (String, String, String) {
     match c {
         Some(c) => {
-            let ms = c.time.as_secs_f64() * 1e3;
+            let ms = c.median().as_secs_f64() * 1e3;
             (
                 format!("{ms:.1}"),
                 format!("{:.1}", ms / (len as f64 / 1024.0)),
@@ -66,29 +70,43 @@ pub fn main(cases: &[Case], iters: usize, coverage: f64, json: bool) -> Result<b
             "B/B"
         );
     }
+    // Each contract once (cases that share code share a row), with its profile.
     let mut seen = HashSet::new();
-    for case in cases {
-        if !seen.insert(case.cfg.code.clone()) {
-            continue;
+    let rows: Vec<(&Case, Option<Vec<u32>>)> = cases
+        .iter()
+        .filter(|c| seen.insert(c.cfg.code.clone()))
+        .map(|c| (c, (coverage > 0.0).then(|| bench::profile(&c.cfg))))
+        .collect();
+    let code = |case: &Case| Arc::new(Bytecode::new(case.cfg.code.clone()));
+    // Timed in rounds, each compiling every contract once, not `iters` times in a row: a compile
+    // repeated back to back lets the branch predictors learn that one function (a 37-byte
+    // contract went from 0.28 to 0.17 ms over ten repeats, with the same instruction count),
+    // which no engine compiling contracts as they come sees.
+    let mut timed: Vec<[Option<Compiled>; 3]> = rows.iter().map(|_| Default::default()).collect();
+    for _ in 0..iters.max(1) {
+        for ((case, counts), t) in rows.iter().zip(&mut timed) {
+            let spec = case.cfg.spec;
+            Compiled::add(
+                &mut t[0],
+                jit::compile_at(code(case), spec, Tier::Optimized).ok(),
+            );
+            Compiled::add(
+                &mut t[1],
+                jit::compile_at(code(case), spec, Tier::Baseline).ok(),
+            );
+            if let Some(c) = counts {
+                let p = jit::compile_region_at(code(case), spec, c, coverage, Tier::Optimized);
+                Compiled::add(&mut t[2], p.ok());
+            }
         }
+    }
+    for ((case, counts), [opt, base, rgn]) in rows.iter().zip(timed) {
         let spec = case.cfg.spec;
         let len = case.cfg.code.len().max(1);
-        let code = || Arc::new(Bytecode::new(case.cfg.code.clone()));
-        let ir = jit::ir_instructions(code(), spec, None).ok();
-        let opt = measure(iters, || {
-            jit::compile_at(code(), spec, Tier::Optimized).ok()
-        });
-        let base = measure(iters, || jit::compile_at(code(), spec, Tier::Baseline).ok());
-        let counts = (coverage > 0.0).then(|| bench::profile(&case.cfg));
-        let (rgn_ir, rgn) = match &counts {
-            Some(c) => (
-                jit::ir_instructions(code(), spec, Some((c, coverage))).ok(),
-                measure(iters, || {
-                    jit::compile_region_at(code(), spec, c, coverage, Tier::Optimized).ok()
-                }),
-            ),
-            None => (None, None),
-        };
+        let ir = jit::ir_instructions(code(case), spec, None).ok();
+        let rgn_ir = counts
+            .as_ref()
+            .and_then(|c| jit::ir_instructions(code(case), spec, Some((c, coverage))).ok());
         let (o_ms, o_kb, o_bb) = ratios(&opt, len);
         let (b_ms, b_kb, _) = ratios(&base, len);
         let (r_ms, r_kb, r_bb) = ratios(&rgn, len);
@@ -96,7 +114,7 @@ pub fn main(cases: &[Case], iters: usize, coverage: f64, json: bool) -> Result<b
         if json {
             let ns = |c: &Option<Compiled>| {
                 c.as_ref()
-                    .map_or("null".into(), |c| c.time.as_nanos().to_string())
+                    .map_or("null".into(), |c| c.median().as_nanos().to_string())
             };
             let bytes = |c: &Option<Compiled>| {
                 c.as_ref()
