@@ -945,3 +945,83 @@ fn constants_stored_as_immediates_or_from_the_pool() {
         }
     }
 }
+
+/// A loop of static jumps (gas carried in a register, the frame's copy stale), then one exit of
+/// each kind that must see exact gas: every gas limit up to enough must agree with the
+/// interpreter, so a flush missing on any exit path shows as a gas or status difference.
+#[test]
+fn gas_carried_across_static_jumps_is_exact_at_every_exit() {
+    // PUSH1 3; loop: JUMPDEST PUSH1 1 SWAP1 SUB DUP1 PUSH1 2 JUMPI; POP; <tail at pc 11>
+    let head = vec![
+        PUSH1, 3, JUMPDEST, PUSH1, 1, SWAP1, SUB, DUP1, PUSH1, 2, JUMPI, POP,
+    ];
+    let tails: Vec<(&str, Vec<u8>, ExitCode)> = vec![
+        ("stop", vec![STOP], ExitCode::Stop),
+        ("invalid opcode", vec![INVALID], ExitCode::InvalidOpcode),
+        ("helper", vec![PUSH1, 0, SLOAD, POP, STOP], ExitCode::Stop),
+        (
+            // CALLDATASIZE is 0, so the jump is dynamic but lands on pc 17.
+            "dynamic jump",
+            vec![PUSH1, 17, CALLDATASIZE, ADD, JUMP, JUMPDEST, STOP],
+            ExitCode::Stop,
+        ),
+        (
+            "invalid dynamic jump",
+            vec![CALLDATASIZE, JUMP],
+            ExitCode::InvalidJump,
+        ),
+        (
+            "invalid static jump",
+            vec![PUSH1, 0, JUMP],
+            ExitCode::InvalidJump,
+        ),
+        // JUMPIs not taken, falling through off the end of the code.
+        ("constant jumpi", vec![PUSH0, PUSH0, JUMPI], ExitCode::Stop),
+        ("jumpi", vec![CALLDATASIZE, PUSH0, JUMPI], ExitCode::Stop),
+        (
+            "memory expansion",
+            vec![PUSH1, 0, PUSH2, 0x10, 0x00, MSTORE, STOP],
+            ExitCode::Stop,
+        ),
+        (
+            "gas",
+            vec![GAS, PUSH1, 0, MSTORE, PUSH1, 32, PUSH1, 0, RETURN],
+            ExitCode::Return,
+        ),
+        (
+            // CALL to the identity precompile with all gas left.
+            "call",
+            vec![
+                PUSH1, 0, PUSH1, 0, PUSH1, 0, PUSH1, 0, PUSH1, 0, PUSH1, 4, GAS, CALL, POP, STOP,
+            ],
+            ExitCode::Stop,
+        ),
+    ];
+    for (name, tail, exit) in tails {
+        let mut code = head.clone();
+        code.extend(tail);
+        let full = run_both(&cfg(code.clone(), 1_000_000));
+        assert_eq!(full.exit, exit, "{name}");
+        // Below some threshold the run is out of gas, from it on it takes the tail's exit; for
+        // the tails that halt normally the threshold is the gas they use.
+        let mut threshold = None;
+        for gas in 0..full.gas_used + 3 {
+            let o = run_both(&cfg(code.clone(), gas));
+            match threshold {
+                None if o.exit == ExitCode::OutOfGas => {}
+                None => threshold = Some(gas),
+                Some(t) if gas > t + 3 => break,
+                Some(_) => {}
+            }
+            let expected = if threshold.is_some() {
+                exit
+            } else {
+                ExitCode::OutOfGas
+            };
+            assert_eq!(o.exit, expected, "{name} at {gas}");
+        }
+        if matches!(exit, ExitCode::Stop | ExitCode::Return) {
+            assert_eq!(threshold, Some(full.gas_used), "{name}");
+        }
+    }
+}

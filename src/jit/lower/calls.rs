@@ -47,6 +47,7 @@ impl Lower<'_, '_> {
         // The helper charges the pending static gas; the body may charge dynamic gas (memory,
         // cold access, ...).
         self.charge_carried(c);
+        self.flush_gas(c);
         let charge = self.iconst(c.pending_gas as i64);
         c.pending_gas = 0;
         // The helper charges (and may charge more): the frame holds the gas from here on.

@@ -90,6 +90,8 @@ impl Lower<'_, '_> {
             self.b.append_block_param(d, types::I64);
             d
         });
+        // The dispatch reads the frame's gas (a phi there would take an input per jump).
+        self.store_passed_gas();
         let (lo, hi) = dest;
         let (l0, l1) = self.b.ins().isplit(lo);
         let (h0, h1) = self.b.ins().isplit(hi);
@@ -104,7 +106,10 @@ impl Lower<'_, '_> {
     pub(super) fn goto_pc(&mut self, pc: usize) {
         match self.a.block_at(pc) {
             Some(t) => self.goto_block(t),
-            None => self.ret_code(ExitCode::Stop),
+            None => {
+                self.store_passed_gas();
+                self.ret_code(ExitCode::Stop)
+            }
         }
     }
 
@@ -116,7 +121,11 @@ impl Lower<'_, '_> {
                 self.entered[t] = true;
                 b
             }
-            None => *self.cold[t].get_or_insert_with(|| self.b.create_block()),
+            None => {
+                // The interpreter takes over there: it reads the frame's gas.
+                self.store_passed_gas();
+                *self.cold[t].get_or_insert_with(|| self.b.create_block())
+            }
         };
         self.b.ins().jump(target, &[]);
     }
@@ -167,6 +176,7 @@ impl Lower<'_, '_> {
             }
             Exit::Terminate => {
                 // The code ran out: implicit STOP.
+                self.flush_gas(c);
                 self.store_len(c);
                 self.ret_code(ExitCode::Stop);
             }
@@ -176,7 +186,10 @@ impl Lower<'_, '_> {
                 self.pass_len(c);
                 match t {
                     Some(t) => self.goto_block(*t),
-                    None => self.ret_code(ExitCode::InvalidJump),
+                    None => {
+                        self.store_passed_gas();
+                        self.ret_code(ExitCode::InvalidJump)
+                    }
                 }
             }
             Exit::DynamicJump => {
@@ -203,7 +216,10 @@ impl Lower<'_, '_> {
                     (_, false, _) => self.goto_pc(*f),
                     (Exit::StaticJumpI(Some(t), _), true, _) => self.goto_block(*t),
                     (_, true, Some(dest)) => self.dynamic_jump(dest),
-                    _ => self.ret_code(ExitCode::InvalidJump),
+                    _ => {
+                        self.store_passed_gas();
+                        self.ret_code(ExitCode::InvalidJump)
+                    }
                 }
             }
             Exit::StaticJumpI(_, f) | Exit::DynamicJumpI(f) => {
@@ -231,7 +247,10 @@ impl Lower<'_, '_> {
                 match (exit, dest) {
                     (Exit::StaticJumpI(Some(t), _), _) => self.goto_block(*t),
                     (_, Some(dest)) => self.dynamic_jump(dest),
-                    _ => self.ret_code(ExitCode::InvalidJump),
+                    _ => {
+                        self.store_passed_gas();
+                        self.ret_code(ExitCode::InvalidJump)
+                    }
                 }
             }
         }

@@ -23,10 +23,11 @@ use ferrite_runtime::{ExitCode, STACK_LIMIT};
 impl Lower<'_, '_> {
     /// Checks the stack bounds and the whole static gas of `run` (block `i` and the blocks it
     /// falls into, see [`Run`]), entered with stack length `len0`, once, in one branch; on
-    /// failure the interpreter reproduces the exact halt from block `i`. Passing it, every static
-    /// charge up to the run's first gas-consuming helper is covered, so those charges need no
-    /// check. Returns the gas it loaded, if it checked gas.
-    pub(super) fn entry_check(&mut self, i: usize, len0: Value) -> Option<Value> {
+    /// failure the interpreter reproduces the exact halt from block `i` (writing the gas left to
+    /// the frame first if `stale`: the frame's may be older). Passing it, every static charge up
+    /// to the run's first gas-consuming helper is covered, so those charges need no check.
+    /// Returns the gas it loaded, if it checked gas.
+    pub(super) fn entry_check(&mut self, i: usize, len0: Value, stale: bool) -> Option<Value> {
         let run = self.runs[i];
         let mut bad = None;
         let mut or = |l: &mut Self, x: Value| {
@@ -90,6 +91,9 @@ impl Lower<'_, '_> {
             self.b.ins().brif(bad, deopt, &[], body, &[]);
             self.b.switch_to_block(deopt);
             self.set_frame_field(offsets::STACK_LEN, len0);
+            if stale {
+                self.store_passed_gas();
+            }
             let pc = self.iconst(self.a.blocks[i].start as i64);
             self.set_frame_field(offsets::PC, pc);
             self.ret_code(ExitCode::Interpret);
@@ -104,18 +108,42 @@ impl Lower<'_, '_> {
         if c.pending_gas == 0 {
             return;
         }
-        let gas = match c.gas {
-            Some(g) => g,
-            None => self.frame_field(offsets::GAS_REMAINING),
+        let pending = c.pending_gas.min(i64::MAX as u64) as i64;
+        let left = match c.gas {
+            Some(g) => self.b.ins().iadd_imm_s(g, pending.wrapping_neg()),
+            None => {
+                // Just loaded: a subtraction, not an add of the negation, which x64 folds with
+                // the load as its memory operand and the constant in a register (`mov $-k`,
+                // `mov`, `add mem`: 14 bytes against `mov mem`, `sub $k`: 8).
+                let g = self.frame_field(offsets::GAS_REMAINING);
+                let k = self.iconst(pending);
+                self.b.ins().isub(g, k)
+            }
         };
-        let left = self
-            .b
-            .ins()
-            .iadd_imm_s(gas, (c.pending_gas as i64).wrapping_neg());
-        self.set_frame_field(offsets::GAS_REMAINING, left);
         c.gas = Some(left);
         c.gas_moved = true;
+        c.stale = true;
         c.pending_gas = 0;
+    }
+
+    /// Writes the gas left to the frame if the frame's is older: before a helper that reads or
+    /// charges it, and before every exit (the driver and the interpreter read it there).
+    pub(super) fn flush_gas(&mut self, c: &mut Cursor) {
+        if !c.stale {
+            return;
+        }
+        if let Some(g) = c.gas {
+            self.set_frame_field(offsets::GAS_REMAINING, g);
+        }
+        c.stale = false;
+    }
+
+    /// Writes the gas the blocks pass along ([`Lower::gas`]) to the frame: where a block's
+    /// exit leaves this function's blocks (a hand-over to the interpreter, a halt, the
+    /// dispatch of dynamic jumps), after [`Lower::pass_len`].
+    pub(super) fn store_passed_gas(&mut self) {
+        let g = self.b.use_var(self.gas);
+        self.set_frame_field(offsets::GAS_REMAINING, g);
     }
 
     /// Charges the static gas the chain carried into the block, if any: before anything that
@@ -129,9 +157,9 @@ impl Lower<'_, '_> {
             None => self.frame_field(offsets::GAS_REMAINING),
         };
         let left = self.b.ins().isub(gas, carried);
-        self.set_frame_field(offsets::GAS_REMAINING, left);
         c.gas = Some(left);
         c.gas_moved = true;
+        c.stale = true;
     }
 
     /// At the end of a block that falls into a chained block: its uncharged static gas (with

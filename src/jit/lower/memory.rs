@@ -73,6 +73,8 @@ impl Lower<'_, '_> {
             c.mem_known = c.mem_known.max(ahead + 1);
             ahead
         });
+        // The expansion charges the frame's gas, and after it both paths go on from there.
+        self.flush_gas(c);
         let limit = self.frame_field(offsets::MEM_WORD_LIMIT);
         let slow = self.b.create_block();
         let access = self.b.create_block();

@@ -487,15 +487,27 @@ impl Lower<'_, '_> {
         } else {
             self.b.switch_to_block(this);
             len0 = self.b.use_var(self.len);
-            gas = self.entry_check(i, len0);
+            gas = self.entry_check(i, len0, !self.fresh(i));
             carried = None;
         }
         let mut c = self.cursor(len0, bl.min_stack.min(STACK_LIMIT));
-        c.gas = gas;
+        // Blocks pass the gas left in a register, and the frame's may be older.
+        c.gas = Some(gas.unwrap_or_else(|| self.b.use_var(self.gas)));
+        c.stale = !self.fresh(i);
         c.carried = carried;
         c.mem_ahead = memory::memory_ahead(self.a, bl);
         self.block_body(i, &mut c);
         self.close_needs(&mut c);
+    }
+
+    /// Whether block `i` is entered only from the entry switch, where the frame's gas is the
+    /// gas left: an entry that no jump lands on (it is no JUMPDEST) and no block falls into.
+    fn fresh(&self, i: usize) -> bool {
+        let start = self.a.blocks[i].start;
+        self.entries[i]
+            && self.bodies[i].is_none()
+            && !self.a.code.is_jumpdest(start)
+            && (i == 0 || !falls_into(&self.a.blocks[i - 1].exit, start))
     }
 
     /// Whether chained block `i`'s predecessor carries static gas into it: one that falls
@@ -520,7 +532,7 @@ impl Lower<'_, '_> {
             }
             self.b.switch_to_block(this);
             let len0 = self.b.use_var(self.len);
-            self.entry_check(i, len0);
+            self.entry_check(i, len0, true);
             if self.carries(i) {
                 let none = self.iconst(0);
                 self.b.def_var(self.chain_gas, none);
@@ -543,6 +555,7 @@ impl Lower<'_, '_> {
             let info = &OPCODE_INFO[ins.opcode as usize];
             if !info.enabled_in(self.a.spec) {
                 self.sync_gas(c);
+                self.flush_gas(c);
                 self.store_len(c);
                 self.ret_code(ExitCode::InvalidOpcode);
                 return;
@@ -711,12 +724,14 @@ impl Lower<'_, '_> {
             }
             STOP => {
                 self.sync_gas(c);
+                self.flush_gas(c);
                 self.store_len(c);
                 self.ret_code(ExitCode::Stop);
                 return true;
             }
             INVALID => {
                 self.sync_gas(c);
+                self.flush_gas(c);
                 self.store_len(c);
                 self.ret_code(ExitCode::InvalidOpcode);
                 return true;

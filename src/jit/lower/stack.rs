@@ -116,6 +116,9 @@ pub(super) struct Cursor {
     /// Whether the frame's gas may differ from what the block was entered with (a charge or a
     /// helper that charges): the block then passes its gas on (see [`Lower::pass_len`]).
     pub(super) gas_moved: bool,
+    /// Whether the frame's gas field may be older than `gas`: charges go to `gas` only, and
+    /// the frame is written where something reads it ([`Lower::flush_gas`]).
+    pub(super) stale: bool,
     /// Static gas of the block's instructions so far (charged or pending).
     pub(super) static_gas: u64,
     /// The `need` operands (`iconst`s) of the helper calls since the last `ferrite_exec` call
@@ -223,6 +226,7 @@ impl Lower<'_, '_> {
             carried: None,
             gas: None,
             gas_moved: false,
+            stale: false,
             static_gas: 0,
             needs: Vec::new(),
             offsets: Vec::new(),
