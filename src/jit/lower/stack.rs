@@ -195,10 +195,11 @@ impl Lower<'_, '_> {
     /// The two limbs of the nonzero 16-byte `half` of a constant to store as 64-bit immediates
     /// instead of a vector from the constant pool: when both fit x64's sign-extended 32-bit
     /// immediate and the function pushes the half rarely (not [`Lower::pooled`]), where the
-    /// immediates are less code. Not for a helper's input, which the runtime may read back as
-    /// a 128-bit vector (two 64-bit stores cannot be store-forwarded to it), nor for zero (a
-    /// `vpxor`, with no pool entry).
-    fn immediates(&self, half: [u8; 16], for_helper: bool) -> Option<[i64; 2]> {
+    /// immediates are less code. Not for zero (a `vpxor`, with no pool entry). Also for a
+    /// helper's input, though the runtime may read it back as a 128-bit vector, which two
+    /// 64-bit stores cannot be store-forwarded to: no run time measured changed
+    /// (PERFORMANCE.md).
+    fn immediates(&self, half: [u8; 16]) -> Option<[i64; 2]> {
         let limb = |k: usize| {
             let mut b = [0u8; 8];
             b.copy_from_slice(&half[8 * k..8 * k + 8]);
@@ -206,7 +207,7 @@ impl Lower<'_, '_> {
         };
         let limbs = [limb(0), limb(1)];
         let fits = limbs.iter().all(|l| i32::try_from(*l).is_ok());
-        (fits && !for_helper && half != [0; 16] && !self.pooled.contains(&half)).then_some(limbs)
+        (fits && half != [0; 16] && !self.pooled.contains(&half)).then_some(limbs)
     }
 
     /// The cursor of a block entered with stack length `len0`, whose first `floor` items are
@@ -427,7 +428,7 @@ impl Lower<'_, '_> {
                 for (k, at) in [off, off + 16].into_iter().enumerate() {
                     let mut half = [0u8; 16];
                     half.copy_from_slice(&bytes[16 * k..16 * k + 16]);
-                    match self.immediates(half, for_helper) {
+                    match self.immediates(half) {
                         Some(limbs) => {
                             for (j, limb) in limbs.into_iter().enumerate() {
                                 let x = self.iconst(limb);
