@@ -1025,3 +1025,75 @@ fn gas_carried_across_static_jumps_is_exact_at_every_exit() {
         }
     }
 }
+
+/// Loops whose back edge returns to the head with the stack length unchanged check only the
+/// gas there; others check the stack as well. Each shape runs on both tiers at every gas
+/// limit up to what it needs, so a back edge that skipped a check it needs, or handed over at
+/// the wrong length, shows as a difference.
+#[test]
+fn loop_back_edges_check_what_they_must() {
+    let shapes: Vec<(&str, Vec<u8>, ExitCode)> = vec![
+        (
+            // The head is fallen into (chained) and jumps back to itself by JUMPI.
+            "chained head",
+            vec![
+                PUSH1, 4, JUMPDEST, PUSH1, 1, SWAP1, SUB, DUP1, PUSH1, 2, JUMPI, STOP,
+            ],
+            ExitCode::Stop,
+        ),
+        (
+            // The head is only jumped to.
+            "jumped-to head",
+            vec![
+                PUSH1, 4, PUSH1, 6, JUMP, INVALID, JUMPDEST, PUSH1, 1, SWAP1, SUB, DUP1, PUSH1, 6,
+                JUMPI, STOP,
+            ],
+            ExitCode::Stop,
+        ),
+        (
+            // fibonacci's shape: the condition's JUMPI falls into the body, whose JUMP goes
+            // back to the head.
+            "condition and body",
+            vec![
+                PUSH1, 5, PUSH0, PUSH1, 1, JUMPDEST, DUP3, ISZERO, PUSH1, 0x1a, JUMPI, DUP2, DUP2,
+                ADD, SWAP2, POP, SWAP1, SWAP2, PUSH1, 1, SWAP1, SUB, SWAP2, PUSH1, 5, JUMP,
+                JUMPDEST, STOP,
+            ],
+            ExitCode::Stop,
+        ),
+        (
+            // Grows the stack by one per iteration: the stack check stays on the back edge.
+            "growing",
+            vec![JUMPDEST, PUSH0, PUSH0, JUMP],
+            ExitCode::StackOverflow,
+        ),
+        (
+            // Shrinks it by one per iteration.
+            "shrinking",
+            vec![
+                PUSH0, PUSH0, PUSH0, PUSH0, PUSH0, JUMPDEST, POP, PUSH1, 5, JUMP,
+            ],
+            ExitCode::StackUnderflow,
+        ),
+    ];
+    for (name, code, exit) in shapes {
+        let full = run_both(&cfg(code.clone(), 100_000));
+        assert_eq!(full.exit, exit, "{name}");
+        // The normal halts use exactly the gas they need; the stack errors consume it all.
+        let need = match exit {
+            ExitCode::Stop => full.gas_used,
+            _ => (0..100_000)
+                .find(|g| run_both(&cfg(code.clone(), *g)).exit == exit)
+                .unwrap_or(0),
+        };
+        for gas in 0..need + 3 {
+            let o = run_both(&cfg(code.clone(), gas));
+            let expected = if gas >= need {
+                exit
+            } else {
+                ExitCode::OutOfGas
+            };
+            assert_eq!(o.exit, expected, "{name} at {gas}");
+        }
+    }
+}

@@ -185,7 +185,7 @@ impl Lower<'_, '_> {
                 self.flush_all(c, false);
                 self.pass_len(c);
                 match t {
-                    Some(t) => self.goto_block(*t),
+                    Some(t) => self.goto_static(self.current, *t),
                     None => {
                         self.store_passed_gas();
                         self.ret_code(ExitCode::InvalidJump)
@@ -214,7 +214,7 @@ impl Lower<'_, '_> {
                 self.pass_len(c);
                 match (exit, taken, dest) {
                     (_, false, _) => self.goto_pc(*f),
-                    (Exit::StaticJumpI(Some(t), _), true, _) => self.goto_block(*t),
+                    (Exit::StaticJumpI(Some(t), _), true, _) => self.goto_static(self.current, *t),
                     (_, true, Some(dest)) => self.dynamic_jump(dest),
                     _ => {
                         self.store_passed_gas();
@@ -245,7 +245,7 @@ impl Lower<'_, '_> {
                 }
                 self.b.switch_to_block(yes);
                 match (exit, dest) {
-                    (Exit::StaticJumpI(Some(t), _), _) => self.goto_block(*t),
+                    (Exit::StaticJumpI(Some(t), _), _) => self.goto_static(self.current, *t),
                     (_, Some(dest)) => self.dynamic_jump(dest),
                     _ => {
                         self.store_passed_gas();
@@ -281,6 +281,7 @@ impl Lower<'_, '_> {
             self.ret_helper();
         }
         self.checked_entries();
+        self.loop_entries();
         for t in 0..self.cold.len() {
             if let Some(stub) = self.cold[t] {
                 self.b.switch_to_block(stub);

@@ -15,7 +15,7 @@ use super::stack::Cursor;
 use super::Lower;
 use crate::analysis;
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{types, InstBuilder, Value};
+use cranelift_codegen::ir::{types, Block, InstBuilder, Value};
 use ferrite_runtime::builtins::offsets;
 use ferrite_runtime::opcode::OPCODE_INFO;
 use ferrite_runtime::{ExitCode, STACK_LIMIT};
@@ -90,16 +90,39 @@ impl Lower<'_, '_> {
             let deopt = self.b.create_block();
             self.b.ins().brif(bad, deopt, &[], body, &[]);
             self.b.switch_to_block(deopt);
-            self.set_frame_field(offsets::STACK_LEN, len0);
-            if stale {
-                self.store_passed_gas();
-            }
-            let pc = self.iconst(self.a.blocks[i].start as i64);
-            self.set_frame_field(offsets::PC, pc);
-            self.ret_code(ExitCode::Interpret);
+            self.hand_over(i, len0, stale);
             self.b.switch_to_block(body);
         }
         loaded
+    }
+
+    /// The gas-only check of a back edge to head `i` ([`super::loops`]): on to `body` if the
+    /// gas left covers the run's static gas, else to the interpreter at the head.
+    pub(super) fn gas_check(&mut self, i: usize, body: Block) {
+        let need = self.runs[i].static_gas.min(i64::MAX as u64) as i64;
+        if need == 0 {
+            self.b.ins().jump(body, &[]);
+            return;
+        }
+        let gas = self.b.use_var(self.gas);
+        let short = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, gas, need);
+        let deopt = self.b.create_block();
+        self.b.ins().brif(short, deopt, &[], body, &[]);
+        self.b.switch_to_block(deopt);
+        let len0 = self.b.use_var(self.len);
+        self.hand_over(i, len0, true);
+    }
+
+    /// Hands the frame over to the interpreter at block `i`, entered with stack length `len0`
+    /// (writing the gas left to the frame first if `stale`).
+    fn hand_over(&mut self, i: usize, len0: Value, stale: bool) {
+        self.set_frame_field(offsets::STACK_LEN, len0);
+        if stale {
+            self.store_passed_gas();
+        }
+        let pc = self.iconst(self.a.blocks[i].start as i64);
+        self.set_frame_field(offsets::PC, pc);
+        self.ret_code(ExitCode::Interpret);
     }
 
     /// Charges the static gas accumulated since the last sync (and any the chain carried in).
@@ -247,7 +270,7 @@ pub(super) fn runs(a: &analysis::Analysis, chained: &[bool]) -> Vec<Run> {
 }
 
 /// The net stack change of block `bl` (outputs minus inputs of its instructions).
-fn stack_delta(a: &analysis::Analysis, bl: &analysis::Block) -> i64 {
+pub(super) fn stack_delta(a: &analysis::Analysis, bl: &analysis::Block) -> i64 {
     a.instrs[bl.instrs.clone()]
         .iter()
         .map(|ins| {

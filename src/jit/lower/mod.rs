@@ -40,6 +40,7 @@ mod context;
 mod control;
 pub use control::entry_blocks;
 mod gas;
+mod loops;
 mod memory;
 mod stack;
 mod words;
@@ -205,9 +206,10 @@ struct Lower<'a, 'b> {
     len: Variable,
     /// The gas left between blocks, in a register, for the same reason as `len`: a block's
     /// entry check compared the gas its predecessor had just stored, a store-to-load round
-    /// trip on every block's path (two per iteration of a two-block loop). The frame still
-    /// holds it at every block boundary (each block stores its charges), so any block can hand
-    /// over to the interpreter; within a block the gas stays in `Cursor::gas`.
+    /// trip on every block's path (two per iteration of a two-block loop). The frame's copy
+    /// is written only where something reads it (helpers that charge or read gas, exits and
+    /// hand-overs to the interpreter: [`Lower::flush_gas`], [`Lower::store_passed_gas`]), as
+    /// wasmtime keeps fuel; within a block the gas stays in `Cursor::gas`.
     gas: Variable,
     /// The opcode of the instruction after the one being lowered, in its block.
     next_op: Option<u8>,
@@ -221,6 +223,10 @@ struct Lower<'a, 'b> {
     /// The 16-byte halves pushed often enough in the function that a constant-pool entry is
     /// smaller than immediates (see [`pooled_halves`]).
     pooled: Vec<[u8; 16]>,
+    /// The back edges that enter their head past its stack check ([`loops`]).
+    loops: loops::Loops,
+    /// The index of the block being lowered.
+    current: usize,
 }
 
 /// Most pushes of one 16-byte half stored as two 64-bit immediates (9 bytes each on x64)
@@ -313,7 +319,12 @@ pub fn lower<'a>(
         .iter()
         .map(|c| c.then(|| b.create_block()))
         .collect();
+    let compiled: Vec<bool> = blocks.iter().map(Option::is_some).collect();
+    let entries = entries(analysis, region);
+    let loops = loops::Loops::new(analysis, &chained, &compiled, &entries);
     let mut l = Lower {
+        loops,
+        current: 0,
         len,
         gas,
         runs: gas::runs(analysis, &chained),
@@ -324,7 +335,7 @@ pub fn lower<'a>(
         imports,
         context,
         frame_read: None,
-        entries: entries(analysis, region),
+        entries,
         cold: vec![None; analysis.blocks.len()],
         entered: vec![false; analysis.blocks.len()],
         blocks,
@@ -486,10 +497,19 @@ impl Lower<'_, '_> {
             gas = None;
         } else {
             self.b.switch_to_block(this);
-            len0 = self.b.use_var(self.len);
-            gas = self.entry_check(i, len0, !self.fresh(i));
+            let entry_len = self.b.use_var(self.len);
+            let checked = self.entry_check(i, entry_len, !self.fresh(i));
+            if self.loops.is_head(i) {
+                // Back edges come in below the check: the length and the gas flow in from
+                // two ways.
+                self.loop_body(i);
+                (len0, gas) = (self.b.use_var(self.len), None);
+            } else {
+                (len0, gas) = (entry_len, checked);
+            }
             carried = None;
         }
+        self.current = i;
         let mut c = self.cursor(len0, bl.min_stack.min(STACK_LIMIT));
         // Blocks pass the gas left in a register, and the frame's may be older.
         c.gas = Some(gas.unwrap_or_else(|| self.b.use_var(self.gas)));
@@ -512,7 +532,7 @@ impl Lower<'_, '_> {
 
     /// Whether chained block `i`'s predecessor carries static gas into it: one that falls
     /// through; after a JUMPI, whose block charged its gas before branching, there is none.
-    fn carries(&self, i: usize) -> bool {
+    pub(super) fn carries(&self, i: usize) -> bool {
         matches!(self.a.blocks[i - 1].exit, Exit::Fallthrough(_))
     }
 

@@ -109,9 +109,10 @@ pub(super) struct Cursor {
     /// Static gas the blocks before it in a chain left uncharged (see [`Lower::carry_gas`]),
     /// charged with the block's first charge.
     pub(super) carried: Option<Value>,
-    /// The frame's gas field as an SSA value, while one is known: loaded by the entry check,
-    /// written by each charge, forgotten at a helper that charges gas itself. A block's charges
-    /// then neither reload what its check just loaded nor what its last charge stored.
+    /// The gas left as an SSA value, while one is known: passed in or loaded by the entry
+    /// check, replaced by each charge (the frame's field is written only where something reads
+    /// it: `stale`), forgotten at a helper that charges gas itself, after which it is reloaded
+    /// from the frame.
     pub(super) gas: Option<Value>,
     /// Whether the frame's gas may differ from what the block was entered with (a charge or a
     /// helper that charges): the block then passes its gas on (see [`Lower::pass_len`]).

@@ -1,0 +1,137 @@
+//! Loop back edges: a static jump back to the head of its run, with the stack length the head
+//! was entered with, enters past the head's stack check and checks only the gas.
+//!
+//! A run's entry check ([`Lower::entry_check`]) compares the stack length with the run's
+//! bounds and the gas left with the run's static gas, in one branch. When a block that the
+//! head reaches only by falling through (no JUMPDEST between them, no entry of the function)
+//! jumps back to the head, and the blocks on the way leave the stack length as they found it,
+//! the length at the jump is the one the head's check passed when this iteration entered: its
+//! stack bounds hold again, and only the gas can have run short. A loop whose condition and
+//! body form one run (a `for` loop as Solidity and Huff compile it: fibonacci's) so checks a
+//! register against a constant per iteration instead of the length's bounds too. A back edge
+//! whose check fails hands over to the interpreter at the head, as any failed entry does.
+//!
+//! Only the analysis's static jumps count: a jump the lowering folds to a constant may come
+//! from a block whose length the analysis did not tie to the head's.
+
+use super::{gas, Lower};
+use crate::analysis::{Analysis, Exit};
+use cranelift_codegen::ir::{Block, InstBuilder};
+
+/// The back edges of a function and the blocks they go to.
+pub(super) struct Loops {
+    /// By block index: whether the block's static jump is a back edge to its run's head.
+    back: Vec<bool>,
+    /// By block index, for the heads of back edges that are not chained: the IR block after
+    /// the head's entry check, which back edges go to once their gas check passes (a chained
+    /// head's is its body, [`Lower::bodies`]).
+    bodies: Vec<Option<Block>>,
+    /// By block index: whether some back edge goes to the block.
+    heads: Vec<bool>,
+    /// By block index: the gas-only entry of a head, made by the first back edge lowered.
+    entries: Vec<Option<Block>>,
+}
+
+impl Loops {
+    /// The back edges among `a`'s blocks, where `chained` (by block index, see
+    /// [`super::chained`]) marks the blocks entered by falling through within a run, and
+    /// `compiled` and `entries` the blocks this function holds and starts at.
+    pub(super) fn new(a: &Analysis, chained: &[bool], compiled: &[bool], entries: &[bool]) -> Self {
+        let n = a.blocks.len();
+        let mut back = vec![false; n];
+        let mut heads = vec![false; n];
+        // The head of the stretch of plainly fallen-into blocks ending at `k`, and the stack
+        // length at `k`'s entry relative to the head's.
+        let (mut head, mut delta) = (0, 0i64);
+        for (k, bl) in a.blocks.iter().enumerate() {
+            let plain = chained[k] && !a.code.is_jumpdest(bl.start) && !entries[k];
+            if !plain {
+                (head, delta) = (k, 0);
+            }
+            delta += gas::stack_delta(a, bl);
+            let target = match bl.exit {
+                Exit::StaticJump(Some(t)) | Exit::StaticJumpI(Some(t), _) => Some(t),
+                _ => None,
+            };
+            if target == Some(head) && delta == 0 && compiled[head] {
+                back[k] = true;
+                heads[head] = true;
+            }
+        }
+        Loops {
+            back,
+            bodies: vec![None; n],
+            heads,
+            entries: vec![None; n],
+        }
+    }
+
+    /// Whether block `i` is the head of a back edge.
+    pub(super) fn is_head(&self, i: usize) -> bool {
+        self.heads[i]
+    }
+
+    /// Whether block `i`'s static jump is a back edge.
+    pub(super) fn is_back_edge(&self, i: usize) -> bool {
+        self.back[i]
+    }
+}
+
+impl Lower<'_, '_> {
+    /// After the entry check of head `i` (not chained): starts the IR block back edges go
+    /// to, which reads the stack length and the gas from the variables (they flow in from two
+    /// ways). A chained head's body is already such a block.
+    pub(super) fn loop_body(&mut self, i: usize) {
+        let body = self.b.create_block();
+        self.b.ins().jump(body, &[]);
+        self.b.switch_to_block(body);
+        self.loops.bodies[i] = Some(body);
+    }
+
+    /// Jumps from block `from` to block `t` by its static jump: through the gas-only entry if
+    /// the jump is a back edge, else through `t`'s entry check.
+    pub(super) fn goto_static(&mut self, from: usize, t: usize) {
+        if !self.loops.is_back_edge(from) {
+            return self.goto_block(t);
+        }
+        let entry = match self.loops.entries[t] {
+            Some(e) => e,
+            None => {
+                let e = self.b.create_block();
+                self.loops.entries[t] = Some(e);
+                e
+            }
+        };
+        self.b.ins().jump(entry, &[]);
+    }
+
+    /// The gas-only entries of the heads back edges went to.
+    pub(super) fn loop_entries(&mut self) {
+        for t in 0..self.loops.entries.len() {
+            let Some(entry) = self.loops.entries[t] else {
+                continue;
+            };
+            self.b.switch_to_block(entry);
+            let body = match self.bodies[t] {
+                Some(body) => {
+                    // As from the head's checked entry: the back edge charged all its gas.
+                    if self.carries(t) {
+                        let none = self.iconst(0);
+                        self.b.def_var(self.chain_gas, none);
+                    }
+                    body
+                }
+                None => match self.loops.bodies[t] {
+                    Some(body) => body,
+                    // Not reached: a head is lowered before its back edges are (it comes
+                    // first, and is compiled). The full check would do.
+                    None => {
+                        self.goto_block(t);
+                        continue;
+                    }
+                },
+            };
+            self.gas_check(t, body);
+        }
+    }
+}
