@@ -90,7 +90,16 @@ impl Lower<'_, '_> {
             let deopt = self.b.create_block();
             self.b.ins().brif(bad, deopt, &[], body, &[]);
             self.b.switch_to_block(deopt);
-            self.hand_over(i, len0, stale);
+            // A loop head's hand-over is shared with its back edges: it reads the length
+            // from the variable, which flows in from both.
+            let len = match self.loops.is_head(i) {
+                true => {
+                    self.loops.set_deopt(i, deopt);
+                    self.b.use_var(self.len)
+                }
+                false => len0,
+            };
+            self.hand_over(i, len, stale);
             self.b.switch_to_block(body);
         }
         loaded
@@ -106,11 +115,17 @@ impl Lower<'_, '_> {
         }
         let gas = self.b.use_var(self.gas);
         let short = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, gas, need);
-        let deopt = self.b.create_block();
+        // The head's own hand-over if it has one (the same code).
+        let (deopt, shared) = match self.loops.deopt(i) {
+            Some(d) => (d, true),
+            None => (self.b.create_block(), false),
+        };
         self.b.ins().brif(short, deopt, &[], body, &[]);
-        self.b.switch_to_block(deopt);
-        let len0 = self.b.use_var(self.len);
-        self.hand_over(i, len0, true);
+        if !shared {
+            self.b.switch_to_block(deopt);
+            let len0 = self.b.use_var(self.len);
+            self.hand_over(i, len0, true);
+        }
     }
 
     /// Hands the frame over to the interpreter at block `i`, entered with stack length `len0`

@@ -30,6 +30,9 @@ pub(super) struct Loops {
     heads: Vec<bool>,
     /// By block index: the gas-only entry of a head, made by the first back edge lowered.
     entries: Vec<Option<Block>>,
+    /// By block index: the hand-over to the interpreter of a head's entry check, which its
+    /// back edges share.
+    deopts: Vec<Option<Block>>,
 }
 
 impl Loops {
@@ -63,12 +66,23 @@ impl Loops {
             bodies: vec![None; n],
             heads,
             entries: vec![None; n],
+            deopts: vec![None; n],
         }
     }
 
     /// Whether block `i` is the head of a back edge.
     pub(super) fn is_head(&self, i: usize) -> bool {
         self.heads[i]
+    }
+
+    /// Notes head `i`'s hand-over to the interpreter (made by its entry check).
+    pub(super) fn set_deopt(&mut self, i: usize, deopt: Block) {
+        self.deopts[i] = Some(deopt);
+    }
+
+    /// Head `i`'s hand-over to the interpreter, if its entry check made one.
+    pub(super) fn deopt(&self, i: usize) -> Option<Block> {
+        self.deopts[i]
     }
 
     /// Whether block `i`'s static jump is a back edge.
