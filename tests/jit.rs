@@ -1097,3 +1097,24 @@ fn loop_back_edges_check_what_they_must() {
         }
     }
 }
+
+/// A block entered only by a JUMPI's fall-through starts from the stack top address its
+/// predecessor passes on, shifted by what that block pushed and popped: the words it reads
+/// below its entry must be the ones the predecessor left.
+#[test]
+fn fall_through_blocks_read_the_words_left_for_them() {
+    // PUSH1 7 PUSH1 9 <condition> PUSH1 dest JUMPI; ADD PUSH1 5 MUL PUSH0 MSTORE (the sum
+    // times 5) then RETURN the word; dest: JUMPDEST STOP (never taken).
+    for condition in [vec![CALLDATASIZE], vec![PUSH0]] {
+        let mut code = vec![PUSH1, 7, PUSH1, 9];
+        code.extend(&condition);
+        let dest = code.len() as u8 + 3 + 12;
+        code.extend([PUSH1, dest, JUMPI]);
+        code.extend([ADD, PUSH1, 5, MUL, PUSH0, MSTORE, PUSH1, 32, PUSH0, RETURN]);
+        code.extend([INVALID, INVALID, JUMPDEST, STOP]);
+        assert_eq!(code[dest as usize], JUMPDEST);
+        let o = run_both(&cfg(code, 100_000));
+        assert_eq!(o.exit, ExitCode::Return);
+        assert_eq!(o.output[31], 80);
+    }
+}

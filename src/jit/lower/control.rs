@@ -167,6 +167,7 @@ impl Lower<'_, '_> {
             Exit::Fallthrough(pc) => {
                 self.flush_all(c, false);
                 self.pass_len(c);
+                self.pass_top(c, *pc);
                 match self.a.block_at(*pc).and_then(|t| self.bodies[t]) {
                     Some(body) => {
                         self.b.ins().jump(body, &[]);
@@ -212,6 +213,9 @@ impl Lower<'_, '_> {
                 c.pop(2);
                 self.flush_all(c, false);
                 self.pass_len(c);
+                if !taken {
+                    self.pass_top(c, *f);
+                }
                 match (exit, taken, dest) {
                     (_, false, _) => self.goto_pc(*f),
                     (Exit::StaticJumpI(Some(t), _), true, _) => self.goto_static(self.current, *t),
@@ -231,6 +235,7 @@ impl Lower<'_, '_> {
                 c.pop(2);
                 self.flush_all(c, false);
                 self.pass_len(c);
+                self.pass_top(c, *f);
                 let yes = self.b.create_block();
                 let no = self.b.create_block();
                 self.b.ins().brif(taken, yes, &[], no, &[]);

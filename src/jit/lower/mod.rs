@@ -227,6 +227,9 @@ struct Lower<'a, 'b> {
     loops: loops::Loops,
     /// The index of the block being lowered.
     current: usize,
+    /// The stack top address the block after the current one starts at, when only the
+    /// current one's fall-through enters it ([`Lower::pass_top`]).
+    fall_top: Option<(usize, Value)>,
 }
 
 /// Most pushes of one 16-byte half stored as two 64-bit immediates (9 bytes each on x64)
@@ -325,6 +328,7 @@ pub fn lower<'a>(
     let mut l = Lower {
         loops,
         current: 0,
+        fall_top: None,
         len,
         gas,
         runs: gas::runs(analysis, &chained),
@@ -510,7 +514,11 @@ impl Lower<'_, '_> {
             carried = None;
         }
         self.current = i;
-        let mut c = self.cursor(len0, bl.min_stack.min(STACK_LIMIT));
+        let top = match self.fall_top.take() {
+            Some((n, top)) if n == i => Some(top),
+            _ => None,
+        };
+        let mut c = self.cursor(len0, bl.min_stack.min(STACK_LIMIT), top);
         // Blocks pass the gas left in a register, and the frame's may be older.
         c.gas = Some(gas.unwrap_or_else(|| self.b.use_var(self.gas)));
         c.stale = !self.fresh(i);
@@ -528,6 +536,16 @@ impl Lower<'_, '_> {
             && self.bodies[i].is_none()
             && !self.a.code.is_jumpdest(start)
             && (i == 0 || !falls_into(&self.a.blocks[i - 1].exit, start))
+    }
+
+    /// Whether block `i` is entered only by falling through from block `i - 1`: no jump lands
+    /// on it (it is no JUMPDEST), the function does not start there, and it is compiled.
+    pub(super) fn plain(&self, i: usize) -> bool {
+        i > 0
+            && self.blocks[i].is_some()
+            && self.blocks[i - 1].is_some()
+            && !self.entries[i]
+            && !self.a.code.is_jumpdest(self.a.blocks[i].start)
     }
 
     /// Whether chained block `i`'s predecessor carries static gas into it: one that falls

@@ -212,13 +212,16 @@ impl Lower<'_, '_> {
     }
 
     /// The cursor of a block entered with stack length `len0`, whose first `floor` items are
-    /// entry items.
-    pub(super) fn cursor(&mut self, len0: Value, floor: usize) -> Cursor {
+    /// entry items, and whose entry top address is `top` if its predecessor passed it on
+    /// ([`Lower::pass_top`]).
+    pub(super) fn cursor(&mut self, len0: Value, floor: usize, top: Option<Value>) -> Cursor {
         // The buffer address is reloaded per block rather than kept in a register across the
         // whole function: a value live everywhere made register allocation superlinear.
-        let base = self.frame_field(offsets::STACK_BASE);
-        let shifted = self.b.ins().ishl_imm_u(len0, 5);
-        let top = self.b.ins().iadd(base, shifted);
+        let top = top.unwrap_or_else(|| {
+            let base = self.frame_field(offsets::STACK_BASE);
+            let shifted = self.b.ins().ishl_imm_u(len0, 5);
+            self.b.ins().iadd(base, shifted)
+        });
         Cursor {
             top,
             len0,
@@ -264,6 +267,25 @@ impl Lower<'_, '_> {
             }
         };
         self.b.def_var(self.gas, gas);
+    }
+
+    /// At an exit that goes on at `pc` when it does not jump (after [`Lower::pass_len`]): the
+    /// stack top address there, for the next block to start from if nothing else enters it
+    /// ([`Lower::plain`]), instead of reloading the buffer address and recomputing it from
+    /// the length (a load, a shift and an add on the path into every block after a JUMPI).
+    /// The address lives only across that edge.
+    pub(super) fn pass_top(&mut self, c: &Cursor, pc: usize) {
+        let Some(n) = self.a.block_at(pc) else {
+            return;
+        };
+        if n != self.current + 1 || !self.plain(n) {
+            return;
+        }
+        let top = match c.delta() {
+            0 => c.top,
+            d => self.b.ins().iadd_imm_s(c.top, d * super::WORD as i64),
+        };
+        self.fall_top = Some((n, top));
     }
 
     /// Writes the stack length the blocks pass along to the frame.
