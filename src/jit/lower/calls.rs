@@ -52,7 +52,6 @@ impl Lower<'_, '_> {
         c.pending_gas = 0;
         // The helper charges (and may charge more): the frame holds the gas from here on.
         c.gas = None;
-        c.gas_moved = true;
         let need = self.open_need(c, true);
         self.store_len(c);
         if OPCODE_INFO[ins.opcode as usize].has(flags::SUSPENDS) {

@@ -33,6 +33,23 @@ impl Lower<'_, '_> {
         self.b.ins().jump(out, &[]);
     }
 
+    /// Ends the function from within a block with `code` (a halt: STOP, INVALID, an opcode
+    /// the fork lacks, the code running out): the gas left and the stack length to the
+    /// frame, where the driver reads them.
+    pub(super) fn halt(&mut self, c: &mut Cursor, code: ExitCode) {
+        self.sync_gas(c);
+        self.flush_gas(c);
+        self.store_len(c);
+        self.ret_code(code);
+    }
+
+    /// Returns `code` at a block boundary, after [`Lower::pass_len`]: the gas the block
+    /// passes on to the frame first (the driver and the interpreter read it there).
+    fn ret_passed(&mut self, code: ExitCode) {
+        self.store_passed_gas();
+        self.ret_code(code);
+    }
+
     /// Returns the exit code a helper just returned (and noted in the frame).
     pub(super) fn ret_helper(&mut self) {
         let out = self.exit_block();
@@ -106,10 +123,7 @@ impl Lower<'_, '_> {
     pub(super) fn goto_pc(&mut self, pc: usize) {
         match self.a.block_at(pc) {
             Some(t) => self.goto_block(t),
-            None => {
-                self.store_passed_gas();
-                self.ret_code(ExitCode::Stop)
-            }
+            None => self.ret_passed(ExitCode::Stop),
         }
     }
 
@@ -177,20 +191,15 @@ impl Lower<'_, '_> {
             }
             Exit::Terminate => {
                 // The code ran out: implicit STOP.
-                self.flush_gas(c);
-                self.store_len(c);
-                self.ret_code(ExitCode::Stop);
+                self.halt(c, ExitCode::Stop);
             }
             Exit::StaticJump(t) => {
                 c.pop(1);
                 self.flush_all(c, false);
                 self.pass_len(c);
                 match t {
-                    Some(t) => self.goto_static(self.current, *t),
-                    None => {
-                        self.store_passed_gas();
-                        self.ret_code(ExitCode::InvalidJump)
-                    }
+                    Some(t) => self.goto_static(*t),
+                    None => self.ret_passed(ExitCode::InvalidJump),
                 }
             }
             Exit::DynamicJump => {
@@ -218,12 +227,9 @@ impl Lower<'_, '_> {
                 }
                 match (exit, taken, dest) {
                     (_, false, _) => self.goto_pc(*f),
-                    (Exit::StaticJumpI(Some(t), _), true, _) => self.goto_static(self.current, *t),
+                    (Exit::StaticJumpI(Some(t), _), true, _) => self.goto_static(*t),
                     (_, true, Some(dest)) => self.dynamic_jump(dest),
-                    _ => {
-                        self.store_passed_gas();
-                        self.ret_code(ExitCode::InvalidJump)
-                    }
+                    _ => self.ret_passed(ExitCode::InvalidJump),
                 }
             }
             Exit::StaticJumpI(_, f) | Exit::DynamicJumpI(f) => {
@@ -250,12 +256,9 @@ impl Lower<'_, '_> {
                 }
                 self.b.switch_to_block(yes);
                 match (exit, dest) {
-                    (Exit::StaticJumpI(Some(t), _), _) => self.goto_static(self.current, *t),
+                    (Exit::StaticJumpI(Some(t), _), _) => self.goto_static(*t),
                     (_, Some(dest)) => self.dynamic_jump(dest),
-                    _ => {
-                        self.store_passed_gas();
-                        self.ret_code(ExitCode::InvalidJump)
-                    }
+                    _ => self.ret_passed(ExitCode::InvalidJump),
                 }
             }
         }

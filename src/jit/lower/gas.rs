@@ -159,7 +159,6 @@ impl Lower<'_, '_> {
             }
         };
         c.gas = Some(left);
-        c.gas_moved = true;
         c.stale = true;
         c.pending_gas = 0;
     }
@@ -196,7 +195,6 @@ impl Lower<'_, '_> {
         };
         let left = self.b.ins().isub(gas, carried);
         c.gas = Some(left);
-        c.gas_moved = true;
         c.stale = true;
     }
 

@@ -14,7 +14,7 @@
 //! Only the analysis's static jumps count: a jump the lowering folds to a constant may come
 //! from a block whose length the analysis did not tie to the head's.
 
-use super::{gas, Lower};
+use super::{fall_through_only, gas, Lower};
 use crate::analysis::{Analysis, Exit};
 use cranelift_codegen::ir::{Block, InstBuilder};
 
@@ -47,7 +47,7 @@ impl Loops {
         // length at `k`'s entry relative to the head's.
         let (mut head, mut delta) = (0, 0i64);
         for (k, bl) in a.blocks.iter().enumerate() {
-            let plain = chained[k] && !a.code.is_jumpdest(bl.start) && !entries[k];
+            let plain = chained[k] && fall_through_only(a, |j| compiled[j], entries, k);
             if !plain {
                 (head, delta) = (k, 0);
             }
@@ -102,10 +102,10 @@ impl Lower<'_, '_> {
         self.loops.bodies[i] = Some(body);
     }
 
-    /// Jumps from block `from` to block `t` by its static jump: through the gas-only entry if
-    /// the jump is a back edge, else through `t`'s entry check.
-    pub(super) fn goto_static(&mut self, from: usize, t: usize) {
-        if !self.loops.is_back_edge(from) {
+    /// Jumps from the block being lowered to block `t` by its static jump: through the
+    /// gas-only entry if the jump is a back edge, else through `t`'s entry check.
+    pub(super) fn goto_static(&mut self, t: usize) {
+        if !self.loops.is_back_edge(self.current) {
             return self.goto_block(t);
         }
         let entry = match self.loops.entries[t] {

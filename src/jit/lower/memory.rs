@@ -127,7 +127,6 @@ impl Lower<'_, '_> {
         self.continue_at_unless_exit(r, access);
         // Memory gas was charged on this path: the frame holds the gas from here on.
         c.gas = None;
-        c.gas_moved = true;
         // After an expansion the word is within memory, so its offset fits the low limb.
         let base = self.frame_field(offsets::MEM_BASE);
         let addr = match (at, constant) {

@@ -266,6 +266,18 @@ fn pooled_halves(analysis: &Analysis, region: Option<&Region>) -> Vec<[u8; 16]> 
         .collect()
 }
 
+/// Whether block `i` is entered only by falling through from block `i - 1`, both compiled
+/// (`compiled`, by block index): no jump lands on it (it is no JUMPDEST) and the function does
+/// not start there (`entries`).
+fn fall_through_only(
+    a: &Analysis,
+    compiled: impl Fn(usize) -> bool,
+    entries: &[bool],
+    i: usize,
+) -> bool {
+    i > 0 && compiled(i) && compiled(i - 1) && !entries[i] && !a.code.is_jumpdest(a.blocks[i].start)
+}
+
 /// By block index: where a function compiling `region` (or the whole code) starts, at the entry
 /// index of [`entry_blocks`]: the region's entries; without a region, the start of the code and
 /// resume points.
@@ -538,14 +550,10 @@ impl Lower<'_, '_> {
             && (i == 0 || !falls_into(&self.a.blocks[i - 1].exit, start))
     }
 
-    /// Whether block `i` is entered only by falling through from block `i - 1`: no jump lands
-    /// on it (it is no JUMPDEST), the function does not start there, and it is compiled.
+    /// Whether block `i` is entered only by falling through from block `i - 1`
+    /// ([`fall_through_only`]).
     pub(super) fn plain(&self, i: usize) -> bool {
-        i > 0
-            && self.blocks[i].is_some()
-            && self.blocks[i - 1].is_some()
-            && !self.entries[i]
-            && !self.a.code.is_jumpdest(self.a.blocks[i].start)
+        fall_through_only(self.a, |k| self.blocks[k].is_some(), &self.entries, i)
     }
 
     /// Whether chained block `i`'s predecessor carries static gas into it: one that falls
@@ -592,10 +600,7 @@ impl Lower<'_, '_> {
             self.next_op = (!is_last).then(|| self.a.instrs[idx + 1].opcode);
             let info = &OPCODE_INFO[ins.opcode as usize];
             if !info.enabled_in(self.a.spec) {
-                self.sync_gas(c);
-                self.flush_gas(c);
-                self.store_len(c);
-                self.ret_code(ExitCode::InvalidOpcode);
+                self.halt(c, ExitCode::InvalidOpcode);
                 return;
             }
             let gas = gas_table[ins.opcode as usize] as u64;
@@ -761,17 +766,11 @@ impl Lower<'_, '_> {
                 self.memory_op(c, ins, popped)
             }
             STOP => {
-                self.sync_gas(c);
-                self.flush_gas(c);
-                self.store_len(c);
-                self.ret_code(ExitCode::Stop);
+                self.halt(c, ExitCode::Stop);
                 return true;
             }
             INVALID => {
-                self.sync_gas(c);
-                self.flush_gas(c);
-                self.store_len(c);
-                self.ret_code(ExitCode::InvalidOpcode);
+                self.halt(c, ExitCode::InvalidOpcode);
                 return true;
             }
             // JUMP/JUMPI are lowered with the block exit; one that is not last cannot occur.

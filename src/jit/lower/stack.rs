@@ -114,9 +114,6 @@ pub(super) struct Cursor {
     /// it: `stale`), forgotten at a helper that charges gas itself, after which it is reloaded
     /// from the frame.
     pub(super) gas: Option<Value>,
-    /// Whether the frame's gas may differ from what the block was entered with (a charge or a
-    /// helper that charges): the block then passes its gas on (see [`Lower::pass_len`]).
-    pub(super) gas_moved: bool,
     /// Whether the frame's gas field may be older than `gas`: charges go to `gas` only, and
     /// the frame is written where something reads it ([`Lower::flush_gas`]).
     pub(super) stale: bool,
@@ -230,7 +227,6 @@ impl Lower<'_, '_> {
             pending_gas: 0,
             carried: None,
             gas: None,
-            gas_moved: false,
             stale: false,
             static_gas: 0,
             needs: Vec::new(),
@@ -254,7 +250,8 @@ impl Lower<'_, '_> {
     }
 
     /// Hands the stack length and the gas left to the next block (see [`Lower::len`] and
-    /// [`Lower::gas`]). After the block's last sync: the frame holds that gas too.
+    /// [`Lower::gas`]), after the block's last sync (the frame's gas may be older:
+    /// [`Lower::store_passed_gas`] writes it where the next block leaves the function).
     pub(super) fn pass_len(&mut self, c: &mut Cursor) {
         let len = self.len_now(c);
         self.b.def_var(self.len, len);
