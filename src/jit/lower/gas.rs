@@ -1,9 +1,10 @@
 //! Gas: one check per block, static charges at sync points, `need` operands for helpers.
 //!
-//! A block checks its stack bounds and its whole static gas in one branch on entry, handing over
-//! to the interpreter if either fails (it then reproduces the exact halt). Static gas is charged
-//! lazily at *sync points* (before a helper, GAS, and at block end; a memory expansion takes the
-//! pending charge as an operand instead), so helpers see exactly the gas the interpreter would.
+//! A block checks its stack bounds and its whole static gas on entry (a compare and a branch
+//! each, to one shared hand-over), handing over to the interpreter if either fails (it then
+//! reproduces the exact halt). Static gas is charged lazily at *sync points* (before a helper,
+//! GAS, and at block end; a memory expansion takes the pending charge as an operand instead), so
+//! helpers see exactly the gas the interpreter would.
 //! No charge has a check of its own: the entry check covers the block's static gas, and a helper
 //! that charges dynamic gas (`ferrite_exec`, `ferrite_mexpand`) checks that what is left still
 //! covers the static gas the block charges after it (its `need` operand), halting out of gas early
@@ -22,19 +23,22 @@ use ferrite_runtime::{ExitCode, STACK_LIMIT};
 
 impl Lower<'_, '_> {
     /// Checks the stack bounds and the whole static gas of `run` (block `i` and the blocks it
-    /// falls into, see [`Run`]), entered with stack length `len0`, once, in one branch; on
+    /// falls into, see [`Run`]), entered with stack length `len0`, once, to one hand-over; on
     /// failure the interpreter reproduces the exact halt from block `i` (writing the gas left to
     /// the frame first if `stale`: the frame's may be older). Passing it, every static charge up
     /// to the run's first gas-consuming helper is covered, so those charges need no check.
     /// Returns the gas it loaded, if it checked gas.
     pub(super) fn entry_check(&mut self, i: usize, len0: Value, stale: bool) -> Option<Value> {
         let run = self.runs[i];
-        let mut bad = None;
+        // Each failing condition branches to the hand-over right after its compare, which x64
+        // then fuses into the branch: their flags combined cost a `setcc` each, an `or` and a
+        // `test`, on every block's way in.
+        let mut deopt = None;
         let mut or = |l: &mut Self, x: Value| {
-            bad = Some(match bad {
-                Some(b) => l.b.ins().bor(b, x),
-                None => x,
-            })
+            let d = *deopt.get_or_insert_with(|| l.b.create_block());
+            let next = l.b.create_block();
+            l.b.ins().brif(x, d, &[], next, &[]);
+            l.b.switch_to_block(next);
         };
         if run.max_growth > STACK_LIMIT as i64 || run.min_stack > STACK_LIMIT as i64 {
             // The run cannot go through without a stack error: let the interpreter halt it.
@@ -85,10 +89,10 @@ impl Lower<'_, '_> {
             );
             or(self, short);
         }
-        if let Some(bad) = bad {
-            let body = self.b.create_block();
-            let deopt = self.b.create_block();
-            self.b.ins().brif(bad, deopt, &[], body, &[]);
+        if let Some(deopt) = deopt {
+            let Some(body) = self.b.current_block() else {
+                unreachable!("the checks continue in a block")
+            };
             self.b.switch_to_block(deopt);
             // A loop head's hand-over is shared with its back edges: it reads the length
             // from the variable, which flows in from both.

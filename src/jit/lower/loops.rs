@@ -2,14 +2,14 @@
 //! was entered with, enters past the head's stack check and checks only the gas.
 //!
 //! A run's entry check ([`Lower::entry_check`]) compares the stack length with the run's
-//! bounds and the gas left with the run's static gas, in one branch. When a block that the
-//! head reaches only by falling through (no JUMPDEST between them, no entry of the function)
-//! jumps back to the head, and the blocks on the way leave the stack length as they found it,
-//! the length at the jump is the one the head's check passed when this iteration entered: its
-//! stack bounds hold again, and only the gas can have run short. A loop whose condition and
-//! body form one run (a `for` loop as Solidity and Huff compile it: fibonacci's) so checks a
-//! register against a constant per iteration instead of the length's bounds too. A back edge
-//! whose check fails hands over to the interpreter at the head, as any failed entry does.
+//! bounds and the gas left with the run's static gas. When a block that the head reaches only
+//! by falling through (no JUMPDEST between them, no entry of the function) jumps back to the
+//! head, and the blocks on the way leave the stack length as they found it, the length at the
+//! jump is the one the head's check passed when this iteration entered: its stack bounds hold
+//! again, and only the gas can have run short. A loop whose condition and body form one run (a
+//! `for` loop as Solidity and Huff compile it: fibonacci's) so checks a register against a
+//! constant per iteration instead of the length's bounds too. A back edge whose check fails
+//! hands over to the interpreter at the head, as any failed entry does.
 //!
 //! Only the analysis's static jumps count: a jump the lowering folds to a constant may come
 //! from a block whose length the analysis did not tie to the head's.

@@ -14,7 +14,7 @@
 //!   instructions, and `Lower::instr` picks how each opcode is lowered;
 //! - `stack.rs`: the virtual stack of SSA values and constants within a block, and the stack
 //!   length between blocks;
-//! - `gas.rs`: the block's entry check (stack bounds and static gas in one branch) and static
+//! - `gas.rs`: the block's entry check (stack bounds and static gas, one hand-over) and static
 //!   charges at sync points;
 //! - `words.rs`: 256-bit arithmetic, comparisons and shifts on two i128 halves;
 //! - `memory.rs`: MLOAD/MSTORE inline, memory expansion through a helper, small offsets;
