@@ -203,22 +203,27 @@ impl Lower<'_, '_> {
         self.protect_outputs(c, 2);
         let a = self.value(c, 0);
         let bw = self.value(c, 1);
-        let (x, x_ok) = fits(self, a);
-        let (y, y_ok) = fits(self, bw);
-        let ok = self.b.ins().band(x_ok, y_ok);
-        let nonzero = self.b.ins().icmp_imm_u(IntCC::NotEqual, y, 0);
-        let mut ok = self.b.ins().band(ok, nonzero);
-        if signed {
-            let not_minus_one = self.b.ins().icmp_imm_s(IntCC::NotEqual, y, -1);
-            ok = self.b.ins().band(ok, not_minus_one);
-        }
-        let fast = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
         self.b.append_block_param(join, types::I128);
         self.b.append_block_param(join, types::I128);
-        self.b.ins().brif(ok, fast, &[], slow, &[]);
-        self.b.switch_to_block(fast);
+        // One branch to the helper per condition, each right after its compare (fused on x64),
+        // rather than their flags ANDed into one.
+        let check = |l: &mut Self, ok: Value| {
+            let next = l.b.create_block();
+            l.b.ins().brif(ok, next, &[], slow, &[]);
+            l.b.switch_to_block(next);
+        };
+        let (x, x_ok) = fits(self, a);
+        check(self, x_ok);
+        let (y, y_ok) = fits(self, bw);
+        check(self, y_ok);
+        let nonzero = self.b.ins().icmp_imm_u(IntCC::NotEqual, y, 0);
+        check(self, nonzero);
+        if signed {
+            let not_minus_one = self.b.ins().icmp_imm_s(IntCC::NotEqual, y, -1);
+            check(self, not_minus_one);
+        }
         let (lo, hi) = if signed {
             let q = self.b.ins().sdiv(x, y);
             let lo = self.b.ins().sextend(types::I128, q);
