@@ -198,7 +198,7 @@ impl Lower<'_, '_> {
                 self.flush_all(c, false);
                 self.pass_len(c);
                 match t {
-                    Some(t) => self.goto_static(*t),
+                    Some(t) => self.goto_static(c, *t),
                     None => self.ret_passed(ExitCode::InvalidJump),
                 }
             }
@@ -227,7 +227,7 @@ impl Lower<'_, '_> {
                 }
                 match (exit, taken, dest) {
                     (_, false, _) => self.goto_pc(*f),
-                    (Exit::StaticJumpI(Some(t), _), true, _) => self.goto_static(*t),
+                    (Exit::StaticJumpI(Some(t), _), true, _) => self.goto_static(c, *t),
                     (_, true, Some(dest)) => self.dynamic_jump(dest),
                     _ => self.ret_passed(ExitCode::InvalidJump),
                 }
@@ -256,7 +256,7 @@ impl Lower<'_, '_> {
                 }
                 self.b.switch_to_block(yes);
                 match (exit, dest) {
-                    (Exit::StaticJumpI(Some(t), _), _) => self.goto_static(*t),
+                    (Exit::StaticJumpI(Some(t), _), _) => self.goto_static(c, *t),
                     (_, Some(dest)) => self.dynamic_jump(dest),
                     _ => self.ret_passed(ExitCode::InvalidJump),
                 }

@@ -14,9 +14,10 @@
 //! Only the analysis's static jumps count: a jump the lowering folds to a constant may come
 //! from a block whose length the analysis did not tie to the head's.
 
+use super::stack::Cursor;
 use super::{fall_through_only, gas, Lower};
 use crate::analysis::{Analysis, Exit};
-use cranelift_codegen::ir::{Block, InstBuilder};
+use cranelift_codegen::ir::{Block, InstBuilder, Value};
 
 /// The back edges of a function and the blocks they go to.
 pub(super) struct Loops {
@@ -95,7 +96,12 @@ impl Lower<'_, '_> {
     /// After the entry check of head `i` (not chained): starts the IR block back edges go
     /// to, which reads the stack length and the gas from the variables (they flow in from two
     /// ways). A chained head's body is already such a block.
-    pub(super) fn loop_body(&mut self, i: usize) {
+    pub(super) fn loop_body(&mut self, i: usize, len0: Value) {
+        // The stack top address as a variable: back edges pass the one they computed (the
+        // same length), instead of the head reloading the buffer address and shifting the
+        // length on every iteration.
+        let top = self.entry_top(len0);
+        self.b.def_var(self.loop_top, top);
         let body = self.b.create_block();
         self.b.ins().jump(body, &[]);
         self.b.switch_to_block(body);
@@ -104,10 +110,16 @@ impl Lower<'_, '_> {
 
     /// Jumps from the block being lowered to block `t` by its static jump: through the
     /// gas-only entry if the jump is a back edge, else through `t`'s entry check.
-    pub(super) fn goto_static(&mut self, t: usize) {
+    pub(super) fn goto_static(&mut self, c: &Cursor, t: usize) {
         if !self.loops.is_back_edge(self.current) {
             return self.goto_block(t);
         }
+        // The head's entry top: the stack length is the one the head was entered with.
+        let top = match c.delta() {
+            0 => c.top,
+            d => self.b.ins().iadd_imm_s(c.top, d * super::WORD as i64),
+        };
+        self.b.def_var(self.loop_top, top);
         let entry = match self.loops.entries[t] {
             Some(e) => e,
             None => {

@@ -211,6 +211,9 @@ struct Lower<'a, 'b> {
     /// hand-overs to the interpreter: [`Lower::flush_gas`], [`Lower::store_passed_gas`]), as
     /// wasmtime keeps fuel; within a block the gas stays in `Cursor::gas`.
     gas: Variable,
+    /// The stack top address at a loop head's body, which its entry and its back edges define
+    /// ([`super::loops`]).
+    loop_top: Variable,
     /// The opcode of the instruction after the one being lowered, in its block.
     next_op: Option<u8>,
     flags: MemFlagsData,
@@ -328,6 +331,7 @@ pub fn lower<'a>(
         .collect();
     let len = b.declare_var(types::I64);
     let gas = b.declare_var(types::I64);
+    let loop_top = b.declare_var(types::I64);
     let chain_gas = b.declare_var(types::I64);
     let chained = chained(analysis, &blocks);
     let bodies = chained
@@ -343,6 +347,7 @@ pub fn lower<'a>(
         fall_top: None,
         len,
         gas,
+        loop_top,
         runs: gas::runs(analysis, &chained),
         bodies,
         chain_gas,
@@ -506,6 +511,7 @@ impl Lower<'_, '_> {
             unreachable!("only region blocks are lowered")
         };
         let (len0, gas, carried);
+        let mut head_top = None;
         if let Some(body) = self.bodies[i] {
             self.b.switch_to_block(body);
             len0 = self.b.use_var(self.len);
@@ -516,10 +522,11 @@ impl Lower<'_, '_> {
             let entry_len = self.b.use_var(self.len);
             let checked = self.entry_check(i, entry_len, !self.fresh(i));
             if self.loops.is_head(i) {
-                // Back edges come in below the check: the length and the gas flow in from
-                // two ways.
-                self.loop_body(i);
+                // Back edges come in below the check: the length, the gas and the top address
+                // flow in from two ways.
+                self.loop_body(i, entry_len);
                 (len0, gas) = (self.b.use_var(self.len), None);
+                head_top = Some(self.b.use_var(self.loop_top));
             } else {
                 (len0, gas) = (entry_len, checked);
             }
@@ -528,7 +535,7 @@ impl Lower<'_, '_> {
         self.current = i;
         let top = match self.fall_top.take() {
             Some((n, top)) if n == i => Some(top),
-            _ => None,
+            _ => head_top,
         };
         let mut c = self.cursor(len0, bl.min_stack.min(STACK_LIMIT), top);
         // Blocks pass the gas left in a register, and the frame's may be older.

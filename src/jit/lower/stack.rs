@@ -214,11 +214,7 @@ impl Lower<'_, '_> {
     pub(super) fn cursor(&mut self, len0: Value, floor: usize, top: Option<Value>) -> Cursor {
         // The buffer address is reloaded per block rather than kept in a register across the
         // whole function: a value live everywhere made register allocation superlinear.
-        let top = top.unwrap_or_else(|| {
-            let base = self.frame_field(offsets::STACK_BASE);
-            let shifted = self.b.ins().ishl_imm_u(len0, 5);
-            self.b.ins().iadd(base, shifted)
-        });
+        let top = top.unwrap_or_else(|| self.entry_top(len0));
         Cursor {
             top,
             len0,
@@ -234,6 +230,13 @@ impl Lower<'_, '_> {
             mem_known: 0,
             mem_ahead: Vec::new(),
         }
+    }
+
+    /// The address of stack slot `len0` in the stack buffer.
+    pub(super) fn entry_top(&mut self, len0: Value) -> Value {
+        let base = self.frame_field(offsets::STACK_BASE);
+        let shifted = self.b.ins().ishl_imm_u(len0, 5);
+        self.b.ins().iadd(base, shifted)
     }
 
     /// The stack length now.
