@@ -183,7 +183,8 @@ impl Lower<'_, '_> {
     /// than the division.
     pub(super) fn division(&mut self, c: &mut Cursor, op: Opcode) {
         let signed = op == Opcode::SDIV;
-        let fits = |l: &mut Self, (lo, hi): (Value, Value)| {
+        // The word's low limb, and what is non-zero when the word does not fit 64 bits.
+        let low_limb = |l: &mut Self, (lo, hi): (Value, Value)| {
             let (l0, l1) = l.b.ins().isplit(lo);
             let (h0, h1) = l.b.ins().isplit(hi);
             // The three upper limbs are all the sign of the lowest (signed) or all zero.
@@ -196,8 +197,7 @@ impl Lower<'_, '_> {
             let d2 = l.b.ins().bxor(h0, ext);
             let d3 = l.b.ins().bxor(h1, ext);
             let d = l.b.ins().bor(d1, d2);
-            let d = l.b.ins().bor(d, d3);
-            (l0, l.b.ins().icmp_imm_u(IntCC::Equal, d, 0))
+            (l0, l.b.ins().bor(d, d3))
         };
         // The helper on the slow path writes the deeper operand's position.
         self.protect_outputs(c, 2);
@@ -207,22 +207,16 @@ impl Lower<'_, '_> {
         let join = self.b.create_block();
         self.b.append_block_param(join, types::I128);
         self.b.append_block_param(join, types::I128);
-        // One branch to the helper per condition, each right after its compare (fused on x64),
-        // rather than their flags ANDed into one.
-        let check = |l: &mut Self, ok: Value| {
-            let next = l.b.create_block();
-            l.b.ins().brif(ok, next, &[], slow, &[]);
-            l.b.switch_to_block(next);
-        };
-        let (x, x_ok) = fits(self, a);
-        check(self, x_ok);
-        let (y, y_ok) = fits(self, bw);
-        check(self, y_ok);
-        let nonzero = self.b.ins().icmp_imm_u(IntCC::NotEqual, y, 0);
-        check(self, nonzero);
+        // To the helper on each condition that fails, one branch each ([`Lower::leave_if`]).
+        let (x, x_wide) = low_limb(self, a);
+        self.leave_if(x_wide, slow);
+        let (y, y_wide) = low_limb(self, bw);
+        self.leave_if(y_wide, slow);
+        let zero = self.b.ins().icmp_imm_u(IntCC::Equal, y, 0);
+        self.leave_if(zero, slow);
         if signed {
-            let not_minus_one = self.b.ins().icmp_imm_s(IntCC::NotEqual, y, -1);
-            check(self, not_minus_one);
+            let minus_one = self.b.ins().icmp_imm_s(IntCC::Equal, y, -1);
+            self.leave_if(minus_one, slow);
         }
         let (lo, hi) = if signed {
             let q = self.b.ins().sdiv(x, y);

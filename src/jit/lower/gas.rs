@@ -30,20 +30,16 @@ impl Lower<'_, '_> {
     /// Returns the gas it loaded, if it checked gas.
     pub(super) fn entry_check(&mut self, i: usize, len0: Value, stale: bool) -> Option<Value> {
         let run = self.runs[i];
-        // Each failing condition branches to the hand-over right after its compare, which x64
-        // then fuses into the branch: their flags combined cost a `setcc` each, an `or` and a
-        // `test`, on every block's way in.
+        // Each failing condition branches to the one hand-over ([`Lower::leave_if`]).
         let mut deopt = None;
-        let mut or = |l: &mut Self, x: Value| {
+        let mut fail_if = |l: &mut Self, x: Value| {
             let d = *deopt.get_or_insert_with(|| l.b.create_block());
-            let next = l.b.create_block();
-            l.b.ins().brif(x, d, &[], next, &[]);
-            l.b.switch_to_block(next);
+            l.leave_if(x, d);
         };
         if run.max_growth > STACK_LIMIT as i64 || run.min_stack > STACK_LIMIT as i64 {
             // The run cannot go through without a stack error: let the interpreter halt it.
             let t = self.b.ins().iconst(types::I8, 1);
-            or(self, t);
+            fail_if(self, t);
         } else {
             // `min_stack <= len0 <= high` as one unsigned comparison: `len0 - min_stack` wraps
             // above the range's width when `len0` is below it.
@@ -75,7 +71,7 @@ impl Lower<'_, '_> {
                 }
             };
             if let Some(bad) = bad {
-                or(self, bad);
+                fail_if(self, bad);
             }
         }
         let mut loaded = None;
@@ -87,7 +83,7 @@ impl Lower<'_, '_> {
                 gas,
                 run.static_gas.min(i64::MAX as u64) as i64,
             );
-            or(self, short);
+            fail_if(self, short);
         }
         if let Some(deopt) = deopt {
             let Some(body) = self.b.current_block() else {

@@ -114,12 +114,12 @@ impl Lower<'_, '_> {
         if !self.loops.is_back_edge(self.current) {
             return self.goto_block(t);
         }
-        // The head's entry top: the stack length is the one the head was entered with.
-        let top = match c.delta() {
-            0 => c.top,
-            d => self.b.ins().iadd_imm_s(c.top, d * super::WORD as i64),
-        };
-        self.b.def_var(self.loop_top, top);
+        // The head's entry top (the stack length is the one the head was entered with), for
+        // a head whose body reads it ([`Lower::loop_body`]; a chained head's computes its own).
+        if self.loops.bodies[t].is_some() {
+            let top = self.top_now(c);
+            self.b.def_var(self.loop_top, top);
+        }
         let entry = match self.loops.entries[t] {
             Some(e) => e,
             None => {

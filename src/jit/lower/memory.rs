@@ -101,13 +101,10 @@ impl Lower<'_, '_> {
                     // The access below halts unless the word is within memory.
                     c.offsets.push(((lo, hi), l0));
                 }
-                // Two branches, not one on both conditions combined: no flags to materialize
-                // and combine (setb, sete, test: 10 bytes per access).
+                // A branch per condition ([`Lower::leave_if`]).
                 let upper = self.b.ins().bor(l1, h0);
                 let upper = self.b.ins().bor(upper, h1);
-                let low = self.b.create_block();
-                self.b.ins().brif(upper, slow, &[], low, &[]);
-                self.b.switch_to_block(low);
+                self.leave_if(upper, slow);
                 let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, l0, limit);
                 self.b.ins().brif(in_range, access, &[], slow, &[]);
                 (Ok(l0), Some(upper))

@@ -454,6 +454,15 @@ impl Lower<'_, '_> {
         call
     }
 
+    /// Branches to `target` when `cond` is non-zero, else goes on in a new block: one compare
+    /// and branch per condition (x64 fuses a compare with the branch after it), where flags
+    /// combined into one branch cost a `setcc` each and the combining.
+    fn leave_if(&mut self, cond: Value, target: Block) {
+        let next = self.b.create_block();
+        self.b.ins().brif(cond, target, &[], next, &[]);
+        self.b.switch_to_block(next);
+    }
+
     /// Restores the caller's pinned register before the function returns.
     fn restore_pinned(&mut self) {
         let p = types::I64;

@@ -247,6 +247,14 @@ impl Lower<'_, '_> {
         }
     }
 
+    /// The address of the slot just above the stack now (the next block's entry top).
+    pub(super) fn top_now(&mut self, c: &Cursor) -> Value {
+        match c.delta() {
+            0 => c.top,
+            d => self.b.ins().iadd_imm_s(c.top, d * super::WORD as i64),
+        }
+    }
+
     pub(super) fn store_len(&mut self, c: &Cursor) {
         let len = self.len_now(c);
         self.set_frame_field(offsets::STACK_LEN, len);
@@ -281,10 +289,7 @@ impl Lower<'_, '_> {
         if n != self.current + 1 || !self.plain(n) {
             return;
         }
-        let top = match c.delta() {
-            0 => c.top,
-            d => self.b.ins().iadd_imm_s(c.top, d * super::WORD as i64),
-        };
+        let top = self.top_now(c);
         self.fall_top = Some((n, top));
     }
 
