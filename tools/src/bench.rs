@@ -172,12 +172,39 @@ pub fn compile_time(case: &Case) -> Option<Duration> {
         .map(|p| p.compile_time())
 }
 
+/// A timed runner: one run, its result and its time.
+pub type Runner<'a> = dyn FnMut() -> (Result, Duration) + 'a;
+
+/// Medians of `iters` timed rounds over several runners, after one warm-up round (whose results
+/// are returned with the medians). Each round runs every runner once, starting one runner later
+/// than the round before, so all of them are timed in the same stretch of time: a machine whose
+/// speed drifts (a neighbour on the host, the clock ramping after a compile) moves them together
+/// and their ratios hold, where timing one runner's rounds after another's lets a drift of a few
+/// milliseconds decide a ratio of microsecond calls.
+pub fn medians(iters: usize, runners: &mut [&mut Runner<'_>]) -> Vec<(Result, Duration)> {
+    let first: Vec<Result> = runners.iter_mut().map(|f| f().0).collect();
+    let n = runners.len();
+    let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(iters.max(1)); n];
+    for round in 0..iters.max(1) {
+        for k in 0..n {
+            let i = (round + k) % n;
+            times[i].push((runners[i])().1);
+        }
+    }
+    first
+        .into_iter()
+        .zip(times)
+        .map(|(r, mut t)| {
+            t.sort_unstable();
+            let m = t[t.len() / 2];
+            (r, m)
+        })
+        .collect()
+}
+
 /// Median of `iters` timed runs (after one warm-up run, whose result is returned).
 pub fn median<F: FnMut() -> (Result, Duration)>(iters: usize, mut f: F) -> (Result, Duration) {
-    let (r, _) = f();
-    let mut times: Vec<Duration> = (0..iters.max(1)).map(|_| f().1).collect();
-    times.sort_unstable();
-    (r, times[times.len() / 2])
+    medians(iters, &mut [&mut f]).remove(0)
 }
 
 /// revm's interpreter on the same call (a transaction on an in-memory database, timed without
@@ -266,4 +293,45 @@ pub fn run_revm(case: &Case) -> (Result, Duration) {
         },
     };
     (res, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    fn result(status: &str) -> Result {
+        Result {
+            status: status.into(),
+            gas_used: 0,
+            output: Bytes::new(),
+        }
+    }
+
+    /// The runners take turns, each round starting one later, and each median is over its own
+    /// runner's times (warm-up round excluded).
+    #[test]
+    fn medians_interleave_rounds() {
+        let order = RefCell::new(Vec::new());
+        let mut calls = [0u64; 3];
+        let mut run = |i: usize| {
+            order.borrow_mut().push(i);
+            calls[i] += 1;
+            // Runner i's k-th call takes i * 100 + k ns: the warm-up (k = 1) is the fastest.
+            let t = Duration::from_nanos(i as u64 * 100 + calls[i]);
+            (result(&i.to_string()), t)
+        };
+        let run = RefCell::new(&mut run);
+        let mut a = || (run.borrow_mut())(0);
+        let mut b = || (run.borrow_mut())(1);
+        let mut c = || (run.borrow_mut())(2);
+        let out = medians(3, &mut [&mut a, &mut b, &mut c]);
+        assert_eq!(*order.borrow(), [0, 1, 2, 0, 1, 2, 1, 2, 0, 2, 0, 1]);
+        let got: Vec<(String, u128)> = out
+            .into_iter()
+            .map(|(r, t)| (r.status, t.as_nanos()))
+            .collect();
+        // Timed calls are k = 2, 3, 4: the median is the third call.
+        assert_eq!(got, [("0".into(), 3), ("1".into(), 103), ("2".into(), 203)]);
+    }
 }

@@ -1,8 +1,7 @@
 //! `ferrite bench`: the benchmark suite as a quick table (criterion lives in `benches/`).
 
 use ferrite_state::Mode;
-use ferrite_tools::bench::{self, fmt_duration, Case};
-use std::time::Duration;
+use ferrite_tools::bench::{self, fmt_duration, Case, Runner};
 
 /// Options of `ferrite bench`.
 #[derive(clap::Args)]
@@ -39,25 +38,15 @@ fn geomean(v: &[f64]) -> f64 {
     (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp()
 }
 
+/// revm's runs of the case, timed beside ferrite's tiers (none without the oracle).
 #[cfg(feature = "revm-oracle")]
-fn revm_time(
-    case: &Case,
-    iters: usize,
-    expect: &bench::Result,
-) -> Result<Option<Duration>, String> {
-    let (r, t) = bench::median(iters, || bench::run_revm(case));
-    if (r.gas_used, &r.output) != (expect.gas_used, &expect.output) {
-        return Err(format!(
-            "{}: revm disagrees: {r:?} vs {expect:?}",
-            case.name
-        ));
-    }
-    Ok(Some(t))
+fn revm_runner(case: &Case) -> Option<Box<Runner<'_>>> {
+    Some(Box::new(move || bench::run_revm(case)))
 }
 
 #[cfg(not(feature = "revm-oracle"))]
-fn revm_time(_: &Case, _: usize, _: &bench::Result) -> Result<Option<Duration>, String> {
-    Ok(None)
+fn revm_runner(_: &Case) -> Option<Box<Runner<'_>>> {
+    None
 }
 
 /// Entry point.
@@ -93,24 +82,6 @@ pub fn main(args: BenchArgs) -> Result<bool, String> {
     let mut ok = true;
     for case in &cases {
         let compile = bench::compile_time(case);
-        let (ri, ti) = bench::median(args.iters, || bench::run_ferrite(case, Mode::Interp));
-        let (rj, tj) = bench::median(args.iters, || bench::run_ferrite(case, Mode::Jit));
-        if rj != ri {
-            eprintln!(
-                "{}: JIT disagrees with the interpreter: {rj:?} vs {ri:?}",
-                case.name
-            );
-            ok = false;
-            continue;
-        }
-        let tr = match revm_time(case, args.iters, &ri) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("{e}");
-                ok = false;
-                None
-            }
-        };
         let region = (args.coverage > 0.0)
             .then(|| {
                 let tier = if args.baseline {
@@ -121,20 +92,48 @@ pub fn main(args: BenchArgs) -> Result<bool, String> {
                 bench::compile_region(&case.cfg, args.coverage, tier)
             })
             .flatten();
-        let tg = match &region {
-            Some(p) => {
-                let (rg, tg) = bench::median(args.iters, || bench::run_program(case, p));
-                if rg != ri {
-                    eprintln!(
-                        "{}: the region program disagrees with the interpreter: {rg:?} vs {ri:?}",
-                        case.name
-                    );
-                    ok = false;
-                    continue;
-                }
-                Some(tg)
+        // Every tier's runs interleaved, round by round (`bench::medians`).
+        let mut interp = || bench::run_ferrite(case, Mode::Interp);
+        let mut jit = || bench::run_ferrite(case, Mode::Jit);
+        let mut revm = revm_runner(case);
+        let mut rgn = region.as_ref().map(|p| move || bench::run_program(case, p));
+        let mut runners: Vec<&mut Runner<'_>> = vec![&mut interp, &mut jit];
+        if let Some(r) = revm.as_mut() {
+            runners.push(r.as_mut());
+        }
+        if let Some(g) = rgn.as_mut() {
+            runners.push(g);
+        }
+        let mut out = bench::medians(args.iters, &mut runners).into_iter();
+        let (ri, ti) = out.next().expect("the interpreter's median");
+        let (rj, tj) = out.next().expect("the JIT's median");
+        let tr = match revm.is_some().then(|| out.next()).flatten() {
+            Some((r, _)) if (r.gas_used, &r.output) != (ri.gas_used, &ri.output) => {
+                eprintln!("{}: revm disagrees: {r:?} vs {ri:?}", case.name);
+                ok = false;
+                None
             }
-            None => None,
+            r => r.map(|(_, t)| t),
+        };
+        let tg = out.next();
+        if rj != ri {
+            eprintln!(
+                "{}: JIT disagrees with the interpreter: {rj:?} vs {ri:?}",
+                case.name
+            );
+            ok = false;
+            continue;
+        }
+        let tg = match tg {
+            Some((rg, _)) if rg != ri => {
+                eprintln!(
+                    "{}: the region program disagrees with the interpreter: {rg:?} vs {ri:?}",
+                    case.name
+                );
+                ok = false;
+                continue;
+            }
+            t => t.map(|(_, t)| t),
         };
         let vs_rgn = tr.zip(tg).map(|(r, g)| r.as_secs_f64() / g.as_secs_f64());
         if let Some(v) = vs_rgn {
