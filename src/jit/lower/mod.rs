@@ -38,6 +38,7 @@
 mod calls;
 mod context;
 mod control;
+mod fold;
 pub use control::entry_blocks;
 mod gas;
 mod loops;
@@ -376,6 +377,7 @@ pub fn lower<'a>(
         }
     }
     l.finish(config);
+    fold::constant_adds(func);
 }
 
 /// Whether a block ending with `exit` goes on at `pc` when it does not jump: it falls through,
