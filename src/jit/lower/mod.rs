@@ -21,6 +21,7 @@
 //! - `calls.rs`: `ferrite_exec` (the runtime's instruction bodies) and the pure word helpers;
 //! - `context.rs`: the transaction's environment and SELFBALANCE, read in place;
 //! - `control.rs`: the entry switch, block exits, static and dynamic jumps, hand-overs.
+//! - `fold.rs`: after the function is built, chains of constant adds folded into one add.
 //!
 //! Inlined ([`inlined`]): PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR,
 //! XOR, NOT, CLZ, PC, GAS, JUMPDEST, STOP, INVALID, the message's and the environment's fields
