@@ -132,45 +132,102 @@ pub(super) fn rem_512(x: &[u64; 8], n: &[u64; 4]) -> [u64; 4] {
 }
 
 /// A column sum of limb products (product scanning, "Comba" multiplication): the column's
-/// 128-bit sum plus the carries out of it. Summing a column before moving on keeps three
-/// registers live, where row-wise schoolbook keeps a whole row of partial limbs, which spilled.
+/// 128-bit sum (`lo`, `hi`) plus the carries out of it (`over`). Summing a column before moving
+/// on keeps three registers live, where row-wise schoolbook keeps a whole row of partial limbs,
+/// which spilled. Each product adds in with one carry chain (`add`, `adc`, `adc`); as a `u128`
+/// sum with an overflow flag it took `add`, `adc`, `setb`, `movzx`, `add`.
 #[derive(Clone, Copy, Default)]
 struct Column {
-    sum: u128,
+    lo: u64,
+    hi: u64,
     over: u64,
 }
 
 impl Column {
+    /// Adds `a * b` to the column: `mul`, then one carry chain (`add`, `adc`, `adc`) in
+    /// assembly, five instructions with the operand's move. In Rust (a `u128` sum and an
+    /// overflow flag, three `_addcarry_u64`, or [`Column::mac_portable`]) LLVM rematerialized
+    /// carries through `setb` and its kin: MULMOD took 13–22% more instructions (figures in
+    /// `benches/PERFORMANCE.md`).
+    #[cfg(target_arch = "x86_64")]
     #[inline(always)]
     fn mac(&mut self, a: u64, b: u64) {
-        let (s, o) = self.sum.overflowing_add(u128::from(a) * u128::from(b));
-        self.sum = s;
-        self.over += u64::from(o);
+        // SAFETY: register-only arithmetic on the named operands: no memory, no stack.
+        unsafe {
+            core::arch::asm!(
+                "mul {b}",
+                "add {lo}, rax",
+                "adc {hi}, rdx",
+                "adc {over}, 0",
+                b = in(reg) b,
+                lo = inout(reg) self.lo,
+                hi = inout(reg) self.hi,
+                over = inout(reg) self.over,
+                inout("rax") a => _,
+                out("rdx") _,
+                options(pure, nomem, nostack)
+            );
+        }
+    }
+
+    /// Adds `a * b` to the column.
+    #[cfg(not(target_arch = "x86_64"))]
+    #[inline(always)]
+    fn mac(&mut self, a: u64, b: u64) {
+        self.mac_portable(a, b)
+    }
+
+    /// [`Column::mac`] in Rust: other targets' version, and the x86-64 one's reference in
+    /// the tests.
+    #[cfg(any(test, not(target_arch = "x86_64")))]
+    #[inline(always)]
+    fn mac_portable(&mut self, a: u64, b: u64) {
+        let p = u128::from(a) * u128::from(b);
+        let (lo, c1) = self.lo.overflowing_add(p as u64);
+        // The high half of a product is at most 2^64 - 2: adding the carry cannot overflow.
+        let (hi, c2) = self.hi.overflowing_add((p >> 64) as u64 + u64::from(c1));
+        self.lo = lo;
+        self.hi = hi;
+        self.over += u64::from(c2);
     }
 
     /// The column's low limb; the rest carries into the next column.
     #[inline(always)]
     fn next(&mut self) -> u64 {
-        let out = self.sum as u64;
-        self.sum = (self.sum >> 64) | (u128::from(self.over) << 64);
-        self.over = 0;
+        let out = self.lo;
+        (self.lo, self.hi, self.over) = (self.hi, self.over, 0);
         out
     }
+}
+
+/// Adds to column `$c` the products `$a[i] * $b[j]` for the listed `(i, j)`, written out: with
+/// [`Column::mac`] in assembly LLVM no longer unrolls loops over the limbs, and indexes
+/// spilled arrays instead.
+macro_rules! column {
+    ($c:ident: $a:ident * $b:ident $(($i:literal, $j:literal))*) => {
+        $($c.mac($a[$i], $b[$j]);)*
+    };
 }
 
 /// The 512-bit product of two 256-bit numbers (little-endian limbs), column by column.
 #[inline(always)]
 pub(super) fn mul_512(a: &[u64; 4], b: &[u64; 4]) -> [u64; 8] {
-    let mut x = [0u64; 8];
     let mut c = Column::default();
-    for k in 0usize..7 {
-        for i in k.saturating_sub(3)..=k.min(3) {
-            c.mac(a[i], b[k - i]);
-        }
-        x[k] = c.next();
-    }
-    x[7] = c.sum as u64;
-    x
+    column!(c: a * b (0, 0));
+    let x0 = c.next();
+    column!(c: a * b (0, 1) (1, 0));
+    let x1 = c.next();
+    column!(c: a * b (0, 2) (1, 1) (2, 0));
+    let x2 = c.next();
+    column!(c: a * b (0, 3) (1, 2) (2, 1) (3, 0));
+    let x3 = c.next();
+    column!(c: a * b (1, 3) (2, 2) (3, 1));
+    let x4 = c.next();
+    column!(c: a * b (2, 3) (3, 2));
+    let x5 = c.next();
+    column!(c: a * b (3, 3));
+    let x6 = c.next();
+    [x0, x1, x2, x3, x4, x5, x6, c.lo]
 }
 
 /// `x mod n` given `mu` of `n` (HAC 14.42).
@@ -181,32 +238,35 @@ fn reduce(x: &[u64; 8], n: &[u64; 4], mu: &[u64; 5]) -> [u64; 4] {
     // q3 = floor(q1 * mu / 2^320), from the columns of weight 2^192 and up only (HAC 14.44
     // (ii)); columns 3 and 4 only carry into column 5.
     let mut c = Column::default();
-    let mut q3 = [0u64; 5];
-    for k in 3usize..9 {
-        for i in k.saturating_sub(4)..=k.min(4) {
-            c.mac(q1[i], mu[k - i]);
-        }
-        let out = c.next();
-        if k >= 5 {
-            q3[k - 5] = out;
-        }
-    }
-    q3[4] = c.sum as u64;
+    column!(c: q1 * mu (0, 3) (1, 2) (2, 1) (3, 0));
+    c.next();
+    column!(c: q1 * mu (0, 4) (1, 3) (2, 2) (3, 1) (4, 0));
+    c.next();
+    column!(c: q1 * mu (1, 4) (2, 3) (3, 2) (4, 1));
+    let q0 = c.next();
+    column!(c: q1 * mu (2, 4) (3, 3) (4, 2));
+    let q1_ = c.next();
+    column!(c: q1 * mu (3, 4) (4, 3));
+    let q2 = c.next();
+    column!(c: q1 * mu (4, 4));
+    let q3_ = c.next();
+    let q3 = [q0, q1_, q2, q3_, c.lo];
     // r = (x - q3 * n) mod 2^320: the low five limbs of the product suffice, as the difference
     // is below 2^259 (module docs). Column 4 only needs its low limb.
     let mut c = Column::default();
-    let mut m = [0u64; 5];
-    for k in 0usize..4 {
-        for i in k.saturating_sub(3)..=k {
-            c.mac(q3[i], n[k - i]);
-        }
-        m[k] = c.next();
-    }
-    let mut top = c.sum as u64;
+    column!(c: q3 * n (0, 0));
+    let m0 = c.next();
+    column!(c: q3 * n (0, 1) (1, 0));
+    let m1 = c.next();
+    column!(c: q3 * n (0, 2) (1, 1) (2, 0));
+    let m2 = c.next();
+    column!(c: q3 * n (0, 3) (1, 2) (2, 1) (3, 0));
+    let m3 = c.next();
+    let mut top = c.lo;
     for i in 1..5 {
         top = top.wrapping_add(q3[i].wrapping_mul(n[4 - i]));
     }
-    m[4] = top;
+    let m = [m0, m1, m2, m3, top];
     let mut r = [x[0], x[1], x[2], x[3], x[4]];
     sub_assign(&mut r, &m);
     // Subtract n while r >= n: at most four times, nearly always not at all (0.08 times per
@@ -237,4 +297,48 @@ fn sub_assign(r: &mut [u64], b: &[u64]) -> bool {
         borrow = b1 | b2;
     }
     borrow
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Column;
+
+    /// The assembly `mac` and the portable one agree, on columns near their limits too.
+    #[test]
+    fn mac_matches_the_portable_version() {
+        let mut x = 0x243f_6a88_85a3_08d3u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let edges = [0, 1, u64::MAX, u64::MAX - 1, 1 << 63];
+        for round in 0..20_000 {
+            let pick = |r: u64, i: usize| if (r >> i) & 3 == 0 { edges[i % 5] } else { r };
+            let r = next();
+            let start = Column {
+                lo: pick(next(), 0),
+                hi: pick(next(), 2),
+                // `over` counts carries: small in use, but any value must add the same.
+                over: if round % 2 == 0 {
+                    r % 64
+                } else {
+                    pick(r, 4) >> 1
+                },
+            };
+            let (a, b) = (pick(next(), 6), pick(next(), 8));
+            let (mut fast, mut slow) = (start, start);
+            fast.mac(a, b);
+            slow.mac_portable(a, b);
+            assert_eq!(
+                (fast.lo, fast.hi, fast.over),
+                (slow.lo, slow.hi, slow.over),
+                "{a:#x} * {b:#x} onto ({:#x}, {:#x}, {})",
+                start.lo,
+                start.hi,
+                start.over
+            );
+        }
+    }
 }
