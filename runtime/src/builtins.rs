@@ -151,30 +151,37 @@ const _: () = {
     );
 };
 
-/// Charges `static_gas` (the static gas compiled code has accumulated since its last charge,
-/// this instruction's included), then runs the body of `opcode` on the frame (stack bounds
-/// already checked by the compiled block). Charging here spares compiled code a gas check and
-/// an exit path before every helper call.
+/// Charges the static gas compiled code has accumulated since its last charge (this
+/// instruction's included), then runs the body of the opcode on the frame (stack bounds already
+/// checked by the compiled block). Charging here spares compiled code a gas check and an exit
+/// path before every helper call. `op_gas` is the opcode in its low byte and that static gas
+/// above it ([`exec_operand`]): one constant, which x64 moves into its argument register with
+/// a 32-bit immediate nearly always, where two took a register more (6 bytes per call site).
 ///
 /// # Safety
 /// `frame` and `host` must be valid, exclusive pointers for the duration of the call.
 pub unsafe extern "C" fn ferrite_exec(
     frame: *mut Frame,
     host: *mut HostRef<'_>,
-    opcode: u32,
-    static_gas: u64,
+    op_gas: u64,
     need: u64,
 ) -> u8 {
     // SAFETY: compiled code passes the frame and host pointers it was entered with, which the
     // caller of the compiled program guarantees are valid and not aliased during the call.
     let (frame, host) = unsafe { (&mut *frame, &mut *(*host).host) };
-    let code = if frame.gas.charge(static_gas) {
-        let exit = frame.execute(host, opcode as u8);
+    let code = if frame.gas.charge(op_gas >> 8) {
+        let exit = frame.execute(host, op_gas as u8);
         need_left(frame, exit, need)
     } else {
         ExitCode::OutOfGas as u8
     };
     exit_with(frame, code)
+}
+
+/// [`ferrite_exec`]'s `op_gas` operand: `opcode` in the low byte, `static_gas` above it; `None`
+/// if the gas does not fit the 56 bits left (the caller then charges it itself and passes 0).
+pub fn exec_operand(opcode: u8, static_gas: u64) -> Option<u64> {
+    (static_gas >> 56 == 0).then_some(static_gas << 8 | u64::from(opcode))
 }
 
 /// Returns `code` to compiled code, noted in the frame for its return block (see
@@ -312,7 +319,7 @@ const fn copies_operands(opcode: u8) -> bool {
 macro_rules! for_each_builtin {
     ($m:ident) => {
         $m! {
-            fn ferrite_exec(frame: frame, host: host, opcode: u32, static_gas: u64, need: u64) -> u8;
+            fn ferrite_exec(frame: frame, host: host, op_gas: u64, need: u64) -> u8;
             fn ferrite_jump_fallback(frame: frame, dest: u64) -> u8;
             fn ferrite_mexpand(frame: frame, low: u64, high: u64, pending: u64, need: u64) -> u8;
             fn ferrite_selfbalance(frame: frame, host: host);
@@ -568,3 +575,25 @@ macro_rules! define_builtins {
 }
 
 for_each_builtin!(define_builtins);
+
+#[cfg(test)]
+mod tests {
+    use super::exec_operand;
+
+    /// The opcode and the gas come back out as `ferrite_exec` reads them; gas beyond 56 bits
+    /// does not pack.
+    #[test]
+    fn exec_operand_packs_opcode_and_gas() {
+        for (op, gas) in [
+            (0x00, 0),
+            (0x54, 2100),
+            (0xff, (1 << 56) - 1),
+            (0xf1, 1 << 40),
+        ] {
+            let v = exec_operand(op, gas).expect("fits");
+            assert_eq!((v as u8, v >> 8), (op, gas));
+        }
+        assert_eq!(exec_operand(0x54, 1 << 56), None);
+        assert_eq!(exec_operand(0x54, u64::MAX), None);
+    }
+}

@@ -12,7 +12,7 @@ use super::Lower;
 use crate::analysis::Instr;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, FuncRef, InstBuilder, Value};
-use ferrite_runtime::builtins::{offsets, Builtin, PURE_HELPERS};
+use ferrite_runtime::builtins::{exec_operand, offsets, Builtin, PURE_HELPERS};
 use ferrite_runtime::opcode::{flags, OPCODE_INFO};
 use ferrite_runtime::Opcode;
 
@@ -47,8 +47,17 @@ impl Lower<'_, '_> {
         // The helper charges the pending static gas; the body may charge dynamic gas (memory,
         // cold access, ...).
         self.charge_carried(c);
+        let op_gas = match exec_operand(ins.opcode, c.pending_gas) {
+            Some(v) => v,
+            None => {
+                // More static gas than the operand holds (not met in practice: a block's static
+                // gas is far below 2^56): charged here, as at any sync point, which the entry
+                // check covers.
+                self.sync_gas(c);
+                u64::from(ins.opcode)
+            }
+        };
         self.flush_gas(c);
-        let charge = self.iconst(c.pending_gas as i64);
         c.pending_gas = 0;
         // The helper charges (and may charge more): the frame holds the gas from here on.
         c.gas = None;
@@ -58,10 +67,10 @@ impl Lower<'_, '_> {
             let pc = self.iconst(ins.pc as i64 + 1);
             self.set_frame_field(offsets::PC, pc);
         }
-        let opv = self.b.ins().iconst(types::I32, ins.opcode as i64);
+        let op_gas = self.iconst(op_gas as i64);
         let (frame, host) = (self.frame(), self.host());
         let exec = self.import(Builtin::ferrite_exec);
-        let call = self.call(exec, &[frame, host, opv, charge, need]);
+        let call = self.call(exec, &[frame, host, op_gas, need]);
         self.b.inst_results(call)[0]
     }
 
