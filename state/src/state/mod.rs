@@ -409,13 +409,18 @@ impl<B: Backing> State<B> {
         slot_value(&self.accounts, address, key)
     }
 
-    /// Account that must exist for a write: created (journaled) when absent.
+    /// Account that must exist for a write: created (journaled) when absent. One look-up (a
+    /// test for the key and then `entry` hashed and probed twice on every balance and storage
+    /// write).
     fn account_mut(&mut self, address: Address) -> &mut Account {
         self.load(address);
-        if !self.accounts.contains_key(&address) {
-            self.journal.push(Entry::Created(address));
+        match self.accounts.entry(address) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                self.journal.push(Entry::Created(address));
+                e.insert(Account::default())
+            }
         }
-        self.accounts.entry(address).or_default()
     }
 
     fn warm(&mut self, address: Address) -> bool {
