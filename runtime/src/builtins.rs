@@ -184,6 +184,17 @@ pub fn exec_operand(opcode: u8, static_gas: u64) -> Option<u64> {
     (static_gas >> 56 == 0).then_some(static_gas << 8 | u64::from(opcode))
 }
 
+/// Bits of [`ferrite_mexpand`]'s `pending_need` operand that hold the pending static gas.
+pub const MEXPAND_PENDING_BITS: u32 = 16;
+
+/// [`ferrite_mexpand`]'s `pending_need` operand; `None` if `pending` does not fit its
+/// [`MEXPAND_PENDING_BITS`] bits (the caller then charges it first and passes 0) or `need` the
+/// rest.
+pub fn mexpand_operand(pending: u64, need: u64) -> Option<u64> {
+    let fits = pending >> MEXPAND_PENDING_BITS == 0 && need >> (64 - MEXPAND_PENDING_BITS) == 0;
+    fits.then_some(need << MEXPAND_PENDING_BITS | pending)
+}
+
 /// Returns `code` to compiled code, noted in the frame for its return block (see
 /// [`Frame::jit_exit`](crate::Frame)): every helper that returns an exit code returns it
 /// through this.
@@ -226,9 +237,12 @@ pub unsafe extern "C" fn ferrite_jump_fallback(frame: *mut Frame, dest: u64) -> 
 /// Expands memory (charged) to hold the word at offset `low`, for an MLOAD or MSTORE whose word
 /// lies outside current memory; compiled code then accesses the word inline. `high` is non-zero
 /// when the offset does not fit 64 bits (the OR of its upper limbs): out of gas, as for the
-/// interpreter. `pending` is the static gas compiled code has yet to charge (this instruction's
-/// included): the expansion must leave room for it, but it stays uncharged, so that compiled
-/// code goes on with the same pending charge whether or not it called this.
+/// interpreter. `pending_need` ([`mexpand_operand`]) holds, in its low
+/// [`MEXPAND_PENDING_BITS`] bits, the static gas compiled code has yet to charge (this
+/// instruction's included): the expansion must leave room for it, but it stays uncharged, so
+/// that compiled code goes on with the same pending charge whether or not it called this; above
+/// them, the `need` of [`ferrite_exec`]. One constant, which x64 moves with a 32-bit immediate
+/// nearly always, where two took a register more (6 bytes per call site).
 ///
 /// # Safety
 /// `frame` must be a valid, exclusive pointer.
@@ -236,11 +250,12 @@ pub unsafe extern "C" fn ferrite_mexpand(
     frame: *mut Frame,
     low: u64,
     high: u64,
-    pending: u64,
-    need: u64,
+    pending_need: u64,
 ) -> u8 {
     // SAFETY: as for `ferrite_exec`.
     let frame = unsafe { &mut *frame };
+    let pending = pending_need & ((1 << MEXPAND_PENDING_BITS) - 1);
+    let need = pending_need >> MEXPAND_PENDING_BITS;
     let code = if frame.gas.charge(pending) {
         // An offset beyond 64 bits is out of gas, as for the interpreter.
         let grown = match high {
@@ -321,7 +336,7 @@ macro_rules! for_each_builtin {
         $m! {
             fn ferrite_exec(frame: frame, host: host, op_gas: u64, need: u64) -> u8;
             fn ferrite_jump_fallback(frame: frame, dest: u64) -> u8;
-            fn ferrite_mexpand(frame: frame, low: u64, high: u64, pending: u64, need: u64) -> u8;
+            fn ferrite_mexpand(frame: frame, low: u64, high: u64, pending_need: u64) -> u8;
             fn ferrite_selfbalance(frame: frame, host: host);
             // Operands by value as little-endian limbs, top of the stack first; the result goes
             // to `out`, the deepest operand's stack slot.
@@ -578,7 +593,7 @@ for_each_builtin!(define_builtins);
 
 #[cfg(test)]
 mod tests {
-    use super::exec_operand;
+    use super::{exec_operand, mexpand_operand, MEXPAND_PENDING_BITS};
 
     /// The opcode and the gas come back out as `ferrite_exec` reads them; gas beyond 56 bits
     /// does not pack.
@@ -595,5 +610,17 @@ mod tests {
         }
         assert_eq!(exec_operand(0x54, 1 << 56), None);
         assert_eq!(exec_operand(0x54, u64::MAX), None);
+    }
+
+    /// The pending gas and the need come back out as `ferrite_mexpand` reads them.
+    #[test]
+    fn mexpand_operand_packs_pending_and_need() {
+        let bits = MEXPAND_PENDING_BITS;
+        for (pending, need) in [(0, 0), (3, 21), ((1 << bits) - 1, (1 << (64 - bits)) - 1)] {
+            let v = mexpand_operand(pending, need).expect("fits");
+            assert_eq!((v & ((1 << bits) - 1), v >> bits), (pending, need));
+        }
+        assert_eq!(mexpand_operand(1 << bits, 0), None);
+        assert_eq!(mexpand_operand(0, 1 << (64 - bits)), None);
     }
 }

@@ -61,7 +61,7 @@ impl Lower<'_, '_> {
         c.pending_gas = 0;
         // The helper charges (and may charge more): the frame holds the gas from here on.
         c.gas = None;
-        let need = self.open_need(c, true);
+        let need = self.open_need(c, true, None);
         self.store_len(c);
         if OPCODE_INFO[ins.opcode as usize].has(flags::SUSPENDS) {
             let pc = self.iconst(ins.pc as i64 + 1);

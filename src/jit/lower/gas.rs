@@ -17,7 +17,7 @@ use super::Lower;
 use crate::analysis;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, InstBuilder, Value};
-use ferrite_runtime::builtins::offsets;
+use ferrite_runtime::builtins::{mexpand_operand, offsets, MEXPAND_PENDING_BITS};
 use ferrite_runtime::opcode::OPCODE_INFO;
 use ferrite_runtime::{ExitCode, STACK_LIMIT};
 
@@ -218,7 +218,9 @@ impl Lower<'_, '_> {
     /// charges need no check of their own. `ferrite_exec` is called unconditionally, so its
     /// check also covers the charges after the memory expansions that follow it, which run only
     /// when needed: an expansion's stretch, too, reaches the next `ferrite_exec` call.
-    pub(super) fn open_need(&mut self, c: &mut Cursor, exec: bool) -> Value {
+    /// With `pending` (a memory expansion), the operand is `ferrite_mexpand`'s, which packs the
+    /// pending gas with the need ([`mexpand_operand`]; the caller checked that it fits).
+    pub(super) fn open_need(&mut self, c: &mut Cursor, exec: bool, pending: Option<u64>) -> Value {
         if exec {
             self.close_needs(c);
         }
@@ -226,21 +228,29 @@ impl Lower<'_, '_> {
         let Some(inst) = self.b.func.dfg.value_def(v).inst() else {
             unreachable!("an iconst is an instruction's result")
         };
-        c.needs.push((inst, c.static_gas));
+        c.needs.push((inst, c.static_gas, pending));
         v
     }
 
     /// Sets the open `need` operands to the static gas charged since their calls.
     pub(super) fn close_needs(&mut self, c: &mut Cursor) {
-        for (inst, at) in c.needs.drain(..) {
-            let since = c.static_gas - at;
-            self.b
-                .func
-                .replace(inst)
-                .iconst(types::I64, since.min(i64::MAX as u64) as i64);
+        for (inst, at, pending) in c.needs.drain(..) {
+            let since = (c.static_gas - at).min(i64::MAX as u64);
+            let operand = match pending {
+                // The need fits (the assertion on `MAX_IR_WEIGHT` below).
+                Some(p) => mexpand_operand(p, since).expect("a function's static gas fits"),
+                None => since,
+            };
+            self.b.func.replace(inst).iconst(types::I64, operand as i64);
         }
     }
 }
+
+// A need (static gas within one function) fits the bits `ferrite_mexpand`'s operand leaves it:
+// a compiled function weighs at most `MAX_IR_WEIGHT`, at least 2 per instruction, and an
+// instruction's static gas is a `u16`.
+const _: () =
+    assert!((crate::jit::MAX_IR_WEIGHT as u64 / 2) << 16 < 1 << (64 - MEXPAND_PENDING_BITS));
 
 /// What an entry check covers: static gas, and stack bounds on the entry length.
 #[derive(Clone, Copy, Debug, Default)]

@@ -13,7 +13,7 @@ use super::Lower;
 use crate::analysis::{self, Analysis, Instr};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, Value};
-use ferrite_runtime::builtins::{offsets, Builtin};
+use ferrite_runtime::builtins::{mexpand_operand, offsets, Builtin};
 use ferrite_runtime::{Opcode, U256};
 
 /// Memory offsets that were accessed are below 2^32 ([`MEMORY_LIMIT`](ferrite_runtime::gas::MEMORY_LIMIT)).
@@ -73,6 +73,11 @@ impl Lower<'_, '_> {
             c.mem_known = c.mem_known.max(ahead + 1);
             ahead
         });
+        // Pending gas beyond what the expansion's operand holds (not met in practice) is
+        // charged here, as at any sync point, which the entry check covers.
+        if mexpand_operand(c.pending_gas, 0).is_none() {
+            self.sync_gas(c);
+        }
         // The expansion charges the frame's gas, and after it both paths go on from there.
         self.flush_gas(c);
         let limit = self.frame_field(offsets::MEM_WORD_LIMIT);
@@ -118,11 +123,10 @@ impl Lower<'_, '_> {
         let upper = upper.unwrap_or_else(|| self.iconst(0));
         // Expansion charges memory gas after the static gas still pending, which stays pending
         // (the access path does not charge it: both paths go on with it).
-        let pending = self.iconst(c.pending_gas as i64);
-        let need = self.open_need(c, false);
+        let pending_need = self.open_need(c, false, Some(c.pending_gas));
         let frame = self.frame();
         let mexpand = self.import(Builtin::ferrite_mexpand);
-        let call = self.call(mexpand, &[frame, low, upper, pending, need]);
+        let call = self.call(mexpand, &[frame, low, upper, pending_need]);
         let r = self.b.inst_results(call)[0];
         self.continue_at_unless_exit(r, access);
         // Memory gas was charged on this path: the frame holds the gas from here on.

@@ -123,7 +123,7 @@ pub(super) struct Cursor {
     /// that may charge dynamic gas, each with `static_gas` at its call: set to the static gas
     /// added since when the next `ferrite_exec` call or the block's end closes them (see
     /// [`Lower::close_needs`]).
-    pub(super) needs: Vec<(Inst, u64)>,
+    pub(super) needs: Vec<(Inst, u64, Option<u64>)>,
     /// Words the block has accessed memory at, with their low limb: they are below
     /// 2^[`MEMORY_BITS`](super::memory::MEMORY_BITS) from there on (see [`Lower::small`]).
     pub(super) offsets: Vec<((Value, Value), Value)>,
