@@ -90,7 +90,10 @@ pub mod offsets {
     pub const SELF_BALANCE_KNOWN: usize = offset_of!(Frame, self_balance_known);
     /// `frame.jit_exit` (u8: the exit code compiled code returns next).
     pub const JIT_EXIT: usize = offset_of!(Frame, jit_exit);
-    /// `host_ref.env` (`*const EnvWords`), in the `HostRef` compiled code receives.
+    /// `frame.jit_host` (the address of the `HostRef` the helpers use, see
+    /// [`Frame::set_jit_host`]).
+    pub const JIT_HOST: usize = offset_of!(Frame, jit_host);
+    /// `host_ref.env` (`*const EnvWords`), in the frame's `HostRef`.
     pub const HOST_ENV: usize = offset_of!(HostRef, env);
     /// The [`EnvWords`] field of `op`'s word, for the environment opcodes read in place.
     pub const fn env_word(op: crate::Opcode) -> Option<usize> {
@@ -159,16 +162,15 @@ const _: () = {
 /// a 32-bit immediate nearly always, where two took a register more (6 bytes per call site).
 ///
 /// # Safety
-/// `frame` and `host` must be valid, exclusive pointers for the duration of the call.
-pub unsafe extern "C" fn ferrite_exec(
-    frame: *mut Frame,
-    host: *mut HostRef<'_>,
-    op_gas: u64,
-    need: u64,
-) -> u8 {
-    // SAFETY: compiled code passes the frame and host pointers it was entered with, which the
-    // caller of the compiled program guarantees are valid and not aliased during the call.
-    let (frame, host) = unsafe { (&mut *frame, &mut *(*host).host) };
+/// `frame` must be a valid, exclusive pointer for the duration of the call, and its host
+/// ([`Frame::set_jit_host`]) a valid `HostRef` that nothing else uses meanwhile.
+pub unsafe extern "C" fn ferrite_exec(frame: *mut Frame, op_gas: u64, need: u64) -> u8 {
+    // SAFETY: compiled code passes the frame pointer it was entered with, which the caller of
+    // the compiled program guarantees is valid and not aliased during the call.
+    let frame = unsafe { &mut *frame };
+    // SAFETY: the program's runner set the frame's host to its `HostRef`, which lives, and is
+    // used by nothing else, until the compiled function this call comes from returns.
+    let host = unsafe { jit_host(frame) };
     let code = if frame.gas.charge(op_gas >> 8) {
         let exit = frame.execute(host, op_gas as u8);
         need_left(frame, exit, need)
@@ -193,6 +195,19 @@ pub const MEXPAND_PENDING_BITS: u32 = 16;
 pub fn mexpand_operand(pending: u64, need: u64) -> Option<u64> {
     let fits = pending >> MEXPAND_PENDING_BITS == 0 && need >> (64 - MEXPAND_PENDING_BITS) == 0;
     fits.then_some(need << MEXPAND_PENDING_BITS | pending)
+}
+
+/// The host of a frame compiled code runs ([`Frame::set_jit_host`]).
+///
+/// # Safety
+/// The frame's host must be the address of a live `HostRef` that nothing else uses for the
+/// returned reference's lifetime.
+#[inline(always)]
+unsafe fn jit_host<'h>(frame: &Frame) -> &'h mut dyn Host {
+    let href = frame.jit_host as *mut HostRef<'h>;
+    debug_assert!(!href.is_null(), "compiled code runs without a host");
+    // SAFETY: the caller's.
+    unsafe { &mut *(*href).host }
 }
 
 /// Returns `code` to compiled code, noted in the frame for its return block (see
@@ -278,10 +293,12 @@ pub unsafe extern "C" fn ferrite_mexpand(
 /// code then loads it (it calls this only when the cache is empty).
 ///
 /// # Safety
-/// `frame` and `host` must be valid, exclusive pointers for the duration of the call.
-pub unsafe extern "C" fn ferrite_selfbalance(frame: *mut Frame, host: *mut HostRef<'_>) {
+/// As for [`ferrite_exec`].
+pub unsafe extern "C" fn ferrite_selfbalance(frame: *mut Frame) {
     // SAFETY: as for `ferrite_exec`.
-    let (frame, host) = unsafe { (&mut *frame, &mut *(*host).host) };
+    let frame = unsafe { &mut *frame };
+    // SAFETY: as for `ferrite_exec`.
+    let host = unsafe { jit_host(frame) };
     frame.self_balance(host);
 }
 
@@ -334,10 +351,10 @@ const fn copies_operands(opcode: u8) -> bool {
 macro_rules! for_each_builtin {
     ($m:ident) => {
         $m! {
-            fn ferrite_exec(frame: frame, host: host, op_gas: u64, need: u64) -> u8;
+            fn ferrite_exec(frame: frame, op_gas: u64, need: u64) -> u8;
             fn ferrite_jump_fallback(frame: frame, dest: u64) -> u8;
             fn ferrite_mexpand(frame: frame, low: u64, high: u64, pending_need: u64) -> u8;
-            fn ferrite_selfbalance(frame: frame, host: host);
+            fn ferrite_selfbalance(frame: frame);
             // Operands by value as little-endian limbs, top of the stack first; the result goes
             // to `out`, the deepest operand's stack slot.
             // (CLZ, the family's last member, is now inline; the family stays for the next.)
@@ -374,7 +391,6 @@ macro_rules! for_each_builtin {
 /// | kind | Rust | [`AbiType`] |
 /// |---|---|---|
 /// | `frame` | `*mut Frame` | `Ptr` |
-/// | `host` | `*mut HostRef<'_>` | `Ptr` |
 /// | `word` | `*mut U256` | `Ptr` |
 /// | `u8`, `u32`, `u64` | same | `I8`, `I32`, `I64` |
 ///
@@ -452,13 +468,11 @@ macro_rules! builtin_abi {
     (result) => { $crate::builtins::AbiType::Void };
     (result $r:ident) => { $crate::builtin_abi!(abi $r) };
     (type frame) => { *mut $crate::frame::Frame };
-    (type host) => { *mut $crate::builtins::HostRef<'_> };
     (type word) => { *mut $crate::word::U256 };
     (type u8) => { u8 };
     (type u32) => { u32 };
     (type u64) => { u64 };
     (abi frame) => { $crate::builtins::AbiType::Ptr };
-    (abi host) => { $crate::builtins::AbiType::Ptr };
     (abi word) => { $crate::builtins::AbiType::Ptr };
     (abi u8) => { $crate::builtins::AbiType::I8 };
     (abi u32) => { $crate::builtins::AbiType::I32 };

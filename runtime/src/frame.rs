@@ -191,9 +191,20 @@ pub struct Frame {
     pub(crate) request: Option<Message>,
     /// The message that started the frame.
     pub msg: Message,
+    /// While compiled code runs the frame: the address of the `HostRef` its helpers reach the
+    /// host through (see [`Frame::set_jit_host`]); 0 otherwise. A plain address, not a pointer
+    /// field, so that the frame stays `Send`; only the helpers turn it back into a reference.
+    pub(crate) jit_host: usize,
 }
 
 impl Frame {
+    /// Notes the host compiled code's helpers reach while compiled code runs this frame (the
+    /// program's runner sets it before each entry; a compiled function then needs no host
+    /// argument of its own, nor a stack slot to keep it in for its helper calls).
+    pub fn set_jit_host(&mut self, host: *mut crate::builtins::HostRef<'_>) {
+        self.jit_host = host as usize;
+    }
+
     /// A new frame executing `code` for `msg` under `spec`.
     pub fn new(msg: Message, code: Arc<Bytecode>, spec: SpecId) -> Frame {
         Frame {
@@ -203,6 +214,7 @@ impl Frame {
             self_balance: U256::ZERO,
             self_balance_known: 0,
             jit_exit: 0,
+            jit_host: 0,
             code,
             pc: 0,
             stack: Stack::new(),

@@ -116,9 +116,10 @@ impl std::fmt::Display for CompileError {
 
 impl std::error::Error for CompileError {}
 
-/// A compiled function: the frame, the host, and the index of the entry `frame.pc` is at
-/// ([`lower::entry_blocks`]; any other value hands the frame to the interpreter).
-type Entry = unsafe extern "C" fn(*mut Frame, *mut HostRef<'_>, u32) -> u8;
+/// A compiled function: the frame (its host noted in it, [`Frame::set_jit_host`]), and the
+/// index of the entry `frame.pc` is at ([`lower::entry_blocks`]; any other value hands the
+/// frame to the interpreter).
+type Entry = unsafe extern "C" fn(*mut Frame, u32) -> u8;
 
 /// A compiled program: owns its code memory (mapped by `code.rs`, unmapped when dropped).
 pub struct Program {
@@ -214,6 +215,8 @@ impl Program {
     /// place.
     pub fn run(&self, frame: &mut Frame, host: &mut dyn Host, env: &EnvWords) -> ExitCode {
         let mut href = HostRef { host, env };
+        // The helpers reach the host through the frame while compiled code runs it.
+        frame.set_jit_host(&mut href);
         let mut at = chunks::entry_at(&self.entry, frame.pc());
         loop {
             let (k, index) = chunks::split(at);
@@ -225,7 +228,7 @@ impl Program {
             // block), and through the runtime helpers.
             #[cfg(all(debug_assertions, target_arch = "x86_64"))]
             let pinned = pinned_register();
-            let code = unsafe { (self.functions[k])(frame, &mut href, index) };
+            let code = unsafe { (self.functions[k])(frame, index) };
             // Compiled code keeps the frame in the pinned register and must restore the
             // caller's value, as the C ABI requires of a callee-saved register.
             #[cfg(all(debug_assertions, target_arch = "x86_64"))]
@@ -236,7 +239,10 @@ impl Program {
             );
             match chunks::next(&self.entry, k, code, frame.pc()) {
                 Some(next) => at = next,
-                None => return ExitCode::from_u8(code).unwrap_or(ExitCode::InvalidOperand),
+                None => {
+                    frame.set_jit_host(std::ptr::null_mut());
+                    return ExitCode::from_u8(code).unwrap_or(ExitCode::InvalidOperand);
+                }
             }
         }
     }
@@ -346,11 +352,7 @@ fn signature(isa: &dyn TargetIsa, params: &[AbiType], ret: AbiType) -> Signature
 }
 
 fn entry_signature(isa: &dyn TargetIsa) -> Signature {
-    signature(
-        isa,
-        &[AbiType::Ptr, AbiType::Ptr, AbiType::I32],
-        AbiType::I8,
-    )
+    signature(isa, &[AbiType::Ptr, AbiType::I32], AbiType::I8)
 }
 
 fn check_limits(a: &Analysis, region: Option<&Region>) -> Result<(), CompileError> {

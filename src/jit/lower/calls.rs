@@ -68,9 +68,9 @@ impl Lower<'_, '_> {
             self.set_frame_field(offsets::PC, pc);
         }
         let op_gas = self.iconst(op_gas as i64);
-        let (frame, host) = (self.frame(), self.host());
+        let frame = self.frame();
         let exec = self.import(Builtin::ferrite_exec);
-        let call = self.call(exec, &[frame, host, op_gas, need]);
+        let call = self.call(exec, &[frame, op_gas, need]);
         self.b.inst_results(call)[0]
     }
 

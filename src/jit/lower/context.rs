@@ -2,7 +2,7 @@
 //!
 //! The environment is constant during a transaction, so the frame driver converts it once to
 //! [`EnvWords`](ferrite_runtime::EnvWords) and compiled code loads ORIGIN, GASPRICE, the block's
-//! words and BLOBHASH from there (through the `HostRef` it receives) instead of calling
+//! words and BLOBHASH from there (through the `HostRef` the frame notes) instead of calling
 //! `ferrite_exec`, whose dispatch and host call cost more than the opcodes' work (EEST's
 //! transaction-context benchmarks ran at half revm's speed compiled). SELFBALANCE loads the
 //! frame's cache of it and calls `ferrite_selfbalance` only to fill it (see
@@ -79,9 +79,9 @@ impl Lower<'_, '_> {
         let read = self.b.create_block();
         self.b.ins().brif(known, read, &[], fill, &[]);
         self.b.switch_to_block(fill);
-        let (frame, host) = (self.frame(), self.host());
+        let frame = self.frame();
         let f = self.import(Builtin::ferrite_selfbalance);
-        self.call(f, &[frame, host]);
+        self.call(f, &[frame]);
         self.b.ins().jump(read, &[]);
         self.b.switch_to_block(read);
         let frame = self.frame();

@@ -1,6 +1,6 @@
 //! Lowering: one analysed program → one Cranelift function.
 //!
-//! Signature: `extern "C" fn(frame: *mut Frame, host: *mut HostRef, entry: u32) -> u8` (an
+//! Signature: `extern "C" fn(frame: *mut Frame, entry: u32) -> u8` (an
 //! [`ExitCode`]). The frame pointer lives in Cranelift's pinned register (r15 on x86-64) for the
 //! whole function; the caller's value of that register waits in the function's stack slot and
 //! is restored at the one return.
@@ -167,7 +167,7 @@ struct Lower<'a, 'b> {
     b: FunctionBuilder<'b>,
     a: &'a Analysis,
     imports: Imports<'a>,
-    /// Stack slot holding the caller's pinned register and the host pointer.
+    /// Stack slot holding the caller's pinned register.
     context: cranelift_codegen::ir::StackSlot,
     /// The frame pointer read from the pinned register in the current IR block since its
     /// last call (see [`Lower::frame`]).
@@ -314,14 +314,12 @@ pub fn lower<'a>(
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let frame = b.block_params(entry)[0];
-    let host = b.block_params(entry)[1];
-    let index = b.block_params(entry)[2];
+    let index = b.block_params(entry)[1];
     let context = b.create_sized_stack_slot(cranelift_codegen::ir::StackSlotData::new(
         cranelift_codegen::ir::StackSlotKind::ExplicitSlot,
-        16,
+        8,
         3,
     ));
-    b.ins().stack_store(types::I64, host, context, 8);
     // The frame lives in the pinned register for the whole function (see [`Lower::frame`]);
     // the caller's value of that register is kept in the slot and restored at the return.
     let caller = b.ins().get_pinned_reg(types::I64);
@@ -473,11 +471,10 @@ impl Lower<'_, '_> {
         self.b.ins().set_pinned_reg(caller);
     }
 
-    /// The host pointer, from the function's stack slot at each use: few blocks use it, and
-    /// a load nothing uses still costs an instruction (Cranelift keeps every load).
+    /// The `HostRef` pointer, from the frame at each use (`Frame::set_jit_host`): only the
+    /// environment's words are read through it here; the helpers find it themselves.
     fn host(&mut self) -> Value {
-        let p = types::I64;
-        self.b.ins().stack_load(p, p, self.context, 8)
+        self.frame_field(offsets::JIT_HOST)
     }
 
     /// A 64-bit field of the frame (at an offset from `builtins::offsets`).
