@@ -27,7 +27,8 @@ use crate::host::{EnvWords, Host};
 use crate::word::U256;
 use crate::ExitCode;
 
-/// A thin pointer to a `dyn Host`, so compiled code can pass the host through the C ABI.
+/// A thin pointer to a `dyn Host` (with the environment's words), which the frame notes while
+/// compiled code runs it ([`Frame::set_jit_host`]): the helpers reach the host through it.
 pub struct HostRef<'a> {
     /// The host.
     pub host: &'a mut (dyn Host + 'a),
