@@ -172,8 +172,9 @@ pub unsafe extern "C" fn ferrite_exec(frame: *mut Frame, op_gas: u64, need: u64)
     // SAFETY: the program's runner set the frame's host to its `HostRef`, which lives, and is
     // used by nothing else, until the compiled function this call comes from returns.
     let host = unsafe { jit_host(frame) };
-    let code = if frame.gas.charge(op_gas >> 8) {
-        let exit = frame.execute(host, op_gas as u8);
+    let (opcode, static_gas) = exec_parts(op_gas);
+    let code = if frame.gas.charge(static_gas) {
+        let exit = frame.execute(host, opcode);
         need_left(frame, exit, need)
     } else {
         ExitCode::OutOfGas as u8
@@ -187,6 +188,12 @@ pub fn exec_operand(opcode: u8, static_gas: u64) -> Option<u64> {
     (static_gas >> 56 == 0).then_some(static_gas << 8 | u64::from(opcode))
 }
 
+/// The opcode and the static gas of an [`exec_operand`].
+#[inline(always)]
+fn exec_parts(op_gas: u64) -> (u8, u64) {
+    (op_gas as u8, op_gas >> 8)
+}
+
 /// Bits of [`ferrite_mexpand`]'s `pending_need` operand that hold the pending static gas.
 pub const MEXPAND_PENDING_BITS: u32 = 16;
 
@@ -196,6 +203,15 @@ pub const MEXPAND_PENDING_BITS: u32 = 16;
 pub fn mexpand_operand(pending: u64, need: u64) -> Option<u64> {
     let fits = pending >> MEXPAND_PENDING_BITS == 0 && need >> (64 - MEXPAND_PENDING_BITS) == 0;
     fits.then_some(need << MEXPAND_PENDING_BITS | pending)
+}
+
+/// The pending gas and the need of a [`mexpand_operand`].
+#[inline(always)]
+fn mexpand_parts(pending_need: u64) -> (u64, u64) {
+    (
+        pending_need & ((1 << MEXPAND_PENDING_BITS) - 1),
+        pending_need >> MEXPAND_PENDING_BITS,
+    )
 }
 
 /// The host of a frame compiled code runs ([`Frame::set_jit_host`]).
@@ -270,8 +286,7 @@ pub unsafe extern "C" fn ferrite_mexpand(
 ) -> u8 {
     // SAFETY: as for `ferrite_exec`.
     let frame = unsafe { &mut *frame };
-    let pending = pending_need & ((1 << MEXPAND_PENDING_BITS) - 1);
-    let need = pending_need >> MEXPAND_PENDING_BITS;
+    let (pending, need) = mexpand_parts(pending_need);
     let code = if frame.gas.charge(pending) {
         // An offset beyond 64 bits is out of gas, as for the interpreter.
         let grown = match high {
@@ -608,7 +623,7 @@ for_each_builtin!(define_builtins);
 
 #[cfg(test)]
 mod tests {
-    use super::{exec_operand, mexpand_operand, MEXPAND_PENDING_BITS};
+    use super::{exec_operand, exec_parts, mexpand_operand, mexpand_parts, MEXPAND_PENDING_BITS};
 
     /// The opcode and the gas come back out as `ferrite_exec` reads them; gas beyond 56 bits
     /// does not pack.
@@ -621,7 +636,7 @@ mod tests {
             (0xf1, 1 << 40),
         ] {
             let v = exec_operand(op, gas).expect("fits");
-            assert_eq!((v as u8, v >> 8), (op, gas));
+            assert_eq!(exec_parts(v), (op, gas));
         }
         assert_eq!(exec_operand(0x54, 1 << 56), None);
         assert_eq!(exec_operand(0x54, u64::MAX), None);
@@ -633,7 +648,7 @@ mod tests {
         let bits = MEXPAND_PENDING_BITS;
         for (pending, need) in [(0, 0), (3, 21), ((1 << bits) - 1, (1 << (64 - bits)) - 1)] {
             let v = mexpand_operand(pending, need).expect("fits");
-            assert_eq!((v & ((1 << bits) - 1), v >> bits), (pending, need));
+            assert_eq!(mexpand_parts(v), (pending, need));
         }
         assert_eq!(mexpand_operand(1 << bits, 0), None);
         assert_eq!(mexpand_operand(0, 1 << (64 - bits)), None);
