@@ -12,38 +12,44 @@
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::ir::{types, Function, InstBuilder, InstructionData, Opcode, Value};
 
+/// `v` with its aliases resolved, and the instruction that defines it (none for a block
+/// parameter).
+fn definition(func: &Function, v: Value) -> Option<(Value, &InstructionData)> {
+    let v = func.dfg.resolve_aliases(v);
+    let inst = func.dfg.value_def(v).inst()?;
+    Some((v, &func.dfg.insts[inst]))
+}
+
 /// The value of `v` if an `iconst` of 64 bits defines it.
 fn const_of(func: &Function, v: Value) -> Option<i64> {
-    let dfg = &func.dfg;
-    let v = dfg.resolve_aliases(v);
-    let inst = dfg.value_def(v).inst()?;
-    match dfg.insts[inst] {
-        InstructionData::UnaryImm {
-            opcode: Opcode::Iconst,
-            imm,
-        } if dfg.value_type(v) == types::I64 => Some(imm.bits()),
+    match definition(func, v)? {
+        (
+            v,
+            &InstructionData::UnaryImm {
+                opcode: Opcode::Iconst,
+                imm,
+            },
+        ) if func.dfg.value_type(v) == types::I64 => Some(imm.bits()),
         _ => None,
     }
 }
 
 /// `(x, k)` if `v` is `x + k` (or `k + x`, or `x - k`) for a 64-bit constant `k`.
 fn const_add(func: &Function, v: Value) -> Option<(Value, i64)> {
-    let dfg = &func.dfg;
-    let v = dfg.resolve_aliases(v);
-    let inst = dfg.value_def(v).inst()?;
-    match dfg.insts[inst] {
+    let resolve = |x: Value| func.dfg.resolve_aliases(x);
+    match *definition(func, v)?.1 {
         InstructionData::Binary {
             opcode: Opcode::Iadd,
             args: [a, b],
         } => match (const_of(func, a), const_of(func, b)) {
-            (_, Some(k)) => Some((dfg.resolve_aliases(a), k)),
-            (Some(k), None) => Some((dfg.resolve_aliases(b), k)),
+            (_, Some(k)) => Some((resolve(a), k)),
+            (Some(k), None) => Some((resolve(b), k)),
             (None, None) => None,
         },
         InstructionData::Binary {
             opcode: Opcode::Isub,
             args: [a, b],
-        } => const_of(func, b).map(|k| (dfg.resolve_aliases(a), k.wrapping_neg())),
+        } => const_of(func, b).map(|k| (resolve(a), k.wrapping_neg())),
         _ => None,
     }
 }
