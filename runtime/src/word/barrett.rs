@@ -209,10 +209,10 @@ macro_rules! column {
     };
 }
 
-/// The 512-bit product of two 256-bit numbers (little-endian limbs), column by column.
+/// Columns 0 to 3 of the product of `a` and `b` (their low four limbs), from a fresh column;
+/// `c` then holds what carries into column 4.
 #[inline(always)]
-pub(super) fn mul_512(a: &[u64; 4], b: &[u64; 4]) -> [u64; 8] {
-    let mut c = Column::default();
+fn low_columns(c: &mut Column, a: &[u64; 4], b: &[u64; 4]) -> [u64; 4] {
     column!(c: a * b (0, 0));
     let x0 = c.next();
     column!(c: a * b (0, 1) (1, 0));
@@ -220,7 +220,14 @@ pub(super) fn mul_512(a: &[u64; 4], b: &[u64; 4]) -> [u64; 8] {
     column!(c: a * b (0, 2) (1, 1) (2, 0));
     let x2 = c.next();
     column!(c: a * b (0, 3) (1, 2) (2, 1) (3, 0));
-    let x3 = c.next();
+    [x0, x1, x2, c.next()]
+}
+
+/// The 512-bit product of two 256-bit numbers (little-endian limbs), column by column.
+#[inline(always)]
+pub(super) fn mul_512(a: &[u64; 4], b: &[u64; 4]) -> [u64; 8] {
+    let mut c = Column::default();
+    let [x0, x1, x2, x3] = low_columns(&mut c, a, b);
     column!(c: a * b (1, 3) (2, 2) (3, 1));
     let x4 = c.next();
     column!(c: a * b (2, 3) (3, 2));
@@ -254,14 +261,7 @@ fn reduce(x: &[u64; 8], n: &[u64; 4], mu: &[u64; 5]) -> [u64; 4] {
     // r = (x - q3 * n) mod 2^320: the low five limbs of the product suffice, as the difference
     // is below 2^259 (module docs). Column 4 only needs its low limb.
     let mut c = Column::default();
-    column!(c: q3 * n (0, 0));
-    let m0 = c.next();
-    column!(c: q3 * n (0, 1) (1, 0));
-    let m1 = c.next();
-    column!(c: q3 * n (0, 2) (1, 1) (2, 0));
-    let m2 = c.next();
-    column!(c: q3 * n (0, 3) (1, 2) (2, 1) (3, 0));
-    let m3 = c.next();
+    let [m0, m1, m2, m3] = low_columns(&mut c, &[q3[0], q3[1], q3[2], q3[3]], n);
     let mut top = c.lo;
     for i in 1..5 {
         top = top.wrapping_add(q3[i].wrapping_mul(n[4 - i]));
