@@ -202,11 +202,6 @@ pub fn medians(iters: usize, runners: &mut [&mut Runner<'_>]) -> Vec<(Result, Du
         .collect()
 }
 
-/// Median of `iters` timed runs (after one warm-up run, whose result is returned).
-pub fn median<F: FnMut() -> (Result, Duration)>(iters: usize, mut f: F) -> (Result, Duration) {
-    medians(iters, &mut [&mut f]).remove(0)
-}
-
 /// revm's interpreter on the same call (a transaction on an in-memory database, timed without
 /// the database setup).
 #[cfg(feature = "revm-oracle")]
