@@ -91,6 +91,13 @@ golden_tests! {
     /// MUL through its pure helper.
     helper_calls: "PUSH0 CALLDATALOAD PUSH1 7 MUL PUSH0 SSTORE STOP"
         => &[PUSH0, CALLDATALOAD, PUSH1, 7, MUL, PUSH0, SSTORE, STOP];
+    /// `DUP2 ADD`: the word the stack keeps (the `DUP2`'s, loaded first) is the addition's
+    /// second operand, the one that dies there (loaded second) its first, which x64 overwrites.
+    dup_add: "PUSH0 CALLDATALOAD PUSH1 0x20 CALLDATALOAD DUP2 ADD PUSH0 MSTORE PUSH1 0x20 MSTORE STOP"
+        => &[
+            PUSH0, CALLDATALOAD, PUSH1, 0x20, CALLDATALOAD, DUP2, ADD, PUSH0, MSTORE, PUSH1, 0x20,
+            MSTORE, STOP,
+        ];
     /// A dynamic jump: the shared dispatch switch over the JUMPDEST blocks, and
     /// `ferrite_jump_fallback` for other destinations.
     dynamic_jump: "PUSH0 CALLDATALOAD JUMP JUMPDEST STOP JUMPDEST PUSH1 1 STOP"

@@ -690,7 +690,7 @@ impl Lower<'_, '_> {
                 c.vs[deep] = a.moved(t, d);
             }
             ADD | SUB if self.add_sub_constant(c, op == ADD) => {}
-            ADD => self.binary(c, |l, a, (bl, bh)| l.wide_add(a, bl, Some(bh))),
+            ADD => self.commutative(c, |l, a, (bl, bh)| l.wide_add(a, bl, Some(bh))),
             SUB => self.binary(c, |l, a, (bl, bh)| l.wide_sub(a, bl, Some(bh))),
             LT => self.compare(c, |l, a, bw| l.less_than(a, bw, false)),
             GT => self.compare(c, |l, a, bw| l.less_than(bw, a, false)),
@@ -701,13 +701,13 @@ impl Lower<'_, '_> {
                 let e2 = l.b.ins().icmp(IntCC::Equal, ah, bh);
                 l.b.ins().band(e1, e2)
             }),
-            AND => self.binary(c, |l, (al, ah), (bl, bh)| {
+            AND => self.commutative(c, |l, (al, ah), (bl, bh)| {
                 (l.b.ins().band(al, bl), l.b.ins().band(ah, bh))
             }),
-            OR => self.binary(c, |l, (al, ah), (bl, bh)| {
+            OR => self.commutative(c, |l, (al, ah), (bl, bh)| {
                 (l.b.ins().bor(al, bl), l.b.ins().bor(ah, bh))
             }),
-            XOR => self.binary(c, |l, (al, ah), (bl, bh)| {
+            XOR => self.commutative(c, |l, (al, ah), (bl, bh)| {
                 (l.b.ins().bxor(al, bl), l.b.ins().bxor(ah, bh))
             }),
             ISZERO => {

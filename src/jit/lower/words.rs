@@ -80,6 +80,31 @@ impl Lower<'_, '_> {
         self.push_value(c, r);
     }
 
+    /// [`Lower::binary`] for a commutative `f`: the operand the virtual stack no longer holds
+    /// goes first. x64's two-operand instructions overwrite their first operand, so a first
+    /// operand that lives on (the `DUPn` in `DUPn ADD`) is copied first, or, when the allocator
+    /// has spilled it, reloaded and then copied; an operand that dies here is overwritten in
+    /// place.
+    pub(super) fn commutative(
+        &mut self,
+        c: &mut Cursor,
+        f: impl FnOnce(&mut Self, (Value, Value), (Value, Value)) -> (Value, Value),
+    ) {
+        let a = self.value(c, 0);
+        let bw = self.value(c, 1);
+        c.pop(2);
+        let held = |w: (Value, Value)| {
+            c.vs.iter()
+                .any(|e| matches!(*e, Elem::Val { lo, hi, .. } if (lo, hi) == w))
+        };
+        let r = if held(a) && !held(bw) {
+            f(self, bw, a)
+        } else {
+            f(self, a, bw)
+        };
+        self.push_value(c, r);
+    }
+
     /// Pops two words (`a` on top) and pushes the flag `f(a, b)`.
     pub(super) fn compare(
         &mut self,
