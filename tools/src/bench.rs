@@ -124,7 +124,7 @@ pub fn run_program(case: &Case, program: &Arc<Program>) -> (Result, Duration) {
 }
 
 /// One run of `cfg` on fresh state with frames tiered by `source`, timing only execution.
-fn run_timed(cfg: &CallConfig, source: &dyn ProgramSource) -> (Result, Duration) {
+pub fn run_timed(cfg: &CallConfig, source: &dyn ProgramSource) -> (Result, Duration) {
     let mut state = call::prepare_state(cfg);
     let t = Instant::now();
     let o = call::run_on_with(&mut state, cfg, &mut ferrite::interpreter::NoTracer, source);
@@ -176,13 +176,21 @@ pub fn compile_time(case: &Case) -> Option<Duration> {
 pub type Runner<'a> = dyn FnMut() -> (Result, Duration) + 'a;
 
 /// Medians of `iters` timed rounds over several runners, after one warm-up round (whose results
-/// are returned with the medians). Each round runs every runner once, starting one runner later
-/// than the round before, so all of them are timed in the same stretch of time: a machine whose
-/// speed drifts (a neighbour on the host, the clock ramping after a compile) moves them together
-/// and their ratios hold, where timing one runner's rounds after another's lets a drift of a few
-/// milliseconds decide a ratio of microsecond calls.
+/// are returned with the medians; the rounds as in [`timed_rounds`]).
 pub fn medians(iters: usize, runners: &mut [&mut Runner<'_>]) -> Vec<(Result, Duration)> {
     let first: Vec<Result> = runners.iter_mut().map(|f| f().0).collect();
+    first
+        .into_iter()
+        .zip(timed_rounds(iters, runners))
+        .collect()
+}
+
+/// Each runner's median time over `iters` rounds (at least one). Each round runs every runner
+/// once, starting one runner later than the round before, so all of them are timed in the same
+/// stretch of time: a machine whose speed drifts (a neighbour on the host, the clock ramping
+/// after a compile) moves them together and their ratios hold, where timing one runner's rounds
+/// after another's lets a drift of a few milliseconds decide a ratio of microsecond calls.
+pub fn timed_rounds(iters: usize, runners: &mut [&mut Runner<'_>]) -> Vec<Duration> {
     let n = runners.len();
     let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(iters.max(1)); n];
     for round in 0..iters.max(1) {
@@ -191,13 +199,11 @@ pub fn medians(iters: usize, runners: &mut [&mut Runner<'_>]) -> Vec<(Result, Du
             times[i].push((runners[i])().1);
         }
     }
-    first
+    times
         .into_iter()
-        .zip(times)
-        .map(|(r, mut t)| {
+        .map(|mut t| {
             t.sort_unstable();
-            let m = t[t.len() / 2];
-            (r, m)
+            t[t.len() / 2]
         })
         .collect()
 }

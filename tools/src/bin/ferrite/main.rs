@@ -8,7 +8,7 @@ use ferrite::interpreter::NoTracer;
 use ferrite::runtime::SpecId;
 use ferrite_state::call::{self, CallConfig};
 use ferrite_state::Mode;
-use ferrite_tools::bench::fmt_duration;
+use ferrite_tools::bench::{fmt_duration, run_timed, timed_rounds};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -308,12 +308,15 @@ fn run(args: RunArgs) -> Result<bool, String> {
 fn compare(args: &RunArgs, cfg: &CallConfig, n: u32) -> Result<bool, String> {
     let n = n.max(1);
     let interp = call::run(cfg);
-    let interp_ns = bench_median(cfg, n, &ferrite::sources::Interpret);
     let engine = Engine::new(EngineConfig::with_mode(EngineMode::Jit));
     // The first call compiles (synchronously in jit mode) and runs natively.
     let native = call::run_with(cfg, &mut NoTracer, &engine);
     let stats = engine.stats();
-    let native_ns = bench_median(cfg, n, &engine);
+    // Both tiers timed round by round, so that a drift of the machine moves both.
+    let mut interp_run = || run_timed(cfg, &ferrite::sources::Interpret);
+    let mut native_run = || run_timed(cfg, &engine);
+    let times = timed_rounds(n as usize, &mut [&mut interp_run, &mut native_run]);
+    let (interp_ns, native_ns) = (times[0].as_nanos(), times[1].as_nanos());
     let agree = native.exit == interp.exit
         && native.gas_used == interp.gas_used
         && native.output == interp.output;
@@ -398,18 +401,8 @@ fn run_region(args: &RunArgs, cfg: &CallConfig, coverage: f64) -> Result<bool, S
 
 /// Median time of `n` runs of `cfg` (fresh state each) with frames tiered by `source`.
 fn bench_median(cfg: &CallConfig, n: u32, source: &dyn ProgramSource) -> u128 {
-    let mut times: Vec<u128> = (0..n.max(1))
-        .map(|_| {
-            let mut state = call::prepare_state(cfg);
-            let t = Instant::now();
-            let o = call::run_on_with(&mut state, cfg, &mut NoTracer, source);
-            let e = t.elapsed().as_nanos();
-            std::hint::black_box(o);
-            e
-        })
-        .collect();
-    times.sort_unstable();
-    times[times.len() / 2]
+    let mut run = || run_timed(cfg, source);
+    timed_rounds(n as usize, &mut [&mut run])[0].as_nanos()
 }
 
 /// `ferrite run` through one Engine: `--repeat` calls, then `--bench`, then `--stats`.
