@@ -98,6 +98,14 @@ golden_tests! {
             PUSH0, CALLDATALOAD, PUSH1, 0x20, CALLDATALOAD, DUP2, ADD, PUSH0, MSTORE, PUSH1, 0x20,
             MSTORE, STOP,
         ];
+    /// AND with constants, limb by limb: an address mask keeps two limbs, masks one and zeroes
+    /// one; a mask below 2^63 leaves a small word (one 64-bit `and`).
+    and_masks: "PUSH0 CALLDATALOAD PUSH20 0xff..ff AND PUSH1 0x20 CALLDATALOAD PUSH1 0xff AND SSTORE STOP"
+        => &[
+            PUSH0, CALLDATALOAD, PUSH20, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, AND, PUSH1, 0x20,
+            CALLDATALOAD, PUSH1, 0xff, AND, SSTORE, STOP,
+        ];
     /// A dynamic jump: the shared dispatch switch over the JUMPDEST blocks, and
     /// `ferrite_jump_fallback` for other destinations.
     dynamic_jump: "PUSH0 CALLDATALOAD JUMP JUMPDEST STOP JUMPDEST PUSH1 1 STOP"

@@ -110,6 +110,13 @@ fn extras(op: Opcode) -> Vec<U256> {
             1 << 32,
         ]),
         Opcode::BYTE | Opcode::SIGNEXTEND => (0..=33).map(U256::from).collect(),
+        // Masks whose limbs are all ones, zero or neither (constants are lowered limb by limb):
+        // an address, a `uint32`, a limb in the middle.
+        Opcode::AND | Opcode::OR => vec![
+            pow2(160) - U256::from(1),
+            pow2(32) - U256::from(1),
+            (pow2(64) - U256::from(1)) << 64,
+        ],
         Opcode::CLZ => [0, 1, 7, 8, 63, 64, 65, 127, 128, 191, 192, 254, 255]
             .into_iter()
             .map(pow2)

@@ -701,6 +701,7 @@ impl Lower<'_, '_> {
                 let e2 = l.b.ins().icmp(IntCC::Equal, ah, bh);
                 l.b.ins().band(e1, e2)
             }),
+            AND | OR if self.bitwise_constant(c, op == AND) => {}
             AND => self.commutative(c, |l, (al, ah), (bl, bh)| {
                 (l.b.ins().band(al, bl), l.b.ins().band(ah, bh))
             }),

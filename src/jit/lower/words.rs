@@ -4,7 +4,7 @@
 //! `icmp ult` carry, which compiles in linear time (four i64 limbs with compare carries did not).
 //! Comparisons leave an i8 flag on the virtual stack, widened to a word only if it is stored or
 //! used as one: most feed ISZERO or JUMPI. Constants fold or shrink the code: ADD/SUB with a
-//! constant below 2^128, SHL/SHR/SAR and SIGNEXTEND by a constant, and MUL/DIV/MOD by a constant
+//! constant below 2^128, AND/OR with a constant limb by limb, SHL/SHR/SAR and SIGNEXTEND by a constant, and MUL/DIV/MOD by a constant
 //! power of two become a few shifts and masks on the halves.
 
 use super::memory::MEMORY_BITS;
@@ -261,6 +261,54 @@ impl Lower<'_, '_> {
         } else {
             self.wide_sub((xl, xh), kv, None)
         };
+        self.push_value(c, w);
+        true
+    }
+
+    /// AND (`and` true) or OR with a constant operand, limb by limb (Solidity's masks:
+    /// `and(a, 2^160 - 1)` for addresses, `and(x, 0xff)` for narrow types): a limb of the
+    /// constant that is all ones or zero passes the other operand's limb on or replaces it with
+    /// no instruction, where an i128 AND with a constant moved two 64-bit constants into
+    /// registers and ANDed both halves. An AND with a mask below 2^63 leaves a small word.
+    /// False (nothing emitted) unless exactly one operand is a constant.
+    pub(super) fn bitwise_constant(&mut self, c: &mut Cursor, and: bool) -> bool {
+        let (k, other) = match (self.constant(c, 0), self.constant(c, 1)) {
+            (Some(k), None) => (k, 1),
+            (None, Some(k)) => (k, 0),
+            _ => return false,
+        };
+        let k = *k.as_limbs();
+        if and && k[1..] == [0, 0, 0] && k[0] < 1 << 63 {
+            let x = match self.small(c, other) {
+                Some((v, _)) => v,
+                None => {
+                    let (lo, _) = self.value(c, other);
+                    self.b.ins().ireduce(types::I64, lo)
+                }
+            };
+            c.pop(2);
+            let v = self.b.ins().band_imm_u(x, k[0] as i64);
+            let bits = (64 - k[0].leading_zeros()) as u8;
+            c.vs.push(Elem::Small {
+                v,
+                bits,
+                clean: false,
+            });
+            return true;
+        }
+        let x = self.limbs(c, other);
+        c.pop(2);
+        let mut r = [x[0]; 4];
+        for (i, (&xi, &ki)) in x.iter().zip(&k).enumerate() {
+            r[i] = match (and, ki) {
+                (true, u64::MAX) | (false, 0) => xi,
+                (true, 0) => self.iconst(0),
+                (false, u64::MAX) => self.iconst(-1),
+                (true, m) => self.b.ins().band_imm_u(xi, m as i64),
+                (false, m) => self.b.ins().bor_imm_u(xi, m as i64),
+            };
+        }
+        let w = self.join_limbs(r);
         self.push_value(c, w);
         true
     }
