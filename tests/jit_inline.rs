@@ -762,8 +762,65 @@ fn memory_ops_agree_with_the_interpreter() {
     }
 }
 
+/// Compares and ISZERO of small words (an AND with a mask below 2^63, a right shift by more
+/// than 192 bits), which the lowering compares as 64-bit values, against each other and
+/// against constants below 2^63 and above it; the results are returned.
+#[test]
+fn narrow_compares_agree_with_the_interpreter() {
+    use op::*;
+    let values = [
+        U256::ZERO,
+        U256::from(1),
+        U256::from(0xff),
+        pow2(63) - U256::from(1),
+        hex("0123456789abcdeffedcba98765432100f1e2d3c4b5a69788796a5b4c3d2e1f0"),
+        U256::MAX,
+    ];
+    let input: Vec<u8> = values.iter().flat_map(|v| v.to_be_bytes::<32>()).collect();
+    // Operand forms: masked, shifted, a constant below 2^63, the constant as it is.
+    let operand = |code: &mut Vec<u8>, form: usize, i: usize| match form {
+        0 | 1 => {
+            push2(code, 32 * i);
+            code.push(CALLDATALOAD);
+            if form == 0 {
+                push32(code, pow2(63) - U256::from(1));
+                code.push(AND);
+            } else {
+                code.extend([PUSH1, 200, SHR]);
+            }
+        }
+        2 => push32(code, values[i] & (pow2(63) - U256::from(1))),
+        _ => push32(code, values[i]),
+    };
+    for opcode in [LT, GT, SLT, SGT, EQ, ISZERO] {
+        let mut code = Vec::new();
+        let mut at = 0;
+        for (i, j) in (0..values.len()).flat_map(|i| (0..values.len()).map(move |j| (i, j))) {
+            for (fa, fb) in (0..4).flat_map(|a| (0..4).map(move |b| (a, b))) {
+                if opcode == ISZERO && (j > 0 || fb > 0) {
+                    continue;
+                }
+                if opcode != ISZERO {
+                    operand(&mut code, fb, j);
+                }
+                operand(&mut code, fa, i);
+                code.push(opcode);
+                push2(&mut code, at);
+                code.push(MSTORE);
+                at += 32;
+            }
+        }
+        push2(&mut code, at);
+        code.extend([PUSH0, RETURN]);
+        let mut cfg = CallConfig::new(code, input.clone());
+        cfg.spec = SPEC;
+        let o = run_both(&cfg);
+        assert_eq!((o.exit, o.output.len()), (ExitCode::Return, at));
+    }
+}
+
 /// JUMP and JUMPI: static and dynamic destinations, valid and not; conditions constant,
-/// dynamic, and comparison flags, on edge values.
+/// dynamic, small words and comparison flags, on edge values.
 #[test]
 fn jumps_agree_with_the_interpreter() {
     use op::*;
@@ -817,13 +874,18 @@ fn jumps_agree_with_the_interpreter() {
                 }
             );
             for (ci, cond) in conds.iter().enumerate() {
-                for cond_form in ["constant", "dynamic", "flag"] {
+                for cond_form in ["constant", "dynamic", "flag", "small"] {
                     let mut code = Vec::new();
                     match cond_form {
                         "constant" => push32(&mut code, *cond),
                         "dynamic" => {
                             push2(&mut code, 32 * ci);
                             code.push(CALLDATALOAD);
+                        }
+                        // The condition's low byte, a small word on the virtual stack.
+                        "small" => {
+                            push2(&mut code, 32 * ci);
+                            code.extend([CALLDATALOAD, PUSH1, 0xff, AND]);
                         }
                         // cond < 7 (calldata's last word), a flag on the virtual stack.
                         _ => {

@@ -692,6 +692,11 @@ impl Lower<'_, '_> {
             ADD | SUB if self.add_sub_constant(c, op == ADD) => {}
             ADD => self.commutative(c, |l, a, (bl, bh)| l.wide_add(a, bl, Some(bh))),
             SUB => self.binary(c, |l, a, (bl, bh)| l.wide_sub(a, bl, Some(bh))),
+            LT if self.narrow_compare(c, IntCC::UnsignedLessThan) => {}
+            GT if self.narrow_compare(c, IntCC::UnsignedGreaterThan) => {}
+            SLT if self.narrow_compare(c, IntCC::SignedLessThan) => {}
+            SGT if self.narrow_compare(c, IntCC::SignedGreaterThan) => {}
+            EQ if self.narrow_compare(c, IntCC::Equal) => {}
             LT => self.compare(c, |l, a, bw| l.less_than(a, bw, false)),
             GT => self.compare(c, |l, a, bw| l.less_than(bw, a, false)),
             SLT => self.compare(c, |l, a, bw| l.less_than(a, bw, true)),
@@ -715,10 +720,13 @@ impl Lower<'_, '_> {
                 let idx = c.index(0);
                 let z = match c.vs[idx] {
                     Elem::Flag(f) => self.b.ins().bxor_imm_u(f, 1),
-                    _ => {
-                        let w = self.value(c, 0);
-                        self.is_zero(w)
-                    }
+                    _ => match self.small(c, 0) {
+                        Some((v, _)) => self.b.ins().icmp_imm_u(IntCC::Equal, v, 0),
+                        None => {
+                            let w = self.value(c, 0);
+                            self.is_zero(w)
+                        }
+                    },
                 };
                 c.pop(1);
                 c.vs.push(Elem::Flag(z));

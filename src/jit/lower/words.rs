@@ -118,11 +118,41 @@ impl Lower<'_, '_> {
         c.vs.push(Elem::Flag(flag));
     }
 
+    /// The item `depth` below the top as an i64 when it is known to be below 2^63: a small
+    /// word, or such a constant. Compares of two such items need only their 64-bit values, and
+    /// signed and unsigned order agree on them.
+    fn narrow(&mut self, c: &mut Cursor, depth: usize) -> Option<Value> {
+        if let Some((v, _)) = self.small(c, depth) {
+            return Some(v);
+        }
+        let k = self.constant(c, depth)?;
+        (k < U256::from(1u64 << 63)).then(|| self.iconst(k.as_limbs()[0] as i64))
+    }
+
+    /// LT, GT, SLT, SGT or EQ (`cc` as `a cc b`, `a` on top) of two items below 2^63 (memory
+    /// offsets, masked fields, selectors against their constants) as one 64-bit compare. False
+    /// (nothing emitted) for other operands.
+    pub(super) fn narrow_compare(&mut self, c: &mut Cursor, cc: IntCC) -> bool {
+        let Some(a) = self.narrow(c, 0) else {
+            return false;
+        };
+        let Some(b) = self.narrow(c, 1) else {
+            return false;
+        };
+        c.pop(2);
+        let flag = self.b.ins().icmp(cc, a, b);
+        c.vs.push(Elem::Flag(flag));
+        true
+    }
+
     /// Whether the word `depth` below the top is non-zero (i8 flag).
     pub(super) fn truth(&mut self, c: &mut Cursor, depth: usize) -> Value {
         let idx = c.index(depth);
         if let Elem::Flag(f) = c.vs[idx] {
             return f;
+        }
+        if let Some((v, _)) = self.small(c, depth) {
+            return self.b.ins().icmp_imm_u(IntCC::NotEqual, v, 0);
         }
         let w = self.value(c, depth);
         self.nonzero(w)
@@ -393,6 +423,18 @@ impl Lower<'_, '_> {
         };
         let x = self.value(c, other);
         c.pop(2);
+        if !left && (193..256).contains(&k) {
+            // Fewer than 64 bits are left, all from the top limb: a small word (Solidity's
+            // selector, `shr(224, calldataload(0))`, then compares as one).
+            let (_, top) = self.b.ins().isplit(x.1);
+            let v = self.b.ins().ushr_imm_u(top, i64::from(k - 192));
+            c.vs.push(Elem::Small {
+                v,
+                bits: (256 - k) as u8,
+                clean: false,
+            });
+            return true;
+        }
         let r = self.shift_const(x, left, k);
         self.push_value(c, r);
         true
