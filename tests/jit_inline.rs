@@ -619,9 +619,10 @@ fn self_balance_agrees_with_the_interpreter() {
 fn buffer_lengths_agree_with_the_interpreter() {
     // Sizes are collected in memory word by word: m[32*k] = size.
     let mut code = Vec::new();
-    let mut k = 0u8;
+    let mut k = 0u16;
     let mut save = |code: &mut Vec<u8>, op: u8| {
-        code.extend([op, 0x60, 32 * k, 0x52]); // OP PUSH1 32k MSTORE
+        let [hi, lo] = (32 * k).to_be_bytes();
+        code.extend([op, 0x61, hi, lo, 0x52]); // OP PUSH2 32k MSTORE
         k += 1;
     };
     save(&mut code, 0x38); // CODESIZE
@@ -641,7 +642,23 @@ fn buffer_lengths_agree_with_the_interpreter() {
     ]);
     save(&mut code, 0x3d);
     save(&mut code, 0x38); // CODESIZE again (slot 0 was clobbered)
-    code.extend([0x60, 32 * k, 0x5f, 0xf3]); // RETURN every saved size
+                           // The lengths are small words: compared in 64 bits with constants below 2^63 (69 < 70,
+                           // 70 == 70), in 256 with a larger one, and added to.
+    let checks = [
+        (vec![0x60, 69, 0x36], 0x10u8), // PUSH1 69 CALLDATASIZE LT: 70 < 69
+        (vec![0x60, 69, 0x36], 0x11),   // GT: 70 > 69
+        (vec![0x60, 70, 0x36], 0x14),   // EQ
+        (vec![0x60, 71, 0x36], 0x12),   // SLT: 70 < 71
+        (vec![0x68, 1, 0, 0, 0, 0, 0, 0, 0, 70, 0x36], 0x14), // PUSH9 2^64 + 70 CALLDATASIZE EQ
+        (vec![0x60, 1, 0x36], 0x01),    // ADD: 71
+    ];
+    let checked = checks.len();
+    for (prefix, op) in checks {
+        code.extend(prefix);
+        save(&mut code, op);
+    }
+    let [hi, lo] = (32 * k).to_be_bytes();
+    code.extend([0x61, hi, lo, 0x5f, 0xf3]); // RETURN every saved size
     let n = k as usize;
     let cfg = {
         let mut c = CallConfig::new(code, vec![0xab; 70]);
@@ -656,7 +673,11 @@ fn buffer_lengths_agree_with_the_interpreter() {
     assert_eq!(word(3), U256::from(45), "after the identity precompile");
     assert_eq!(word(4), U256::from(7), "after a reverted creation");
     assert_eq!(word(5), U256::ZERO, "after a call to no code");
-    assert_eq!(word(n - 1), U256::from(cfg.code.len()), "CODESIZE");
+    let at = n - checked;
+    assert_eq!(word(at - 1), U256::from(cfg.code.len()), "CODESIZE");
+    let compares: Vec<U256> = (at..n).map(word).collect();
+    let want = [0u64, 1, 1, 1, 0, 71].map(U256::from);
+    assert_eq!(compares, want, "compares and an add of CALLDATASIZE");
 }
 
 /// GAS, JUMPDEST, STOP and INVALID: gas seen after static charges, a helper and a block

@@ -774,11 +774,14 @@ impl Lower<'_, '_> {
                     CALLDATASIZE => offsets::INPUT_LEN,
                     _ => offsets::RETURN_DATA_LEN,
                 };
-                let n = self.frame_field(at);
-                let lo = self.b.ins().uextend(types::I128, n);
-                let zero = self.iconst(0);
-                let hi = self.b.ins().uextend(types::I128, zero);
-                self.push_value(c, (lo, hi));
+                // A buffer's length is below 2^63 (`isize::MAX` bounds allocations): a small
+                // word, compared in 64 bits (`lt(calldatasize(), 4)`).
+                let v = self.frame_field(at);
+                c.vs.push(Elem::Small {
+                    v,
+                    bits: 63,
+                    clean: false,
+                });
             }
             ORIGIN | GASPRICE | COINBASE | TIMESTAMP | NUMBER | PREVRANDAO | GASLIMIT | CHAINID
             | BASEFEE | BLOBBASEFEE => self.env_word(c, op),
