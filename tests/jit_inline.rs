@@ -783,11 +783,11 @@ fn memory_ops_agree_with_the_interpreter() {
     }
 }
 
-/// Compares and ISZERO of small words (an AND with a mask below 2^63, a right shift by more
-/// than 192 bits), which the lowering compares as 64-bit values, against each other and
-/// against constants below 2^63 and above it; the results are returned.
+/// Compares, ISZERO and ADD of small words (an AND with a mask below 2^63, a right shift by
+/// more than 192 bits), which the lowering computes on 64-bit values, with each other and with
+/// constants below 2^63 and above it; the results are returned.
 #[test]
-fn narrow_compares_agree_with_the_interpreter() {
+fn narrow_word_ops_agree_with_the_interpreter() {
     use op::*;
     let values = [
         U256::ZERO,
@@ -813,7 +813,7 @@ fn narrow_compares_agree_with_the_interpreter() {
         2 => push32(code, values[i] & (pow2(63) - U256::from(1))),
         _ => push32(code, values[i]),
     };
-    for opcode in [LT, GT, SLT, SGT, EQ, ISZERO] {
+    for opcode in [LT, GT, SLT, SGT, EQ, ISZERO, ADD] {
         let mut code = Vec::new();
         let mut at = 0;
         for (i, j) in (0..values.len()).flat_map(|i| (0..values.len()).map(move |j| (i, j))) {

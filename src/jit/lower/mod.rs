@@ -690,6 +690,7 @@ impl Lower<'_, '_> {
                 c.vs[deep] = a.moved(t, d);
             }
             ADD | SUB if self.add_sub_constant(c, op == ADD) => {}
+            ADD if self.small_add(c) => {}
             ADD => self.commutative(c, |l, a, (bl, bh)| l.wide_add(a, bl, Some(bh))),
             SUB => self.binary(c, |l, a, (bl, bh)| l.wide_sub(a, bl, Some(bh))),
             LT if self.narrow_compare(c, IntCC::UnsignedLessThan) => {}

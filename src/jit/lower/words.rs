@@ -343,6 +343,30 @@ impl Lower<'_, '_> {
         true
     }
 
+    /// ADD of two small words whose sum stays below 2^63 (memory offsets and lengths:
+    /// `add(p, n)`): one 64-bit add, and the sum is a small word. False (nothing emitted)
+    /// otherwise.
+    pub(super) fn small_add(&mut self, c: &mut Cursor) -> bool {
+        let Some((a, a_bits)) = self.small(c, 0) else {
+            return false;
+        };
+        let Some((b, b_bits)) = self.small(c, 1) else {
+            return false;
+        };
+        let bits = a_bits.max(b_bits) + 1;
+        if bits >= 64 {
+            return false;
+        }
+        c.pop(2);
+        let v = self.b.ins().iadd(a, b);
+        c.vs.push(Elem::Small {
+            v,
+            bits,
+            clean: false,
+        });
+        true
+    }
+
     /// `a + b` on i128 halves, the low halves' carry into the high one (two i128 adds and an
     /// `icmp ult` carry compile in linear time; see the module docs). `bh` `None`: b's high
     /// half is zero.
