@@ -784,8 +784,8 @@ fn memory_ops_agree_with_the_interpreter() {
 }
 
 /// Compares, ISZERO and ADD of small words (an AND with a mask below 2^63, a right shift by
-/// more than 192 bits), which the lowering computes on 64-bit values, with each other and with
-/// constants below 2^63 and above it; the results are returned.
+/// more than 192 bits), which the lowering computes on 64-bit values, with each other, with
+/// constants below 2^63 and above it, and with whole words; the results are returned.
 #[test]
 fn narrow_word_ops_agree_with_the_interpreter() {
     use op::*;
@@ -798,15 +798,16 @@ fn narrow_word_ops_agree_with_the_interpreter() {
         U256::MAX,
     ];
     let input: Vec<u8> = values.iter().flat_map(|v| v.to_be_bytes::<32>()).collect();
-    // Operand forms: masked, shifted, a constant below 2^63, the constant as it is.
+    // Operand forms: masked, shifted, a constant below 2^63, the constant as it is, the whole
+    // word read (not small).
     let operand = |code: &mut Vec<u8>, form: usize, i: usize| match form {
-        0 | 1 => {
+        0 | 1 | 4 => {
             push2(code, 32 * i);
             code.push(CALLDATALOAD);
             if form == 0 {
                 push32(code, pow2(63) - U256::from(1));
                 code.push(AND);
-            } else {
+            } else if form == 1 {
                 code.extend([PUSH1, 200, SHR]);
             }
         }
@@ -817,7 +818,7 @@ fn narrow_word_ops_agree_with_the_interpreter() {
         let mut code = Vec::new();
         let mut at = 0;
         for (i, j) in (0..values.len()).flat_map(|i| (0..values.len()).map(move |j| (i, j))) {
-            for (fa, fb) in (0..4).flat_map(|a| (0..4).map(move |b| (a, b))) {
+            for (fa, fb) in (0..5).flat_map(|a| (0..5).map(move |b| (a, b))) {
                 if opcode == ISZERO && (j > 0 || fb > 0) {
                     continue;
                 }

@@ -690,7 +690,7 @@ impl Lower<'_, '_> {
                 c.vs[deep] = a.moved(t, d);
             }
             ADD | SUB if self.add_sub_constant(c, op == ADD) => {}
-            ADD if self.small_add(c) => {}
+            ADD if self.small_add(c) || self.add_small_to_word(c) => {}
             ADD => self.commutative(c, |l, a, (bl, bh)| l.wide_add(a, bl, Some(bh))),
             SUB => self.binary(c, |l, a, (bl, bh)| l.wide_sub(a, bl, Some(bh))),
             LT if self.narrow_compare(c, IntCC::UnsignedLessThan) => {}

@@ -367,6 +367,27 @@ impl Lower<'_, '_> {
         true
     }
 
+    /// ADD of a small word and a full one (a memory offset plus a length read from the
+    /// stack): the small word's high half is zero, so the high half is the full word's plus
+    /// the carry, added to the carry (which dies there) rather than to a zeroed pair. False
+    /// (nothing emitted) unless exactly one operand is small.
+    pub(super) fn add_small_to_word(&mut self, c: &mut Cursor) -> bool {
+        let (v, other) = match (self.small(c, 0), self.small(c, 1)) {
+            (Some((v, _)), None) => (v, 1),
+            (None, Some((v, _))) => (v, 0),
+            _ => return false,
+        };
+        let (lo, hi) = self.value(c, other);
+        c.pop(2);
+        let small = self.b.ins().uextend(types::I128, v);
+        let (lo, carry) = self.b.ins().uadd_overflow(small, lo);
+        let carry = self.b.ins().uextend(types::I64, carry);
+        let carry = self.b.ins().uextend(types::I128, carry);
+        let hi = self.b.ins().iadd(carry, hi);
+        self.push_value(c, (lo, hi));
+        true
+    }
+
     /// `a + b` on i128 halves, the low halves' carry into the high one (two i128 adds and an
     /// `icmp ult` carry compile in linear time; see the module docs). `bh` `None`: b's high
     /// half is zero.
