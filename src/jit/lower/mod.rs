@@ -44,6 +44,7 @@ pub use control::entry_blocks;
 mod gas;
 mod loops;
 mod memory;
+mod small;
 mod stack;
 mod words;
 
