@@ -237,7 +237,7 @@ impl Lower<'_, '_> {
                     Exit::DynamicJumpI(_) => Some(self.value(c, 0)),
                     _ => None,
                 };
-                let taken = self.truth(c, 1);
+                let taken = self.zero_flag(c, 1, false);
                 c.pop(2);
                 self.flush_all(c, false);
                 self.pass_len(c);

@@ -719,17 +719,7 @@ impl Lower<'_, '_> {
                 (l.b.ins().bxor(al, bl), l.b.ins().bxor(ah, bh))
             }),
             ISZERO => {
-                let idx = c.index(0);
-                let z = match c.vs[idx] {
-                    Elem::Flag(f) => self.b.ins().bxor_imm_u(f, 1),
-                    _ => match self.small(c, 0) {
-                        Some((v, _)) => self.b.ins().icmp_imm_u(IntCC::Equal, v, 0),
-                        None => {
-                            let w = self.value(c, 0);
-                            self.is_zero(w)
-                        }
-                    },
-                };
+                let z = self.zero_flag(c, 0, true);
                 c.pop(1);
                 c.vs.push(Elem::Flag(z));
             }
@@ -779,11 +769,7 @@ impl Lower<'_, '_> {
                 // A buffer's length is below 2^63 (`isize::MAX` bounds allocations): a small
                 // word, compared in 64 bits (`lt(calldatasize(), 4)`).
                 let v = self.frame_field(at);
-                c.vs.push(Elem::Small {
-                    v,
-                    bits: 63,
-                    clean: false,
-                });
+                c.push_small(v, 63);
             }
             ORIGIN | GASPRICE | COINBASE | TIMESTAMP | NUMBER | PREVRANDAO | GASLIMIT | CHAINID
             | BASEFEE | BLOBBASEFEE => self.env_word(c, op),

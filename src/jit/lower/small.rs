@@ -55,11 +55,7 @@ impl Lower<'_, '_> {
         }
         c.pop(2);
         let v = self.b.ins().iadd(a, b);
-        c.vs.push(Elem::Small {
-            v,
-            bits,
-            clean: false,
-        });
+        c.push_small(v, bits);
         true
     }
 
@@ -77,8 +73,7 @@ impl Lower<'_, '_> {
         c.pop(2);
         let small = self.b.ins().uextend(types::I128, v);
         let (lo, carry) = self.b.ins().uadd_overflow(small, lo);
-        let carry = self.b.ins().uextend(types::I64, carry);
-        let carry = self.b.ins().uextend(types::I128, carry);
+        let carry = self.widen_carry(carry);
         let hi = self.b.ins().iadd(carry, hi);
         self.push_value(c, (lo, hi));
         true

@@ -159,6 +159,15 @@ impl Cursor {
         self.vs.len() - 1 - depth
     }
 
+    /// Pushes the small word `v` (below `2^bits`, `bits` < 64), not held by the buffer.
+    pub(super) fn push_small(&mut self, v: Value, bits: u8) {
+        self.vs.push(Elem::Small {
+            v,
+            bits,
+            clean: false,
+        });
+    }
+
     /// Drops the top `n` items.
     pub(super) fn pop(&mut self, n: usize) {
         if n > 0 {

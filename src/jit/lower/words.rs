@@ -46,18 +46,6 @@ impl Lower<'_, '_> {
         (lo, self.b.ins().uextend(types::I128, zero))
     }
 
-    /// A value is non-zero (i8 flag).
-    pub(super) fn nonzero(&mut self, w: (Value, Value)) -> Value {
-        let x = self.or_limbs(w);
-        self.b.ins().icmp_imm_u(IntCC::NotEqual, x, 0)
-    }
-
-    /// The word is zero (ISZERO), as an i8 flag.
-    pub(super) fn is_zero(&mut self, w: (Value, Value)) -> Value {
-        let x = self.or_limbs(w);
-        self.b.ins().icmp_imm_u(IntCC::Equal, x, 0)
-    }
-
     /// The OR of a word's four 64-bit limbs: x64 compares an i128 with zero by materializing
     /// a zero and XORing each half (nine instructions); three ORs do, and a branch on the
     /// comparison then fuses with it.
@@ -69,15 +57,21 @@ impl Lower<'_, '_> {
         self.b.ins().bor(a, b)
     }
 
+    /// Pops two words, `a` on top, as i128 halves: the operands of a binary operation.
+    fn pop_two(&mut self, c: &mut Cursor) -> ((Value, Value), (Value, Value)) {
+        let a = self.value(c, 0);
+        let bw = self.value(c, 1);
+        c.pop(2);
+        (a, bw)
+    }
+
     /// Pops two words (`a` on top) and pushes `f(a, b)`.
     pub(super) fn binary(
         &mut self,
         c: &mut Cursor,
         f: impl FnOnce(&mut Self, (Value, Value), (Value, Value)) -> (Value, Value),
     ) {
-        let a = self.value(c, 0);
-        let bw = self.value(c, 1);
-        c.pop(2);
+        let (a, bw) = self.pop_two(c);
         let r = f(self, a, bw);
         self.push_value(c, r);
     }
@@ -92,9 +86,7 @@ impl Lower<'_, '_> {
         c: &mut Cursor,
         f: impl FnOnce(&mut Self, (Value, Value), (Value, Value)) -> (Value, Value),
     ) {
-        let a = self.value(c, 0);
-        let bw = self.value(c, 1);
-        c.pop(2);
+        let (a, bw) = self.pop_two(c);
         let held = |w: (Value, Value)| {
             c.vs.iter()
                 .any(|e| matches!(*e, Elem::Val { lo, hi, .. } if (lo, hi) == w))
@@ -113,24 +105,32 @@ impl Lower<'_, '_> {
         c: &mut Cursor,
         f: impl FnOnce(&mut Self, (Value, Value), (Value, Value)) -> Value,
     ) {
-        let a = self.value(c, 0);
-        let bw = self.value(c, 1);
-        c.pop(2);
+        let (a, bw) = self.pop_two(c);
         let flag = f(self, a, bw);
         c.vs.push(Elem::Flag(flag));
     }
 
-    /// Whether the word `depth` below the top is non-zero (i8 flag).
-    pub(super) fn truth(&mut self, c: &mut Cursor, depth: usize) -> Value {
+    /// Whether the word `depth` below the top is zero (`zero`: ISZERO) or non-zero (a JUMPI's
+    /// condition), as an i8 flag: a flag as it is or inverted, a small word by its i64, any
+    /// other word by the OR of its limbs.
+    pub(super) fn zero_flag(&mut self, c: &mut Cursor, depth: usize, zero: bool) -> Value {
         let idx = c.index(depth);
         if let Elem::Flag(f) = c.vs[idx] {
-            return f;
+            return if zero {
+                self.b.ins().bxor_imm_u(f, 1)
+            } else {
+                f
+            };
         }
-        if let Some((v, _)) = self.small(c, depth) {
-            return self.b.ins().icmp_imm_u(IntCC::NotEqual, v, 0);
-        }
-        let w = self.value(c, depth);
-        self.nonzero(w)
+        let cc = if zero { IntCC::Equal } else { IntCC::NotEqual };
+        let x = match self.small(c, depth) {
+            Some((v, _)) => v,
+            None => {
+                let w = self.value(c, depth);
+                self.or_limbs(w)
+            }
+        };
+        self.b.ins().icmp_imm_u(cc, x, 0)
     }
 
     /// `x < y` on words, unsigned or two's-complement signed (the sign bit is the high half's
@@ -181,11 +181,7 @@ impl Lower<'_, '_> {
             }
         };
         c.pop(1);
-        c.vs.push(Elem::Small {
-            v: n,
-            bits: 9,
-            clean: false,
-        });
+        c.push_small(n, 9);
     }
 
     /// A state-free operation whose operands are all constants, computed now by the runtime's
@@ -245,11 +241,7 @@ impl Lower<'_, '_> {
                 if bits < 64 {
                     c.pop(2);
                     let v = self.b.ins().iadd_imm_u(x, k0 as i64);
-                    c.vs.push(Elem::Small {
-                        v,
-                        bits,
-                        clean: false,
-                    });
+                    c.push_small(v, bits);
                     return true;
                 }
             }
@@ -294,11 +286,7 @@ impl Lower<'_, '_> {
             c.pop(2);
             let v = self.b.ins().band_imm_u(x, k[0] as i64);
             let bits = (64 - k[0].leading_zeros()) as u8;
-            c.vs.push(Elem::Small {
-                v,
-                bits,
-                clean: false,
-            });
+            c.push_small(v, bits);
             return true;
         }
         let x = self.limbs(c, other);
@@ -329,16 +317,20 @@ impl Lower<'_, '_> {
     ) -> (Value, Value) {
         // The carry from the flags (add, adc, setb) rather than a comparison of the sum (cmp,
         // sbb, setb after it): two instructions and two cycles fewer on the carry's path.
-        // The carry widened through i64: x64 adds a zero-extended i64 to an i128 as `add`,
-        // `adc $0`, without a zeroed register for the high half.
         let (lo, carry) = self.b.ins().uadd_overflow(al, bl);
-        let carry = self.b.ins().uextend(types::I64, carry);
-        let carry = self.b.ins().uextend(types::I128, carry);
+        let carry = self.widen_carry(carry);
         let hi = match bh {
             Some(bh) => self.b.ins().iadd(ah, bh),
             None => ah,
         };
         (lo, self.b.ins().iadd(hi, carry))
+    }
+
+    /// A carry or borrow flag as an i128, widened through i64: x64 adds a zero-extended i64 to
+    /// an i128 as `add`, `adc $0`, without a zeroed register for the high half.
+    pub(super) fn widen_carry(&mut self, flag: Value) -> Value {
+        let x = self.b.ins().uextend(types::I64, flag);
+        self.b.ins().uextend(types::I128, x)
     }
 
     /// `a - b` on i128 halves, as [`Lower::wide_add`].
@@ -349,8 +341,7 @@ impl Lower<'_, '_> {
         bh: Option<Value>,
     ) -> (Value, Value) {
         let (lo, borrow) = self.b.ins().usub_overflow(al, bl);
-        let borrow = self.b.ins().uextend(types::I64, borrow);
-        let borrow = self.b.ins().uextend(types::I128, borrow);
+        let borrow = self.widen_carry(borrow);
         let hi = match bh {
             Some(bh) => self.b.ins().isub(ah, bh),
             None => ah,
@@ -403,11 +394,7 @@ impl Lower<'_, '_> {
             // selector, `shr(224, calldataload(0))`, then compares as one).
             let (_, top) = self.b.ins().isplit(x.1);
             let v = self.b.ins().ushr_imm_u(top, i64::from(k - 192));
-            c.vs.push(Elem::Small {
-                v,
-                bits: (256 - k) as u8,
-                clean: false,
-            });
+            c.push_small(v, (256 - k) as u8);
             return true;
         }
         let r = self.shift_const(x, left, k);
