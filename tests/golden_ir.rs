@@ -81,7 +81,8 @@ golden_tests! {
     /// blocks, a constant subtraction.
     countdown_loop: "PUSH1 10 JUMPDEST PUSH1 1 SWAP1 SUB DUP1 PUSH1 2 JUMPI STOP"
         => &[PUSH1, 10, JUMPDEST, PUSH1, 1, SWAP1, SUB, DUP1, PUSH1, 2, JUMPI, STOP];
-    /// MSTORE at a dynamic offset `p`, then MLOAD at `p + 32`, a small word after the access.
+    /// MSTORE at a dynamic offset `p`, then MLOAD at `p + 32`, a small word after the access:
+    /// the MSTORE's check grows memory for both words, and the MLOAD needs none.
     memory_pair: "PUSH0 CALLDATALOAD PUSH1 0x2a DUP2 MSTORE PUSH1 0x20 ADD MLOAD PUSH0 MSTORE STOP"
         => &[
             PUSH0, CALLDATALOAD, PUSH1, 0x2a, DUP2, MSTORE, PUSH1, 0x20, ADD, MLOAD, PUSH0, MSTORE,

@@ -783,6 +783,80 @@ fn memory_ops_agree_with_the_interpreter() {
     }
 }
 
+/// A stretch of accesses at one offset plus constants (`p`, `p + 0x40`, `p + 0x20`, `p - 0`
+/// again), where the first access grows memory for the stretch's highest word: offsets small,
+/// at the memory limit, past 2^32, 2^64 and 2^128 (wrapping near 2^64 and 2^256); the offset
+/// read from calldata, masked to a small word, or passed from the block before; with MSIZE or
+/// GAS inside the stretch (which ends it); and gas limits that run out before, at and after
+/// each expansion. Gas used, exit and output (MSIZE and the words read) must agree.
+#[test]
+fn memory_stretches_agree_with_the_interpreter() {
+    use op::*;
+    let bases = [
+        U256::ZERO,
+        U256::from(1),
+        U256::from(0x80),
+        U256::from(5_000),
+        U256::from(1u64 << 20),
+        pow2(32) - U256::from(0x40),
+        pow2(32),
+        pow2(64) - U256::from(0x20),
+        pow2(64),
+        pow2(128),
+        U256::MAX - U256::from(0x1f),
+    ];
+    for base in &bases {
+        let input = base.to_be_bytes::<32>().to_vec();
+        for form in 0..3 {
+            for between in [None, Some(MSIZE), Some(GAS)] {
+                let mut code = vec![PUSH0, CALLDATALOAD];
+                match form {
+                    // Masked: a small word from the start.
+                    1 => code.extend([PUSH4, 0xff, 0xff, 0xff, 0xff, AND]),
+                    // Passed on the stack to the next block.
+                    2 => code.extend([PUSH1, 5, JUMP, JUMPDEST]),
+                    _ => {}
+                }
+                assert!(form != 2 || code[5] == JUMPDEST);
+                // mstore(p, 7); x = mload(p + 0x40); mstore(p + 0x20, x); y = mload(p)
+                code.extend([PUSH1, 7, DUP2, MSTORE]);
+                if let Some(op) = between {
+                    code.extend([op, PUSH2, 0x01, 0x00, MSTORE]);
+                }
+                code.extend([DUP1, PUSH1, 0x40, ADD, MLOAD]);
+                code.extend([DUP2, PUSH1, 0x20, ADD, MSTORE, DUP1, MLOAD]);
+                // Return MSIZE and `y`.
+                code.extend([MSIZE, PUSH1, 0x20, MSTORE, PUSH1, 0x40, MSTORE]);
+                code.extend([PUSH1, 0x40, PUSH1, 0x20, RETURN]);
+                let mut cfg = CallConfig::new(code, input.clone());
+                cfg.spec = SPEC;
+                cfg.gas_limit = 10_000_000;
+                let full = run_both(&cfg);
+                // Gas limits from nothing to enough, and every limit near the end.
+                let used = full.gas_used;
+                let mut limits: Vec<u64> = (0..24).map(|i| used * i / 24).collect();
+                limits.extend(used.saturating_sub(40)..=used + 1);
+                for limit in limits {
+                    cfg.gas_limit = limit;
+                    run_both(&cfg);
+                }
+                // Offsets up to 2^20 fit the gas (from 2^32 they exceed the memory limit).
+                let p = if form == 1 {
+                    base & U256::from(u32::MAX)
+                } else {
+                    *base
+                };
+                let fits = p <= U256::from(1u64 << 20);
+                assert_eq!(
+                    full.exit == ExitCode::Return,
+                    fits,
+                    "base {base:#x} form {form}"
+                );
+            }
+        }
+    }
+}
+
 /// Compares, ISZERO and ADD of small words (an AND with a mask below 2^63, a right shift by
 /// more than 192 bits), which the lowering computes on 64-bit values, with each other, with
 /// constants below 2^63 and above it, and with whole words; the results are returned.

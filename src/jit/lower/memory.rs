@@ -6,10 +6,14 @@
 //! `mload(add(p, 0x20))` after an access at `p` costs one 64-bit add and one compare instead of a
 //! 256-bit add and a four-limb check (a tenth of snailtracer's region IR). A constant-offset
 //! access that needs a check grows memory for the highest constant offset its stretch goes on
-//! to access ([`memory_ahead`]), so the accesses after it need none.
+//! to access ([`memory_ahead`]), so the accesses after it need none; an access at `p + k` grows
+//! it for the highest `p + k'` the stretch accesses, so that `p + k'` (and anything in between)
+//! needs no check either: Solidity reads and writes a struct's fields one after the other.
+//! Which accesses go unchecked the lowering decides from its own values ([`Cursor::checked`]):
+//! the analysis only says how far to grow.
 
 use super::stack::{Cursor, Elem};
-use super::Lower;
+use super::{Lower, WORD};
 use crate::analysis::{self, Analysis, Instr};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, Value};
@@ -63,16 +67,36 @@ impl Lower<'_, '_> {
             self.access(c, stored, addr, popped);
             return;
         }
+        if constant.is_none() {
+            // A small word the block accessed memory at, or grew memory beyond, plus a
+            // constant within that (a struct's fields after its first): no check.
+            if let Some((v, _)) = self.small(c, 0).filter(|(v, _)| c.within_memory(*v)) {
+                let base = self.frame_field(offsets::MEM_BASE);
+                let addr = self.b.ins().iadd(base, v);
+                self.access(c, stored, addr, popped);
+                return;
+            }
+        }
         // A constant offset checks (and grows memory) for the highest constant offset the
-        // stretch accesses from here, so that the accesses after it need no check.
+        // stretch accesses from here, so that the accesses after it need none; another offset
+        // for the highest word the stretch accesses at it plus a constant.
         let checked = constant.map(|off| {
             let ahead = c
                 .mem_ahead
+                .constant
                 .binary_search_by_key(&ins.pc, |(pc, _)| *pc)
-                .map_or(off, |i| c.mem_ahead[i].1.max(off));
+                .map_or(off, |i| c.mem_ahead.constant[i].1.max(off));
             c.mem_known = c.mem_known.max(ahead + 1);
             ahead
         });
+        let beyond = match constant {
+            Some(_) => 0,
+            None => c
+                .mem_ahead
+                .relative
+                .binary_search_by_key(&ins.pc, |(pc, _)| *pc)
+                .map_or(0, |i| c.mem_ahead.relative[i].1),
+        };
         // Pending gas beyond what the expansion's operand holds (not met in practice) is
         // charged here, as at any sync point, which the entry check covers.
         if mexpand_operand(c.pending_gas, 0).is_none() {
@@ -83,12 +107,20 @@ impl Lower<'_, '_> {
         let limit = self.frame_field(offsets::MEM_WORD_LIMIT);
         let slow = self.b.create_block();
         let access = self.b.create_block();
-        // The offset's low limb (a constant, or a value) and the OR of its upper limbs.
-        let (at, upper) = match (self.small(c, 0), checked) {
+        // The offset's low limb (a constant, or a value), the low limb of the highest word
+        // checked, and the OR of its upper limbs.
+        let (at, end, upper) = match (self.small(c, 0), checked) {
             (Some((v, _)), _) => {
-                let ok = self.b.ins().icmp(IntCC::UnsignedLessThan, v, limit);
+                // Below 2^63 plus below 2^32: no wrap.
+                let end = match beyond {
+                    0 => v,
+                    n => self.b.ins().iadd_imm_u(v, n as i64),
+                };
+                let (x, k) = c.root(v);
+                c.checked.push((x, k + beyond + WORD as u64));
+                let ok = self.b.ins().icmp(IntCC::UnsignedLessThan, end, limit);
                 self.b.ins().brif(ok, access, &[], slow, &[]);
-                (Ok(v), None)
+                (Ok(v), Ok(end), None)
             }
             (None, Some(off)) => {
                 let off = off as i64;
@@ -97,7 +129,7 @@ impl Lower<'_, '_> {
                     .ins()
                     .icmp_imm_u(IntCC::UnsignedGreaterThan, limit, off);
                 self.b.ins().brif(ok, access, &[], slow, &[]);
-                (Err(off), None)
+                (Err(off), Err(off), None)
             }
             _ => {
                 let [l0, l1, h0, h1] = self.limbs(c, 0);
@@ -106,18 +138,27 @@ impl Lower<'_, '_> {
                     // The access below halts unless the word is within memory.
                     c.offsets.push(((lo, hi), l0));
                 }
+                c.checked.push((l0, beyond + WORD as u64));
                 // A branch per condition ([`Lower::leave_if`]).
                 let upper = self.b.ins().bor(l1, h0);
-                let upper = self.b.ins().bor(upper, h1);
+                let mut upper = self.b.ins().bor(upper, h1);
+                let mut end = l0;
+                if beyond > 0 {
+                    // Memory ends below 2^32: a low limb from there is out of gas, and one
+                    // below it plus `beyond` does not wrap.
+                    let high = self.b.ins().ushr_imm_u(l0, i64::from(MEMORY_BITS));
+                    upper = self.b.ins().bor(upper, high);
+                    end = self.b.ins().iadd_imm_u(l0, beyond as i64);
+                }
                 self.leave_if(upper, slow);
-                let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, l0, limit);
+                let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, end, limit);
                 self.b.ins().brif(in_range, access, &[], slow, &[]);
-                (Ok(l0), Some(upper))
+                (Ok(l0), Ok(end), Some(upper))
             }
         };
         self.b.switch_to_block(slow);
-        let low = match at {
-            Ok(l0) => l0,
+        let low = match end {
+            Ok(end) => end,
             Err(off) => self.iconst(off),
         };
         let upper = upper.unwrap_or_else(|| self.iconst(0));
@@ -173,26 +214,60 @@ impl Lower<'_, '_> {
     }
 }
 
-/// For each MLOAD/MSTORE of block `bl` at a constant offset, by pc (ascending): the highest
-/// constant offset of the MLOADs and MSTOREs from it to the end of its stretch, which ends at
+/// What the rest of a stretch of a block's MLOADs and MSTOREs accesses (see [`memory_ahead`]).
+#[derive(Default)]
+pub(super) struct Ahead {
+    /// By pc (ascending) of each access at a constant offset: the highest constant offset
+    /// the stretch accesses from there.
+    pub(super) constant: Vec<(usize, u64)>,
+    /// By pc (ascending) of each access at `x + k` (`x` a word the block reads or computes,
+    /// `k` a constant): how far beyond `k` the stretch goes on to access `x` plus a constant,
+    /// where that is further than the access itself.
+    pub(super) relative: Vec<(usize, u64)>,
+}
+
+/// A word of block `bl`'s stack as [`memory_ahead`] follows it.
+#[derive(Clone, Copy, PartialEq)]
+enum Word {
+    Const(U256),
+    /// The `id`th word the block reads or computes, plus a constant below 2^32.
+    Plus(u32, u64),
+}
+
+/// For each MLOAD/MSTORE of block `bl`, by pc: how far the rest of its stretch accesses memory
+/// at the same offset plus constants — the highest constant offset for an access at a
+/// constant, and how far beyond its own offset for an access at `x + k` (Solidity's struct
+/// fields: `mload(p)`, `mload(add(p, 0x20))`, `mload(add(p, 0x40))`). A stretch ends at
 /// anything that observes the gas left or the memory size, or charges gas itself (an
-/// instruction lowered through `ferrite_exec`, GAS), at an undefined opcode, and at the block's
-/// end. Constants are followed as the lowering follows them: PUSH, DUP, SWAP, POP, and
-/// state-free operations of constants (computed by the runtime's bodies).
+/// instruction lowered through `ferrite_exec`, GAS), at an undefined opcode, and at the
+/// block's end. Words are followed as the lowering follows them: PUSH, DUP, SWAP, POP, ADD of a
+/// constant, and state-free operations of constants (computed by the runtime's bodies).
 ///
-/// The first access of a stretch that needs a check checks, and grows memory to, that offset:
-/// the accesses after it need none (weierstrudel stores its tables at ever higher constant
-/// offsets). Growing memory earlier than the code does is the same result: nothing in the
-/// stretch sees the memory size or the gas left, a word read from the grown memory is zero as
-/// it would be after its own expansion, the total charge depends only on the final size, and
-/// running out of gas early ends the frame as running out later does (the argument of the
-/// `need` operands, `gas.rs`).
-pub(super) fn memory_ahead(a: &Analysis, bl: &analysis::Block) -> Vec<(usize, u64)> {
+/// The first access of a stretch that needs a check checks, and grows memory to, the highest
+/// word: the accesses after it need none (weierstrudel stores its tables at ever higher
+/// constant offsets; Solidity reads and writes a struct's fields one after the other). Growing
+/// memory earlier than the code does is the same result: nothing in the stretch sees the memory
+/// size or the gas left, a word read from the grown memory is zero as it would be after its
+/// own expansion, the total charge depends only on the final size, and running out of gas
+/// early ends the frame as running out later does (the argument of the `need` operands,
+/// `gas.rs`). These offsets only decide how far memory grows: which accesses then need no
+/// check the lowering decides from the values it computed itself ([`Cursor::checked`]).
+pub(super) fn memory_ahead(a: &Analysis, bl: &analysis::Block) -> Ahead {
     use ferrite_runtime::instructions::pure;
-    let mut stack: Vec<Option<U256>> = Vec::new();
-    let pop = |stack: &mut Vec<Option<U256>>| stack.pop().flatten();
-    // (pc, the access's constant offset) per access, and stretch boundaries as `None`.
-    let mut seen: Vec<Option<(usize, Option<u64>)>> = Vec::new();
+    let mut stack: Vec<Word> = Vec::new();
+    let mut fresh = 0u32;
+    let mut new_word = || {
+        fresh += 1;
+        Word::Plus(fresh, 0)
+    };
+    // The block's entry items, each its own word, as deep as an instruction reaches.
+    let reach = |stack: &mut Vec<Word>, n: usize, new_word: &mut dyn FnMut() -> Word| {
+        while stack.len() < n {
+            stack.insert(0, new_word());
+        }
+    };
+    // (pc, the access's offset) per access, and stretch boundaries as `None`.
+    let mut seen: Vec<Option<(usize, Word)>> = Vec::new();
     for ins in &a.instrs[bl.instrs.clone()] {
         let info = &ferrite_runtime::OPCODE_INFO[ins.opcode as usize];
         // An undefined opcode halts the block there (with its own status): nothing after it
@@ -200,64 +275,92 @@ pub(super) fn memory_ahead(a: &Analysis, bl: &analysis::Block) -> Vec<(usize, u6
         let Some(op) = Opcode::from_u8(ins.opcode).filter(|_| info.enabled_in(a.spec)) else {
             break;
         };
+        let inputs = info.inputs as usize;
+        reach(&mut stack, inputs, &mut new_word);
         match op {
             Opcode::MLOAD | Opcode::MSTORE => {
-                let off = stack.last().copied().flatten().and_then(constant_offset);
-                seen.push(Some((ins.pc, off)));
+                seen.push(Some((ins.pc, stack[stack.len() - 1])));
             }
             Opcode::GAS => seen.push(None),
             _ if super::lowering(op) == super::Lowering::Exec => seen.push(None),
             _ => {}
         }
-        let inputs = info.inputs as usize;
         let code = ins.opcode;
-        match op {
-            _ if (0x60..=0x7f).contains(&code) || op == Opcode::PUSH0 => stack.push(Some(ins.imm)),
+        let word = match op {
+            _ if (0x60..=0x7f).contains(&code) || op == Opcode::PUSH0 => Word::Const(ins.imm),
             _ if (0x80..=0x8f).contains(&code) => {
                 let d = (code - 0x80) as usize;
-                let v = stack.len().checked_sub(d + 1).and_then(|i| stack[i]);
-                stack.push(v);
+                reach(&mut stack, d + 1, &mut new_word);
+                stack[stack.len() - 1 - d]
             }
             _ if (0x90..=0x9f).contains(&code) => {
                 let d = (code - 0x90 + 1) as usize;
-                while stack.len() < d + 1 {
-                    stack.insert(0, None);
-                }
+                reach(&mut stack, d + 1, &mut new_word);
                 let n = stack.len();
                 stack.swap(n - 1, n - 1 - d);
-            }
-            _ if pure::is_pure(code) => {
-                // Every operand popped, constant or not.
-                let args: Vec<Option<U256>> = (0..inputs).map(|_| pop(&mut stack)).collect();
-                let args: Option<Vec<U256>> = args.into_iter().collect();
-                stack.push(args.and_then(|a| pure::apply(code, &a)));
+                continue;
             }
             _ => {
-                for _ in 0..inputs {
-                    pop(&mut stack);
-                }
-                for _ in 0..info.outputs {
-                    stack.push(None);
+                let args = stack.split_off(stack.len() - inputs);
+                let consts: Option<Vec<U256>> = args
+                    .iter()
+                    .rev()
+                    .map(|w| match w {
+                        Word::Const(v) => Some(*v),
+                        Word::Plus(..) => None,
+                    })
+                    .collect();
+                match (op, &args[..]) {
+                    _ if info.outputs == 0 => continue,
+                    (
+                        Opcode::ADD,
+                        [Word::Plus(x, k), Word::Const(c)] | [Word::Const(c), Word::Plus(x, k)],
+                    ) if *c < U256::from(1u64 << MEMORY_BITS) => {
+                        let k = k + c.as_limbs()[0];
+                        if k < 1 << MEMORY_BITS {
+                            Word::Plus(*x, k)
+                        } else {
+                            new_word()
+                        }
+                    }
+                    _ => match consts {
+                        Some(v) if pure::is_pure(code) => {
+                            pure::apply(code, &v).map_or_else(&mut new_word, Word::Const)
+                        }
+                        _ => new_word(),
+                    },
                 }
             }
-        }
+        };
+        stack.push(word);
     }
-    // Backwards: the highest constant offset from each access to its stretch's end.
-    let mut out = Vec::new();
+    // Backwards: the highest offset from each access to its stretch's end.
+    let mut out = Ahead::default();
     let mut high: Option<u64> = None;
+    let mut relative: Vec<(u32, u64)> = Vec::new();
     for s in seen.iter().rev() {
         match *s {
-            None => high = None,
-            Some((pc, Some(off))) => {
-                let h = high.map_or(off, |h| h.max(off));
-                high = Some(h);
-                out.push((pc, h));
+            None => {
+                high = None;
+                relative.clear();
             }
-            Some((_, None)) => {}
+            Some((pc, Word::Const(v))) => {
+                if let Some(off) = constant_offset(v) {
+                    let h = high.map_or(off, |h| h.max(off));
+                    high = Some(h);
+                    out.constant.push((pc, h));
+                }
+            }
+            Some((pc, Word::Plus(x, k))) => match relative.iter_mut().find(|(y, _)| *y == x) {
+                Some((_, h)) if *h > k => out.relative.push((pc, *h - k)),
+                Some((_, h)) => *h = k,
+                None => relative.push((x, k)),
+            },
         }
     }
     // In pc order, for `memory_op`'s binary search.
-    out.reverse();
+    out.constant.reverse();
+    out.relative.reverse();
     out
 }
 

@@ -133,7 +133,13 @@ pub(super) struct Cursor {
     /// By pc (ascending) of each MLOAD/MSTORE at a constant offset: the highest constant offset
     /// the block accesses from there to the end of its stretch (see
     /// [`memory_ahead`](super::memory)).
-    pub(super) mem_ahead: Vec<(usize, u64)>,
+    pub(super) mem_ahead: super::memory::Ahead,
+    /// Small words the block computed as another i64 plus a constant (`add(p, 0x20)` of an
+    /// offset `p`), by the value: the value they add to (itself no such sum) and the constant.
+    pub(super) derived: Vec<(Value, Value, u64)>,
+    /// i64 values `x` such that memory holds `[0, x + end)`: the block accessed memory there,
+    /// or grew it that far (see [`Lower::memory_op`]).
+    pub(super) checked: Vec<(Value, u64)>,
 }
 
 impl Cursor {
@@ -160,6 +166,22 @@ impl Cursor {
     }
 
     /// Pushes the small word `v` (below `2^bits`, `bits` < 64), not held by the buffer.
+    /// `(x, k)` with `v = x + k` and `x` no such sum ([`Cursor::derived`]).
+    pub(super) fn root(&self, v: Value) -> (Value, u64) {
+        self.derived
+            .iter()
+            .find(|(w, ..)| *w == v)
+            .map_or((v, 0), |(_, x, k)| (*x, *k))
+    }
+
+    /// Whether memory holds the word at `v` ([`Cursor::checked`]).
+    pub(super) fn within_memory(&self, v: Value) -> bool {
+        let (x, k) = self.root(v);
+        self.checked
+            .iter()
+            .any(|(y, end)| *y == x && k + WORD as u64 <= *end)
+    }
+
     pub(super) fn push_small(&mut self, v: Value, bits: u8) {
         self.vs.push(Elem::Small {
             v,
@@ -237,7 +259,9 @@ impl Lower<'_, '_> {
             needs: Vec::new(),
             offsets: Vec::new(),
             mem_known: 0,
-            mem_ahead: Vec::new(),
+            mem_ahead: Default::default(),
+            derived: Vec::new(),
+            checked: Vec::new(),
         }
     }
 

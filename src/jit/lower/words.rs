@@ -241,6 +241,9 @@ impl Lower<'_, '_> {
                 if bits < 64 {
                     c.pop(2);
                     let v = self.b.ins().iadd_imm_u(x, k0 as i64);
+                    // `bits` < 64: `x + k0` did not wrap, and the sum of constants is below it.
+                    let (root, k) = c.root(x);
+                    c.derived.push((v, root, k + k0));
                     c.push_small(v, bits);
                     return true;
                 }
