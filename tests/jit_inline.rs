@@ -787,8 +787,8 @@ fn memory_ops_agree_with_the_interpreter() {
 /// again), where the first access grows memory for the stretch's highest word: offsets small,
 /// at the memory limit, past 2^32, 2^64 and 2^128 (wrapping near 2^64 and 2^256); the offset
 /// read from calldata, masked to a small word, or passed from the block before; with MSIZE or
-/// GAS inside the stretch (which ends it); and gas limits that run out before, at and after
-/// each expansion. Gas used, exit and output (MSIZE and the words read) must agree.
+/// GAS inside the stretch (which end it), or SLOAD or KECCAK256 (which charge gas and do not);
+/// and gas limits that run out before, at and after each expansion. Gas used, exit and output (MSIZE and the words read) must agree.
 #[test]
 fn memory_stretches_agree_with_the_interpreter() {
     use op::*;
@@ -808,7 +808,14 @@ fn memory_stretches_agree_with_the_interpreter() {
     for base in &bases {
         let input = base.to_be_bytes::<32>().to_vec();
         for form in 0..3 {
-            for between in [None, Some(MSIZE), Some(GAS)] {
+            let betweens: [&[u8]; 5] = [
+                &[],
+                &[MSIZE],
+                &[GAS],
+                &[PUSH0, SLOAD],
+                &[PUSH1, 0x20, PUSH0, KECCAK256],
+            ];
+            for between in betweens {
                 let mut code = vec![PUSH0, CALLDATALOAD];
                 match form {
                     // Masked: a small word from the start.
@@ -820,8 +827,9 @@ fn memory_stretches_agree_with_the_interpreter() {
                 assert!(form != 2 || code[5] == JUMPDEST);
                 // mstore(p, 7); x = mload(p + 0x40); mstore(p + 0x20, x); y = mload(p)
                 code.extend([PUSH1, 7, DUP2, MSTORE]);
-                if let Some(op) = between {
-                    code.extend([op, PUSH2, 0x01, 0x00, MSTORE]);
+                if !between.is_empty() {
+                    code.extend(between);
+                    code.extend([PUSH2, 0x01, 0x00, MSTORE]);
                 }
                 code.extend([DUP1, PUSH1, 0x40, ADD, MLOAD]);
                 code.extend([DUP2, PUSH1, 0x20, ADD, MSTORE, DUP1, MLOAD]);

@@ -237,10 +237,8 @@ enum Word {
 /// For each MLOAD/MSTORE of block `bl`, by pc: how far the rest of its stretch accesses memory
 /// at the same offset plus constants — the highest constant offset for an access at a
 /// constant, and how far beyond its own offset for an access at `x + k` (Solidity's struct
-/// fields: `mload(p)`, `mload(add(p, 0x20))`, `mload(add(p, 0x40))`). A stretch ends at
-/// anything that observes the gas left or the memory size, or charges gas itself (an
-/// instruction lowered through `ferrite_exec`, GAS), at an undefined opcode, and at the
-/// block's end. Words are followed as the lowering follows them: PUSH, DUP, SWAP, POP, ADD of a
+/// fields: `mload(p)`, `mload(add(p, 0x20))`, `mload(add(p, 0x40))`). A stretch ends where
+/// [`ends_stretch`], at an undefined opcode, and at the block's end. Words are followed as the lowering follows them: PUSH, DUP, SWAP, POP, ADD of a
 /// constant, and state-free operations of constants (computed by the runtime's bodies).
 ///
 /// The first access of a stretch that needs a check checks, and grows memory to, the highest
@@ -281,8 +279,7 @@ pub(super) fn memory_ahead(a: &Analysis, bl: &analysis::Block) -> Ahead {
             Opcode::MLOAD | Opcode::MSTORE => {
                 seen.push(Some((ins.pc, stack[stack.len() - 1])));
             }
-            Opcode::GAS => seen.push(None),
-            _ if super::lowering(op) == super::Lowering::Exec => seen.push(None),
+            _ if ends_stretch(op) => seen.push(None),
             _ => {}
         }
         let code = ins.opcode;
@@ -362,6 +359,36 @@ pub(super) fn memory_ahead(a: &Analysis, bl: &analysis::Block) -> Ahead {
     out.constant.reverse();
     out.relative.reverse();
     out
+}
+
+/// Whether `op` ends a stretch of accesses that one expansion may grow memory for: it sees the
+/// gas left (GAS; SSTORE's stipend check; the gas a call or create passes on) or the memory
+/// size (MSIZE), may halt with another status than out of gas (a write in a static call,
+/// RETURNDATACOPY past the return data), or ends the frame. The helpers that only charge gas
+/// (and grow memory themselves) do not: charged earlier or later, the total is the same, and
+/// running out of it ends the frame the same way.
+fn ends_stretch(op: Opcode) -> bool {
+    use Opcode::*;
+    match super::lowering(op) {
+        super::Lowering::Inline | super::Lowering::Pure => op == GAS,
+        super::Lowering::Exec => !matches!(
+            op,
+            SLOAD
+                | TLOAD
+                | KECCAK256
+                | CALLDATALOAD
+                | CALLDATACOPY
+                | CODECOPY
+                | EXTCODECOPY
+                | EXTCODESIZE
+                | EXTCODEHASH
+                | BALANCE
+                | BLOCKHASH
+                | MCOPY
+                | MSTORE8
+                | EXP
+        ),
+    }
 }
 
 /// A constant memory offset the lowering checks with one compare: one that fits 32 bits (a
