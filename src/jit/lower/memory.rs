@@ -59,7 +59,7 @@ impl Lower<'_, '_> {
             // A word at or below one the block has accessed already: within memory, which
             // never shrinks. (Solidity reads and writes its scratch space and free-memory
             // pointer again and again: no check, and no expansion call to compile.)
-            let base = self.frame_field(offsets::MEM_BASE);
+            let base = self.memory_base();
             let addr = match off {
                 0 => base,
                 off => self.b.ins().iadd_imm_s(base, off as i64),
@@ -71,7 +71,7 @@ impl Lower<'_, '_> {
             // A small word the block accessed memory at, or grew memory beyond, plus a
             // constant within that (a struct's fields after its first): no check.
             if let Some((v, _)) = self.small(c, 0).filter(|(v, _)| c.within_memory(*v)) {
-                let base = self.frame_field(offsets::MEM_BASE);
+                let base = self.memory_base();
                 let addr = self.b.ins().iadd(base, v);
                 self.access(c, stored, addr, popped);
                 return;
@@ -173,13 +173,29 @@ impl Lower<'_, '_> {
         // Memory gas was charged on this path: the frame holds the gas from here on.
         c.gas = None;
         // After an expansion the word is within memory, so its offset fits the low limb.
-        let base = self.frame_field(offsets::MEM_BASE);
+        let base = self.memory_base();
         let addr = match (at, constant) {
             (Ok(l0), _) => self.b.ins().iadd(base, l0),
             (Err(_), Some(0)) | (Err(_), None) => base,
             (Err(_), Some(off)) => self.b.ins().iadd_imm_s(base, off as i64),
         };
         self.access(c, stored, addr, popped);
+    }
+
+    /// The memory buffer's address: loaded once per IR block between calls (only a helper
+    /// moves the buffer), so a struct's fields after the first access share one load. Not
+    /// across IR blocks: a value live from one to the next would hold a register (or a spill
+    /// slot) across the code between.
+    fn memory_base(&mut self) -> Value {
+        let block = self.b.current_block();
+        match self.mem_base_read {
+            Some((b, v)) if Some(b) == block => v,
+            _ => {
+                let v = self.frame_field(offsets::MEM_BASE);
+                self.mem_base_read = block.map(|b| (b, v));
+                v
+            }
+        }
     }
 
     /// MLOAD (`stored` `None`) or MSTORE of `stored` at `addr`, within memory.

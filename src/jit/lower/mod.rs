@@ -173,6 +173,9 @@ struct Lower<'a, 'b> {
     /// The frame pointer read from the pinned register in the current IR block since its
     /// last call (see [`Lower::frame`]).
     frame_read: Option<(Block, Value)>,
+    /// The memory buffer's address, loaded in the current IR block since its last call (see
+    /// [`Lower::memory_base`]).
+    mem_base_read: Option<(Block, Value)>,
     /// By block index: its IR block, or `None` outside the compiled region.
     blocks: Vec<Option<Block>>,
     /// By block index: where the function starts (the region's entries; without a region, the
@@ -357,6 +360,7 @@ pub fn lower<'a>(
         imports,
         context,
         frame_read: None,
+        mem_base_read: None,
         entries,
         cold: vec![None; analysis.blocks.len()],
         entered: vec![false; analysis.blocks.len()],
@@ -453,6 +457,7 @@ impl Lower<'_, '_> {
     fn call(&mut self, f: FuncRef, args: &[Value]) -> cranelift_codegen::ir::Inst {
         let call = self.b.ins().call(f, args);
         self.frame_read = None;
+        self.mem_base_read = None;
         call
     }
 
