@@ -163,7 +163,13 @@ fn hostile_code_shapes() {
             x as u8
         })
         .collect();
-    for code in [jumpdests, push1s, push_jump, random] {
+    // A straight run of 8,192 instructions without a memory access, then accesses at fresh
+    // offsets to its end (CALLVALUE MLOAD POP): cut into pieces like any run that accesses memory.
+    let mut late_accesses = [CALLVALUE, POP].repeat(4096);
+    while late_accesses.len() + 3 <= n {
+        late_accesses.extend([CALLVALUE, MLOAD, POP]);
+    }
+    for code in [jumpdests, push1s, push_jump, random, late_accesses] {
         let arc = Arc::new(Bytecode::new(Bytes::from(code.clone())));
         // Compiles or is refused with a reason; never panics.
         let _ = ferrite::jit::compile(arc, SpecId::Cancun);

@@ -188,32 +188,33 @@ fn decode(code: &Bytecode, spec: SpecId) -> Vec<Instr> {
 /// rounds: 4,453 instructions).
 pub const LONG_BLOCK_INSTRS: usize = 8_192;
 
-/// A long run is cut only if it accesses memory this often in its first [`LONG_BLOCK_INSTRS`]
-/// instructions: each access is a branch and a slow path in compiled code, and the blocks
-/// those make are what the register allocator's work grows with (memory_grow_mstore: 4,096
-/// accesses, 270–320 ms as one block, 82 ms in pieces). A long run of arithmetic alone
-/// compiles fast as one block and folds its constants across it (signextend: 24 KB in 30 ms,
-/// 2.6 bytes of machine code per byte; in pieces, each flushing its stack, 48 ms and 34).
+/// A long run is cut only if it accesses memory this often: each access is a branch and a
+/// slow path in compiled code, and the blocks those make are what the register allocator's work
+/// grows with (memory_grow_mstore: 4,096 accesses, 270–320 ms as one block, 82 ms in pieces;
+/// 8,192 instructions without one and then 5,461 accesses: 550 ms when only the first
+/// [`LONG_BLOCK_INSTRS`] instructions were counted). A long run of arithmetic alone compiles
+/// fast as one block and folds its constants across it (signextend: 24 KB in 30 ms, 2.6 bytes
+/// of machine code per byte; in pieces, each flushing its stack, 48 ms and 34).
 pub const LONG_BLOCK_ACCESSES: usize = 256;
 
 /// Instructions per piece of a long run ([`LONG_BLOCK_INSTRS`]).
 pub const PIECE_INSTRS: usize = 2_048;
 
 /// Whether the straight run starting at `first` is longer than [`LONG_BLOCK_INSTRS`] with
-/// [`LONG_BLOCK_ACCESSES`] memory accesses in that stretch (stops at the run's end, so every
-/// block start scans its own block once at most).
+/// [`LONG_BLOCK_ACCESSES`] memory accesses in it (stops at the run's end, so every block start
+/// scans its own block once at most: the pieces of a cut run are not scanned again).
 fn long_block(instrs: &[Instr], first: usize, spec: SpecId) -> bool {
     let mut accesses = 0;
+    let mut len = 0;
     for (k, ins) in instrs[first..].iter().enumerate() {
+        len = k + 1;
         if (k > 0 && ins.opcode == op::JUMPDEST) || ends_block(ins.opcode, spec) {
-            return false;
+            len = k;
+            break;
         }
         accesses += usize::from(matches!(ins.opcode, op::MLOAD | op::MSTORE | op::MSTORE8));
-        if k >= LONG_BLOCK_INSTRS {
-            return accesses >= LONG_BLOCK_ACCESSES;
-        }
     }
-    false
+    len > LONG_BLOCK_INSTRS && accesses >= LONG_BLOCK_ACCESSES
 }
 
 /// Pass 2: split into blocks and compute gas and stack bounds.

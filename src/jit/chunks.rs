@@ -73,7 +73,7 @@ pub(crate) fn plan_constants() -> String {
     format!(
         "chunks {CHUNK_WEIGHT}/{SINGLE_PASS_MAX_BLOCKS} {OPT_CHUNK_WEIGHT}/{MIN_CHUNKED_WEIGHT} \
          tangled {TANGLED}/{TANGLE_MIN_EDGES} copies {}/{}/{} \
-         long runs {LONG_BLOCK_INSTRS}/{LONG_BLOCK_ACCESSES}/{PIECE_INSTRS}",
+         long runs {LONG_BLOCK_INSTRS}/{LONG_BLOCK_ACCESSES} in all/{PIECE_INSTRS}",
         copies::COPY_WEIGHT,
         copies::COPY_BUDGET_PERCENT,
         copies::COPY_BLOCKS,
