@@ -503,18 +503,8 @@ fn build(
 ) -> Result<Program, CompileError> {
     check_limits(&analysis, region.as_ref())?;
     let isa = host_isa_for(tier)?;
-    let t0 = Instant::now();
     let plan = chunks::plan(&analysis, region.as_ref(), tier);
-    let t1 = Instant::now();
     let compiled = compile_functions(&analysis, &*isa, &plan.regions)?;
-    if std::env::var("FT").is_ok() {
-        eprintln!(
-            "TRACE start->build {:?} plan {:?} funcs {:?}",
-            t0 - start,
-            t1 - t0,
-            t1.elapsed()
-        );
-    }
     let mut image = vec![0u8; chunks::header_len(plan.regions.len())];
     let mut patches = Vec::new();
     let mut calls = Vec::new();
@@ -612,7 +602,6 @@ fn compile_function(
         func.name = UserFuncName::user(0, 0);
         let import = |f: &mut cranelift_codegen::ir::Function, b| import_helper(f, isa, b);
         let imports = lower::Imports::new(&import);
-        let t0 = Instant::now();
         lower::lower(
             analysis,
             &mut func,
@@ -621,24 +610,9 @@ fn compile_function(
             isa.frontend_config(),
             region,
         );
-        let t1 = Instant::now();
-        let n: usize = func
-            .layout
-            .blocks()
-            .map(|b| func.layout.block_insts(b).count())
-            .sum();
         let mut ctx = cranelift_codegen::Context::for_function(func);
-        let r = ctx.compile(isa, &mut Default::default());
-        if std::env::var("FT").is_ok() {
-            eprintln!(
-                "TRACE {:?} ir {} lower {:?} cl {:?}",
-                std::thread::current().id(),
-                n,
-                t1 - t0,
-                t1.elapsed()
-            );
-        }
-        let r = r
+        let r = ctx
+            .compile(isa, &mut Default::default())
             .map(|_| ())
             .map_err(|e| CompileError::Codegen(format!("{:?}", e.inner)));
         let r = r.and_then(|()| {
