@@ -788,7 +788,8 @@ fn memory_ops_agree_with_the_interpreter() {
 /// at the memory limit, past 2^32, 2^64 and 2^128 (wrapping near 2^64 and 2^256); the offset
 /// read from calldata, masked to a small word, or passed from the block before; with MSIZE or
 /// GAS inside the stretch (which end it), or SLOAD or KECCAK256 (which charge gas and do not);
-/// and gas limits that run out before, at and after each expansion. Gas used, exit and output (MSIZE and the words read) must agree.
+/// and gas limits that run out before, at and after each expansion. Gas used, exit and output
+/// (MSIZE and the words read) must agree.
 #[test]
 fn memory_stretches_agree_with_the_interpreter() {
     use op::*;
@@ -805,16 +806,17 @@ fn memory_stretches_agree_with_the_interpreter() {
         pow2(128),
         U256::MAX - U256::from(0x1f),
     ];
+    // What runs between the first access and the others.
+    let betweens: [&[u8]; 5] = [
+        &[],
+        &[MSIZE],
+        &[GAS],
+        &[PUSH0, SLOAD],
+        &[PUSH1, 0x20, PUSH0, KECCAK256],
+    ];
     for base in &bases {
         let input = base.to_be_bytes::<32>().to_vec();
         for form in 0..3 {
-            let betweens: [&[u8]; 5] = [
-                &[],
-                &[MSIZE],
-                &[GAS],
-                &[PUSH0, SLOAD],
-                &[PUSH1, 0x20, PUSH0, KECCAK256],
-            ];
             for between in betweens {
                 let mut code = vec![PUSH0, CALLDATALOAD];
                 match form {

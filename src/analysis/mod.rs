@@ -204,16 +204,16 @@ pub const PIECE_INSTRS: usize = 2_048;
 /// [`LONG_BLOCK_ACCESSES`] memory accesses in it (stops at the run's end, so every block start
 /// scans its own block once at most: the pieces of a cut run are not scanned again).
 fn long_block(instrs: &[Instr], first: usize, spec: SpecId) -> bool {
-    let mut accesses = 0;
-    let mut len = 0;
-    for (k, ins) in instrs[first..].iter().enumerate() {
-        len = k + 1;
-        if (k > 0 && ins.opcode == op::JUMPDEST) || ends_block(ins.opcode, spec) {
-            len = k;
-            break;
-        }
-        accesses += usize::from(matches!(ins.opcode, op::MLOAD | op::MSTORE | op::MSTORE8));
-    }
+    let run = &instrs[first..];
+    let len = run
+        .iter()
+        .enumerate()
+        .position(|(k, ins)| (k > 0 && ins.opcode == op::JUMPDEST) || ends_block(ins.opcode, spec))
+        .unwrap_or(run.len());
+    let accesses = run[..len]
+        .iter()
+        .filter(|ins| matches!(ins.opcode, op::MLOAD | op::MSTORE | op::MSTORE8))
+        .count();
     len > LONG_BLOCK_INSTRS && accesses >= LONG_BLOCK_ACCESSES
 }
 

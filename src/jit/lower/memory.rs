@@ -81,21 +81,13 @@ impl Lower<'_, '_> {
         // stretch accesses from here, so that the accesses after it need none; another offset
         // for the highest word the stretch accesses at it plus a constant.
         let checked = constant.map(|off| {
-            let ahead = c
-                .mem_ahead
-                .constant
-                .binary_search_by_key(&ins.pc, |(pc, _)| *pc)
-                .map_or(off, |i| c.mem_ahead.constant[i].1.max(off));
+            let ahead = at_pc(&c.mem_ahead.constant, ins.pc).map_or(off, |h| h.max(off));
             c.mem_known = c.mem_known.max(ahead + 1);
             ahead
         });
         let beyond = match constant {
             Some(_) => 0,
-            None => c
-                .mem_ahead
-                .relative
-                .binary_search_by_key(&ins.pc, |(pc, _)| *pc)
-                .map_or(0, |i| c.mem_ahead.relative[i].1),
+            None => at_pc(&c.mem_ahead.relative, ins.pc).unwrap_or(0),
         };
         // Pending gas beyond what the expansion's operand holds (not met in practice) is
         // charged here, as at any sync point, which the entry check covers.
@@ -242,6 +234,14 @@ pub(super) struct Ahead {
     pub(super) relative: Vec<(usize, u64)>,
 }
 
+/// The entry of `by_pc` (ascending by pc, as [`Ahead`]'s lists) for the access at `pc`.
+fn at_pc(by_pc: &[(usize, u64)], pc: usize) -> Option<u64> {
+    by_pc
+        .binary_search_by_key(&pc, |(p, _)| *p)
+        .ok()
+        .map(|i| by_pc[i].1)
+}
+
 /// A word of block `bl`'s stack as [`memory_ahead`] follows it.
 #[derive(Clone, Copy, PartialEq)]
 enum Word {
@@ -253,9 +253,10 @@ enum Word {
 /// For each MLOAD/MSTORE of block `bl`, by pc: how far the rest of its stretch accesses memory
 /// at the same offset plus constants — the highest constant offset for an access at a
 /// constant, and how far beyond its own offset for an access at `x + k` (Solidity's struct
-/// fields: `mload(p)`, `mload(add(p, 0x20))`, `mload(add(p, 0x40))`). A stretch ends where
-/// [`ends_stretch`], at an undefined opcode, and at the block's end. Words are followed as the lowering follows them: PUSH, DUP, SWAP, POP, ADD of a
-/// constant, and state-free operations of constants (computed by the runtime's bodies).
+/// fields: `mload(p)`, `mload(add(p, 0x20))`, `mload(add(p, 0x40))`). A stretch ends at an
+/// instruction [`ends_stretch`] names, at an undefined opcode, and at the block's end. Words
+/// are followed as the lowering follows them: PUSH, DUP, SWAP, POP, ADD of a constant, and
+/// state-free operations of constants (computed by the runtime's bodies).
 ///
 /// The first access of a stretch that needs a check checks, and grows memory to, the highest
 /// word: the accesses after it need none (weierstrudel stores its tables at ever higher
@@ -269,15 +270,16 @@ enum Word {
 pub(super) fn memory_ahead(a: &Analysis, bl: &analysis::Block) -> Ahead {
     use ferrite_runtime::instructions::pure;
     let mut stack: Vec<Word> = Vec::new();
+    // Words numbered as the block reads or computes them.
     let mut fresh = 0u32;
-    let mut new_word = || {
-        fresh += 1;
-        Word::Plus(fresh, 0)
+    let new_word = |fresh: &mut u32| {
+        *fresh += 1;
+        Word::Plus(*fresh, 0)
     };
     // The block's entry items, each its own word, as deep as an instruction reaches.
-    let reach = |stack: &mut Vec<Word>, n: usize, new_word: &mut dyn FnMut() -> Word| {
+    let reach = |stack: &mut Vec<Word>, n: usize, fresh: &mut u32| {
         while stack.len() < n {
-            stack.insert(0, new_word());
+            stack.insert(0, new_word(fresh));
         }
     };
     // (pc, the access's offset) per access, and stretch boundaries as `None`.
@@ -290,7 +292,7 @@ pub(super) fn memory_ahead(a: &Analysis, bl: &analysis::Block) -> Ahead {
             break;
         };
         let inputs = info.inputs as usize;
-        reach(&mut stack, inputs, &mut new_word);
+        reach(&mut stack, inputs, &mut fresh);
         match op {
             Opcode::MLOAD | Opcode::MSTORE => {
                 seen.push(Some((ins.pc, stack[stack.len() - 1])));
@@ -303,26 +305,18 @@ pub(super) fn memory_ahead(a: &Analysis, bl: &analysis::Block) -> Ahead {
             _ if (0x60..=0x7f).contains(&code) || op == Opcode::PUSH0 => Word::Const(ins.imm),
             _ if (0x80..=0x8f).contains(&code) => {
                 let d = (code - 0x80) as usize;
-                reach(&mut stack, d + 1, &mut new_word);
+                reach(&mut stack, d + 1, &mut fresh);
                 stack[stack.len() - 1 - d]
             }
             _ if (0x90..=0x9f).contains(&code) => {
                 let d = (code - 0x90 + 1) as usize;
-                reach(&mut stack, d + 1, &mut new_word);
+                reach(&mut stack, d + 1, &mut fresh);
                 let n = stack.len();
                 stack.swap(n - 1, n - 1 - d);
                 continue;
             }
             _ => {
                 let args = stack.split_off(stack.len() - inputs);
-                let consts: Option<Vec<U256>> = args
-                    .iter()
-                    .rev()
-                    .map(|w| match w {
-                        Word::Const(v) => Some(*v),
-                        Word::Plus(..) => None,
-                    })
-                    .collect();
                 match (op, &args[..]) {
                     _ if info.outputs == 0 => continue,
                     (
@@ -333,15 +327,25 @@ pub(super) fn memory_ahead(a: &Analysis, bl: &analysis::Block) -> Ahead {
                         if k < 1 << MEMORY_BITS {
                             Word::Plus(*x, k)
                         } else {
-                            new_word()
+                            new_word(&mut fresh)
                         }
                     }
-                    _ => match consts {
-                        Some(v) if pure::is_pure(code) => {
-                            pure::apply(code, &v).map_or_else(&mut new_word, Word::Const)
+                    _ if pure::is_pure(code) => {
+                        // Operands top first, all constant, or no constant result.
+                        let consts: Option<Vec<U256>> = args
+                            .iter()
+                            .rev()
+                            .map(|w| match w {
+                                Word::Const(v) => Some(*v),
+                                Word::Plus(..) => None,
+                            })
+                            .collect();
+                        match consts.and_then(|v| pure::apply(code, &v)) {
+                            Some(v) => Word::Const(v),
+                            None => new_word(&mut fresh),
                         }
-                        _ => new_word(),
-                    },
+                    }
+                    _ => new_word(&mut fresh),
                 }
             }
         };
