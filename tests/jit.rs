@@ -51,6 +51,42 @@ fn out_of_gas_on_memory_expansion_mid_block() {
     assert_eq!(short.exit, ExitCode::OutOfGas);
 }
 
+/// Halts that a helper returns (`ferrite_exec`, `ferrite_mexpand`), which on x86-64 Linux
+/// escape straight to compiled code's caller (`ferrite_runtime::escape`) instead of being
+/// branched on at the call site: memory growth running out of gas in a loop, an instruction
+/// body running out of gas in a loop, and a REVERT after a helper call, each at many gas
+/// limits, so that the caller goes on with frame after frame that escaped (every result
+/// compared with the interpreter's).
+#[test]
+fn halts_from_helpers_return_to_the_caller() {
+    // i = 0; loop { mstore(i, i); i += 256 }: memory grows until out of gas.
+    let grow = vec![
+        PUSH0, JUMPDEST, DUP1, DUP1, MSTORE, PUSH2, 1, 0, ADD, PUSH1, 1, JUMP,
+    ];
+    // loop { pop(sload(0)) }: SLOAD's body charges until out of gas.
+    let load = vec![JUMPDEST, PUSH0, SLOAD, POP, PUSH0, JUMP];
+    // sload(0), then mstore(0, 7) and revert(0, 32).
+    let revert = vec![
+        PUSH0, SLOAD, POP, PUSH1, 7, PUSH0, MSTORE, PUSH1, 32, PUSH0, REVERT,
+    ];
+    for gas in (0..40_000).step_by(997) {
+        let o = run_both(&cfg(grow.clone(), gas));
+        assert_eq!(o.exit, ExitCode::OutOfGas);
+        let o = run_both(&cfg(load.clone(), gas));
+        assert_eq!(o.exit, ExitCode::OutOfGas);
+        let o = run_both(&cfg(revert.clone(), gas));
+        let want = if gas >= 2_100 + 2 + 2 + 3 + 3 + 3 + 2 + 3 {
+            ExitCode::Revert
+        } else {
+            ExitCode::OutOfGas
+        };
+        assert_eq!(o.exit, want, "gas {gas}");
+        if want == ExitCode::Revert {
+            assert_eq!(o.output[31], 7);
+        }
+    }
+}
+
 #[test]
 fn gas_inside_a_block_sees_exact_gas() {
     // PUSH1 1 POP GAS PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN

@@ -25,7 +25,7 @@
 use crate::frame::Frame;
 use crate::host::{EnvWords, Host};
 use crate::word::U256;
-use crate::ExitCode;
+use crate::{escape, ExitCode};
 
 /// A thin pointer to a `dyn Host` (with the environment's words), which the frame notes while
 /// compiled code runs it ([`Frame::set_jit_host`]): the helpers reach the host through it.
@@ -94,6 +94,8 @@ pub mod offsets {
     /// `frame.jit_host` (the address of the `HostRef` the helpers use, see
     /// [`Frame::set_jit_host`]).
     pub const JIT_HOST: usize = offset_of!(Frame, jit_host);
+    /// `frame.jit_escape` (see [`escape`](crate::escape)).
+    pub const JIT_ESCAPE: usize = offset_of!(Frame, jit_escape);
     /// `host_ref.env` (`*const EnvWords`), in the frame's `HostRef`.
     pub const HOST_ENV: usize = offset_of!(HostRef, env);
     /// The [`EnvWords`] field of `op`'s word, for the environment opcodes read in place.
@@ -165,10 +167,10 @@ const _: () = {
 /// # Safety
 /// `frame` must be a valid, exclusive pointer for the duration of the call, and its host
 /// ([`Frame::set_jit_host`]) a valid `HostRef` that nothing else uses meanwhile.
-pub unsafe extern "C" fn ferrite_exec(frame: *mut Frame, op_gas: u64, need: u64) -> u8 {
+pub unsafe extern "C" fn ferrite_exec(frame_ptr: *mut Frame, op_gas: u64, need: u64) -> u8 {
     // SAFETY: compiled code passes the frame pointer it was entered with, which the caller of
     // the compiled program guarantees is valid and not aliased during the call.
-    let frame = unsafe { &mut *frame };
+    let frame = unsafe { &mut *frame_ptr };
     // SAFETY: the program's runner set the frame's host to its `HostRef`, which lives, and is
     // used by nothing else, until the compiled function this call comes from returns.
     let host = unsafe { jit_host(frame) };
@@ -179,7 +181,10 @@ pub unsafe extern "C" fn ferrite_exec(frame: *mut Frame, op_gas: u64, need: u64)
     } else {
         ExitCode::OutOfGas as u8
     };
-    exit_with(frame, code)
+    let code = exit_with(frame, code);
+    // SAFETY: compiled code entered through `escape::enter` with this frame called this
+    // helper; nothing here is left to drop.
+    unsafe { escape::exit(frame_ptr, code) }
 }
 
 /// [`ferrite_exec`]'s `op_gas` operand: `opcode` in the low byte, `static_gas` above it; `None`
@@ -279,13 +284,13 @@ pub unsafe extern "C" fn ferrite_jump_fallback(frame: *mut Frame, dest: u64) -> 
 /// # Safety
 /// `frame` must be a valid, exclusive pointer.
 pub unsafe extern "C" fn ferrite_mexpand(
-    frame: *mut Frame,
+    frame_ptr: *mut Frame,
     low: u64,
     high: u64,
     pending_need: u64,
 ) -> u8 {
     // SAFETY: as for `ferrite_exec`.
-    let frame = unsafe { &mut *frame };
+    let frame = unsafe { &mut *frame_ptr };
     let (pending, need) = mexpand_parts(pending_need);
     let code = if frame.gas.charge(pending) {
         // An offset beyond 64 bits is out of gas, as for the interpreter.
@@ -302,7 +307,10 @@ pub unsafe extern "C" fn ferrite_mexpand(
     } else {
         ExitCode::OutOfGas as u8
     };
-    exit_with(frame, code)
+    let code = exit_with(frame, code);
+    // SAFETY: compiled code entered through `escape::enter` with this frame called this
+    // helper; nothing here is left to drop.
+    unsafe { escape::exit(frame_ptr, code) }
 }
 
 /// Reads SELFBALANCE's value into the frame's cache ([`Frame::self_balance`]), where compiled

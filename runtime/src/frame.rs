@@ -195,6 +195,9 @@ pub struct Frame {
     /// host through (see [`Frame::set_jit_host`]); 0 otherwise. A plain address, not a pointer
     /// field, so that the frame stays `Send`; only the helpers turn it back into a reference.
     pub(crate) jit_host: usize,
+    /// While compiled code runs the frame on a host where helpers escape
+    /// ([`escape`](crate::escape)): the stack pointer a helper that halts returns through.
+    pub(crate) jit_escape: usize,
 }
 
 impl Frame {
@@ -215,6 +218,7 @@ impl Frame {
             self_balance_known: 0,
             jit_exit: 0,
             jit_host: 0,
+            jit_escape: 0,
             code,
             pc: 0,
             stack: Stack::new(),

@@ -4,11 +4,13 @@
 //! ([`fork`]), the gas schedule ([`gas`]), 256-bit word semantics ([`word`]), memory and stack, the
 //! [`host::Host`] trait, the one-byte [`exit::ExitCode`], the message [`frame::Frame`] and the
 //! instruction bodies ([`instructions`]). The interpreter's loop calls the bodies directly; compiled
-//! code calls them through the `extern "C"` helpers of [`builtins`]. Nothing here knows about
+//! code calls them through the `extern "C"` helpers of [`builtins`], entered through [`escape`],
+//! which lets a helper that halts return straight to compiled code's caller. Nothing here knows about
 //! Cranelift, so the semantics can be tested, fuzzed and reused without the code generator.
 
 pub mod builtins;
 pub mod bytecode;
+pub mod escape;
 pub mod exit;
 pub mod fork;
 pub mod frame;

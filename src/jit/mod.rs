@@ -119,7 +119,7 @@ impl std::error::Error for CompileError {}
 /// A compiled function: the frame (its host noted in it, [`Frame::set_jit_host`]), and the
 /// index of the entry `frame.pc` is at ([`lower::entry_blocks`]; any other value hands the
 /// frame to the interpreter).
-type Entry = unsafe extern "C" fn(*mut Frame, u32) -> u8;
+use ferrite_runtime::escape::Entry;
 
 /// A compiled program: owns its code memory (mapped by `code.rs`, unmapped when dropped).
 pub struct Program {
@@ -228,7 +228,7 @@ impl Program {
             // block), and through the runtime helpers.
             #[cfg(all(debug_assertions, target_arch = "x86_64"))]
             let pinned = pinned_register();
-            let code = unsafe { (self.functions[k])(frame, index) };
+            let code = unsafe { ferrite_runtime::escape::enter(self.functions[k], frame, index) };
             // Compiled code keeps the frame in the pinned register and must restore the
             // caller's value, as the C ABI requires of a callee-saved register.
             #[cfg(all(debug_assertions, target_arch = "x86_64"))]
@@ -702,8 +702,13 @@ fn assemble(
 /// and the ISA flags (CPU features detected). The disk cache refuses files naming another.
 pub(crate) fn host_target(tier: Tier) -> Result<String, CompileError> {
     let isa = host_isa_for(tier)?;
+    // Code compiled where helpers escape omits the exit checks after their calls.
+    let escapes = match ferrite_runtime::escape::ESCAPES {
+        true => " escapes",
+        false => "",
+    };
     Ok(format!(
-        "{} cranelift-0.135 {}\n{}{}",
+        "{} cranelift-0.135 {}{escapes}\n{}{}",
         isa.triple(),
         chunks::plan_constants(),
         isa.flags(),

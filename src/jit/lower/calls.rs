@@ -13,6 +13,7 @@ use crate::analysis::Instr;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, FuncRef, InstBuilder, Value};
 use ferrite_runtime::builtins::{exec_operand, offsets, Builtin, PURE_HELPERS};
+use ferrite_runtime::escape::ESCAPES;
 use ferrite_runtime::opcode::{flags, OPCODE_INFO};
 use ferrite_runtime::Opcode;
 
@@ -74,15 +75,25 @@ impl Lower<'_, '_> {
         self.b.inst_results(call)[0]
     }
 
-    /// Returns `r` if it is not `Continue`; otherwise goes on in a new block.
+    /// Returns `r` if it is not `Continue`; otherwise goes on in a new block (in the same one
+    /// where the helper escapes instead of returning another code: [`ESCAPES`]).
     pub(super) fn continue_unless_exit(&mut self, r: Value) {
+        if ESCAPES {
+            return;
+        }
         let cont = self.b.create_block();
         self.continue_at_unless_exit(r, cont);
     }
 
     /// Returns `r`, a helper's exit code, if it is not `Continue`; otherwise goes on at `cont`.
-    /// Every call site shares one return block ([`Lower::exit_block`]).
+    /// Every call site shares one return block ([`Lower::exit_block`]); none checks where the
+    /// helper returns only to continue ([`ESCAPES`]).
     pub(super) fn continue_at_unless_exit(&mut self, r: Value, cont: Block) {
+        if ESCAPES {
+            self.b.ins().jump(cont, &[]);
+            self.b.switch_to_block(cont);
+            return;
+        }
         let out = self.exit_block();
         self.b.ins().brif(r, out, &[], cont, &[]);
         self.b.switch_to_block(cont);

@@ -453,11 +453,15 @@ impl Lower<'_, '_> {
         v
     }
 
-    /// Calls helper `f` with `args`; the frame is read again after it ([`Lower::frame`]).
+    /// Calls helper `f` with `args`; the frame, the memory buffer's address and vector
+    /// constants are read again after it ([`Lower::frame`]): a call no longer always ends the
+    /// IR block (helpers escape, `ferrite_runtime::escape`), and a value kept across it would
+    /// hold a callee-saved register or a spill slot (every vector register is caller-saved).
     fn call(&mut self, f: FuncRef, args: &[Value]) -> cranelift_codegen::ir::Inst {
         let call = self.b.ins().call(f, args);
         self.frame_read = None;
         self.mem_base_read = None;
+        self.vconsts = (None, Vec::new());
         call
     }
 
