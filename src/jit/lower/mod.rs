@@ -17,6 +17,7 @@
 //! - `gas.rs`: the block's entry check (stack bounds and static gas, one hand-over) and static
 //!   charges at sync points;
 //! - `words.rs`: 256-bit arithmetic, comparisons and shifts on two i128 halves;
+//! - `compare.rs`: comparisons with a constant on 64-bit limbs;
 //! - `memory.rs`: MLOAD/MSTORE inline, memory expansion through a helper, small offsets;
 //! - `calls.rs`: `ferrite_exec` (the runtime's instruction bodies) and the pure word helpers;
 //! - `context.rs`: the transaction's environment and SELFBALANCE, read in place;
@@ -37,6 +38,7 @@
 //! through one return block.
 
 mod calls;
+mod compare;
 mod context;
 mod control;
 mod fold;
@@ -708,6 +710,9 @@ impl Lower<'_, '_> {
             SLT if self.narrow_compare(c, IntCC::SignedLessThan) => {}
             SGT if self.narrow_compare(c, IntCC::SignedGreaterThan) => {}
             EQ if self.narrow_compare(c, IntCC::Equal) => {}
+            LT if self.compare_constant(c, IntCC::UnsignedLessThan) => {}
+            GT if self.compare_constant(c, IntCC::UnsignedGreaterThan) => {}
+            EQ if self.compare_constant(c, IntCC::Equal) => {}
             LT => self.compare(c, |l, a, bw| l.less_than(a, bw, false)),
             GT => self.compare(c, |l, a, bw| l.less_than(bw, a, false)),
             SLT => self.compare(c, |l, a, bw| l.less_than(a, bw, true)),
