@@ -53,7 +53,15 @@ impl Lower<'_, '_> {
         self.charge_carried(c);
         // Operands are loaded before the paths split: a load in one path would not dominate
         // the code after them.
-        let stored = (!is_load).then(|| self.value(c, 1));
+        let stored = (!is_load).then(|| match self.constant(c, 1) {
+            // A constant is stored as its big-endian bytes, with no value to keep across the
+            // expansion path and no byte swap.
+            Some(v) => Stored::Const(v),
+            None => {
+                let (lo, hi) = self.value(c, 1);
+                Stored::Word(lo, hi)
+            }
+        });
         let constant = self.constant(c, 0).and_then(constant_offset);
         if let Some(off) = constant.filter(|off| *off < c.mem_known) {
             // A word at or below one the block has accessed already: within memory, which
@@ -191,13 +199,7 @@ impl Lower<'_, '_> {
     }
 
     /// MLOAD (`stored` `None`) or MSTORE of `stored` at `addr`, within memory.
-    fn access(
-        &mut self,
-        c: &mut Cursor,
-        stored: Option<(Value, Value)>,
-        addr: Value,
-        popped: bool,
-    ) {
+    fn access(&mut self, c: &mut Cursor, stored: Option<Stored>, addr: Value, popped: bool) {
         // Memory is big-endian; stack words are little-endian i128 halves: the high half is
         // the first 16 bytes, byte-swapped.
         c.pop(if stored.is_none() { 1 } else { 2 });
@@ -212,14 +214,31 @@ impl Lower<'_, '_> {
                 let w = (self.b.ins().bswap(lo), self.b.ins().bswap(hi));
                 self.push_value(c, w);
             }
-            Some((lo, hi)) => {
+            Some(Stored::Word(lo, hi)) => {
                 let hi = self.b.ins().bswap(hi);
                 let lo = self.b.ins().bswap(lo);
                 self.b.ins().store(self.flags, hi, addr, 0);
                 self.b.ins().store(self.flags, lo, addr, 16);
             }
+            Some(Stored::Const(v)) => {
+                let bytes = v.to_be_bytes::<32>();
+                for (k, at) in [0, 16].into_iter().enumerate() {
+                    let mut half = [0u8; 16];
+                    half.copy_from_slice(&bytes[16 * k..16 * k + 16]);
+                    self.store_half(half, addr, at);
+                }
+            }
         }
     }
+}
+
+/// The word an MSTORE writes.
+#[derive(Clone, Copy)]
+pub(super) enum Stored {
+    /// A value, as little-endian i128 halves.
+    Word(Value, Value),
+    /// A constant.
+    Const(U256),
 }
 
 /// What the rest of a stretch of a block's MLOADs and MSTOREs accesses (see [`memory_ahead`]).

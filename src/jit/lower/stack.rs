@@ -221,6 +221,23 @@ impl Lower<'_, '_> {
         x
     }
 
+    /// Stores the 16 bytes `half` at `base + at`: as two 64-bit immediates where they fit
+    /// ([`Lower::immediates`]), else as a vector constant.
+    pub(super) fn store_half(&mut self, half: [u8; 16], base: Value, at: i32) {
+        match self.immediates(half) {
+            Some(limbs) => {
+                for (j, limb) in limbs.into_iter().enumerate() {
+                    let x = self.iconst(limb);
+                    self.b.ins().store(self.flags, x, base, at + 8 * j as i32);
+                }
+            }
+            None => {
+                let x = self.vconst(half);
+                self.b.ins().store(self.flags, x, base, at);
+            }
+        }
+    }
+
     /// The two limbs of the nonzero 16-byte `half` of a constant to store as 64-bit immediates
     /// instead of a vector from the constant pool: when both fit x64's sign-extended 32-bit
     /// immediate and the function pushes the half rarely (not [`Lower::pooled`]), where the
@@ -489,18 +506,7 @@ impl Lower<'_, '_> {
                 for (k, at) in [off, off + 16].into_iter().enumerate() {
                     let mut half = [0u8; 16];
                     half.copy_from_slice(&bytes[16 * k..16 * k + 16]);
-                    match self.immediates(half) {
-                        Some(limbs) => {
-                            for (j, limb) in limbs.into_iter().enumerate() {
-                                let x = self.iconst(limb);
-                                self.b.ins().store(self.flags, x, c.top, at + 8 * j as i32);
-                            }
-                        }
-                        None => {
-                            let x = self.vconst(half);
-                            self.b.ins().store(self.flags, x, c.top, at);
-                        }
-                    }
+                    self.store_half(half, c.top, at);
                 }
                 c.vs[idx] = Elem::Const { v, clean: true };
             }
