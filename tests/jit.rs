@@ -87,6 +87,125 @@ fn halts_from_helpers_return_to_the_caller() {
     }
 }
 
+/// Memory a block's every way in has grown (the lowering's `known_at_entry`): a block reached
+/// both from a block that stored at 0x40 and from one that did not, by a static JUMPI and by
+/// a dynamic jump, and at the head of a loop whose body grows memory, must still check (and
+/// grow memory for) its access at 0x40 on the way that did not. Gas, MSIZE and the word read
+/// are compared with the interpreter's for each way (`support::run_both`).
+#[test]
+fn memory_known_on_every_way_into_a_block() {
+    let join = 14u8;
+    let code = vec![
+        // calldata[0] selects: 0 stores at 0x40 and falls through; 1 jumps over the store
+        // statically; 2 jumps over it dynamically (the destination computed).
+        PUSH0,
+        CALLDATALOAD,
+        DUP1,
+        PUSH1,
+        join,
+        JUMPI, // 0..6
+        PUSH1,
+        0x80,
+        PUSH1,
+        0x40,
+        MSTORE, // 6..11 (only on way 0)
+        PUSH1,
+        join,
+        JUMP,     // 11..14
+        JUMPDEST, // 14: join
+        POP,
+        PUSH1,
+        0x40,
+        MLOAD,
+        MSIZE,
+        ADD,
+        GAS,
+        PUSH0,
+        MSTORE,
+        PUSH1,
+        0x20,
+        MSTORE,
+        PUSH1,
+        0x40,
+        PUSH0,
+        RETURN,
+    ];
+    assert_eq!(code[join as usize], JUMPDEST);
+    for way in 0u8..2 {
+        let mut c = cfg(code.clone(), 100_000);
+        let mut input = [0u8; 32];
+        input[31] = way;
+        c.input = input.to_vec().into();
+        let o = run_both(&c);
+        assert_eq!(o.exit, ExitCode::Return, "way {way}");
+    }
+    // A join reached statically from a block that stored at 0x40 and by a computed jump from
+    // one that did not.
+    let (store, join) = (11u8, 21u8);
+    let dynamic = vec![
+        PUSH0,
+        CALLDATALOAD,
+        PUSH1,
+        store,
+        JUMPI, // 0..5
+        PUSH0,
+        PUSH1,
+        join,
+        DUP1,
+        POP,
+        JUMP, // 5..11: computed jump, nothing stored
+        JUMPDEST,
+        PUSH1,
+        0x80,
+        PUSH1,
+        0x40,
+        MSTORE,
+        PUSH0,
+        PUSH1,
+        join,
+        JUMP,     // 11..21
+        JUMPDEST, // 21: join
+        POP,
+        PUSH1,
+        0x40,
+        MLOAD,
+        MSIZE,
+        ADD,
+        GAS,
+        PUSH0,
+        MSTORE,
+        PUSH1,
+        0x20,
+        MSTORE,
+        PUSH1,
+        0x40,
+        PUSH0,
+        RETURN,
+    ];
+    assert_eq!(
+        (dynamic[store as usize], dynamic[join as usize]),
+        (JUMPDEST, JUMPDEST)
+    );
+    for way in 0u8..2 {
+        let mut c = cfg(dynamic.clone(), 100_000);
+        let mut input = [0u8; 32];
+        input[31] = way;
+        c.input = input.to_vec().into();
+        assert_eq!(run_both(&c).exit, ExitCode::Return, "way {way}");
+    }
+    // A loop whose head reads 0x40, entered with no memory; its body stores further out.
+    let looped = vec![
+        PUSH1, 3,        // counter
+        JUMPDEST, // 2: head
+        PUSH1, 0x40, MLOAD, POP, // reads 0x40: memory grows on the first iteration only
+        PUSH1, 1, SWAP1, SUB, DUP1, PUSH1, 0x80, MSTORE, // counter - 1 stored at 0x80
+        DUP1, PUSH1, 2, JUMPI, // again while non-zero
+        MSIZE, GAS, PUSH0, MSTORE, PUSH1, 0x20, MSTORE, PUSH1, 0x40, PUSH0, RETURN,
+    ];
+    let o = run_both(&cfg(looped, 100_000));
+    assert_eq!(o.exit, ExitCode::Return);
+}
+
 #[test]
 fn gas_inside_a_block_sees_exact_gas() {
     // PUSH1 1 POP GAS PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN

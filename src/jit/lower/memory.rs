@@ -253,6 +253,78 @@ pub(super) struct Ahead {
     pub(super) relative: Vec<(usize, u64)>,
 }
 
+/// By block index: a size memory has reached (in bytes) whenever the block is entered, from
+/// the MLOADs and MSTOREs at constant offsets on every path from the code's start (memory
+/// never shrinks, and a block whose end is reached has made all its accesses). Solidity's
+/// first block stores the free-memory pointer at 0x40, so its scratch words (0x00, 0x20) and
+/// the pointer need no check anywhere else.
+///
+/// A forward data flow over the whole code's blocks, whichever are compiled (every execution,
+/// in either tier, follows these edges): static edges as the analysis resolved them, and from
+/// each dynamic jump to every JUMPDEST. A block's entry size is the least over what reaches
+/// it; one that nothing reaches, or a flow that has not settled after [`KNOWN_PASSES`]
+/// passes, knows nothing (0).
+pub(super) fn known_at_entry(a: &Analysis, aheads: &[Ahead]) -> Vec<u64> {
+    let n = a.blocks.len();
+    // What each block's own accesses at constant offsets leave memory at, at least.
+    let grown: Vec<u64> = aheads
+        .iter()
+        .map(|h| {
+            h.constant
+                .iter()
+                .map(|(_, off)| off.saturating_add(WORD as u64))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    // u64::MAX: not reached (yet).
+    let mut known = vec![u64::MAX; n];
+    let Some(start) = a.block_at(0) else {
+        return vec![0; n];
+    };
+    known[start] = 0;
+    let jumpdests: Vec<usize> = a.jumpdest_blocks.values().copied().collect();
+    for _ in 0..KNOWN_PASSES {
+        let mut changed = false;
+        let mut dynamic = u64::MAX;
+        for i in 0..n {
+            if known[i] == u64::MAX {
+                continue;
+            }
+            let out = known[i].max(grown[i]);
+            for s in a.static_successors(i) {
+                if out < known[s] {
+                    known[s] = out;
+                    changed = true;
+                }
+            }
+            if matches!(
+                a.blocks[i].exit,
+                analysis::Exit::DynamicJump | analysis::Exit::DynamicJumpI(_)
+            ) {
+                dynamic = dynamic.min(out);
+            }
+        }
+        for &j in &jumpdests {
+            if dynamic < known[j] {
+                known[j] = dynamic;
+                changed = true;
+            }
+        }
+        if !changed {
+            return known
+                .into_iter()
+                .map(|k| if k == u64::MAX { 0 } else { k })
+                .collect();
+        }
+    }
+    vec![0; n]
+}
+
+/// Passes [`known_at_entry`] makes at most (each lowers some block's size; a back edge takes
+/// one more pass to carry a lower size round its loop).
+const KNOWN_PASSES: usize = 32;
+
 /// The entry of `by_pc` (ascending by pc, as [`Ahead`]'s lists) for the access at `pc`.
 fn at_pc(by_pc: &[(usize, u64)], pc: usize) -> Option<u64> {
     by_pc
