@@ -168,9 +168,24 @@ const _: () = {
 /// `frame` must be a valid, exclusive pointer for the duration of the call, and its host
 /// ([`Frame::set_jit_host`]) a valid `HostRef` that nothing else uses meanwhile.
 pub unsafe extern "C" fn ferrite_exec(frame_ptr: *mut Frame, op_gas: u64, need: u64) -> u8 {
+    // SAFETY: the caller's.
+    let code = unsafe { ferrite_exec_last(frame_ptr, op_gas, need) };
+    // SAFETY: compiled code entered through `escape::enter` with this frame called this
+    // helper; nothing here is left to drop.
+    unsafe { escape::exit(frame_ptr, code) }
+}
+
+/// [`ferrite_exec`] for an instruction that ends compiled code's block whatever it returns
+/// (a terminator, or a call or create that suspends the frame): its call site returns the
+/// code itself, so the helper returns every code rather than escaping, and the processor's
+/// return predictions stay right (an escape returns elsewhere than the call came from).
+///
+/// # Safety
+/// As for [`ferrite_exec`].
+pub unsafe extern "C" fn ferrite_exec_last(frame: *mut Frame, op_gas: u64, need: u64) -> u8 {
     // SAFETY: compiled code passes the frame pointer it was entered with, which the caller of
     // the compiled program guarantees is valid and not aliased during the call.
-    let frame = unsafe { &mut *frame_ptr };
+    let frame = unsafe { &mut *frame };
     // SAFETY: the program's runner set the frame's host to its `HostRef`, which lives, and is
     // used by nothing else, until the compiled function this call comes from returns.
     let host = unsafe { jit_host(frame) };
@@ -181,10 +196,7 @@ pub unsafe extern "C" fn ferrite_exec(frame_ptr: *mut Frame, op_gas: u64, need: 
     } else {
         ExitCode::OutOfGas as u8
     };
-    let code = exit_with(frame, code);
-    // SAFETY: compiled code entered through `escape::enter` with this frame called this
-    // helper; nothing here is left to drop.
-    unsafe { escape::exit(frame_ptr, code) }
+    exit_with(frame, code)
 }
 
 /// [`ferrite_exec`]'s `op_gas` operand: `opcode` in the low byte, `static_gas` above it; `None`
@@ -376,6 +388,7 @@ macro_rules! for_each_builtin {
     ($m:ident) => {
         $m! {
             fn ferrite_exec(frame: frame, op_gas: u64, need: u64) -> u8;
+            fn ferrite_exec_last(frame: frame, op_gas: u64, need: u64) -> u8;
             fn ferrite_jump_fallback(frame: frame, dest: u64) -> u8;
             fn ferrite_mexpand(frame: frame, low: u64, high: u64, pending_need: u64) -> u8;
             fn ferrite_selfbalance(frame: frame);

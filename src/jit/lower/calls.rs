@@ -70,7 +70,11 @@ impl Lower<'_, '_> {
         }
         let op_gas = self.iconst(op_gas as i64);
         let frame = self.frame();
-        let exec = self.import(Builtin::ferrite_exec);
+        let info = &OPCODE_INFO[ins.opcode as usize];
+        let exec = match info.has(flags::TERMINATOR) || info.has(flags::SUSPENDS) {
+            true => self.import(Builtin::ferrite_exec_last),
+            false => self.import(Builtin::ferrite_exec),
+        };
         let call = self.call(exec, &[frame, op_gas, need]);
         self.b.inst_results(call)[0]
     }
