@@ -6,7 +6,7 @@ mod support;
 use alloy_primitives::Bytes;
 use ferrite::bytecode::Bytecode;
 use ferrite::runtime::opcode::op::*;
-use ferrite::runtime::{ExitCode, SpecId};
+use ferrite::runtime::{ExitCode, SpecId, U256};
 use ferrite_state::call::CallConfig;
 use std::sync::Arc;
 use support::run_both;
@@ -455,6 +455,61 @@ fn shifts_and_powers_of_two_by_constants() {
             }
             code.push(op);
             returns_word(code, input.clone());
+        }
+    }
+}
+
+/// Words computed in registers below an ADDMOD's or MULMOD's operands go to their buffer slots
+/// before the helper call and are read back after it (`park_below`): a sum and a difference
+/// kept under the operands (one of them also an operand, by DUP) are used after the call, and
+/// both results are returned, for operands from calldata.
+#[test]
+fn words_below_modular_operands_survive_the_call() {
+    let words = [
+        U256::from(5u64),
+        U256::MAX,
+        U256::from(1u64) << 200,
+        U256::from(0x1234_5678u64),
+        U256::from(7u64),
+    ];
+    for op in [ADDMOD, MULMOD] {
+        for (i, a) in words.iter().enumerate() {
+            let b = words[(i + 1) % words.len()];
+            let n = words[(i + 2) % words.len()];
+            let mut input = Vec::new();
+            for w in [a, &b, &n] {
+                input.extend_from_slice(&w.to_be_bytes::<32>());
+            }
+            let code = vec![
+                PUSH0,
+                CALLDATALOAD,
+                PUSH1,
+                32,
+                CALLDATALOAD,
+                DUP2,
+                DUP2,
+                ADD, // [a, b, a+b]
+                SWAP2,
+                SUB, // [a+b, b-a]
+                PUSH1,
+                64,
+                CALLDATALOAD,
+                DUP3,
+                DUP3,
+                op, // [a+b, b-a, op(b-a, a+b, n)]
+                ADD,
+                ADD, // all three summed
+                PUSH0,
+                MSTORE,
+                PUSH1,
+                32,
+                PUSH0,
+                RETURN,
+            ];
+            let mut c = cfg(code, 100_000);
+            c.input = input.into();
+            let o = run_both(&c);
+            assert_eq!(o.exit, ExitCode::Return);
         }
     }
 }

@@ -79,6 +79,22 @@ impl Lower<'_, '_> {
         self.b.inst_results(call)[0]
     }
 
+    /// Before a helper call: the whole words below its `inputs` operands that live in registers
+    /// go to their buffer slots, to be read back where used after the call, instead of living
+    /// across it in registers it clobbers (the allocator spilled them, and weierstrudel's long
+    /// blocks of ADDMOD/MULMOD made that a tenth of its compile work). Only before those two:
+    /// before the other word helpers and `ferrite_exec` it cost snailtracer compile work (small
+    /// words and flags widened, memory offsets the block had checked read afresh); figures in
+    /// `benches/PERFORMANCE.md`.
+    fn park_below(&mut self, c: &mut Cursor, inputs: usize) {
+        for idx in 0..c.vs.len().saturating_sub(inputs) {
+            if matches!(c.vs[idx], Elem::Val { .. }) {
+                self.store_item(c, idx, false);
+                c.vs[idx] = Elem::Mem;
+            }
+        }
+    }
+
     /// Returns `r` if it is not `Continue`; otherwise goes on in a new block (in the same one
     /// where the helper escapes instead of returning another code: [`ESCAPES`]).
     pub(super) fn continue_unless_exit(&mut self, r: Value) {
@@ -167,6 +183,7 @@ impl Lower<'_, '_> {
     /// their operands are mostly values the block just computed, which by reference cost four
     /// stores each (measured there too).
     fn by_reference(&mut self, c: &mut Cursor, op: Opcode) {
+        self.park_below(c, 3);
         let f = self.pure_helper(op);
         // The deepest first: modelling it may add entry items below the others.
         let deep = c.index(2);
