@@ -164,9 +164,13 @@ const _: () = {
 /// above it ([`exec_operand`]): one constant, which x64 moves into its argument register with
 /// a 32-bit immediate nearly always, where two took a register more (6 bytes per call site).
 ///
+/// A code other than `Continue` returns from compiled code's entry instead, where compiled
+/// code was entered through [`escape::enter`] (x86-64 Linux; see [`escape`]).
+///
 /// # Safety
 /// `frame` must be a valid, exclusive pointer for the duration of the call, and its host
-/// ([`Frame::set_jit_host`]) a valid `HostRef` that nothing else uses meanwhile.
+/// ([`Frame::set_jit_host`]) a valid `HostRef` that nothing else uses meanwhile; called while
+/// [`escape::enter`] runs the frame, only by the compiled code it entered.
 pub unsafe extern "C" fn ferrite_exec(frame_ptr: *mut Frame, op_gas: u64, need: u64) -> u8 {
     // SAFETY: the caller's.
     let code = unsafe { ferrite_exec_last(frame_ptr, op_gas, need) };
@@ -291,10 +295,12 @@ pub unsafe extern "C" fn ferrite_jump_fallback(frame: *mut Frame, dest: u64) -> 
 /// instruction's included): the expansion must leave room for it, but it stays uncharged, so
 /// that compiled code goes on with the same pending charge whether or not it called this; above
 /// them, the `need` of [`ferrite_exec`]. One constant, which x64 moves with a 32-bit immediate
-/// nearly always, where two took a register more (6 bytes per call site).
+/// nearly always, where two took a register more (6 bytes per call site). Halts escape as
+/// [`ferrite_exec`]'s do.
 ///
 /// # Safety
-/// `frame` must be a valid, exclusive pointer.
+/// `frame` must be a valid, exclusive pointer; called while [`escape::enter`] runs the frame,
+/// only by the compiled code it entered.
 pub unsafe extern "C" fn ferrite_mexpand(
     frame_ptr: *mut Frame,
     low: u64,

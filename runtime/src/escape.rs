@@ -7,7 +7,7 @@
 //! exit is critical, so Cranelift splits it): a twelfth of snailtracer's compile work (figures in
 //! `benches/PERFORMANCE.md`). Instead, on x86-64 Linux the driver enters compiled code through
 //! [`enter`], which saves the callee-saved registers and notes its stack pointer in the frame
-//! ([`offsets::JIT_ESCAPE`]), and the two helpers end with [`exit`], which returns only
+//! ([`JIT_ESCAPE`](crate::builtins::offsets::JIT_ESCAPE)), and the two helpers end with [`exit`], which returns only
 //! `Continue`: any other code it returns from [`enter`] itself, by resetting the stack pointer
 //! to the one [`enter`] noted, as the compiled function would have from its one return block
 //! (the helper has noted the code in the frame already).
@@ -18,7 +18,6 @@
 //! frame register (r15) included. [`ESCAPES`] tells the lowering whether call sites may omit
 //! the check; elsewhere the helpers return every code and every call site checks.
 
-use crate::builtins::offsets;
 use crate::frame::Frame;
 
 /// Whether helper calls escape on a halt here (see the module docs): compiled code for this host
@@ -39,7 +38,11 @@ pub unsafe fn enter(f: Entry, frame: *mut Frame, index: u32) -> u8 {
     {
         // SAFETY: the caller's; `x64::enter` calls `f` with the same arguments under the C ABI
         // and returns its result, or the code a helper escaped with to its saved stack.
-        unsafe { x64::enter(frame, index, f) }
+        let code = unsafe { x64::enter(frame, index, f) };
+        // The stack it noted is gone: a helper called outside compiled code returns its code.
+        // SAFETY: `frame` is valid and exclusive (the caller's).
+        unsafe { (*frame).jit_escape = 0 };
+        code
     }
     #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
     {
@@ -54,12 +57,14 @@ pub unsafe fn enter(f: Entry, frame: *mut Frame, index: u32) -> u8 {
 /// holds nothing to drop by then (it is skipped, as wasmtime's libcalls are by its traps).
 ///
 /// # Safety
-/// `frame` must be the frame compiled code was entered with through [`enter`], and the caller
-/// a helper that compiled code called, with nothing left to drop.
+/// `frame` must be valid; while [`enter`] runs it, the caller must be a helper that compiled code
+/// called, with nothing left to drop. (Outside [`enter`] the frame notes no stack, and the code
+/// is returned.)
 #[inline(always)]
 pub unsafe fn exit(frame: *mut Frame, code: u8) -> u8 {
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-    if code != 0 {
+    // SAFETY: `frame` is valid (the caller's); 0 unless `enter` is running it.
+    if code != 0 && unsafe { (*frame).jit_escape } != 0 {
         // SAFETY: the caller's: `enter` noted the stack pointer to return through in `frame`,
         // and only compiled code's frames and the helper's lie above it.
         unsafe { x64::escape(frame, code) }
@@ -70,7 +75,8 @@ pub unsafe fn exit(frame: *mut Frame, code: u8) -> u8 {
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod x64 {
-    use super::{offsets, Entry, Frame};
+    use super::{Entry, Frame};
+    use crate::builtins::offsets;
 
     /// Saves the callee-saved registers, then pushes the address of its own epilogue and notes
     /// the stack pointer there in the frame: [`escape`] loads that stack pointer and returns, which pops the epilogue's address and lands in it with the code in `al`.
