@@ -94,10 +94,24 @@ fn halts_from_helpers_return_to_the_caller() {
 /// are compared with the interpreter's for each way (`support::run_both`).
 #[test]
 fn memory_known_on_every_way_into_a_block() {
+    // The join: drops the selector, reads 0x40, returns the word plus MSIZE, and GAS.
+    const JOIN_TAIL: [u8; 17] = [
+        JUMPDEST, POP, PUSH1, 0x40, MLOAD, MSIZE, ADD, GAS, PUSH0, MSTORE, PUSH1, 0x20, MSTORE,
+        PUSH1, 0x40, PUSH0, RETURN,
+    ];
+    // Runs `code` with calldata word 0, then 1, choosing the way to the join.
+    let each_way = |code: &[u8]| {
+        for way in 0u8..2 {
+            let mut c = cfg(code.to_vec(), 100_000);
+            let mut input = [0u8; 32];
+            input[31] = way;
+            c.input = input.to_vec().into();
+            assert_eq!(run_both(&c).exit, ExitCode::Return, "way {way}");
+        }
+    };
+    // Calldata 0 stores at 0x40 and falls through; non-zero jumps over the store statically.
     let join = 14u8;
-    let code = vec![
-        // calldata[0] selects: 0 stores at 0x40 and falls through; 1 jumps over the store
-        // statically; 2 jumps over it dynamically (the destination computed).
+    let mut code = vec![
         PUSH0,
         CALLDATALOAD,
         DUP1,
@@ -111,38 +125,15 @@ fn memory_known_on_every_way_into_a_block() {
         MSTORE, // 6..11 (only on way 0)
         PUSH1,
         join,
-        JUMP,     // 11..14
-        JUMPDEST, // 14: join
-        POP,
-        PUSH1,
-        0x40,
-        MLOAD,
-        MSIZE,
-        ADD,
-        GAS,
-        PUSH0,
-        MSTORE,
-        PUSH1,
-        0x20,
-        MSTORE,
-        PUSH1,
-        0x40,
-        PUSH0,
-        RETURN,
+        JUMP, // 11..14
     ];
+    code.extend(JOIN_TAIL);
     assert_eq!(code[join as usize], JUMPDEST);
-    for way in 0u8..2 {
-        let mut c = cfg(code.clone(), 100_000);
-        let mut input = [0u8; 32];
-        input[31] = way;
-        c.input = input.to_vec().into();
-        let o = run_both(&c);
-        assert_eq!(o.exit, ExitCode::Return, "way {way}");
-    }
+    each_way(&code);
     // A join reached statically from a block that stored at 0x40 and by a computed jump from
     // one that did not.
     let (store, join) = (11u8, 21u8);
-    let dynamic = vec![
+    let mut dynamic = vec![
         PUSH0,
         CALLDATALOAD,
         PUSH1,
@@ -163,36 +154,14 @@ fn memory_known_on_every_way_into_a_block() {
         PUSH0,
         PUSH1,
         join,
-        JUMP,     // 11..21
-        JUMPDEST, // 21: join
-        POP,
-        PUSH1,
-        0x40,
-        MLOAD,
-        MSIZE,
-        ADD,
-        GAS,
-        PUSH0,
-        MSTORE,
-        PUSH1,
-        0x20,
-        MSTORE,
-        PUSH1,
-        0x40,
-        PUSH0,
-        RETURN,
+        JUMP, // 11..21
     ];
+    dynamic.extend(JOIN_TAIL);
     assert_eq!(
         (dynamic[store as usize], dynamic[join as usize]),
         (JUMPDEST, JUMPDEST)
     );
-    for way in 0u8..2 {
-        let mut c = cfg(dynamic.clone(), 100_000);
-        let mut input = [0u8; 32];
-        input[31] = way;
-        c.input = input.to_vec().into();
-        assert_eq!(run_both(&c).exit, ExitCode::Return, "way {way}");
-    }
+    each_way(&dynamic);
     // A loop whose head reads 0x40, entered with no memory; its body stores further out.
     let looped = vec![
         PUSH1, 3,        // counter
@@ -461,8 +430,8 @@ fn shifts_and_powers_of_two_by_constants() {
 
 /// Words computed in registers below an ADDMOD's or MULMOD's operands go to their buffer slots
 /// before the helper call and are read back after it (`park_below`): a sum and a difference
-/// kept under the operands (one of them also an operand, by DUP) are used after the call, and
-/// both results are returned, for operands from calldata.
+/// kept under the operands (one of them also an operand, by DUP) are used after the call,
+/// summed with its result and returned, for operands from calldata.
 #[test]
 fn words_below_modular_operands_survive_the_call() {
     let words = [
@@ -499,17 +468,8 @@ fn words_below_modular_operands_survive_the_call() {
                 op, // [a+b, b-a, op(b-a, a+b, n)]
                 ADD,
                 ADD, // all three summed
-                PUSH0,
-                MSTORE,
-                PUSH1,
-                32,
-                PUSH0,
-                RETURN,
             ];
-            let mut c = cfg(code, 100_000);
-            c.input = input.into();
-            let o = run_both(&c);
-            assert_eq!(o.exit, ExitCode::Return);
+            returns_word(code, input);
         }
     }
 }

@@ -7,10 +7,10 @@
 //! exit is critical, so Cranelift splits it): a twelfth of snailtracer's compile work (figures in
 //! `benches/PERFORMANCE.md`). Instead, on x86-64 Linux the driver enters compiled code through
 //! [`enter`], which saves the callee-saved registers and notes its stack pointer in the frame
-//! ([`JIT_ESCAPE`](crate::builtins::offsets::JIT_ESCAPE)), and the two helpers end with [`exit`], which returns only
-//! `Continue`: any other code it returns from [`enter`] itself, by resetting the stack pointer
-//! to the one [`enter`] noted, as the compiled function would have from its one return block
-//! (the helper has noted the code in the frame already).
+//! ([`JIT_ESCAPE`](crate::builtins::offsets::JIT_ESCAPE)), and the two helpers end with
+//! [`exit`], which returns only `Continue`: any other code it returns from [`enter`] itself, by
+//! resetting the stack pointer to the one [`enter`] noted, as the compiled function would have
+//! from its one return block (the helper has noted the code in the frame already).
 //!
 //! The frames skipped are compiled code's, which hold nothing to drop, and the helper's own,
 //! left when all it holds is the code (wasmtime's libcalls leave theirs the same way when they
@@ -24,7 +24,9 @@ use crate::frame::Frame;
 /// then needs no exit check after `ferrite_exec` and `ferrite_mexpand`.
 pub const ESCAPES: bool = cfg!(all(target_arch = "x86_64", target_os = "linux"));
 
-/// A compiled function: `(frame, entry index) -> exit code`.
+/// A compiled function: the frame (its host noted in it, `Frame::set_jit_host`), and the index
+/// of the entry `frame.pc` is at (any index the function has no entry for hands the frame to
+/// the interpreter); it returns the exit code.
 pub type Entry = unsafe extern "C" fn(*mut Frame, u32) -> u8;
 
 /// Runs compiled function `f` on `frame` from entry `index`, returning its exit code, or the
@@ -79,8 +81,9 @@ mod x64 {
     use crate::builtins::offsets;
 
     /// Saves the callee-saved registers, then pushes the address of its own epilogue and notes
-    /// the stack pointer there in the frame: [`escape`] loads that stack pointer and returns, which pops the epilogue's address and lands in it with the code in `al`.
-    /// Stack: 8 mod 16 on entry, six pushes, then the epilogue's address: aligned for the call.
+    /// the stack pointer there in the frame: [`escape`] loads that stack pointer and returns,
+    /// which pops the epilogue's address and lands in it with the code in `al`. Stack: 8 mod 16
+    /// on entry, six pushes, then the epilogue's address: aligned for the call.
     ///
     /// # Safety
     /// As [`super::enter`].
