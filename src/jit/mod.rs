@@ -24,6 +24,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
 use ferrite_runtime::builtins::{AbiType, Builtin, HostRef};
 use ferrite_runtime::bytecode::Bytecode;
+use ferrite_runtime::escape::Entry;
 use ferrite_runtime::{EnvWords, ExitCode, Frame, Host, SpecId};
 use std::cell::Cell;
 use std::sync::Arc;
@@ -115,11 +116,6 @@ impl std::fmt::Display for CompileError {
 }
 
 impl std::error::Error for CompileError {}
-
-/// A compiled function: the frame (its host noted in it, [`Frame::set_jit_host`]), and the
-/// index of the entry `frame.pc` is at ([`lower::entry_blocks`]; any other value hands the
-/// frame to the interpreter).
-use ferrite_runtime::escape::Entry;
 
 /// A compiled program: owns its code memory (mapped by `code.rs`, unmapped when dropped).
 pub struct Program {
@@ -504,7 +500,9 @@ fn build(
     check_limits(&analysis, region.as_ref())?;
     let isa = host_isa_for(tier)?;
     let plan = chunks::plan(&analysis, region.as_ref(), tier);
-    let compiled = compile_functions(&analysis, &*isa, &plan.regions)?;
+    // Once per program: every chunk's function reads it.
+    let memory = lower::MemoryFacts::new(&analysis);
+    let compiled = compile_functions(&analysis, &memory, &*isa, &plan.regions)?;
     let mut image = vec![0u8; chunks::header_len(plan.regions.len())];
     let mut patches = Vec::new();
     let mut calls = Vec::new();
@@ -534,6 +532,7 @@ pub const MAX_COMPILE_THREADS: usize = 4;
 /// compiles in a fraction of the wall time. The first error, in order, is returned.
 fn compile_functions(
     a: &Analysis,
+    memory: &lower::MemoryFacts,
     isa: &dyn TargetIsa,
     regions: &[Option<Region>],
 ) -> Result<Vec<Compiled>, CompileError> {
@@ -550,7 +549,7 @@ fn compile_functions(
     if threads <= 1 {
         return regions
             .iter()
-            .map(|r| compile_function(a, isa, r.as_ref()))
+            .map(|r| compile_function(a, memory, isa, r.as_ref()))
             .collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -561,7 +560,7 @@ fn compile_functions(
             let Some(r) = regions.get(k) else {
                 return done;
             };
-            done.push((k, compile_function(a, isa, r.as_ref())));
+            done.push((k, compile_function(a, memory, isa, r.as_ref())));
         }
     };
     let mut results: Vec<Option<Result<Compiled, CompileError>>> =
@@ -593,6 +592,7 @@ type Compiled = (Vec<u8>, Vec<code::Patch>, Vec<code::Call>);
 /// Lowers and compiles one function: the blocks of `region` (all without one).
 fn compile_function(
     analysis: &Analysis,
+    memory: &lower::MemoryFacts,
     isa: &dyn TargetIsa,
     region: Option<&Region>,
 ) -> Result<Compiled, CompileError> {
@@ -604,6 +604,7 @@ fn compile_function(
         let imports = lower::Imports::new(&import);
         lower::lower(
             analysis,
+            memory,
             &mut func,
             &mut c.builder,
             imports,
@@ -753,8 +754,10 @@ fn standalone_function(
     let import = |f: &mut cranelift_codegen::ir::Function, b| import_helper(f, isa, b);
     let imports = lower::Imports::new(&import);
     let mut fctx = FunctionBuilderContext::new();
+    let memory = lower::MemoryFacts::new(analysis);
     lower::lower(
         analysis,
+        &memory,
         &mut func,
         &mut fctx,
         imports,

@@ -89,13 +89,14 @@ impl Lower<'_, '_> {
         // stretch accesses from here, so that the accesses after it need none; another offset
         // for the highest word the stretch accesses at it plus a constant.
         let checked = constant.map(|off| {
-            let ahead = at_pc(&c.mem_ahead.constant, ins.pc).map_or(off, |h| h.max(off));
+            let ahead = at_pc(&self.memory.aheads[self.current].constant, ins.pc)
+                .map_or(off, |h| h.max(off));
             c.mem_known = c.mem_known.max(ahead + 1);
             ahead
         });
         let beyond = match constant {
             Some(_) => 0,
-            None => at_pc(&c.mem_ahead.relative, ins.pc).unwrap_or(0),
+            None => at_pc(&self.memory.aheads[self.current].relative, ins.pc).unwrap_or(0),
         };
         // Pending gas beyond what the expansion's operand holds (not met in practice) is
         // charged here, as at any sync point, which the entry check covers.
@@ -253,6 +254,25 @@ pub(super) struct Ahead {
     pub(super) relative: Vec<(usize, u64)>,
 }
 
+/// What the lowering knows of a program's memory accesses, per block: computed once per program
+/// (its chunks' functions share it), over all its blocks, since the memory a block is entered
+/// with depends on every way into it, whichever are compiled.
+pub struct MemoryFacts {
+    /// What each block's stretches access ([`memory_ahead`]).
+    pub(super) aheads: Vec<Ahead>,
+    /// The memory each block is entered with ([`known_at_entry`]).
+    pub(super) at_entry: Vec<u64>,
+}
+
+impl MemoryFacts {
+    /// The facts of `a`'s blocks.
+    pub fn new(a: &Analysis) -> MemoryFacts {
+        let aheads: Vec<Ahead> = a.blocks.iter().map(|bl| memory_ahead(a, bl)).collect();
+        let at_entry = known_at_entry(a, &aheads);
+        MemoryFacts { aheads, at_entry }
+    }
+}
+
 /// By block index: a size memory has reached (in bytes) whenever the block is entered, from
 /// the MLOADs and MSTOREs at constant offsets on every path from the code's start (memory
 /// never shrinks, and a block whose end is reached has made all its accesses). Solidity's
@@ -264,7 +284,7 @@ pub(super) struct Ahead {
 /// each dynamic jump to every JUMPDEST. A block's entry size is the least over what reaches
 /// it; one that nothing reaches, or a flow that has not settled after [`KNOWN_PASSES`]
 /// passes, knows nothing (0).
-pub(super) fn known_at_entry(a: &Analysis, aheads: &[Ahead]) -> Vec<u64> {
+fn known_at_entry(a: &Analysis, aheads: &[Ahead]) -> Vec<u64> {
     let n = a.blocks.len();
     // What each block's own accesses at constant offsets leave memory at, at least.
     let grown: Vec<u64> = aheads

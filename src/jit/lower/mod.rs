@@ -43,6 +43,7 @@ mod context;
 mod control;
 mod fold;
 pub use control::entry_blocks;
+pub use memory::MemoryFacts;
 mod gas;
 mod loops;
 mod memory;
@@ -178,12 +179,8 @@ struct Lower<'a, 'b> {
     /// The memory buffer's address, loaded in the current IR block since its last call (see
     /// [`Lower::memory_base`]).
     mem_base_read: Option<(Block, Value)>,
-    /// By block index: what its stretches access ([`memory::memory_ahead`]), taken by
-    /// [`Lower::block`].
-    aheads: Vec<memory::Ahead>,
-    /// By block index: bytes of memory every execution has when it enters the block
-    /// ([`memory::known_at_entry`]).
-    mem_at_entry: Vec<u64>,
+    /// The program's memory accesses by block ([`MemoryFacts`]).
+    memory: &'a MemoryFacts,
     /// By block index: its IR block, or `None` outside the compiled region.
     blocks: Vec<Option<Block>>,
     /// By block index: where the function starts (the region's entries; without a region, the
@@ -311,10 +308,12 @@ pub fn entries(analysis: &Analysis, region: Option<&Region>) -> Vec<bool> {
 
 /// Builds the body of `func` for `analysis`: every block, or only the `region`'s (see
 /// [`crate::analysis::region`]). A branch to a block outside the region hands the frame to the
-/// interpreter at that block, and the region's entries are where the function starts. `fctx`
-/// is empty, and is again when this returns (a caller may keep it for the next function).
+/// interpreter at that block, and the region's entries are where the function starts.
+/// `memory` is [`MemoryFacts::new`] of `analysis`. `fctx` is empty, and is again when this
+/// returns (a caller may keep it for the next function).
 pub fn lower<'a>(
     analysis: &'a Analysis,
+    memory: &'a MemoryFacts,
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
     imports: Imports<'a>,
@@ -353,15 +352,8 @@ pub fn lower<'a>(
     let compiled: Vec<bool> = blocks.iter().map(Option::is_some).collect();
     let entries = entries(analysis, region);
     let loops = loops::Loops::new(analysis, &chained, &compiled, &entries);
-    let aheads: Vec<memory::Ahead> = analysis
-        .blocks
-        .iter()
-        .map(|bl| memory::memory_ahead(analysis, bl))
-        .collect();
-    let mem_at_entry = memory::known_at_entry(analysis, &aheads);
     let mut l = Lower {
-        aheads,
-        mem_at_entry,
+        memory,
         loops,
         current: 0,
         fall_top: None,
@@ -577,9 +569,8 @@ impl Lower<'_, '_> {
         c.gas = Some(gas.unwrap_or_else(|| self.b.use_var(self.gas)));
         c.stale = !self.fresh(i);
         c.carried = carried;
-        c.mem_ahead = std::mem::take(&mut self.aheads[i]);
         // A word ending within the memory every path here has grown is within memory.
-        c.mem_known = self.mem_at_entry[i].saturating_sub(WORD as u64 - 1);
+        c.mem_known = self.memory.at_entry[i].saturating_sub(WORD as u64 - 1);
         self.block_body(i, &mut c);
         self.close_needs(&mut c);
     }

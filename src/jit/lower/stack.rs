@@ -127,13 +127,10 @@ pub(super) struct Cursor {
     /// Words the block has accessed memory at, with their low limb: they are below
     /// 2^[`MEMORY_BITS`](super::memory::MEMORY_BITS) from there on (see [`Lower::small`]).
     pub(super) offsets: Vec<((Value, Value), Value)>,
-    /// Words at constant offsets below this are within memory: the block accessed a word at
-    /// `mem_known - 1` (see [`Lower::memory_op`]).
+    /// Words at constant offsets below this are within memory: every way into the block has
+    /// grown memory that far ([`MemoryFacts`](super::MemoryFacts)), or the block accessed a word
+    /// at `mem_known - 1` (see [`Lower::memory_op`]).
     pub(super) mem_known: u64,
-    /// By pc (ascending) of each MLOAD/MSTORE at a constant offset: the highest constant offset
-    /// the block accesses from there to the end of its stretch (see
-    /// [`memory_ahead`](super::memory)).
-    pub(super) mem_ahead: super::memory::Ahead,
     /// Small words the block computed as another i64 plus a constant (`add(p, 0x20)` of an
     /// offset `p`), by the value: the value they add to (itself no such sum) and the constant.
     pub(super) derived: Vec<(Value, Value, u64)>,
@@ -276,7 +273,6 @@ impl Lower<'_, '_> {
             needs: Vec::new(),
             offsets: Vec::new(),
             mem_known: 0,
-            mem_ahead: Default::default(),
             derived: Vec::new(),
             checked: Vec::new(),
         }
