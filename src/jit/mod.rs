@@ -527,7 +527,7 @@ fn build(
 /// Most threads one compile uses for the functions of a program of several.
 pub const MAX_COMPILE_THREADS: usize = 4;
 
-/// Compiles the functions of `regions`, in order, on up to [`MAX_COMPILE_THREADS`] threads (as
+/// Compiles the functions of `regions` on up to [`MAX_COMPILE_THREADS`] threads (as
 /// many as the machine runs at once): each function is compiled alone, so a program of several
 /// compiles in a fraction of the wall time. The first error, in order, is returned.
 fn compile_functions(
@@ -552,14 +552,20 @@ fn compile_functions(
             .map(|r| compile_function(a, memory, isa, r.as_ref()))
             .collect();
     }
+    // Costliest first: the last to start are the cheapest, so the threads finish together.
+    let mut order: Vec<usize> = (0..regions.len()).collect();
+    order.sort_by_key(|k| {
+        std::cmp::Reverse(regions[*k].as_ref().map_or(0, |r| chunks::cost(a, &r.hot)))
+    });
     let next = std::sync::atomic::AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
         loop {
-            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(r) = regions.get(k) else {
+            let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&k) = order.get(at) else {
                 return done;
             };
+            let r = &regions[k];
             done.push((k, compile_function(a, memory, isa, r.as_ref())));
         }
     };
