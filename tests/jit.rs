@@ -385,6 +385,85 @@ fn add_and_sub_with_constants() {
     }
 }
 
+/// MUL on a loop is inline (`src/jit/lower/mul.rs`): products of words with every limb pattern
+/// that carries (zero, one, all ones, one limb all ones, single top bits) and pseudo-random
+/// words, both from calldata and with a constant below 2^64 (four products) or above it on
+/// either side, each computed on one pass of a loop, against the interpreter (ruint's
+/// multiplication), plus known products.
+#[test]
+fn products_on_loops_inline() {
+    let limbs = |l: [u64; 4]| {
+        let mut w = [0u8; 32];
+        for (k, limb) in l.iter().enumerate() {
+            w[24 - 8 * k..32 - 8 * k].copy_from_slice(&limb.to_be_bytes());
+        }
+        w
+    };
+    let m = u64::MAX;
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut values: Vec<[u8; 32]> = [
+        [0, 0, 0, 0],
+        [1, 0, 0, 0],
+        [m, 0, 0, 0],
+        [0, 1, 0, 0],
+        [m, m, 0, 0],
+        [0, 0, 1, 0],
+        [0, m, 0, m],
+        [m, 0, m, 0],
+        [1 << 63, 1 << 63, 1 << 63, 1 << 63],
+        [m, m, m, m],
+    ]
+    .into_iter()
+    .map(limbs)
+    .collect();
+    values.extend((0..6).map(|_| limbs([next(), next(), next(), next()])));
+    // PUSH1 1 (the count); head: JUMPDEST <product> PUSH0 MSTORE, count - 1, JUMPI back to the
+    // head while non-zero (the block is its own loop); return memory's first word.
+    let run = |product: Vec<u8>, input: Vec<u8>| {
+        let mut code = vec![PUSH1, 1, JUMPDEST];
+        code.extend(product);
+        code.extend([PUSH0, MSTORE, PUSH1, 1, SWAP1, SUB, DUP1, PUSH1, 2, JUMPI]);
+        code.extend([PUSH1, 32, PUSH0, RETURN]);
+        let mut c = cfg(code, 100_000);
+        c.input = input.into();
+        let out = run_both(&c).output.to_vec();
+        assert_eq!(out.len(), 32);
+        out
+    };
+    let load = |at: u8| vec![PUSH1, at, CALLDATALOAD];
+    for a in &values {
+        for b in &values {
+            run(
+                [load(32), load(0), vec![MUL]].concat(),
+                [&a[..], &b[..]].concat(),
+            );
+        }
+        for k in [
+            &[3u8][..],
+            &[0xff; 8],
+            &[0x80, 0, 0, 0, 0, 0, 0, 1],
+            &[1; 9],
+        ] {
+            let push = [vec![PUSH0 + k.len() as u8], k.to_vec()].concat();
+            run([push.clone(), load(0), vec![MUL]].concat(), a.to_vec());
+            run([load(0), push, vec![MUL]].concat(), a.to_vec());
+        }
+    }
+    let product =
+        |a: [u8; 32], b: [u8; 32]| run([load(32), load(0), vec![MUL]].concat(), [a, b].concat());
+    // (2^128 - 1)^2 = 2^256 - 2^129 + 1; (2^256 - 1)^2 = 1 (mod 2^256); 2^64 · 2^192 = 0.
+    let r = product(limbs([m, m, 0, 0]), limbs([m, m, 0, 0]));
+    assert_eq!(r, limbs([1, 0, m - 1, m]));
+    assert_eq!(product(limbs([m; 4]), limbs([m; 4])), limbs([1, 0, 0, 0]));
+    assert_eq!(product(limbs([0, 1, 0, 0]), limbs([0, 0, 0, 1])), [0; 32]);
+}
+
 /// SHL/SHR by a constant and MUL/DIV/MOD by a constant power of two are inlined as shifts and
 /// masks: every shift amount class (0, within a half, 128, across, 255, ≥ 256) on words with bits
 /// in both halves, against the interpreter. The operand comes from calldata so only the amount
