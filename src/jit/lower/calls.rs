@@ -131,14 +131,11 @@ impl Lower<'_, '_> {
 
     /// A state-free operation with a helper ([`PURE_HELPERS`](ferrite_runtime::builtins::PURE_HELPERS)): inline for the constant
     /// operands [`Lower::by_constant_power`] and [`Lower::signed_by_constant`] take, DIV/SDIV
-    /// natively when their operands fit 64 bits ([`Lower::division`]), MUL on a loop
-    /// ([`Lower::mul`]), otherwise the helper.
+    /// natively when their operands fit 64 bits ([`Lower::division`]), otherwise the helper.
     pub(super) fn pure_op(&mut self, c: &mut Cursor, op: Opcode) {
         use Opcode::*;
         match op {
-            MUL if self.by_constant_power(c, op) => {}
-            MUL if self.loops.is_looped(self.current) => self.mul(c),
-            DIV | MOD | SHL | SHR if self.by_constant_power(c, op) => {}
+            MUL | DIV | MOD | SHL | SHR if self.by_constant_power(c, op) => {}
             SIGNEXTEND | SAR if self.signed_by_constant(c, op) => {}
             DIV | SDIV => self.division(c, op),
             ADDMOD | MULMOD => self.by_reference(c, op),

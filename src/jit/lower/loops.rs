@@ -29,8 +29,6 @@ pub(super) struct Loops {
     bodies: Vec<Option<Block>>,
     /// By block index: whether some back edge goes to the block.
     heads: Vec<bool>,
-    /// By block index: whether the block is on a loop, from its head to its back edge.
-    looped: Vec<bool>,
     /// By block index: the gas-only entry of a head, made by the first back edge lowered.
     entries: Vec<Option<Block>>,
     /// By block index: the hand-over to the interpreter of a head's entry check, which its
@@ -46,7 +44,6 @@ impl Loops {
         let n = a.blocks.len();
         let mut back = vec![false; n];
         let mut heads = vec![false; n];
-        let mut looped = vec![false; n];
         // The head of the stretch of plainly fallen-into blocks ending at `k`, and the stack
         // length at `k`'s entry relative to the head's.
         let (mut head, mut delta) = (0, 0i64);
@@ -63,14 +60,12 @@ impl Loops {
             if target == Some(head) && delta == 0 && compiled[head] {
                 back[k] = true;
                 heads[head] = true;
-                looped[head..=k].fill(true);
             }
         }
         Loops {
             back,
             bodies: vec![None; n],
             heads,
-            looped,
             entries: vec![None; n],
             deopts: vec![None; n],
         }
@@ -79,11 +74,6 @@ impl Loops {
     /// Whether block `i` is the head of a back edge.
     pub(super) fn is_head(&self, i: usize) -> bool {
         self.heads[i]
-    }
-
-    /// Whether block `i` is on a loop: from a head to its back edge, all run per iteration.
-    pub(super) fn is_looped(&self, i: usize) -> bool {
-        self.looped[i]
     }
 
     /// Notes head `i`'s hand-over to the interpreter (made by its entry check).

@@ -17,7 +17,6 @@
 //! - `gas.rs`: the block's entry check (stack bounds and static gas, one hand-over) and static
 //!   charges at sync points;
 //! - `words.rs`: 256-bit arithmetic, comparisons and shifts on two i128 halves;
-//! - `mul.rs`: MUL from 64-bit limb products;
 //! - `compare.rs`: comparisons with a constant on 64-bit limbs;
 //! - `memory.rs`: MLOAD/MSTORE inline, memory expansion through a helper, small offsets;
 //! - `calls.rs`: `ferrite_exec` (the runtime's instruction bodies) and the pure word helpers;
@@ -32,8 +31,8 @@
 //! (static ones as direct branches, dynamic ones through one shared `Switch` over the JUMPDEST
 //! blocks). Other state-free word operations call their own helper (`ferrite_mul`, …) with
 //! operands by value (ADDMOD and MULMOD by reference, where the buffer holds them), but
-//! SHL/SHR/SAR and SIGNEXTEND by a constant, MUL/DIV/MOD by a constant power of two and MUL on
-//! a loop are inline; everything else calls `ferrite_exec`, the runtime's instruction body
+//! SHL/SHR/SAR and SIGNEXTEND by a constant and MUL/DIV/MOD by a constant power of two are
+//! inline; everything else calls `ferrite_exec`, the runtime's instruction body
 //! (see [`lowering`]). A state-free operation of constants is computed while lowering, by the
 //! runtime's body of it, and stays a constant. Every exit notes its code in the frame and leaves
 //! through one return block.
@@ -48,7 +47,6 @@ pub use memory::MemoryFacts;
 mod gas;
 mod loops;
 mod memory;
-mod mul;
 mod small;
 mod stack;
 mod words;
@@ -92,8 +90,8 @@ pub enum Lowering {
     Inline,
     /// A call of the opcode's state-free helper (by [`PURE_HELPERS`]), operands by value; inline
     /// instead for some constant operands (SHL/SHR/SAR by a constant, SIGNEXTEND by a constant
-    /// byte index, MUL/DIV/MOD by a constant power of two), MUL on a loop, and, for DIV/SDIV,
-    /// operands that fit 64 bits.
+    /// byte index, MUL/DIV/MOD by a constant power of two) and, for DIV/SDIV, operands that fit
+    /// 64 bits.
     Pure,
     /// A call of `ferrite_exec`, the runtime's body of the instruction: everything else.
     Exec,
