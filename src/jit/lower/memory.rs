@@ -221,14 +221,7 @@ impl Lower<'_, '_> {
                 self.b.ins().store(self.flags, hi, addr, 0);
                 self.b.ins().store(self.flags, lo, addr, 16);
             }
-            Some(Stored::Const(v)) => {
-                let bytes = v.to_be_bytes::<32>();
-                for (k, at) in [0, 16].into_iter().enumerate() {
-                    let mut half = [0u8; 16];
-                    half.copy_from_slice(&bytes[16 * k..16 * k + 16]);
-                    self.store_half(half, addr, at);
-                }
-            }
+            Some(Stored::Const(v)) => self.store_bytes(v.to_be_bytes::<32>(), addr, 0),
         }
     }
 }

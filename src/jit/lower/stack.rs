@@ -218,19 +218,25 @@ impl Lower<'_, '_> {
         x
     }
 
-    /// Stores the 16 bytes `half` at `base + at`: as two 64-bit immediates where they fit
+    /// Stores the 32 `bytes` of a constant at `base + at` (a stack slot's little-endian word,
+    /// or memory's big-endian one), each 16-byte half as two 64-bit immediates where they fit
     /// ([`Lower::immediates`]), else as a vector constant.
-    pub(super) fn store_half(&mut self, half: [u8; 16], base: Value, at: i32) {
-        match self.immediates(half) {
-            Some(limbs) => {
-                for (j, limb) in limbs.into_iter().enumerate() {
-                    let x = self.iconst(limb);
-                    self.b.ins().store(self.flags, x, base, at + 8 * j as i32);
+    pub(super) fn store_bytes(&mut self, bytes: [u8; 32], base: Value, at: i32) {
+        for (k, chunk) in bytes.chunks_exact(16).enumerate() {
+            let mut half = [0u8; 16];
+            half.copy_from_slice(chunk);
+            let at = at + 16 * k as i32;
+            match self.immediates(half) {
+                Some(limbs) => {
+                    for (j, limb) in limbs.into_iter().enumerate() {
+                        let x = self.iconst(limb);
+                        self.b.ins().store(self.flags, x, base, at + 8 * j as i32);
+                    }
                 }
-            }
-            None => {
-                let x = self.vconst(half);
-                self.b.ins().store(self.flags, x, base, at);
+                None => {
+                    let x = self.vconst(half);
+                    self.b.ins().store(self.flags, x, base, at);
+                }
             }
         }
     }
@@ -498,12 +504,7 @@ impl Lower<'_, '_> {
                 };
             }
             Elem::Const { v, clean: false } => {
-                let bytes = v.to_le_bytes::<32>();
-                for (k, at) in [off, off + 16].into_iter().enumerate() {
-                    let mut half = [0u8; 16];
-                    half.copy_from_slice(&bytes[16 * k..16 * k + 16]);
-                    self.store_half(half, c.top, at);
-                }
+                self.store_bytes(v.to_le_bytes::<32>(), c.top, off);
                 c.vs[idx] = Elem::Const { v, clean: true };
             }
             // Narrow items become words (in place: a store is never in a conditional path).
