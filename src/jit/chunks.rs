@@ -153,23 +153,23 @@ pub(crate) fn partition(
 }
 
 /// Cuts the costliest of `parts` ([`cost`]) in two, where the fewest static edges cross
-/// ([`crossings`]) between a quarter and three quarters of its cost (nearest the middle among
+/// ([`crossings`]) between two fifths and three fifths of its cost (nearest the middle among
 /// equals). With an odd number of chunks of about equal cost, one of two threads compiles one
 /// more than the other (seaport's five: 804M instructions of compile work against 577M); after
 /// the cut, and compiled costliest first, both finish nearly together. Only one cut more: each
 /// is crossed at run time (a return and a call), and three chunks cut into four made revmc's
 /// snailtracer 26% slower.
 fn split_costliest(a: &Analysis, parts: &mut Vec<Vec<bool>>) {
-    let Some((k, _)) = parts
+    let Some((total, k)) = parts
         .iter()
         .enumerate()
-        .max_by_key(|(k, p)| (cost(a, p), usize::MAX - k))
+        .map(|(k, p)| (cost(a, p), k))
+        .max_by_key(|&(cost, k)| (cost, usize::MAX - k))
     else {
         return;
     };
     let blocks: Vec<usize> = (0..parts[k].len()).filter(|i| parts[k][*i]).collect();
-    let total = cost(a, &parts[k]);
-    let crossing = crossings(a, parts[k].len());
+    let crossing = crossings(a);
     let mut best: Option<(usize, usize, usize)> = None; // (edges crossed, distance, position)
     let mut before = 0;
     for (j, &i) in blocks.iter().enumerate() {
@@ -202,7 +202,8 @@ pub(super) fn cost(a: &Analysis, mask: &[bool]) -> usize {
 
 /// By block index `x`: how many static edges (and pushed return addresses) a cut before block
 /// `x` would cross.
-fn crossings(a: &Analysis, n: usize) -> Vec<usize> {
+fn crossings(a: &Analysis) -> Vec<usize> {
+    let n = a.blocks.len();
     let mut diff = vec![0i64; n + 1];
     for u in 0..n {
         let bl = &a.blocks[u];
