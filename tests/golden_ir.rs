@@ -81,6 +81,15 @@ golden_tests! {
     /// blocks, a constant subtraction.
     countdown_loop: "PUSH1 10 JUMPDEST PUSH1 1 SWAP1 SUB DUP1 PUSH1 2 JUMPI STOP"
         => &[PUSH1, 10, JUMPDEST, PUSH1, 1, SWAP1, SUB, DUP1, PUSH1, 2, JUMPI, STOP];
+    /// revmc's fibonacci: the loop's three changed words cross the back edge as block
+    /// parameters, the body goes on from the condition's values, and only the ways out (the
+    /// exit's JUMPI, a failed gas check at the back edge) store them.
+    fibonacci_loop: "PUSH0 CALLDATALOAD PUSH0 PUSH1 1 JUMPDEST DUP3 ISZERO PUSH1 0x1a JUMPI DUP2 DUP2 ADD SWAP2 POP SWAP1 SWAP2 PUSH1 1 SWAP1 SUB SWAP2 PUSH1 5 JUMP JUMPDEST SWAP2 POP POP PUSH0 MSTORE PUSH1 0x20 PUSH0 RETURN"
+        => &[
+            PUSH0, CALLDATALOAD, PUSH0, PUSH1, 1, JUMPDEST, DUP3, ISZERO, PUSH1, 0x1a, JUMPI, DUP2,
+            DUP2, ADD, SWAP2, POP, SWAP1, SWAP2, PUSH1, 1, SWAP1, SUB, SWAP2, PUSH1, 5, JUMP,
+            JUMPDEST, SWAP2, POP, POP, PUSH0, MSTORE, PUSH1, 0x20, PUSH0, RETURN,
+        ];
     /// MSTORE at a dynamic offset `p`, then MLOAD at `p + 32`, a small word after the access:
     /// the MSTORE's check grows memory for both words, and the MLOAD needs none.
     memory_pair: "PUSH0 CALLDATALOAD PUSH1 0x2a DUP2 MSTORE PUSH1 0x20 ADD MLOAD PUSH0 MSTORE STOP"

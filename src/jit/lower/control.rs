@@ -178,20 +178,14 @@ impl Lower<'_, '_> {
             _ => exit,
         };
         match exit {
-            Exit::Fallthrough(pc) => {
-                self.flush_all(c, false);
-                self.pass_len(c);
-                self.pass_top(c, *pc);
-                match self.a.block_at(*pc).and_then(|t| self.bodies[t]) {
-                    Some(body) => {
-                        self.b.ins().jump(body, &[]);
-                    }
-                    None => self.goto_pc(*pc),
-                }
-            }
+            Exit::Fallthrough(pc) => self.fall_on(c, *pc, false),
             Exit::Terminate => {
                 // The code ran out: implicit STOP.
                 self.halt(c, ExitCode::Stop);
+            }
+            Exit::StaticJump(Some(t)) if self.carries_back(*t) => {
+                c.pop(1);
+                self.carry_back(c, *t);
             }
             Exit::StaticJump(t) => {
                 c.pop(1);
@@ -220,16 +214,9 @@ impl Lower<'_, '_> {
                     _ => None,
                 };
                 c.pop(2);
-                self.flush_all(c, false);
-                self.pass_len(c);
-                if !taken {
-                    self.pass_top(c, *f);
-                }
-                match (exit, taken, dest) {
-                    (_, false, _) => self.goto_pc(*f),
-                    (Exit::StaticJumpI(Some(t), _), true, _) => self.goto_static(c, *t),
-                    (_, true, Some(dest)) => self.dynamic_jump(dest),
-                    _ => self.ret_passed(ExitCode::InvalidJump),
+                match taken {
+                    false => self.fall_on(c, *f, false),
+                    true => self.jump_on(c, exit, dest, false),
                 }
             }
             Exit::StaticJumpI(_, f) | Exit::DynamicJumpI(f) => {
@@ -239,28 +226,77 @@ impl Lower<'_, '_> {
                 };
                 let taken = self.zero_flag(c, 1, false);
                 c.pop(2);
-                self.flush_all(c, false);
-                self.pass_len(c);
-                self.pass_top(c, *f);
+                // Unless a way goes on with the words in registers (into a block that
+                // continues the cursor, or back to a loop's head that carries them), both
+                // leave the stack in the buffer: stored once, before the branch.
+                let back = matches!(exit, Exit::StaticJumpI(Some(t), _) if self.carries_back(*t));
+                let flushed = !back && self.continues_at(*f).is_none();
+                if flushed {
+                    self.flush_all(c, false);
+                    self.pass_len(c);
+                }
                 let yes = self.b.create_block();
                 let no = self.b.create_block();
                 self.b.ins().brif(taken, yes, &[], no, &[]);
                 self.b.switch_to_block(no);
-                // A chained fall-through: its checks passed with this block's; the gas is
-                // charged (nothing carried into it, see `Lower::block`).
-                match self.a.block_at(*f).and_then(|t| self.bodies[t]) {
-                    Some(body) => {
-                        self.b.ins().jump(body, &[]);
-                    }
-                    None => self.goto_pc(*f),
-                }
+                self.fall_on(&mut c.clone(), *f, flushed);
                 self.b.switch_to_block(yes);
-                match (exit, dest) {
-                    (Exit::StaticJumpI(Some(t), _), _) => self.goto_static(c, *t),
-                    (_, Some(dest)) => self.dynamic_jump(dest),
-                    _ => self.ret_passed(ExitCode::InvalidJump),
-                }
+                self.jump_on(c, exit, dest, flushed);
             }
+        }
+    }
+
+    /// Goes on at `f`, where the block being lowered falls through (or its JUMPI does not
+    /// jump): with the cursor as it is into a block that continues it ([`Lower::continue_into`]),
+    /// else with the stack stored (already, if `flushed`) into the next block's body if it is
+    /// chained, or through its entry.
+    fn fall_on(&mut self, c: &mut Cursor, f: usize, flushed: bool) {
+        if let Some(next) = self.continues_at(f) {
+            return self.continue_into(c, next);
+        }
+        if !flushed {
+            self.flush_all(c, false);
+            self.pass_len(c);
+        }
+        self.pass_top(c, f);
+        // A chained fall-through: its checks passed with this block's; the gas is charged
+        // (nothing carried into it, see `Lower::block`), or carried by `carry_gas`.
+        let next = self.a.block_at(f);
+        match next.and_then(|t| self.bodies[t].map(|body| (t, body))) {
+            Some((t, body)) => {
+                if self.carry.carries_words(t) {
+                    let top = self.top_now(c);
+                    self.load_carried(t, top);
+                }
+                self.b.ins().jump(body, &[]);
+            }
+            None => self.goto_pc(f),
+        }
+    }
+
+    /// Takes the jump of a JUMPI `exit` (to `dest` if dynamic): a back edge that carries words
+    /// passes them ([`Lower::carry_back`]); any other jump stores the stack (already, if
+    /// `flushed`).
+    fn jump_on(
+        &mut self,
+        c: &mut Cursor,
+        exit: &Exit,
+        dest: Option<(Value, Value)>,
+        flushed: bool,
+    ) {
+        if let Exit::StaticJumpI(Some(t), _) = exit {
+            if self.carries_back(*t) {
+                return self.carry_back(c, *t);
+            }
+        }
+        if !flushed {
+            self.flush_all(c, false);
+            self.pass_len(c);
+        }
+        match (exit, dest) {
+            (Exit::StaticJumpI(Some(t), _), _) => self.goto_static(c, *t),
+            (_, Some(dest)) => self.dynamic_jump(dest),
+            _ => self.ret_passed(ExitCode::InvalidJump),
         }
     }
 

@@ -130,7 +130,7 @@ impl Lower<'_, '_> {
 
     /// Hands the frame over to the interpreter at block `i`, entered with stack length `len0`
     /// (writing the gas left to the frame first if `stale`).
-    fn hand_over(&mut self, i: usize, len0: Value, stale: bool) {
+    pub(super) fn hand_over(&mut self, i: usize, len0: Value, stale: bool) {
         self.set_frame_field(offsets::STACK_LEN, len0);
         if stale {
             self.store_passed_gas();
@@ -260,6 +260,18 @@ pub(super) struct Run {
     min_stack: i64,
     /// Greatest growth over the entry length.
     max_growth: i64,
+}
+
+impl Run {
+    /// The static gas the check covers.
+    pub(super) fn static_gas(&self) -> u64 {
+        self.static_gas
+    }
+
+    /// The items the run needs at entry.
+    pub(super) fn min_stack(&self) -> i64 {
+        self.min_stack
+    }
 }
 
 /// By block index, the run of blocks each block's entry check covers: the block and, while

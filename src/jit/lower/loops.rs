@@ -29,6 +29,8 @@ pub(super) struct Loops {
     bodies: Vec<Option<Block>>,
     /// By block index: whether some back edge goes to the block.
     heads: Vec<bool>,
+    /// By block index, for heads: the last block of its run with a back edge to it.
+    last: Vec<Option<usize>>,
     /// By block index: the gas-only entry of a head, made by the first back edge lowered.
     entries: Vec<Option<Block>>,
     /// By block index: the hand-over to the interpreter of a head's entry check, which its
@@ -44,6 +46,7 @@ impl Loops {
         let n = a.blocks.len();
         let mut back = vec![false; n];
         let mut heads = vec![false; n];
+        let mut last = vec![None; n];
         // The head of the stretch of plainly fallen-into blocks ending at `k`, and the stack
         // length at `k`'s entry relative to the head's.
         let (mut head, mut delta) = (0, 0i64);
@@ -60,15 +63,27 @@ impl Loops {
             if target == Some(head) && delta == 0 && compiled[head] {
                 back[k] = true;
                 heads[head] = true;
+                last[head] = Some(k);
             }
         }
         Loops {
             back,
             bodies: vec![None; n],
             heads,
+            last,
             entries: vec![None; n],
             deopts: vec![None; n],
         }
+    }
+
+    /// For head `i`: the last block of its run that jumps back to it.
+    pub(super) fn last_back_edge(&self, i: usize) -> Option<usize> {
+        self.last[i]
+    }
+
+    /// Head `i`'s body (after its entry check), once lowered, if it is not chained.
+    pub(super) fn body(&self, i: usize) -> Option<Block> {
+        self.bodies[i]
     }
 
     /// Whether block `i` is the head of a back edge.
@@ -102,6 +117,7 @@ impl Lower<'_, '_> {
         // length on every iteration.
         let top = self.entry_top(len0);
         self.b.def_var(self.loop_top, top);
+        self.load_carried(i, top);
         let body = self.b.create_block();
         self.b.ins().jump(body, &[]);
         self.b.switch_to_block(body);

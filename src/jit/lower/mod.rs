@@ -7,7 +7,9 @@
 //! At block boundaries the stack buffer holds every word and the frame holds the gas left (the
 //! stack length passes between blocks in a register, and is written to the frame wherever
 //! something reads it there), so at any block boundary compiled code can hand the frame to the
-//! interpreter, which then reproduces an exact halt.
+//! interpreter, which then reproduces an exact halt. The exception is a simple loop, whose
+//! blocks share one virtual stack and whose changed words cross the back edge in registers
+//! (`carry.rs`): the one hand-over within it, a back edge's failed gas check, stores them first.
 //!
 //! The lowering's stages, each in its own part:
 //! - here (`mod.rs`): the driver — [`lower`] walks the (region's) blocks, each block its
@@ -22,6 +24,8 @@
 //! - `calls.rs`: `ferrite_exec` (the runtime's instruction bodies) and the pure word helpers;
 //! - `context.rs`: the transaction's environment and SELFBALANCE, read in place;
 //! - `control.rs`: the entry switch, block exits, static and dynamic jumps, hand-overs.
+//! - `loops.rs` and `carry.rs`: back edges that skip the head's stack check, and loops whose
+//!   changed words stay in registers;
 //! - `fold.rs`: after the function is built, chains of constant adds folded into one add.
 //!
 //! Inlined ([`inlined`]): PUSH*, POP, DUP*, SWAP*, ADD, SUB, LT, GT, SLT, SGT, EQ, ISZERO, AND, OR,
@@ -38,6 +42,7 @@
 //! through one return block.
 
 mod calls;
+mod carry;
 mod compare;
 mod context;
 mod control;
@@ -239,6 +244,11 @@ struct Lower<'a, 'b> {
     pooled: Vec<[u8; 16]>,
     /// The back edges that enter their head past its stack check ([`loops`]).
     loops: loops::Loops,
+    /// The loops that carry the words they change in registers ([`carry`]).
+    carry: carry::Carry,
+    /// The cursor the block being lowered left to the next one, which goes on from it
+    /// ([`Lower::continue_into`]).
+    cont: Option<(usize, Cursor)>,
     /// The index of the block being lowered.
     current: usize,
     /// The stack top address the block after the current one starts at, when only the
@@ -352,15 +362,19 @@ pub fn lower<'a>(
     let compiled: Vec<bool> = blocks.iter().map(Option::is_some).collect();
     let entries = entries(analysis, region);
     let loops = loops::Loops::new(analysis, &chained, &compiled, &entries);
+    let runs = gas::runs(analysis, &chained);
+    let carry = carry::Carry::new(analysis, &loops, &runs, &mut b);
     let mut l = Lower {
         memory,
         loops,
+        carry,
+        cont: None,
         current: 0,
         fall_top: None,
         len,
         gas,
         loop_top,
-        runs: gas::runs(analysis, &chained),
+        runs,
         bodies,
         chain_gas,
         b,
@@ -537,6 +551,23 @@ impl Lower<'_, '_> {
         let Some(this) = self.blocks[i] else {
             unreachable!("only region blocks are lowered")
         };
+        if self.carry.continues(i) {
+            if let Some((n, mut c)) = self.cont.take() {
+                if n == i {
+                    let Some(body) = self.bodies[i] else {
+                        unreachable!("a block in a loop's run is chained")
+                    };
+                    self.b.switch_to_block(body);
+                    self.current = i;
+                    c.mem_known = c
+                        .mem_known
+                        .max(self.memory.at_entry[i].saturating_sub(WORD as u64 - 1));
+                    self.block_body(i, &mut c);
+                    self.close_needs(&mut c);
+                    return;
+                }
+            }
+        }
         let (len0, gas, carried);
         let mut head_top = None;
         if let Some(body) = self.bodies[i] {
@@ -544,6 +575,10 @@ impl Lower<'_, '_> {
             len0 = self.b.use_var(self.len);
             carried = self.carries(i).then(|| self.b.use_var(self.chain_gas));
             gas = None;
+            if self.carry.carries_words(i) {
+                // Every way in defines it ([`Lower::load_carried`], [`Lower::carry_back`]).
+                head_top = Some(self.b.use_var(self.loop_top));
+            }
         } else {
             self.b.switch_to_block(this);
             let entry_len = self.b.use_var(self.len);
@@ -571,6 +606,9 @@ impl Lower<'_, '_> {
         c.carried = carried;
         // A word ending within the memory every path here has grown is within memory.
         c.mem_known = self.memory.at_entry[i].saturating_sub(WORD as u64 - 1);
+        if self.carry.carries_words(i) {
+            self.start_carried(i, &mut c);
+        }
         self.block_body(i, &mut c);
         self.close_needs(&mut c);
     }
@@ -614,6 +652,10 @@ impl Lower<'_, '_> {
             self.b.switch_to_block(this);
             let len0 = self.b.use_var(self.len);
             self.entry_check(i, len0, true);
+            if self.carry.carries_words(i) {
+                let top = self.entry_top(len0);
+                self.load_carried(i, top);
+            }
             if self.carries(i) {
                 let none = self.iconst(0);
                 self.b.def_var(self.chain_gas, none);
@@ -652,6 +694,8 @@ impl Lower<'_, '_> {
             }
         }
         match exit {
+            // Going on into a block that continues the cursor: the gas stays pending in it.
+            Exit::Fallthrough(pc) if self.continues_at(pc).is_some() => {}
             Exit::Fallthrough(pc)
                 if self
                     .a

@@ -1,6 +1,7 @@
 //! The virtual stack: the EVM stack of a block as SSA values and constants.
 //!
-//! Within a block the EVM stack is virtual ([`Cursor::vs`]): PUSH, DUP, SWAP and POP move SSA
+//! Within a block (and across the blocks of a simple loop, `carry.rs`) the EVM stack is
+//! virtual ([`Cursor::vs`]): PUSH, DUP, SWAP and POP move SSA
 //! values and constants at compile time and emit no code; an operand is loaded from the stack
 //! buffer only when an instruction reads it, and a value is stored back only when something needs
 //! it in memory — a helper's inputs just before the call, everything at the block's exit or before
@@ -95,6 +96,7 @@ impl Elem {
 ///
 /// `vs[i]` sits at stack slot `len0 + i - floor`: the first `floor` items are the entry items
 /// the block reads (their buffer slots are below `len0`), the rest were pushed by the block.
+#[derive(Clone)]
 pub(super) struct Cursor {
     /// The address of the entry stack top (slot `len0`) in the stack buffer.
     pub(super) top: Value,
