@@ -1,8 +1,9 @@
-//! Loops whose changed words stay in registers across the back edge (`jit::lower::carry`): each
-//! shape returns the words it computed, checked against the value computed here, and runs on both
-//! tiers at every gas limit up to what it needs, so that a word carried wrongly, a block that
-//! went on from a stale cursor, or a back edge that handed over to the interpreter without
-//! storing what it carried shows as a difference.
+//! Loops whose changed words stay in registers across the back edge (`jit::lower::carry`), and
+//! jumps that leave the words their target pops unread unstored (`jit::lower::items`): each
+//! shape returns the words it computed, checked against the value computed here, and runs on
+//! both tiers at every gas limit up to what it needs and beyond, so that a word carried wrongly,
+//! a block that went on from a stale cursor, a back edge that handed over to the interpreter
+//! without storing what it carried, or a word left unstored that was read shows as a difference.
 
 mod support;
 
@@ -188,10 +189,10 @@ fn a_flag_crosses_the_back_edge() {
     check("flag", asm(&items), &[U256::from(1), U256::ZERO]);
 }
 
-/// factorial's loop with a product that wraps: MUL's helper writes its result to the buffer
-/// mid-loop, and the back edge carries it from there.
+/// factorial's loop with a product that wraps: MUL's helper call keeps its words in the buffer
+/// (a loop that calls a helper carries none), and the run's blocks still agree.
 #[test]
-fn a_helper_result_crosses_the_back_edge() {
+fn a_loop_calling_a_helper_keeps_the_buffer() {
     let n = 60u64;
     let mut items = vec![
         push(n),
@@ -315,4 +316,20 @@ fn a_chained_head_carries_its_words() {
         items.extend(return_words(3));
         check("chained", asm(&items), &want);
     }
+}
+
+/// A jump to a block that pops words unread (`POP SWAP1 POP`, x and z) leaves them unstored: when the
+/// block's entry check fails and the interpreter runs it, it drops older words in their
+/// slots, and returns the one it keeps, which the jump stored.
+#[test]
+fn words_popped_unread_are_not_stored() {
+    // [x, y, z] computed (not in the buffer yet): x = 2, y = 4, z = 6.
+    let mut items = vec![push(1), A::Op(DUP1), A::Op(ADD), A::Op(DUP1), A::Op(DUP1)];
+    items.extend(ops(&[ADD, DUP2, DUP2, ADD]));
+    // The block's static gas is larger than the jump's, so its check can fail on its own.
+    items.extend([A::To("drop"), A::Op(JUMP), A::Label("drop")]);
+    items.extend(pad());
+    items.extend(ops(&[POP, SWAP1, POP, DUP1]));
+    items.extend(return_words(2));
+    check("unread", asm(&items), &[U256::from(4), U256::from(4)]);
 }

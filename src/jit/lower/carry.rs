@@ -24,7 +24,6 @@ use crate::analysis::Analysis;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, Value};
 use cranelift_frontend::{FunctionBuilder, Variable};
-use ferrite_runtime::opcode::OPCODE_INFO;
 
 /// Most words one loop carries in registers.
 const MAX_CARRIED: usize = 3;
@@ -58,6 +57,9 @@ impl Carry {
             let Some(last) = loops.last_back_edge(h) else {
                 continue;
             };
+            if calls(a, h, last) {
+                continue;
+            }
             let Some(changed) = changed_words(a, loops, h, last) else {
                 continue;
             };
@@ -92,6 +94,23 @@ impl Carry {
     }
 }
 
+/// Whether a block of `head..=last` calls a helper on every iteration: `ferrite_exec` or an
+/// arithmetic helper (MUL, the divisions, ADDMOD, MULMOD; the shifts, BYTE and SIGNEXTEND are
+/// mostly by a constant, inline). Words in registers would wait out each call in spill slots
+/// (the callee-saved registers hold one word), a round trip as long as the buffer's, and
+/// factorial's code grew by a third (figures in `benches/PERFORMANCE.md`).
+fn calls(a: &Analysis, head: usize, last: usize) -> bool {
+    use ferrite_runtime::Opcode::*;
+    a.blocks[head..=last].iter().any(|bl| {
+        a.instrs[bl.instrs.clone()].iter().any(|ins| {
+            ferrite_runtime::Opcode::from_u8(ins.opcode).is_some_and(|op| {
+                super::lowering(op) == super::Lowering::Exec
+                    || matches!(op, MUL | DIV | SDIV | MOD | SMOD | ADDMOD | MULMOD)
+            })
+        })
+    })
+}
+
 /// The byte offsets (from the head's entry top) of the words that the run `head..=last` leaves
 /// changed at one of its back edges: following each item of the stack through the
 /// instructions, a slot whose item at the back edge is not the one the head was entered with.
@@ -102,50 +121,20 @@ fn changed_words(
     head: usize,
     last: usize,
 ) -> Option<Vec<i32>> {
-    // Top last; `Some(d)`: the word `d` deep at the head's entry, `None`: another word.
-    let mut stack: Vec<Option<usize>> = Vec::new();
-    // How many of the entry's words `stack` models (its first items).
-    let mut below = 0usize;
-    // The index of the item `depth` below the top, modelling deeper entry words as needed.
-    let reach = |stack: &mut Vec<Option<usize>>, below: &mut usize, depth: usize| {
-        if depth >= stack.len() {
-            let missing = depth + 1 - stack.len();
-            let deeper = (*below..*below + missing).rev().map(Some);
-            stack.splice(0..0, deeper);
-            *below += missing;
-        }
-        stack.len() - 1 - depth
-    };
+    let mut items = super::items::Items::default();
     let mut changed = Vec::new();
     for k in head..=last {
         for ins in &a.instrs[a.blocks[k].instrs.clone()] {
-            match ins.opcode {
-                op @ 0x80..=0x8f => {
-                    let i = reach(&mut stack, &mut below, (op - 0x80) as usize);
-                    stack.push(stack[i]);
-                }
-                op @ 0x90..=0x9f => {
-                    let deep = reach(&mut stack, &mut below, (op - 0x90 + 1) as usize);
-                    let top = stack.len() - 1;
-                    stack.swap(deep, top);
-                }
-                op => {
-                    let info = &OPCODE_INFO[op as usize];
-                    if info.inputs > 0 {
-                        let i = reach(&mut stack, &mut below, info.inputs as usize - 1);
-                        stack.truncate(i);
-                    }
-                    stack.extend(std::iter::repeat_n(None, info.outputs as usize));
-                }
-            }
+            items.step(ins.opcode, |_| {}, |_| {});
         }
         if !loops.is_back_edge(k) {
             continue;
         }
-        if stack.len() != below {
+        let below = items.below;
+        if items.stack.len() != below {
             return None;
         }
-        for (idx, item) in stack.iter().enumerate() {
+        for (idx, item) in items.stack.iter().enumerate() {
             let depth = below - 1 - idx;
             let off = -(depth as i32 + 1) * super::WORD;
             if *item != Some(depth) && !changed.contains(&off) {
@@ -230,8 +219,13 @@ impl Lower<'_, '_> {
             .iter()
             .map(|(off, ..)| self.value(c, (-off / super::WORD - 1) as usize))
             .collect();
-        for idx in 0..c.vs.len() {
-            if !words.iter().any(|(off, ..)| *off == c.offset(idx)) {
+        // The head's dead words stay unstored too ([`Lower::flush_live`]).
+        let (n, dead) = (c.vs.len(), self.dead[t]);
+        for idx in 0..n {
+            let depth = n - 1 - idx;
+            let carried = words.iter().any(|(off, ..)| *off == c.offset(idx));
+            let unread = depth < 64 && dead >> depth & 1 == 1;
+            if !(carried || unread) {
                 self.store_item(c, idx, false);
             }
         }
@@ -261,6 +255,10 @@ impl Lower<'_, '_> {
             self.b.def_var(self.chain_gas, none);
         }
         let top = self.top_now(c);
+        // Not the body's own top itself: the variable would then hold one value (the entry's
+        // sum), which x64 folds into every address as base and index, two registers held
+        // across the loop instead of one.
+        let top = self.b.ins().bor(top, top);
         self.b.def_var(self.loop_top, top);
         let Some(body) = self.head_body(t) else {
             unreachable!("checked by carries_back")

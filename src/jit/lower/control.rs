@@ -189,7 +189,8 @@ impl Lower<'_, '_> {
             }
             Exit::StaticJump(t) => {
                 c.pop(1);
-                self.flush_all(c, false);
+                let dead = self.dead_at(&[*t]);
+                self.flush_live(c, false, dead);
                 self.pass_len(c);
                 match t {
                     Some(t) => self.goto_static(c, *t),
@@ -232,7 +233,12 @@ impl Lower<'_, '_> {
                 let back = matches!(exit, Exit::StaticJumpI(Some(t), _) if self.carries_back(*t));
                 let flushed = !back && self.continues_at(*f).is_none();
                 if flushed {
-                    self.flush_all(c, false);
+                    let jumped = match exit {
+                        Exit::StaticJumpI(t, _) => *t,
+                        _ => None,
+                    };
+                    let dead = self.dead_at(&[jumped, self.a.block_at(*f)]);
+                    self.flush_live(c, false, dead);
                     self.pass_len(c);
                 }
                 let yes = self.b.create_block();
@@ -246,6 +252,15 @@ impl Lower<'_, '_> {
         }
     }
 
+    /// The words (bit `d`: `d` below the top) that every block of `targets` pops unread, so
+    /// that a way there need not store them ([`Lower::flush_live`]); `None`, a way whose
+    /// reader is not known (the dispatch, a halt), keeps them all.
+    fn dead_at(&self, targets: &[Option<usize>]) -> u64 {
+        targets
+            .iter()
+            .fold(u64::MAX, |m, t| m & t.map_or(0, |t| self.dead[t]))
+    }
+
     /// Goes on at `f`, where the block being lowered falls through (or its JUMPI does not
     /// jump): with the cursor as it is into a block that continues it ([`Lower::continue_into`]),
     /// else with the stack stored (already, if `flushed`) into the next block's body if it is
@@ -255,7 +270,8 @@ impl Lower<'_, '_> {
             return self.continue_into(c, next);
         }
         if !flushed {
-            self.flush_all(c, false);
+            let dead = self.dead_at(&[self.a.block_at(f)]);
+            self.flush_live(c, false, dead);
             self.pass_len(c);
         }
         self.pass_top(c, f);
@@ -290,7 +306,12 @@ impl Lower<'_, '_> {
             }
         }
         if !flushed {
-            self.flush_all(c, false);
+            let jumped = match exit {
+                Exit::StaticJumpI(t, _) => *t,
+                _ => None,
+            };
+            let dead = self.dead_at(&[jumped]);
+            self.flush_live(c, false, dead);
             self.pass_len(c);
         }
         match (exit, dest) {

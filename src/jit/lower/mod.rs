@@ -50,6 +50,7 @@ mod fold;
 pub use control::entry_blocks;
 pub use memory::MemoryFacts;
 mod gas;
+mod items;
 mod loops;
 mod memory;
 mod small;
@@ -249,6 +250,9 @@ struct Lower<'a, 'b> {
     /// The cursor the block being lowered left to the next one, which goes on from it
     /// ([`Lower::continue_into`]).
     cont: Option<(usize, Cursor)>,
+    /// By block index: the words at its entry that it pops unread, which jumps there need not
+    /// store ([`items::dead_on_entry`]).
+    dead: Vec<u64>,
     /// The index of the block being lowered.
     current: usize,
     /// The stack top address the block after the current one starts at, when only the
@@ -369,6 +373,7 @@ pub fn lower<'a>(
         loops,
         carry,
         cont: None,
+        dead: items::dead_on_entry(analysis),
         current: 0,
         fall_top: None,
         len,

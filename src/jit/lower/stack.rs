@@ -534,6 +534,21 @@ impl Lower<'_, '_> {
     /// Stores every item the block changed (block exit, or a suspension: `for_helper`). The
     /// copies are read before anything is written, so none needs a general-purpose register.
     pub(super) fn flush_all(&mut self, c: &mut Cursor, for_helper: bool) {
+        self.flush_live(c, for_helper, 0);
+    }
+
+    /// [`Lower::flush_all`] but for the items `dead` marks (bit `d`: the item `d` below the
+    /// top), which the blocks the stack goes to pop unread (`items.rs`): the buffer keeps an
+    /// older word in their slots.
+    pub(super) fn flush_live(&mut self, c: &mut Cursor, for_helper: bool, dead: u64) {
+        let n = c.vs.len();
+        for idx in 0..n {
+            let depth = n - 1 - idx;
+            if depth < 64 && dead >> depth & 1 == 1 {
+                // Left as the buffer has it: nothing reads it after this exit.
+                c.vs[idx] = Elem::Mem;
+            }
+        }
         let mut copies = Vec::new();
         for idx in 0..c.vs.len() {
             if let Elem::Slot(src) = c.vs[idx] {
