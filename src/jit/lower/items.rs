@@ -76,11 +76,16 @@ impl Items {
 }
 
 /// By block index: the words each block pops unread, bit `d` for the word `d` deep at its
-/// entry (the 64 topmost words; deeper ones count as read).
-pub(super) fn dead_on_entry(a: &Analysis) -> Vec<u64> {
+/// entry (the 64 topmost words; deeper ones count as read), for the blocks `compiled` marks
+/// (none for others: a chunk's function follows only its own blocks).
+pub(super) fn dead_on_entry(a: &Analysis, compiled: &[bool]) -> Vec<u64> {
     a.blocks
         .iter()
-        .map(|bl| {
+        .zip(compiled)
+        .map(|(bl, compiled)| {
+            if !compiled {
+                return 0;
+            }
             let (mut read, mut dropped) = (0u64, 0u64);
             let bit = |d: usize| if d < 64 { 1u64 << d } else { 0 };
             let mut items = Items::default();

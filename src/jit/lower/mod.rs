@@ -373,7 +373,7 @@ pub fn lower<'a>(
         loops,
         carry,
         cont: None,
-        dead: items::dead_on_entry(analysis),
+        dead: items::dead_on_entry(analysis, &compiled),
         current: 0,
         fall_top: None,
         len,
