@@ -867,6 +867,58 @@ fn memory_stretches_agree_with_the_interpreter() {
     }
 }
 
+/// Offsets that are one word plus different constants (ABI encoding's `add(p, 4)`, `add(p, 36)`,
+/// …): once `p + j` was accessed, `p + k` for `k >= j` is computed as a small word from it. Bases
+/// include words whose sums wrap past 2^256 to small offsets, and the accesses run in both orders
+/// (a smaller constant after a larger one is a whole-word sum again).
+#[test]
+fn sibling_offsets_agree_with_the_interpreter() {
+    use op::*;
+    let bases = [
+        U256::ZERO,
+        U256::from(0x80),
+        U256::from(1u64 << 20),
+        pow2(32) - U256::from(0x40),
+        pow2(64),
+        U256::MAX - U256::from(3),
+        U256::MAX - U256::from(0x23),
+        U256::MAX - U256::from(0x1f),
+    ];
+    for base in &bases {
+        let input = base.to_be_bytes::<32>().to_vec();
+        for order in [[4u8, 36, 68], [68, 36, 4]] {
+            let mut code = vec![PUSH0, CALLDATALOAD];
+            // mstore(p + a, 7); mstore(p + b, mload(p + a) + 1); x = mload(p + c)
+            let [a, b, c] = order;
+            code.extend([PUSH1, 7, DUP2, PUSH1, a, ADD, MSTORE]);
+            code.extend([PUSH1, 1, DUP2, PUSH1, a, ADD, MLOAD, ADD]);
+            code.extend([DUP2, PUSH1, b, ADD, MSTORE]);
+            code.extend([DUP1, PUSH1, c, ADD, MLOAD]);
+            // Return MSIZE and `x`.
+            code.extend([MSIZE, PUSH0, MSTORE, PUSH1, 0x20, MSTORE]);
+            code.extend([PUSH1, 0x40, PUSH0, RETURN]);
+            let mut cfg = CallConfig::new(code, input.clone());
+            cfg.spec = SPEC;
+            cfg.gas_limit = 10_000_000;
+            let full = run_both(&cfg);
+            let used = full.gas_used;
+            for limit in used.saturating_sub(30)..=used + 1 {
+                cfg.gas_limit = limit;
+                run_both(&cfg);
+            }
+            // Every offset small (below 2^21) or wrapped to one: the call returns.
+            let fits = [a, b, c]
+                .iter()
+                .all(|k| base.wrapping_add(U256::from(*k)) < U256::from(1u64 << 21));
+            assert_eq!(
+                full.exit == ExitCode::Return,
+                fits,
+                "base {base:#x} {order:?}"
+            );
+        }
+    }
+}
+
 /// Compares, ISZERO and ADD of small words (an AND with a mask below 2^63, a right shift by
 /// more than 192 bits), which the lowering computes on 64-bit values, with each other, with
 /// constants below 2^63 and above it, and with whole words; the results are returned.

@@ -139,6 +139,11 @@ pub(super) struct Cursor {
     /// i64 values `x` such that memory holds `[0, x + end)`: the block accessed memory there,
     /// or grew it that far (see [`Lower::memory_op`]).
     pub(super) checked: Vec<(Value, u64)>,
+    /// Whole words the block computed as another whole word plus a constant below
+    /// 2^[`MEMORY_BITS`](super::memory::MEMORY_BITS): the word, the constant and the sum. Once
+    /// the sum is a memory offset it is small, and so is the word plus any larger constant
+    /// (see [`Lower::add_sub_constant`]).
+    pub(super) sums: Vec<((Value, Value), u64, (Value, Value))>,
 }
 
 impl Cursor {
@@ -283,6 +288,7 @@ impl Lower<'_, '_> {
             mem_known: 0,
             derived: Vec::new(),
             checked: Vec::new(),
+            sums: Vec::new(),
         }
     }
 

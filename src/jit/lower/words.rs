@@ -255,14 +255,42 @@ impl Lower<'_, '_> {
             self.push_value(c, (xl, xh));
             return true;
         }
+        let offset = add && k1 == 0 && k0 < 1 << MEMORY_BITS;
+        if offset {
+            if let Some(v) = self.sibling_offset(c, (xl, xh), k0) {
+                c.push_small(v, MEMORY_BITS + 1);
+                return true;
+            }
+        }
         let kv = self.const_half(k0, k1);
         let w = if add {
             self.wide_add((xl, xh), kv, None)
         } else {
             self.wide_sub((xl, xh), kv, None)
         };
+        if offset {
+            c.sums.push(((xl, xh), k0, w));
+        }
         self.push_value(c, w);
         true
+    }
+
+    /// `x + k` as a small word when the block accessed memory at `x + j` for some `j <= k`
+    /// ([`Cursor::sums`]): that sum is below 2^`MEMORY_BITS`, and `x + k` is it plus `k - j`,
+    /// with no wrap (ABI encoding's `mstore(add(p, 4), a)`, `mstore(add(p, 36), b)`, … on a
+    /// pointer read from memory: one 64-bit add and no upper-limb check from the second on).
+    fn sibling_offset(&mut self, c: &mut Cursor, x: (Value, Value), k: u64) -> Option<Value> {
+        let (s, j) = c.sums.iter().find_map(|(w, j, sum)| {
+            let small = c.offsets.iter().find(|(o, _)| o == sum)?.1;
+            (*w == x && *j <= k).then_some((small, *j))
+        })?;
+        if k == j {
+            return Some(s);
+        }
+        let v = self.b.ins().iadd_imm_u(s, (k - j) as i64);
+        let (root, r) = c.root(s);
+        c.derived.push((v, root, r + k - j));
+        Some(v)
     }
 
     /// AND (`and` true) or OR with a constant operand, limb by limb (Solidity's masks:
