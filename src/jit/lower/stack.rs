@@ -25,6 +25,9 @@ use cranelift_codegen::ir::{types, ConstantData, Inst, InstBuilder, Value};
 use ferrite_runtime::builtins::offsets;
 use ferrite_runtime::U256;
 
+/// A word as its low and high i128 halves.
+pub(super) type Word = (Value, Value);
+
 /// One word of the virtual stack.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Elem {
@@ -143,7 +146,7 @@ pub(super) struct Cursor {
     /// 2^[`MEMORY_BITS`](super::memory::MEMORY_BITS): the word, the constant and the sum. Once
     /// the sum is a memory offset it is small, and so is the word plus any larger constant
     /// (see [`Lower::add_sub_constant`]).
-    pub(super) sums: Vec<((Value, Value), u64, (Value, Value))>,
+    pub(super) sums: Vec<(Word, u64, Word)>,
 }
 
 impl Cursor {
