@@ -83,7 +83,8 @@ golden_tests! {
         => &[PUSH1, 10, JUMPDEST, PUSH1, 1, SWAP1, SUB, DUP1, PUSH1, 2, JUMPI, STOP];
     /// revmc's fibonacci: the loop's three changed words cross the back edge as block
     /// parameters, the body goes on from the condition's values, and only the ways out (the
-    /// exit's JUMPI, a failed gas check at the back edge) store them.
+    /// exit's JUMPI, a failed gas check at the back edge) store them; the exit's block, which
+    /// only that JUMPI enters, is checked there and goes on from its values.
     fibonacci_loop: "PUSH0 CALLDATALOAD PUSH0 PUSH1 1 JUMPDEST DUP3 ISZERO PUSH1 0x1a JUMPI DUP2 DUP2 ADD SWAP2 POP SWAP1 SWAP2 PUSH1 1 SWAP1 SUB SWAP2 PUSH1 5 JUMP JUMPDEST SWAP2 POP POP PUSH0 MSTORE PUSH1 0x20 PUSH0 RETURN"
         => &[
             PUSH0, CALLDATALOAD, PUSH0, PUSH1, 1, JUMPDEST, DUP3, ISZERO, PUSH1, 0x1a, JUMPI, DUP2,

@@ -333,3 +333,58 @@ fn words_popped_unread_are_not_stored() {
     items.extend(return_words(2));
     check("unread", asm(&items), &[U256::from(4), U256::from(4)]);
 }
+
+/// A block that only one jump enters is checked at that jump and goes on from its cursor: its
+/// stack bounds (a block popping more than the stack holds, one pushing past the limit) and its
+/// static gas (a block of static gas only, ending in STOP, at every gas limit) still hold.
+#[test]
+fn a_block_entered_by_one_jump_checks_its_entry() {
+    let run = |code: &[u8], gas: u64| {
+        let mut c = CallConfig::new(code.to_vec(), Vec::new());
+        c.gas_limit = gas;
+        c.spec = SpecId::Cancun;
+        run_both(&c)
+    };
+    // Underflow: PUSH1 1 PUSH1 t JUMP; t: JUMPDEST POP POP STOP.
+    let under = asm(&[
+        push(1),
+        A::To("t"),
+        A::Op(JUMP),
+        A::Label("t"),
+        A::Op(POP),
+        A::Op(POP),
+        A::Op(STOP),
+    ]);
+    assert_eq!(run(&under, 100_000).exit, ExitCode::StackUnderflow);
+    // Overflow: 1,020 words, then a block pushing five.
+    let mut items: Vec<A> = (0..1020).map(|_| A::Op(PUSH0)).collect();
+    items.extend([A::Op(PUSH1), A::Op(0)]);
+    let over_start = items.len();
+    items.extend([A::Op(JUMP), A::Op(JUMPDEST)]);
+    items.extend((0..5).map(|_| A::Op(PUSH0)));
+    items.push(A::Op(STOP));
+    let mut over = asm(&items);
+    // The JUMPDEST's offset does not fit `asm`'s one-byte labels: a PUSH2 instead.
+    let dest = over_start + 2;
+    over.splice(
+        over_start - 2..over_start,
+        [PUSH2, (dest >> 8) as u8, dest as u8],
+    );
+    assert_eq!(over[dest], JUMPDEST);
+    assert_eq!(run(&over, 100_000).exit, ExitCode::StackOverflow);
+    // Static gas only: PUSH1 t JUMP; t: JUMPDEST (PUSH0 POP) x 16 STOP.
+    let mut items = vec![A::To("t"), A::Op(JUMP), A::Label("t")];
+    items.extend(pad());
+    items.push(A::Op(STOP));
+    let code = asm(&items);
+    let need = run(&code, 100_000).gas_used;
+    for gas in 0..need + 3 {
+        let o = run(&code, gas);
+        let want = if gas >= need {
+            ExitCode::Stop
+        } else {
+            ExitCode::OutOfGas
+        };
+        assert_eq!(o.exit, want, "static gas at {gas}");
+    }
+}

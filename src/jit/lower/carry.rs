@@ -191,7 +191,7 @@ impl Lower<'_, '_> {
             unreachable!("a block in a loop's run is chained")
         };
         self.b.ins().jump(body, &[]);
-        self.cont = Some((next, c.clone()));
+        self.conts[next] = Some((body, c.clone()));
     }
 
     /// Whether the static jump of the block being lowered is a back edge to head `t` whose loop

@@ -130,7 +130,11 @@ impl Lower<'_, '_> {
     /// Jumps to block `t`: its code in the region, else the stub handing over to the
     /// interpreter there.
     pub(super) fn goto_block(&mut self, t: usize) {
-        let target = match self.blocks[t] {
+        // A block entered only by another block's jump has no entry of its own: the jump goes
+        // on into it ([`Lower::enter_jumped`]); a jump the lowering folded to a constant here
+        // hands over to the interpreter there.
+        let only_jumped = self.jumped[t].is_some();
+        let target = match self.blocks[t].filter(|_| !only_jumped) {
             Some(b) => {
                 self.entered[t] = true;
                 b
@@ -142,6 +146,20 @@ impl Lower<'_, '_> {
             }
         };
         self.b.ins().jump(target, &[]);
+    }
+
+    /// The static jump of the block being lowered to block `t`, its only way in
+    /// ([`only_jumps`]), with the stack stored and the length and gas passed: `t`'s entry
+    /// check here, then on into `t` with this cursor, whose words `t` need not load again (nor
+    /// its stack top address be computed again from the length).
+    pub(super) fn enter_jumped(&mut self, c: &Cursor, t: usize) {
+        let len = self.len_now(c);
+        self.entry_check(t, len, true);
+        let body = self.b.create_block();
+        self.b.ins().jump(body, &[]);
+        let mut c = c.clone();
+        self.close_needs(&mut c);
+        self.conts[t] = Some((body, c));
     }
 
     /// The block a jump to the constant `dest` lands on: `Some(None)` when `dest` is not a
@@ -381,4 +399,58 @@ impl Lower<'_, '_> {
         self.b.seal_all_blocks();
         self.b.finalize(config);
     }
+}
+
+/// By block index: the block whose static jump is the block's only way in, when that block
+/// comes first (so that its cursor is there to go on from): no other static jump, no block
+/// falling into it, not an entry of the function or a resume point, and not a destination of
+/// the dispatch of dynamic jumps (in a function that has one, nearly every JUMPDEST is: this
+/// is for code without dynamic jumps, Huff's and small loops'). Blocks the function does not
+/// compile do not count: the interpreter hands over only at entries.
+pub(super) fn only_jumps(
+    a: &crate::analysis::Analysis,
+    compiled: &[bool],
+    entries: &[bool],
+) -> Vec<Option<usize>> {
+    let n = a.blocks.len();
+    // The dispatch exists only if a block jumps dynamically; it then goes to every JUMPDEST of
+    // `dynamic_targets` (most of them: see `analysis::MAX_DYNAMIC_TARGETS`).
+    let dispatches = a
+        .blocks
+        .iter()
+        .zip(compiled)
+        .any(|(bl, c)| *c && matches!(bl.exit, Exit::DynamicJump | Exit::DynamicJumpI(_)));
+    let mut dynamic = vec![false; n];
+    if dispatches {
+        for t in &a.dynamic_targets {
+            dynamic[*t] = true;
+        }
+    }
+    // By block index: the ways in counted, and the last block they came from.
+    let mut ways = vec![(0u32, 0usize); n];
+    for (p, bl) in a.blocks.iter().enumerate() {
+        if !compiled[p] {
+            continue;
+        }
+        if let Exit::StaticJump(Some(t)) | Exit::StaticJumpI(Some(t), _) = bl.exit {
+            ways[t] = (ways[t].0 + 1, p);
+        }
+        if let Some(next) = a.blocks.get(p + 1) {
+            if super::falls_into(&bl.exit, next.start) {
+                ways[p + 1] = (ways[p + 1].0 + 2, p);
+            }
+        }
+    }
+    (0..n)
+        .map(|t| {
+            let (count, p) = ways[t];
+            (count == 1
+                && p < t
+                && compiled[t]
+                && !entries[t]
+                && !a.blocks[t].is_resume_point
+                && !dynamic[t])
+                .then_some(p)
+        })
+        .collect()
 }

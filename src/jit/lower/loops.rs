@@ -128,6 +128,9 @@ impl Lower<'_, '_> {
     /// gas-only entry if the jump is a back edge, else through `t`'s entry check.
     pub(super) fn goto_static(&mut self, c: &Cursor, t: usize) {
         if !self.loops.is_back_edge(self.current) {
+            if self.jumped[t] == Some(self.current) {
+                return self.enter_jumped(c, t);
+            }
             return self.goto_block(t);
         }
         // The head's entry top (the stack length is the one the head was entered with), for

@@ -247,9 +247,12 @@ struct Lower<'a, 'b> {
     loops: loops::Loops,
     /// The loops that carry the words they change in registers ([`carry`]).
     carry: carry::Carry,
-    /// The cursor the block being lowered left to the next one, which goes on from it
-    /// ([`Lower::continue_into`]).
-    cont: Option<(usize, Cursor)>,
+    /// By block index: the IR block and the cursor a block goes on from, left by the block
+    /// that falls into it in a loop's run ([`Lower::continue_into`]) or by its only jump
+    /// ([`Lower::enter_jumped`]).
+    conts: Vec<Option<(Block, Cursor)>>,
+    /// By block index: the one block whose static jump is the only way in ([`only_jumps`]).
+    jumped: Vec<Option<usize>>,
     /// By block index: the words at its entry that it pops unread, which jumps there need not
     /// store ([`items::dead_on_entry`]).
     dead: Vec<u64>,
@@ -372,7 +375,8 @@ pub fn lower<'a>(
         memory,
         loops,
         carry,
-        cont: None,
+        conts: vec![None; analysis.blocks.len()],
+        jumped: control::only_jumps(analysis, &compiled, &entries),
         dead: items::dead_on_entry(analysis, &compiled),
         current: 0,
         fall_top: None,
@@ -556,22 +560,15 @@ impl Lower<'_, '_> {
         let Some(this) = self.blocks[i] else {
             unreachable!("only region blocks are lowered")
         };
-        if self.carry.continues(i) {
-            if let Some((n, mut c)) = self.cont.take() {
-                if n == i {
-                    let Some(body) = self.bodies[i] else {
-                        unreachable!("a block in a loop's run is chained")
-                    };
-                    self.b.switch_to_block(body);
-                    self.current = i;
-                    c.mem_known = c
-                        .mem_known
-                        .max(self.memory.at_entry[i].saturating_sub(WORD as u64 - 1));
-                    self.block_body(i, &mut c);
-                    self.close_needs(&mut c);
-                    return;
-                }
-            }
+        if let Some((body, mut c)) = self.conts[i].take() {
+            self.b.switch_to_block(body);
+            self.current = i;
+            c.mem_known = c
+                .mem_known
+                .max(self.memory.at_entry[i].saturating_sub(WORD as u64 - 1));
+            self.block_body(i, &mut c);
+            self.close_needs(&mut c);
+            return;
         }
         let (len0, gas, carried);
         let mut head_top = None;
