@@ -334,9 +334,10 @@ fn words_popped_unread_are_not_stored() {
     check("unread", asm(&items), &[U256::from(4), U256::from(4)]);
 }
 
-/// A block that only one jump enters is checked at that jump and goes on from its cursor: its
-/// stack bounds (a block popping more than the stack holds, one pushing past the limit) and its
-/// static gas (a block of static gas only, ending in STOP, at every gas limit) still hold.
+/// A block that only one jump enters is checked at that jump (or by the jumping block's own
+/// check, when that block has only static gas) and goes on from its cursor: its stack bounds
+/// (a block popping more than the stack holds, one pushing past the limit) and its static gas
+/// (a block of static gas only, ending in STOP, at every gas limit) still hold.
 #[test]
 fn a_block_entered_by_one_jump_checks_its_entry() {
     let run = |code: &[u8], gas: u64| {
@@ -372,19 +373,24 @@ fn a_block_entered_by_one_jump_checks_its_entry() {
     );
     assert_eq!(over[dest], JUMPDEST);
     assert_eq!(run(&over, 100_000).exit, ExitCode::StackOverflow);
-    // Static gas only: PUSH1 t JUMP; t: JUMPDEST (PUSH0 POP) x 16 STOP.
-    let mut items = vec![A::To("t"), A::Op(JUMP), A::Label("t")];
-    items.extend(pad());
-    items.push(A::Op(STOP));
-    let code = asm(&items);
-    let need = run(&code, 100_000).gas_used;
-    for gas in 0..need + 3 {
-        let o = run(&code, gas);
-        let want = if gas >= need {
-            ExitCode::Stop
-        } else {
-            ExitCode::OutOfGas
-        };
-        assert_eq!(o.exit, want, "static gas at {gas}");
+    // Static gas only: PUSH1 t JUMP; t: JUMPDEST (PUSH0 POP) x 16 STOP, the jumping block
+    // with only static gas (its check covers `t`) or with a memory access first (`t` is
+    // checked at the jump).
+    for first in [vec![], vec![A::Op(PUSH0), A::Op(PUSH0), A::Op(MSTORE)]] {
+        let mut items = first;
+        items.extend([A::To("t"), A::Op(JUMP), A::Label("t")]);
+        items.extend(pad());
+        items.push(A::Op(STOP));
+        let code = asm(&items);
+        let need = run(&code, 100_000).gas_used;
+        for gas in 0..need + 3 {
+            let o = run(&code, gas);
+            let want = if gas >= need {
+                ExitCode::Stop
+            } else {
+                ExitCode::OutOfGas
+            };
+            assert_eq!(o.exit, want, "static gas at {gas}");
+        }
     }
 }

@@ -153,8 +153,10 @@ impl Lower<'_, '_> {
     /// check here, then on into `t` with this cursor, whose words `t` need not load again (nor
     /// its stack top address be computed again from the length).
     pub(super) fn enter_jumped(&mut self, c: &Cursor, t: usize) {
-        let len = self.len_now(c);
-        self.entry_check(t, len, true);
+        if !self.jump_chained[t] {
+            let len = self.len_now(c);
+            self.entry_check(t, len, true);
+        }
         let body = self.b.create_block();
         self.b.ins().jump(body, &[]);
         let mut c = c.clone();

@@ -276,9 +276,11 @@ impl Run {
 
 /// By block index, the run of blocks each block's entry check covers: the block and, while
 /// the next one is `chained` (its predecessor's check may cover it, see `Lower::chained`), the
-/// next one, all relative to the block's entry. Built backwards from each chain's end, so a
+/// next one, and the block its static jump goes to if that is `jump_chained` (the only way in
+/// there, see `jump_chained`); all relative to the block's entry, and where both ways go on,
+/// the costlier of the two. Built backwards (a jump-chained block comes after its jump), so a
 /// chain of any length costs one pass.
-pub(super) fn runs(a: &analysis::Analysis, chained: &[bool]) -> Vec<Run> {
+pub(super) fn runs(a: &analysis::Analysis, chained: &[bool], jump_chained: &[bool]) -> Vec<Run> {
     let mut runs = vec![Run::default(); a.blocks.len()];
     for i in (0..a.blocks.len()).rev() {
         let bl = &a.blocks[i];
@@ -287,19 +289,31 @@ pub(super) fn runs(a: &analysis::Analysis, chained: &[bool]) -> Vec<Run> {
             min_stack: bl.min_stack as i64,
             max_growth: bl.max_growth as i64,
         };
-        runs[i] = match chained.get(i + 1) {
-            Some(true) => {
-                // The rest of the run, seen from this block's entry: it starts `delta` items
-                // higher.
-                let (rest, delta) = (runs[i + 1], stack_delta(a, bl));
-                Run {
-                    static_gas: own.static_gas.saturating_add(rest.static_gas),
-                    min_stack: own.min_stack.max(rest.min_stack - delta),
-                    max_growth: own.max_growth.max(delta + rest.max_growth),
-                }
+        let jumped = match bl.exit {
+            analysis::Exit::StaticJump(Some(t)) | analysis::Exit::StaticJumpI(Some(t), _)
+                if t > i && jump_chained[t] =>
+            {
+                Some(runs[t])
             }
-            _ => own,
+            _ => None,
         };
+        let fallen = chained
+            .get(i + 1)
+            .copied()
+            .unwrap_or(false)
+            .then(|| runs[i + 1]);
+        // The rest of the run, seen from this block's entry: it starts `delta` items higher.
+        let delta = stack_delta(a, bl);
+        runs[i] = [fallen, jumped]
+            .into_iter()
+            .flatten()
+            .fold(own, |run, rest| Run {
+                static_gas: run
+                    .static_gas
+                    .max(own.static_gas.saturating_add(rest.static_gas)),
+                min_stack: run.min_stack.max(rest.min_stack - delta),
+                max_growth: run.max_growth.max(delta + rest.max_growth),
+            });
     }
     runs
 }

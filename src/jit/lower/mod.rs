@@ -251,8 +251,11 @@ struct Lower<'a, 'b> {
     /// that falls into it in a loop's run ([`Lower::continue_into`]) or by its only jump
     /// ([`Lower::enter_jumped`]).
     conts: Vec<Option<(Block, Cursor)>>,
-    /// By block index: the one block whose static jump is the only way in ([`only_jumps`]).
+    /// By block index: the one block whose static jump is the only way in
+    /// ([`control::only_jumps`]).
     jumped: Vec<Option<usize>>,
+    /// By block index: whether the block's one jump's entry check covers it ([`jump_chained`]).
+    jump_chained: Vec<bool>,
     /// By block index: the words at its entry that it pops unread, which jumps there need not
     /// store ([`items::dead_on_entry`]).
     dead: Vec<u64>,
@@ -369,14 +372,17 @@ pub fn lower<'a>(
     let compiled: Vec<bool> = blocks.iter().map(Option::is_some).collect();
     let entries = entries(analysis, region);
     let loops = loops::Loops::new(analysis, &chained, &compiled, &entries);
-    let runs = gas::runs(analysis, &chained);
+    let jumped = control::only_jumps(analysis, &compiled, &entries);
+    let jump_chained = jump_chained(analysis, &jumped);
+    let runs = gas::runs(analysis, &chained, &jump_chained);
     let carry = carry::Carry::new(analysis, &loops, &runs, &mut b);
     let mut l = Lower {
         memory,
         loops,
         carry,
         conts: vec![None; analysis.blocks.len()],
-        jumped: control::only_jumps(analysis, &compiled, &entries),
+        jumped,
+        jump_chained,
         dead: items::dead_on_entry(analysis, &compiled),
         current: 0,
         fall_top: None,
@@ -435,15 +441,7 @@ fn falls_into(exit: &Exit, pc: usize) -> bool {
 /// suspended call resumes (gas changed meanwhile). A chain of such blocks is checked once at its
 /// head; on failure the interpreter runs from the head and halts exactly where it must.
 fn chained(a: &Analysis, compiled: &[Option<Block>]) -> Vec<bool> {
-    let static_only = |bl: &crate::analysis::Block| {
-        a.instrs[bl.instrs.clone()].iter().all(|ins| {
-            OPCODE_INFO[ins.opcode as usize].enabled_in(a.spec)
-                && Opcode::from_u8(ins.opcode).is_some_and(|op| {
-                    !matches!(op, Opcode::MLOAD | Opcode::MSTORE)
-                        && matches!(lowering(op), Lowering::Inline | Lowering::Pure)
-                })
-        })
-    };
+    let static_only = |bl: &crate::analysis::Block| static_only(a, bl);
     (0..a.blocks.len())
         .map(|i| {
             i > 0
@@ -453,6 +451,28 @@ fn chained(a: &Analysis, compiled: &[Option<Block>]) -> Vec<bool> {
                 && falls_into(&a.blocks[i - 1].exit, a.blocks[i].start)
                 && static_only(&a.blocks[i - 1])
         })
+        .collect()
+}
+
+/// Whether block `bl` has only static gas: no helper that charges gas itself, no memory access
+/// that may grow memory (see [`chained`]).
+fn static_only(a: &Analysis, bl: &crate::analysis::Block) -> bool {
+    a.instrs[bl.instrs.clone()].iter().all(|ins| {
+        OPCODE_INFO[ins.opcode as usize].enabled_in(a.spec)
+            && Opcode::from_u8(ins.opcode).is_some_and(|op| {
+                !matches!(op, Opcode::MLOAD | Opcode::MSTORE)
+                    && matches!(lowering(op), Lowering::Inline | Lowering::Pure)
+            })
+    })
+}
+
+/// By block index: whether the block's only way in is a static jump ([`control::only_jumps`])
+/// from a block with only static gas, whose entry check may then cover it as a chained block's
+/// predecessor does ([`chained`]; the check covers the costlier of that block's two ways on).
+fn jump_chained(a: &Analysis, jumped: &[Option<usize>]) -> Vec<bool> {
+    jumped
+        .iter()
+        .map(|p| p.is_some_and(|p| static_only(a, &a.blocks[p])))
         .collect()
 }
 
