@@ -219,16 +219,14 @@ impl Lower<'_, '_> {
             .iter()
             .map(|(off, ..)| self.value(c, (-off / super::WORD - 1) as usize))
             .collect();
-        // The head's dead words stay unstored too ([`Lower::flush_live`]).
-        let (n, dead) = (c.vs.len(), self.dead[t]);
-        for idx in 0..n {
-            let depth = n - 1 - idx;
-            let carried = words.iter().any(|(off, ..)| *off == c.offset(idx));
-            let unread = depth < 64 && dead >> depth & 1 == 1;
-            if !(carried || unread) {
-                self.store_item(c, idx, false);
-            }
-        }
+        // The others stored, but for the head's dead words ([`Lower::flush_live`]). (A carried
+        // word deeper than the mask reaches would be stored too: the same word, once more.)
+        let carried = words
+            .iter()
+            .map(|(off, ..)| (-off / super::WORD - 1) as u32)
+            .filter(|depth| *depth < 64)
+            .fold(0u64, |m, depth| m | 1 << depth);
+        self.flush_live(c, false, self.dead[t] | carried);
         self.pass_len(c);
         let need = self.runs[t].static_gas().min(i64::MAX as u64) as i64;
         if need > 0 {

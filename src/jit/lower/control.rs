@@ -150,8 +150,9 @@ impl Lower<'_, '_> {
 
     /// The static jump of the block being lowered to block `t`, its only way in
     /// ([`only_jumps`]), with the stack stored and the length and gas passed: `t`'s entry
-    /// check here, then on into `t` with this cursor, whose words `t` need not load again (nor
-    /// its stack top address be computed again from the length).
+    /// check here (unless this block's own check covered `t`: `jump_chained`), then on into
+    /// `t` with this cursor, whose words `t` need not load again (nor its stack top address be
+    /// computed again from the length).
     pub(super) fn enter_jumped(&mut self, c: &Cursor, t: usize) {
         if !self.jump_chained[t] {
             let len = self.len_now(c);
@@ -209,9 +210,7 @@ impl Lower<'_, '_> {
             }
             Exit::StaticJump(t) => {
                 c.pop(1);
-                let dead = self.dead_at(&[*t]);
-                self.flush_live(c, false, dead);
-                self.pass_len(c);
+                self.store_for(c, &[*t]);
                 match t {
                     Some(t) => self.goto_static(c, *t),
                     None => self.ret_passed(ExitCode::InvalidJump),
@@ -253,13 +252,7 @@ impl Lower<'_, '_> {
                 let back = matches!(exit, Exit::StaticJumpI(Some(t), _) if self.carries_back(*t));
                 let flushed = !back && self.continues_at(*f).is_none();
                 if flushed {
-                    let jumped = match exit {
-                        Exit::StaticJumpI(t, _) => *t,
-                        _ => None,
-                    };
-                    let dead = self.dead_at(&[jumped, self.a.block_at(*f)]);
-                    self.flush_live(c, false, dead);
-                    self.pass_len(c);
+                    self.store_for(c, &[static_target(exit), self.a.block_at(*f)]);
                 }
                 let yes = self.b.create_block();
                 let no = self.b.create_block();
@@ -272,13 +265,15 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// The words (bit `d`: `d` below the top) that every block of `targets` pops unread, so
-    /// that a way there need not store them ([`Lower::flush_live`]); `None`, a way whose
-    /// reader is not known (the dispatch, a halt), keeps them all.
-    fn dead_at(&self, targets: &[Option<usize>]) -> u64 {
-        targets
+    /// Leaves the block for `targets` (blocks; `None`, a way whose reader is not known: the
+    /// dispatch, a halt): stores the stack but the words every target pops unread
+    /// ([`Lower::flush_live`]), and passes the length and gas on.
+    fn store_for(&mut self, c: &mut Cursor, targets: &[Option<usize>]) {
+        let dead = targets
             .iter()
-            .fold(u64::MAX, |m, t| m & t.map_or(0, |t| self.dead[t]))
+            .fold(u64::MAX, |m, t| m & t.map_or(0, |t| self.dead[t]));
+        self.flush_live(c, false, dead);
+        self.pass_len(c);
     }
 
     /// Goes on at `f`, where the block being lowered falls through (or its JUMPI does not
@@ -290,9 +285,7 @@ impl Lower<'_, '_> {
             return self.continue_into(c, next);
         }
         if !flushed {
-            let dead = self.dead_at(&[self.a.block_at(f)]);
-            self.flush_live(c, false, dead);
-            self.pass_len(c);
+            self.store_for(c, &[self.a.block_at(f)]);
         }
         self.pass_top(c, f);
         // A chained fall-through: its checks passed with this block's; the gas is charged
@@ -326,13 +319,7 @@ impl Lower<'_, '_> {
             }
         }
         if !flushed {
-            let jumped = match exit {
-                Exit::StaticJumpI(t, _) => *t,
-                _ => None,
-            };
-            let dead = self.dead_at(&[jumped]);
-            self.flush_live(c, false, dead);
-            self.pass_len(c);
+            self.store_for(c, &[static_target(exit)]);
         }
         match (exit, dest) {
             (Exit::StaticJumpI(Some(t), _), _) => self.goto_static(c, *t),
@@ -455,4 +442,12 @@ pub(super) fn only_jumps(
                 .then_some(p)
         })
         .collect()
+}
+
+/// Where a JUMPI `exit` jumps when its destination is static and valid.
+fn static_target(exit: &Exit) -> Option<usize> {
+    match exit {
+        Exit::StaticJumpI(t, _) => *t,
+        _ => None,
+    }
 }

@@ -441,7 +441,6 @@ fn falls_into(exit: &Exit, pc: usize) -> bool {
 /// suspended call resumes (gas changed meanwhile). A chain of such blocks is checked once at its
 /// head; on failure the interpreter runs from the head and halts exactly where it must.
 fn chained(a: &Analysis, compiled: &[Option<Block>]) -> Vec<bool> {
-    let static_only = |bl: &crate::analysis::Block| static_only(a, bl);
     (0..a.blocks.len())
         .map(|i| {
             i > 0
@@ -449,7 +448,7 @@ fn chained(a: &Analysis, compiled: &[Option<Block>]) -> Vec<bool> {
                 && compiled[i - 1].is_some()
                 && !a.blocks[i].is_resume_point
                 && falls_into(&a.blocks[i - 1].exit, a.blocks[i].start)
-                && static_only(&a.blocks[i - 1])
+                && static_only(a, &a.blocks[i - 1])
         })
         .collect()
 }
