@@ -115,45 +115,60 @@ fn check(name: &str, code: Vec<u8>, want: &[U256]) {
 /// Gas limits checked above what a program needs: more than a padded loop's run.
 const ABOVE: u64 = 200;
 
+/// `items`, then a jump to `label` right after: the block there is entered by a jump (a head
+/// not fallen into).
+fn jumped_into(mut items: Vec<A>, label: &'static str) -> Vec<A> {
+    items.extend([A::To(label), A::Op(JUMP), A::Label(label)]);
+    items
+}
+
+/// A loop's condition: on to `exit` when the word `DUPn` copies is zero.
+fn exit_if_zero(dup: u8) -> Vec<A> {
+    vec![A::Op(dup), A::Op(ISZERO), A::To("exit"), A::Op(JUMPI)]
+}
+
+/// A loop body's end: the padding, the jump back to `head`, and the `exit` label after it.
+fn back_to_head() -> Vec<A> {
+    let mut items = pad();
+    items.extend([A::To("head"), A::Op(JUMP), A::Label("exit")]);
+    items
+}
+
+/// fibonacci's loop on `[n, a, b]` from its head: exit when `n` is zero, else
+/// `[n - 1, b, a + b]` and back.
+fn fibonacci_loop() -> Vec<A> {
+    let mut items = exit_if_zero(DUP3);
+    items.extend(ops(&[DUP2, DUP2, ADD, SWAP2, POP, SWAP1, SWAP2]));
+    items.extend([push(1), A::Op(SWAP1), A::Op(SUB), A::Op(SWAP2)]);
+    items.extend(back_to_head());
+    items
+}
+
+/// The three words fibonacci's loop returns after `n` rounds, the top first.
+fn fibonacci_words(n: u64) -> [U256; 3] {
+    let (mut a, mut b) = (0u64, 1u64);
+    for _ in 0..n {
+        (a, b) = (b, a + b);
+    }
+    [b, a, 0].map(U256::from)
+}
+
 /// fibonacci's loop (revmc's shape): the condition's JUMPI leaves the loop, the body falls
 /// from it and jumps back; three words change per iteration.
 #[test]
 fn fibonacci_carries_three_words() {
     let n = 12;
-    let mut items = vec![
-        push(n),
-        A::Op(PUSH0),
-        push(1),
-        A::To("head"),
-        A::Op(JUMP),
-        A::Label("head"),
-    ];
-    items.extend(ops(&[DUP3, ISZERO]));
-    items.extend([A::To("exit"), A::Op(JUMPI)]);
-    items.extend(ops(&[DUP2, DUP2, ADD, SWAP2, POP, SWAP1, SWAP2]));
-    items.extend([push(1), A::Op(SWAP1), A::Op(SUB), A::Op(SWAP2)]);
-    items.extend(pad());
-    items.extend([A::To("head"), A::Op(JUMP), A::Label("exit")]);
+    let mut items = jumped_into(vec![push(n), A::Op(PUSH0), push(1)], "head");
+    items.extend(fibonacci_loop());
     items.extend(return_words(3));
-    let (mut a, mut b) = (0u64, 1u64);
-    for _ in 0..n {
-        (a, b) = (b, a + b);
-    }
-    let want = [b, a, 0].map(U256::from);
-    check("fibonacci", asm(&items), &want);
+    check("fibonacci", asm(&items), &fibonacci_words(n));
 }
 
 /// A do-while loop: the back edge is a JUMPI, its fall-through leaves the loop.
 #[test]
 fn a_jumpi_back_edge_carries_its_words() {
     let n = 9;
-    let mut items = vec![
-        push(n),
-        A::Op(PUSH0),
-        A::To("head"),
-        A::Op(JUMP),
-        A::Label("head"),
-    ];
+    let mut items = jumped_into(vec![push(n), A::Op(PUSH0)], "head");
     items.extend(ops(&[DUP2, ADD, SWAP1]));
     items.extend(pad());
     items.extend([push(1), A::Op(SWAP1), A::Op(SUB), A::Op(SWAP1), A::Op(DUP2)]);
@@ -167,14 +182,8 @@ fn a_jumpi_back_edge_carries_its_words() {
 #[test]
 fn a_flag_crosses_the_back_edge() {
     let n = 7;
-    let mut items = vec![
-        push(n),
-        A::Op(PUSH0),
-        A::To("head"),
-        A::Op(JUMP),
-        A::Label("head"),
-        A::Op(POP),
-    ];
+    let mut items = jumped_into(vec![push(n), A::Op(PUSH0)], "head");
+    items.push(A::Op(POP));
     items.extend([
         push(1),
         A::Op(SWAP1),
@@ -194,19 +203,11 @@ fn a_flag_crosses_the_back_edge() {
 #[test]
 fn a_loop_calling_a_helper_keeps_the_buffer() {
     let n = 60u64;
-    let mut items = vec![
-        push(n),
-        push(u64::MAX),
-        A::To("head"),
-        A::Op(JUMP),
-        A::Label("head"),
-    ];
-    items.extend(ops(&[DUP2, ISZERO]));
-    items.extend([A::To("exit"), A::Op(JUMPI)]);
+    let mut items = jumped_into(vec![push(n), push(u64::MAX)], "head");
+    items.extend(exit_if_zero(DUP2));
     items.extend(ops(&[DUP2, MUL, SWAP1]));
     items.extend([push(1), A::Op(SWAP1), A::Op(SUB), A::Op(SWAP1)]);
-    items.extend(pad());
-    items.extend([A::To("head"), A::Op(JUMP), A::Label("exit")]);
+    items.extend(back_to_head());
     items.extend(return_words(2));
     let mut acc = U256::from(u64::MAX);
     for k in 1..=n {
@@ -221,29 +222,14 @@ fn a_loop_calling_a_helper_keeps_the_buffer() {
 fn words_below_stay_in_the_buffer() {
     let (k, n) = (5u64, 6u64);
     // [k, n, a, b]: a' = b, b' = a + b + k, n' = n - 1.
-    let mut items = vec![
-        push(k),
-        push(n),
-        push(1),
-        push(2),
-        A::To("head"),
-        A::Op(JUMP),
-        A::Label("head"),
-    ];
-    items.extend(ops(&[DUP3, ISZERO]));
-    items.extend([A::To("exit"), A::Op(JUMPI)]);
+    let mut items = jumped_into(vec![push(k), push(n), push(1), push(2)], "head");
+    items.extend(exit_if_zero(DUP3));
     items.extend(ops(&[DUP1, SWAP2, ADD, DUP4, ADD]));
     items.extend(ops(&[SWAP2, PUSH1, 1, SWAP1, SUB, SWAP2]));
-    items.extend(pad());
-    items.extend([A::To("head"), A::Op(JUMP), A::Label("exit")]);
+    items.extend(back_to_head());
     // [k, 0, a, b] -> then a copy loop: [k, m, x] with x = k each round.
-    items.extend([
-        push(3),
-        push(0),
-        A::To("copy"),
-        A::Op(JUMP),
-        A::Label("copy"),
-    ]);
+    items.extend([push(3), push(0)]);
+    let mut items = jumped_into(items, "copy");
     items.extend(ops(&[DUP2, ISZERO]));
     items.extend([A::To("done"), A::Op(JUMPI)]);
     items.extend(ops(&[POP, DUP5, SWAP1, PUSH1, 1, SWAP1, SUB, SWAP1]));
@@ -262,22 +248,12 @@ fn words_below_stay_in_the_buffer() {
 fn too_many_changed_words_stay_in_the_buffer() {
     let n = 5u64;
     // [n, a, b, c, d]: rotate a..d and add one to the new top each round.
-    let mut items = vec![
-        push(n),
-        push(1),
-        push(2),
-        push(3),
-        push(4),
-        A::To("head"),
-        A::Op(JUMP),
-        A::Label("head"),
-    ];
-    items.extend(ops(&[DUP5, ISZERO]));
-    items.extend([A::To("exit"), A::Op(JUMPI)]);
+    let init = vec![push(n), push(1), push(2), push(3), push(4)];
+    let mut items = jumped_into(init, "head");
+    items.extend(exit_if_zero(DUP5));
     items.extend(ops(&[SWAP1, SWAP2, SWAP3, PUSH1, 1, ADD]));
     items.extend(ops(&[SWAP4, PUSH1, 1, SWAP1, SUB, SWAP4]));
-    items.extend(pad());
-    items.extend([A::To("head"), A::Op(JUMP), A::Label("exit")]);
+    items.extend(back_to_head());
     items.extend(return_words(5));
     let mut w = [1u64, 2, 3, 4];
     for _ in 0..n {
@@ -294,11 +270,6 @@ fn too_many_changed_words_stay_in_the_buffer() {
 #[test]
 fn a_chained_head_carries_its_words() {
     let n = 10;
-    let (mut a, mut b) = (0u64, 1u64);
-    for _ in 0..n {
-        (a, b) = (b, a + b);
-    }
-    let want = [b, a, 0].map(U256::from);
     for condition in [
         vec![A::Op(PUSH1), A::Op(1)],
         vec![A::Op(PUSH0)],
@@ -307,27 +278,22 @@ fn a_chained_head_carries_its_words() {
         let mut items = vec![push(n), A::Op(PUSH0), push(1)];
         items.extend(condition);
         items.extend([A::To("head"), A::Op(JUMPI), A::Label("head")]);
-        items.extend(ops(&[DUP3, ISZERO]));
-        items.extend([A::To("exit"), A::Op(JUMPI)]);
-        items.extend(ops(&[DUP2, DUP2, ADD, SWAP2, POP, SWAP1, SWAP2]));
-        items.extend([push(1), A::Op(SWAP1), A::Op(SUB), A::Op(SWAP2)]);
-        items.extend(pad());
-        items.extend([A::To("head"), A::Op(JUMP), A::Label("exit")]);
+        items.extend(fibonacci_loop());
         items.extend(return_words(3));
-        check("chained", asm(&items), &want);
+        check("chained", asm(&items), &fibonacci_words(n));
     }
 }
 
-/// A jump to a block that pops words unread (`POP SWAP1 POP`, x and z) leaves them unstored: when the
-/// block's entry check fails and the interpreter runs it, it drops older words in their
-/// slots, and returns the one it keeps, which the jump stored.
+/// A jump to a block that pops words unread (`POP SWAP1 POP`, x and z) leaves them unstored:
+/// when the block's entry check fails and the interpreter runs it, it drops older words in
+/// their slots, and returns the one it keeps, which the jump stored.
 #[test]
 fn words_popped_unread_are_not_stored() {
     // [x, y, z] computed (not in the buffer yet): x = 2, y = 4, z = 6.
     let mut items = vec![push(1), A::Op(DUP1), A::Op(ADD), A::Op(DUP1), A::Op(DUP1)];
     items.extend(ops(&[ADD, DUP2, DUP2, ADD]));
     // The block's static gas is larger than the jump's, so its check can fail on its own.
-    items.extend([A::To("drop"), A::Op(JUMP), A::Label("drop")]);
+    let mut items = jumped_into(items, "drop");
     items.extend(pad());
     items.extend(ops(&[POP, SWAP1, POP, DUP1]));
     items.extend(return_words(2));
@@ -347,15 +313,9 @@ fn a_block_entered_by_one_jump_checks_its_entry() {
         run_both(&c)
     };
     // Underflow: PUSH1 1 PUSH1 t JUMP; t: JUMPDEST POP POP STOP.
-    let under = asm(&[
-        push(1),
-        A::To("t"),
-        A::Op(JUMP),
-        A::Label("t"),
-        A::Op(POP),
-        A::Op(POP),
-        A::Op(STOP),
-    ]);
+    let mut under = jumped_into(vec![push(1)], "t");
+    under.extend(ops(&[POP, POP, STOP]));
+    let under = asm(&under);
     assert_eq!(run(&under, 100_000).exit, ExitCode::StackUnderflow);
     // Overflow: 1,020 words, then a block pushing five.
     let mut items: Vec<A> = (0..1020).map(|_| A::Op(PUSH0)).collect();
@@ -377,8 +337,7 @@ fn a_block_entered_by_one_jump_checks_its_entry() {
     // with only static gas (its check covers `t`) or with a memory access first (`t` is
     // checked at the jump).
     for first in [vec![], vec![A::Op(PUSH0), A::Op(PUSH0), A::Op(MSTORE)]] {
-        let mut items = first;
-        items.extend([A::To("t"), A::Op(JUMP), A::Label("t")]);
+        let mut items = jumped_into(first, "t");
         items.extend(pad());
         items.push(A::Op(STOP));
         let code = asm(&items);
