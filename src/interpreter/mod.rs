@@ -15,7 +15,8 @@
 //! bodies index the stack without re-checking what the check table checked
 //! (`ferrite_runtime::stack`); PUSHn, DUPn and SWAPn have an arm each with their size a constant,
 //! so PUSH reads its immediate with whole-word loads; JUMP/JUMPI test one bit of the code's
-//! jump-destination bitmap. Not done: charging static gas per basic block (evmone advanced;
+//! jump-destination bitmap; a run of JUMPDESTs is charged at once, not one trip through the loop
+//! each (only where no tracer watches the steps). Not done: charging static gas per basic block (evmone advanced;
 //! tried on the frame's fields and reverted, see `benches/PERFORMANCE.md`).
 //!
 //! The loop is generic over a [`Tracer`]; the default [`NoTracer`] compiles away (its loop has no

@@ -52,7 +52,7 @@ macro_rules! binary {
 /// `xor; test; jne` (figures in `benches/PERFORMANCE.md`). Each body still exists once; this
 /// only says which one an opcode runs.
 macro_rules! dispatch {
-    ($run:ident, $host:ident, $opcode:expr, $k:ident, $unassigned:expr) => {{
+    ($run:ident, $host:ident, $opcode:expr, $k:ident, $unassigned:expr, $jumpdest:expr) => {{
         use $crate::opcode::Opcode::*;
         match $crate::opcode::Opcode::from_u8($opcode) {
             Some(STOP) => $k!($crate::ExitCode::Stop),
@@ -121,7 +121,7 @@ macro_rules! dispatch {
             Some(PC) => $k!($run.pc_op()),
             Some(MSIZE) => $k!($run.msize()),
             Some(GAS) => $k!($run.gas_op()),
-            Some(JUMPDEST) => $k!($crate::ExitCode::Continue),
+            Some(JUMPDEST) => $k!($jumpdest),
             Some(TLOAD) => $k!($run.tload($host)),
             Some(TSTORE) => $k!($run.tstore($host)),
             Some(MCOPY) => $k!($run.on_frame(|f| f.mcopy())),
@@ -278,7 +278,14 @@ impl Running<'_> {
                 $exit
             };
         }
-        dispatch!(self, host, opcode, exit_code, ExitCode::InvalidOpcode)
+        dispatch!(
+            self,
+            host,
+            opcode,
+            exit_code,
+            ExitCode::InvalidOpcode,
+            ExitCode::Continue
+        )
     }
 }
 

@@ -20,7 +20,7 @@
 //! arithmetic, stack, jumps, memory words, environment reads) pay none.
 
 use crate::frame::Frame;
-use crate::opcode::{Check, OPCODE_INFO};
+use crate::opcode::{Check, Opcode, OPCODE_INFO};
 use crate::stack::StackTop;
 use crate::{ExitCode, Host};
 use alloy_primitives::U256;
@@ -182,13 +182,55 @@ impl Running<'_> {
                 return ExitCode::OutOfGas;
             }
             self.pc += 1;
-            dispatch!(self, host, opcode, continue_or_exit, {
-                // SAFETY: an unassigned byte's check entry has `min_len = u16::MAX` (see
-                // `opcode::Check`), which no stack length (at most `STACK_LIMIT`) admits, so
-                // the loop left above.
-                unsafe { core::hint::unreachable_unchecked() }
-            })
+            dispatch!(
+                self,
+                host,
+                opcode,
+                continue_or_exit,
+                {
+                    // SAFETY: an unassigned byte's check entry has `min_len = u16::MAX` (see
+                    // `opcode::Check`), which no stack length (at most `STACK_LIMIT`) admits,
+                    // so the loop left above.
+                    unsafe { core::hint::unreachable_unchecked() }
+                },
+                self.jumpdests_after(checks[Opcode::JUMPDEST as usize].gas)
+            )
         }
+    }
+}
+
+impl Running<'_> {
+    /// After a JUMPDEST: the JUMPDESTs right after it, as many as the gas left pays for at
+    /// `cost` each (their check-table charge; they need no stack), in one go. Only
+    /// [`Running::run`] does this: nothing watches its single steps. Other code pays one
+    /// compare of the next byte.
+    #[inline(always)]
+    fn jumpdests_after(&mut self, cost: u32) -> ExitCode {
+        // In bounds: the padding after the code holds at least one STOP.
+        if self.code()[self.pc] == Opcode::JUMPDEST as u8 {
+            self.skip_jumpdests(u64::from(cost));
+        }
+        ExitCode::Continue
+    }
+
+    /// The run of JUMPDESTs at the program counter, eight bytes a compare (ipsilon's
+    /// `loop_with_many_jumpdests` runs 24,556 per loop iteration, a trip through the loop each
+    /// before). Where the gas runs out the loop's next JUMPDEST fails its charge, as it would
+    /// have one at a time: same pc, same gas left.
+    #[inline(never)]
+    fn skip_jumpdests(&mut self, cost: u64) {
+        const EIGHT: [u8; 8] = [Opcode::JUMPDEST as u8; 8];
+        let afford = self.gas.checked_div(cost).unwrap_or(u64::MAX);
+        let code = self.code();
+        let mut n = 0usize;
+        while (n as u64) + 8 <= afford && code.get(self.pc + n..self.pc + n + 8) == Some(&EIGHT) {
+            n += 8;
+        }
+        while (n as u64) < afford && code[self.pc + n] == Opcode::JUMPDEST as u8 {
+            n += 1;
+        }
+        self.pc += n;
+        self.gas -= n as u64 * cost;
     }
 }
 
