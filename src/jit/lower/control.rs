@@ -134,18 +134,21 @@ impl Lower<'_, '_> {
         // on into it ([`Lower::enter_jumped`]); a jump the lowering folded to a constant here
         // hands over to the interpreter there.
         let only_jumped = self.jumped[t].is_some();
-        let target = match self.blocks[t].filter(|_| !only_jumped) {
+        match self.blocks[t].filter(|_| !only_jumped) {
             Some(b) => {
                 self.entered[t] = true;
-                b
+                self.b.ins().jump(b, &[]);
             }
-            None => {
-                // The interpreter takes over there: it reads the frame's gas.
-                self.store_passed_gas();
-                *self.cold[t].get_or_insert_with(|| self.b.create_block())
-            }
-        };
-        self.b.ins().jump(target, &[]);
+            None => self.hand_over_at(t),
+        }
+    }
+
+    /// Jumps to the stub that hands the frame over to the interpreter at block `t`.
+    pub(super) fn hand_over_at(&mut self, t: usize) {
+        // The interpreter takes over there: it reads the frame's gas.
+        self.store_passed_gas();
+        let stub = *self.cold[t].get_or_insert_with(|| self.b.create_block());
+        self.b.ins().jump(stub, &[]);
     }
 
     /// The static jump of the block being lowered to block `t`, its only way in
@@ -402,19 +405,7 @@ pub(super) fn only_jumps(
     entries: &[bool],
 ) -> Vec<Option<usize>> {
     let n = a.blocks.len();
-    // The dispatch exists only if a block jumps dynamically; it then goes to every JUMPDEST of
-    // `dynamic_targets` (most of them: see `analysis::MAX_DYNAMIC_TARGETS`).
-    let dispatches = a
-        .blocks
-        .iter()
-        .zip(compiled)
-        .any(|(bl, c)| *c && matches!(bl.exit, Exit::DynamicJump | Exit::DynamicJumpI(_)));
-    let mut dynamic = vec![false; n];
-    if dispatches {
-        for t in &a.dynamic_targets {
-            dynamic[*t] = true;
-        }
-    }
+    let dynamic = dispatched(a, compiled);
     // By block index: the ways in counted, and the last block they came from.
     let mut ways = vec![(0u32, 0usize); n];
     for (p, bl) in a.blocks.iter().enumerate() {
@@ -442,6 +433,39 @@ pub(super) fn only_jumps(
                 .then_some(p)
         })
         .collect()
+}
+
+/// By block index: the blocks the function's dispatch of dynamic jumps goes to. The dispatch
+/// exists only if a `compiled` block jumps dynamically; it then goes to every JUMPDEST of
+/// `dynamic_targets` (most of them: see `analysis::MAX_DYNAMIC_TARGETS`; a jump to another
+/// goes on in the interpreter).
+fn dispatched(a: &crate::analysis::Analysis, compiled: &[bool]) -> Vec<bool> {
+    let mut dynamic = vec![false; a.blocks.len()];
+    let dispatches = a
+        .blocks
+        .iter()
+        .zip(compiled)
+        .any(|(bl, c)| *c && matches!(bl.exit, Exit::DynamicJump | Exit::DynamicJumpI(_)));
+    if dispatches {
+        for t in &a.dynamic_targets {
+            dynamic[*t] = true;
+        }
+    }
+    dynamic
+}
+
+/// By block index: whether a jump of the analysis may land on the block: a `compiled` block's
+/// static jump, or the dispatch of dynamic jumps ([`dispatched`]). A JUMPDEST that none lands on
+/// (a run of JUMPDESTs in code without dynamic jumps, ipsilon's `JUMPDEST_n0`) is entered by
+/// falling through only, as a block that starts with any other instruction is.
+pub(super) fn landed(a: &crate::analysis::Analysis, compiled: &[bool]) -> Vec<bool> {
+    let mut landed = dispatched(a, compiled);
+    for (bl, c) in a.blocks.iter().zip(compiled) {
+        if let (true, Exit::StaticJump(Some(t)) | Exit::StaticJumpI(Some(t), _)) = (*c, &bl.exit) {
+            landed[*t] = true;
+        }
+    }
+    landed
 }
 
 /// Where a JUMPI `exit` jumps when its destination is static and valid.

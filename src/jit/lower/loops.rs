@@ -40,9 +40,16 @@ pub(super) struct Loops {
 
 impl Loops {
     /// The back edges among `a`'s blocks, where `chained` (by block index, see
-    /// [`super::chained`]) marks the blocks entered by falling through within a run, and
-    /// `compiled` and `entries` the blocks this function holds and starts at.
-    pub(super) fn new(a: &Analysis, chained: &[bool], compiled: &[bool], entries: &[bool]) -> Self {
+    /// [`super::chained`]) marks the blocks entered by falling through within a run, `landed`
+    /// those a jump may land on ([`super::control::landed`]), and `compiled` and `entries` the
+    /// blocks this function holds and starts at.
+    pub(super) fn new(
+        a: &Analysis,
+        chained: &[bool],
+        compiled: &[bool],
+        landed: &[bool],
+        entries: &[bool],
+    ) -> Self {
         let n = a.blocks.len();
         let mut back = vec![false; n];
         let mut heads = vec![false; n];
@@ -51,7 +58,7 @@ impl Loops {
         // length at `k`'s entry relative to the head's.
         let (mut head, mut delta) = (0, 0i64);
         for (k, bl) in a.blocks.iter().enumerate() {
-            let plain = chained[k] && fall_through_only(a, |j| compiled[j], entries, k);
+            let plain = chained[k] && fall_through_only(|j| compiled[j], landed, entries, k);
             if !plain {
                 (head, delta) = (k, 0);
             }
@@ -130,6 +137,11 @@ impl Lower<'_, '_> {
         if !self.loops.is_back_edge(self.current) {
             if self.jumped[t] == Some(self.current) {
                 return self.enter_jumped(c, t);
+            }
+            if self.plain(t) {
+                // A jump the lowering folded to a constant onto a block that otherwise is only
+                // fallen into, whose body goes on from its predecessor's cursor.
+                return self.hand_over_at(t);
             }
             return self.goto_block(t);
         }

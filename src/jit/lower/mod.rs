@@ -254,6 +254,9 @@ struct Lower<'a, 'b> {
     /// By block index: the one block whose static jump is the only way in
     /// ([`control::only_jumps`]).
     jumped: Vec<Option<usize>>,
+    /// By block index: whether a jump of the analysis may land on the block
+    /// ([`control::landed`]).
+    landed: Vec<bool>,
     /// By block index: whether the block's one jump's entry check covers it ([`jump_chained`]).
     jump_chained: Vec<bool>,
     /// By block index: the words at its entry that it pops unread, which jumps there need not
@@ -301,15 +304,17 @@ fn pooled_halves(analysis: &Analysis, region: Option<&Region>) -> Vec<[u8; 16]> 
 }
 
 /// Whether block `i` is entered only by falling through from block `i - 1`, both compiled
-/// (`compiled`, by block index): no jump lands on it (it is no JUMPDEST) and the function does
-/// not start there (`entries`).
+/// (`compiled`, by block index): no jump of the analysis lands on it (`landed`, see
+/// [`control::landed`]) and the function does not start there (`entries`). A jump that the
+/// lowering folds to a constant may still name it: that jump hands over to the interpreter
+/// there ([`Lower::goto_static`]).
 fn fall_through_only(
-    a: &Analysis,
     compiled: impl Fn(usize) -> bool,
+    landed: &[bool],
     entries: &[bool],
     i: usize,
 ) -> bool {
-    i > 0 && compiled(i) && compiled(i - 1) && !entries[i] && !a.code.is_jumpdest(a.blocks[i].start)
+    i > 0 && compiled(i) && compiled(i - 1) && !entries[i] && !landed[i]
 }
 
 /// By block index: where a function compiling `region` (or the whole code) starts, at the entry
@@ -371,7 +376,8 @@ pub fn lower<'a>(
         .collect();
     let compiled: Vec<bool> = blocks.iter().map(Option::is_some).collect();
     let entries = entries(analysis, region);
-    let loops = loops::Loops::new(analysis, &chained, &compiled, &entries);
+    let landed = control::landed(analysis, &compiled);
+    let loops = loops::Loops::new(analysis, &chained, &compiled, &landed, &entries);
     let jumped = control::only_jumps(analysis, &compiled, &entries);
     let jump_chained = jump_chained(analysis, &jumped);
     let runs = gas::runs(analysis, &chained, &jump_chained);
@@ -382,6 +388,7 @@ pub fn lower<'a>(
         carry,
         conts: vec![None; analysis.blocks.len()],
         jumped,
+        landed,
         jump_chained,
         dead: items::dead_on_entry(analysis, &compiled),
         current: 0,
@@ -647,7 +654,7 @@ impl Lower<'_, '_> {
     /// Whether block `i` is entered only by falling through from block `i - 1`
     /// ([`fall_through_only`]).
     pub(super) fn plain(&self, i: usize) -> bool {
-        fall_through_only(self.a, |k| self.blocks[k].is_some(), &self.entries, i)
+        fall_through_only(|k| self.blocks[k].is_some(), &self.landed, &self.entries, i)
     }
 
     /// Whether chained block `i`'s predecessor carries static gas into it: one that falls
