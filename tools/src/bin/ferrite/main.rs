@@ -533,7 +533,28 @@ mod files;
 mod fuzz;
 mod statetest;
 
+/// A reader that closes our standard output early (`ferrite analyze … | head`) ends the
+/// process quietly, as it would a C tool through SIGPIPE, which Rust programs ignore: `println!`
+/// then panics with a backtrace. Any other panic goes to the default hook.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let p = info.payload();
+        let msg = p
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| p.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            // 128 + SIGPIPE, the status a shell reports for a writer its reader left.
+            std::process::exit(141);
+        }
+        default(info)
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     let r = match cli.command {
         Command::Run(a) => run(a),
