@@ -187,13 +187,24 @@ pub unsafe extern "C" fn ferrite_exec(frame_ptr: *mut Frame, op_gas: u64, need: 
 /// # Safety
 /// As for [`ferrite_exec`].
 pub unsafe extern "C" fn ferrite_exec_last(frame: *mut Frame, op_gas: u64, need: u64) -> u8 {
+    // SAFETY: the caller's.
+    unsafe { exec_one(frame, exec_parts(op_gas).0, op_gas, need) }
+}
+
+/// The body of [`ferrite_exec_last`] for `opcode` (the operand's, or a constant that folds the
+/// dispatch away in the per-opcode helpers of [`EXEC_HELPERS`]).
+///
+/// # Safety
+/// As for [`ferrite_exec`].
+#[inline(always)]
+unsafe fn exec_one(frame: *mut Frame, opcode: u8, op_gas: u64, need: u64) -> u8 {
     // SAFETY: compiled code passes the frame pointer it was entered with, which the caller of
     // the compiled program guarantees is valid and not aliased during the call.
     let frame = unsafe { &mut *frame };
     // SAFETY: the program's runner set the frame's host to its `HostRef`, which lives, and is
     // used by nothing else, until the compiled function this call comes from returns.
     let host = unsafe { jit_host(frame) };
-    let (opcode, static_gas) = exec_parts(op_gas);
+    let (_, static_gas) = exec_parts(op_gas);
     let code = if frame.gas.charge(static_gas) {
         let exit = frame.execute(host, opcode);
         need_left(frame, exit, need)
@@ -398,6 +409,18 @@ macro_rules! for_each_builtin {
             fn ferrite_jump_fallback(frame: frame, dest: u64) -> u8;
             fn ferrite_mexpand(frame: frame, low: u64, high: u64, pending_need: u64) -> u8;
             fn ferrite_selfbalance(frame: frame);
+            // `ferrite_exec` for one opcode each (the frequent host calls and hashes of
+            // Solidity code): its body called directly, not through the dispatch over every
+            // opcode.
+            exec (frame: frame, op_gas: u64, need: u64) -> u8 {
+                ferrite_sload = SLOAD;
+                ferrite_sstore = SSTORE;
+                ferrite_tload = TLOAD;
+                ferrite_tstore = TSTORE;
+                ferrite_calldataload = CALLDATALOAD;
+                ferrite_keccak256 = KECCAK256;
+                ferrite_exp = EXP;
+            }
             // Operands by value as little-endian limbs, top of the stack first; the result goes
             // to `out`, the deepest operand's stack slot.
             // (CLZ, the family's last member, is now inline; the family stays for the next.)
@@ -537,10 +560,23 @@ macro_rules! builtin_abi {
 macro_rules! define_builtins {
     (
         $(fn $name:ident $params:tt $(-> $ret:ident)?;)*
+        exec $ep:tt -> u8 { $($e:ident = $eop:ident;)* }
         unary $up:tt { $($u:ident = $uop:ident;)* }
         binary $bp:tt { $($b:ident = $bop:ident;)* }
         ternary $tp:tt { $($t:ident = $top:ident;)* }
     ) => {
+        $(
+            #[doc = concat!("[`ferrite_exec`] for `", stringify!($eop), "` alone.")]
+            ///
+            /// # Safety
+            /// As for [`ferrite_exec`].
+            pub unsafe extern "C" fn $e(frame_ptr: *mut Frame, op_gas: u64, need: u64) -> u8 {
+                // SAFETY: the caller's, as for `ferrite_exec`.
+                let code = unsafe { exec_one(frame_ptr, crate::opcode::op::$eop, op_gas, need) };
+                // SAFETY: as for `ferrite_exec`.
+                unsafe { escape::exit(frame_ptr, code) }
+            }
+        )*
         $(
             #[doc = concat!("`", stringify!($uop), "` of the word `a`, written to `out`.")]
             ///
@@ -597,6 +633,11 @@ macro_rules! define_builtins {
             }
         )*
 
+        /// The per-opcode versions of `ferrite_exec`: (opcode, builtin).
+        pub const EXEC_HELPERS: &[(u8, Builtin)] = &[
+            $((crate::opcode::op::$eop, Builtin::$e),)*
+        ];
+
         /// The per-opcode helpers for state-free word operations: (opcode, builtin).
         pub const PURE_HELPERS: &[(u8, Builtin)] = &[
             $((crate::opcode::op::$uop, Builtin::$u),)*
@@ -606,6 +647,7 @@ macro_rules! define_builtins {
 
         define_builtins!(@ids
             $($name $params $(-> $ret)?;)*
+            $($e $ep -> u8;)*
             $($u $up;)*
             $($b $bp;)*
             $($t $tp;)*
@@ -667,6 +709,24 @@ mod tests {
         }
         assert_eq!(exec_operand(0x54, 1 << 56), None);
         assert_eq!(exec_operand(0x54, u64::MAX), None);
+    }
+
+    /// The per-opcode versions of `ferrite_exec` escape on a halt, so none may be for an
+    /// instruction that ends compiled code's block (those call `ferrite_exec_last`), and each
+    /// opcode has at most one.
+    #[test]
+    fn exec_helpers_are_for_instructions_that_go_on() {
+        use crate::opcode::{flags, OPCODE_INFO};
+        let mut seen = std::collections::HashSet::new();
+        for (op, h) in super::EXEC_HELPERS {
+            let info = &OPCODE_INFO[*op as usize];
+            assert!(info.defined, "{h:?}");
+            assert!(
+                !info.has(flags::TERMINATOR) && !info.has(flags::SUSPENDS),
+                "{h:?}"
+            );
+            assert!(seen.insert(*op), "two helpers for {}", info.name);
+        }
     }
 
     /// The pending gas and the need come back out as `ferrite_mexpand` reads them.

@@ -2,7 +2,9 @@
 //!
 //! An opcode the lowering does not inline calls `ferrite_exec` (the runtime's body of the
 //! instruction, on the frame) with its inputs flushed to the stack buffer, the static gas pending
-//! and the `need` operand (see [`gas`](super::gas)); a state-free word operation calls its own
+//! and the `need` operand (see [`gas`](super::gas)), or the same helper for its opcode alone
+//! ([`EXEC_HELPERS`]: SLOAD, SSTORE, KECCAK256, …, whose dispatch over every opcode cost a
+//! tenth of a warm SLOAD); a state-free word operation calls its own
 //! helper (`ferrite_mul`, …, [`PURE_HELPERS`](ferrite_runtime::builtins::PURE_HELPERS)) with its
 //! operands by value (ADDMOD and MULMOD by reference), and DIV/SDIV of words that fit 64 bits
 //! divide natively first.
@@ -12,7 +14,7 @@ use super::Lower;
 use crate::analysis::Instr;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, FuncRef, InstBuilder, Value};
-use ferrite_runtime::builtins::{exec_operand, offsets, Builtin, PURE_HELPERS};
+use ferrite_runtime::builtins::{exec_operand, offsets, Builtin, EXEC_HELPERS, PURE_HELPERS};
 use ferrite_runtime::escape::ESCAPES;
 use ferrite_runtime::opcode::{flags, OPCODE_INFO};
 use ferrite_runtime::Opcode;
@@ -71,9 +73,11 @@ impl Lower<'_, '_> {
         let op_gas = self.iconst(op_gas as i64);
         let frame = self.frame();
         let info = &OPCODE_INFO[ins.opcode as usize];
-        let exec = match info.has(flags::TERMINATOR) || info.has(flags::SUSPENDS) {
-            true => self.import(Builtin::ferrite_exec_last),
-            false => self.import(Builtin::ferrite_exec),
+        let exec = if info.has(flags::TERMINATOR) || info.has(flags::SUSPENDS) {
+            self.import(Builtin::ferrite_exec_last)
+        } else {
+            let own = EXEC_HELPERS.iter().find(|(o, _)| *o == ins.opcode);
+            self.import(own.map_or(Builtin::ferrite_exec, |(_, h)| *h))
         };
         let call = self.call(exec, &[frame, op_gas, need]);
         self.b.inst_results(call)[0]
