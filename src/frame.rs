@@ -187,7 +187,9 @@ fn run_scope<H: Host, T: Tracer>(
     };
     let mut interpreted = 0;
     let action = loop {
-        let words = env.get_or_init(|| EnvWords::new(host.env()));
+        let words = p
+            .reads_env()
+            .then(|| env.get_or_init(|| EnvWords::new(host.env())));
         match p.run(frame, host, words) {
             ExitCode::Interpret => {}
             e => break frame.finish(e),

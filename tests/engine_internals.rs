@@ -297,7 +297,7 @@ fn a_running_frame_keeps_its_program_through_eviction() {
         SpecId::Prague,
     );
     let env = ferrite::runtime::EnvWords::new(&state.env);
-    let exit = held.run(&mut frame, &mut state, &env);
+    let exit = held.run(&mut frame, &mut state, Some(&env));
     assert!(exit.is_success() || exit == ferrite::ExitCode::Interpret);
 }
 

@@ -538,6 +538,69 @@ fn environment_words_agree_with_the_interpreter() {
     }
 }
 
+/// A program reads the environment's words only if its code has an instruction that does
+/// (`Program::reads_env`); the driver makes them only for such a program, and one run without
+/// them makes its own: the same result as with them.
+#[test]
+fn environment_words_are_made_only_for_code_that_reads_them() {
+    let run = |code: Vec<u8>, with_env: bool| {
+        let mut cfg = CallConfig::new(code.clone(), Vec::new());
+        cfg.spec = SPEC;
+        cfg.env.chain_id = 0x1234_5678;
+        cfg.env.origin = alloy_primitives::Address::repeat_byte(0xab);
+        let program =
+            ferrite::jit::compile(Arc::new(Bytecode::new(code.into())), SPEC).expect("compiles");
+        let mut state = call::prepare_state(&cfg);
+        let bytecode = program.analysis().code.clone();
+        let mut frame = ferrite::interpreter::Frame::new(cfg.message(), bytecode, SPEC);
+        let words = ferrite::runtime::EnvWords::new(&state.env);
+        let exit = program.run(&mut frame, &mut state, with_env.then_some(&words));
+        let out = match frame.finish(exit) {
+            ferrite::interpreter::Action::Done(r) => r.output,
+            ferrite::interpreter::Action::Call(_) => panic!("no calls here"),
+        };
+        (program.reads_env(), exit, out)
+    };
+    // ORIGIN and CHAINID, returned.
+    let reads = vec![
+        op::ORIGIN,
+        op::PUSH0,
+        op::MSTORE,
+        op::CHAINID,
+        op::PUSH1,
+        32,
+        op::MSTORE,
+        op::PUSH1,
+        64,
+        op::PUSH0,
+        op::RETURN,
+    ];
+    let (flag, exit, with) = run(reads.clone(), true);
+    assert!(flag);
+    assert_eq!(exit, ExitCode::Return);
+    assert_eq!(
+        U256::from_be_slice(&with[..32]),
+        U256::from_be_slice(&[0xab; 20])
+    );
+    assert_eq!(U256::from_be_slice(&with[32..]), U256::from(0x1234_5678u64));
+    assert_eq!(run(reads, false), (true, ExitCode::Return, with));
+    // CALLER and CALLVALUE are the message's, not the environment's.
+    let other = vec![
+        op::CALLER,
+        op::CALLVALUE,
+        op::ADD,
+        op::PUSH0,
+        op::MSTORE,
+        op::PUSH1,
+        32,
+        op::PUSH0,
+        op::RETURN,
+    ];
+    let (flag, exit, _) = run(other, false);
+    assert!(!flag);
+    assert_eq!(exit, ExitCode::Return);
+}
+
 /// SELFBALANCE reads a cache the frame keeps between calls: read before and after calls that
 /// move value out (CALL with value) and in (a callee that sends value back), and across a
 /// DELEGATECALL (whose frame reads the caller's account), compared with the interpreter.

@@ -32,8 +32,9 @@ use crate::{escape, ExitCode};
 pub struct HostRef<'a> {
     /// The host.
     pub host: &'a mut (dyn Host + 'a),
-    /// The environment's words, which compiled code reads at `offsets::HOST_ENV`.
-    pub env: &'a EnvWords,
+    /// The environment's words, which compiled code reads at `offsets::HOST_ENV`; null when
+    /// the program has no instruction that reads them.
+    pub env: *const EnvWords,
 }
 
 /// Machine types of helper parameters and results.
@@ -420,6 +421,10 @@ macro_rules! for_each_builtin {
                 ferrite_calldataload = CALLDATALOAD;
                 ferrite_keccak256 = KECCAK256;
                 ferrite_exp = EXP;
+                ferrite_calldatacopy = CALLDATACOPY;
+                ferrite_returndatacopy = RETURNDATACOPY;
+                ferrite_codecopy = CODECOPY;
+                ferrite_mcopy = MCOPY;
             }
             // Operands by value as little-endian limbs, top of the stack first; the result goes
             // to `out`, the deepest operand's stack slot.

@@ -133,12 +133,21 @@ pub struct Program {
     blocks: usize,
     instrs: usize,
     tier: Tier,
+    /// Whether the code has an instruction compiled code reads the environment's words for
+    /// ([`lower::reads_env`]).
+    reads_env: bool,
 }
 
 impl Program {
     /// The analysis it was compiled from (its code, fork, blocks).
     pub fn analysis(&self) -> &Arc<Analysis> {
         &self.analysis
+    }
+
+    /// Whether the program reads the transaction's environment words ([`EnvWords`]): the
+    /// driver then passes them to [`Program::run`].
+    pub fn reads_env(&self) -> bool {
+        self.reads_env
     }
 
     /// Time spent compiling (analysis + Cranelift).
@@ -208,8 +217,19 @@ impl Program {
     /// Runs the frame natively from `frame.pc` until it finishes, suspends, or hands over to the
     /// interpreter ([`ExitCode::Interpret`]).
     /// `env` is the words of `host.env()` ([`EnvWords::new`]), which compiled code reads in
-    /// place.
-    pub fn run(&self, frame: &mut Frame, host: &mut dyn Host, env: &EnvWords) -> ExitCode {
+    /// place: the driver makes them once per transaction, and only for a program that reads
+    /// them ([`Program::reads_env`]; one that does and gets `None` makes its own). A call that
+    /// reads none (a proxy) spent a tenth of its compiled time making them.
+    pub fn run(&self, frame: &mut Frame, host: &mut dyn Host, env: Option<&EnvWords>) -> ExitCode {
+        let own;
+        let env: *const EnvWords = match (self.reads_env, env) {
+            (false, _) => std::ptr::null(),
+            (true, Some(words)) => words,
+            (true, None) => {
+                own = EnvWords::new(host.env());
+                &own
+            }
+        };
         let mut href = HostRef { host, env };
         // The helpers reach the host through the frame while compiled code runs it.
         frame.set_jit_host(&mut href);
@@ -693,7 +713,6 @@ fn assemble(
         patches,
         functions,
         entry,
-        analysis,
         compile_time: start.elapsed(),
         code_bytes: bytes.len(),
         hot: region.map(|r| r.hot),
@@ -701,7 +720,18 @@ fn assemble(
         blocks,
         instrs,
         tier,
+        reads_env: analysis_reads_env(&analysis),
+        analysis,
     })
+}
+
+/// Whether any instruction of the code (compiled or not) reads the environment's words in
+/// compiled code: the program then needs them to run.
+fn analysis_reads_env(a: &Analysis) -> bool {
+    a.instrs
+        .iter()
+        .filter_map(|i| ferrite_runtime::Opcode::from_u8(i.opcode))
+        .any(lower::reads_env)
 }
 
 /// What code compiled for the host at `tier` (for a program of `blocks` blocks, see [`flags`])

@@ -15,6 +15,13 @@ use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
 use ferrite_runtime::builtins::{offsets, Builtin};
 use ferrite_runtime::Opcode;
 
+/// Whether compiled code reads `op` from the transaction's [`EnvWords`](ferrite_runtime::EnvWords)
+/// (`Lower::env_word`, `Lower::blobhash`): a program with none of these runs without them
+/// (`Program::reads_env`).
+pub fn reads_env(op: Opcode) -> bool {
+    offsets::env_word(op).is_some() || op == Opcode::BLOBHASH
+}
+
 impl Lower<'_, '_> {
     /// The address of the transaction's [`EnvWords`](ferrite_runtime::EnvWords).
     fn env_ptr(&mut self) -> Value {

@@ -47,6 +47,7 @@ mod compare;
 mod context;
 mod control;
 mod fold;
+pub use context::reads_env;
 pub use control::entry_blocks;
 pub use memory::MemoryFacts;
 mod gas;
