@@ -36,8 +36,8 @@
 //! blocks). Other state-free word operations call their own helper (`ferrite_mul`, …) with
 //! operands by value (ADDMOD and MULMOD by reference, where the buffer holds them), but
 //! SHL/SHR/SAR and SIGNEXTEND by a constant and MUL/DIV/MOD by a constant power of two are
-//! inline; everything else calls `ferrite_exec`, the runtime's instruction body
-//! (see [`lowering`]). A state-free operation of constants is computed while lowering, by the
+//! inline; everything else calls `ferrite_exec`, the runtime's instruction body, or its copy
+//! for that one opcode (SLOAD, SSTORE, KECCAK256, …: `EXEC_HELPERS`) (see [`lowering`]). A state-free operation of constants is computed while lowering, by the
 //! runtime's body of it, and stays a constant. Every exit notes its code in the frame and leaves
 //! through one return block.
 
