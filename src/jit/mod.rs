@@ -218,8 +218,8 @@ impl Program {
     /// interpreter ([`ExitCode::Interpret`]).
     /// `env` is the words of `host.env()` ([`EnvWords::new`]), which compiled code reads in
     /// place: the driver makes them once per transaction, and only for a program that reads
-    /// them ([`Program::reads_env`]; one that does and gets `None` makes its own). A call that
-    /// reads none (a proxy) spent a tenth of its compiled time making them.
+    /// them ([`Program::reads_env`]; one that does and gets `None` makes its own): a call that
+    /// reads none (a proxy) paid for them every time (`benches/PERFORMANCE.md`).
     pub fn run(&self, frame: &mut Frame, host: &mut dyn Host, env: Option<&EnvWords>) -> ExitCode {
         let own;
         let env: *const EnvWords = match (self.reads_env, env) {
