@@ -32,7 +32,7 @@ use super::lower::entry_blocks;
 use super::SINGLE_PASS_MAX_BLOCKS;
 use super::{block_weight, CompileError, Tier};
 use crate::analysis::region::{reached_from_outside, Region};
-use crate::analysis::{Analysis, Exit};
+use crate::analysis::Analysis;
 use ferrite_runtime::ExitCode;
 
 /// Most IR weight ([`super::ir_weight`]) per baseline chunk; a single block heavier than this
@@ -324,19 +324,9 @@ pub(super) fn whole_chunk(a: &Analysis, hot: Vec<bool>, own: &[bool], targets: &
 }
 
 /// By block index: a destination of the dispatch of dynamic jumps, if the code has a dynamic
-/// jump.
+/// jump (the dispatch of a function holding every block).
 pub(super) fn dispatch_targets(a: &Analysis) -> Vec<bool> {
-    let mut targets = vec![false; a.blocks.len()];
-    let jumps = a
-        .blocks
-        .iter()
-        .any(|bl| matches!(bl.exit, Exit::DynamicJump | Exit::DynamicJumpI(_)));
-    if jumps {
-        for t in &a.dynamic_targets {
-            targets[*t] = true;
-        }
-    }
-    targets
+    super::lower::dispatched(a, &vec![true; a.blocks.len()])
 }
 
 /// No entry at a pc: the function 0 with an index past its entries (it hands over).

@@ -397,15 +397,16 @@ impl Lower<'_, '_> {
 /// comes first (so that its cursor is there to go on from): no other static jump, no block
 /// falling into it, not an entry of the function or a resume point, and not a destination of
 /// the dispatch of dynamic jumps (in a function that has one, nearly every JUMPDEST is: this
-/// is for code without dynamic jumps, Huff's and small loops'). Blocks the function does not
-/// compile do not count: the interpreter hands over only at entries.
+/// is for code without dynamic jumps, Huff's and small loops'; `dynamic` marks them, see
+/// [`dispatched`]). Blocks the function does not compile do not count: the interpreter hands
+/// over only at entries.
 pub(super) fn only_jumps(
     a: &crate::analysis::Analysis,
     compiled: &[bool],
     entries: &[bool],
+    dynamic: &[bool],
 ) -> Vec<Option<usize>> {
     let n = a.blocks.len();
-    let dynamic = dispatched(a, compiled);
     // By block index: the ways in counted, and the last block they came from.
     let mut ways = vec![(0u32, 0usize); n];
     for (p, bl) in a.blocks.iter().enumerate() {
@@ -435,11 +436,12 @@ pub(super) fn only_jumps(
         .collect()
 }
 
-/// By block index: the blocks the function's dispatch of dynamic jumps goes to. The dispatch
-/// exists only if a `compiled` block jumps dynamically; it then goes to every JUMPDEST of
-/// `dynamic_targets` (most of them: see `analysis::MAX_DYNAMIC_TARGETS`; a jump to another
-/// goes on in the interpreter).
-fn dispatched(a: &crate::analysis::Analysis, compiled: &[bool]) -> Vec<bool> {
+/// By block index: the blocks the dispatch of dynamic jumps of a function holding the
+/// `compiled` blocks goes to (of the whole code, with every block marked: the chunks' entries).
+/// The dispatch exists only if a `compiled` block jumps dynamically; it then goes to every
+/// JUMPDEST of `dynamic_targets` (most of them: see `analysis::MAX_DYNAMIC_TARGETS`; a jump to
+/// another goes on in the interpreter).
+pub(crate) fn dispatched(a: &crate::analysis::Analysis, compiled: &[bool]) -> Vec<bool> {
     let mut dynamic = vec![false; a.blocks.len()];
     let dispatches = a
         .blocks
@@ -455,11 +457,16 @@ fn dispatched(a: &crate::analysis::Analysis, compiled: &[bool]) -> Vec<bool> {
 }
 
 /// By block index: whether a jump of the analysis may land on the block: a `compiled` block's
-/// static jump, or the dispatch of dynamic jumps ([`dispatched`]). A JUMPDEST that none lands on
-/// (a run of JUMPDESTs in code without dynamic jumps, ipsilon's `JUMPDEST_n0`) is entered by
-/// falling through only, as a block that starts with any other instruction is.
-pub(super) fn landed(a: &crate::analysis::Analysis, compiled: &[bool]) -> Vec<bool> {
-    let mut landed = dispatched(a, compiled);
+/// static jump, or the dispatch of dynamic jumps (`dynamic`, see [`dispatched`]). A JUMPDEST
+/// that none lands on (a run of JUMPDESTs in code without dynamic jumps, ipsilon's
+/// `JUMPDEST_n0`) is entered by falling through only, as a block that starts with any other
+/// instruction is.
+pub(super) fn landed(
+    a: &crate::analysis::Analysis,
+    compiled: &[bool],
+    dynamic: &[bool],
+) -> Vec<bool> {
+    let mut landed = dynamic.to_vec();
     for (bl, c) in a.blocks.iter().zip(compiled) {
         if let (true, Exit::StaticJump(Some(t)) | Exit::StaticJumpI(Some(t), _)) = (*c, &bl.exit) {
             landed[*t] = true;

@@ -37,8 +37,9 @@
 //! operands by value (ADDMOD and MULMOD by reference, where the buffer holds them), but
 //! SHL/SHR/SAR and SIGNEXTEND by a constant and MUL/DIV/MOD by a constant power of two are
 //! inline; everything else calls `ferrite_exec`, the runtime's instruction body, or its copy
-//! for that one opcode (SLOAD, SSTORE, KECCAK256, …: `EXEC_HELPERS`) (see [`lowering`]). A state-free operation of constants is computed while lowering, by the
-//! runtime's body of it, and stays a constant. Every exit notes its code in the frame and leaves
+//! for that one opcode (SLOAD, SSTORE, KECCAK256, …: `EXEC_HELPERS`; see [`lowering`]). A
+//! state-free operation of constants is computed while lowering, by the runtime's body of it,
+//! and stays a constant. Every exit notes its code in the frame and leaves
 //! through one return block.
 
 mod calls;
@@ -48,6 +49,7 @@ mod context;
 mod control;
 mod fold;
 pub use context::reads_env;
+pub(crate) use control::dispatched;
 pub use control::entry_blocks;
 pub use memory::MemoryFacts;
 mod gas;
@@ -377,9 +379,10 @@ pub fn lower<'a>(
         .collect();
     let compiled: Vec<bool> = blocks.iter().map(Option::is_some).collect();
     let entries = entries(analysis, region);
-    let landed = control::landed(analysis, &compiled);
+    let dynamic = control::dispatched(analysis, &compiled);
+    let landed = control::landed(analysis, &compiled, &dynamic);
     let loops = loops::Loops::new(analysis, &chained, &compiled, &landed, &entries);
-    let jumped = control::only_jumps(analysis, &compiled, &entries);
+    let jumped = control::only_jumps(analysis, &compiled, &entries, &dynamic);
     let jump_chained = jump_chained(analysis, &jumped);
     let runs = gas::runs(analysis, &chained, &jump_chained);
     let carry = carry::Carry::new(analysis, &loops, &runs, &mut b);
