@@ -170,3 +170,46 @@ fn optimized_chunks_call_copies_and_cross_exactly() {
         agrees_at_every_limit(&code, input, &program, 131, target);
     }
 }
+
+/// A chain of `blocks` blocks, each `JUMPDEST PUSH1 1 ADD` and `padding` bytes of a pushed and
+/// dropped constant, adding one per block to calldata word 0, whose sum is returned.
+fn adding_chain(blocks: usize, padding: usize) -> Vec<u8> {
+    let mut code = vec![PUSH0, CALLDATALOAD];
+    for _ in 0..blocks {
+        code.extend([JUMPDEST, PUSH1, 1, ADD]);
+        if padding > 0 {
+            code.push(PUSH32);
+            code.extend([0xa5; 32]);
+            code.push(POP);
+        }
+    }
+    code.extend([PUSH0, MSTORE, PUSH1, 32, PUSH0, RETURN]);
+    code
+}
+
+/// Below the weight of optimized chunks, dense code (compile work per byte of code) compiles
+/// as two functions, run exactly across their cut; the same blocks spread over more bytes
+/// compile as one.
+#[test]
+fn dense_code_compiles_as_two_functions() {
+    let compile = |code: &[u8]| {
+        compile_at(
+            Arc::new(Bytecode::new(code.to_vec().into())),
+            SPEC,
+            Tier::Optimized,
+        )
+        .expect("compiles")
+    };
+    let dense = adding_chain(300, 0);
+    let program = Arc::new(compile(&dense));
+    assert_eq!(program.functions(), 2, "dense: {} bytes", dense.len());
+    let input = U256::from(5).to_be_bytes::<32>().to_vec();
+    agrees_at_every_limit(&dense, input, &program, 37, 0);
+    let sparse = adding_chain(300, 34);
+    assert_eq!(
+        compile(&sparse).functions(),
+        1,
+        "sparse: {} bytes",
+        sparse.len()
+    );
+}

@@ -56,6 +56,18 @@ const BLOCK_COST: usize = 20;
 /// 23–27 ms in two).
 const MIN_CHUNKED_WEIGHT: usize = OPT_CHUNK_WEIGHT * 3 / 2;
 
+/// A program below [`MIN_CHUNKED_WEIGHT`] still compiles as two functions, on two threads, when
+/// its compile work ([`cost`]) is at least this and at least [`DENSE_COST_PER_BYTE`] per byte
+/// of code: dense code (long runs of arithmetic between few jumps, as in hashes and fixed-point
+/// math) costs regalloc2 more per byte, and one function of it took 4.5-5.3 ms per KB
+/// (blake2b_shifts, swap_math) where two took 2.9-3.2, for 0.1-0.8% more instructions run.
+/// Not sparser code: erc20_transfer's two functions ran 5.4% more instructions (calls and
+/// returns across the cut) to bring 3 ms per KB to 2. Figures in `benches/PERFORMANCE.md`.
+const DENSE_MIN_COST: usize = 4_000;
+
+/// See [`DENSE_MIN_COST`]: compile work per byte of code, in tenths.
+const DENSE_COST_PER_BYTE: usize = 25;
+
 /// A program whose chunks, with their copies, leave more than this share of their static edges
 /// ([`cut_share`]) compiles as one function: control would cross between them too often.
 /// ipsilon's jump_around, jumps all over 20 KB of code, had 79% of its 4,096 edges cut and
@@ -79,7 +91,7 @@ pub(crate) fn plan_constants() -> String {
     use crate::analysis::{LONG_BLOCK_ACCESSES, LONG_BLOCK_INSTRS, PIECE_INSTRS};
     format!(
         "chunks {CHUNK_WEIGHT}/{SINGLE_PASS_MAX_BLOCKS} {OPT_CHUNK_WEIGHT}/{MIN_CHUNKED_WEIGHT} \
-         split odd/{BLOCK_COST} \
+         split odd/{BLOCK_COST} dense {DENSE_MIN_COST}/{DENSE_COST_PER_BYTE} \
          tangled {TANGLED}/{TANGLE_MIN_EDGES} copies {}/{}/{} \
          long runs {LONG_BLOCK_INSTRS}/{LONG_BLOCK_ACCESSES} in all/{PIECE_INSTRS}",
         copies::COPY_WEIGHT,
@@ -192,6 +204,13 @@ fn split_costliest(a: &Analysis, parts: &mut Vec<Vec<bool>>) {
     parts.insert(k + 1, second);
 }
 
+/// Whether the blocks of `mask` are a dense single function that compiles as two
+/// ([`DENSE_MIN_COST`]).
+fn dense(a: &Analysis, mask: &[bool]) -> bool {
+    let c = cost(a, mask);
+    c >= DENSE_MIN_COST && c * 10 >= a.code.raw().len() * DENSE_COST_PER_BYTE
+}
+
 /// The compile cost of the blocks of `mask` ([`block_cost`]).
 pub(super) fn cost(a: &Analysis, mask: &[bool]) -> usize {
     (0..mask.len())
@@ -232,7 +251,8 @@ fn block_cost(a: &Analysis, i: usize) -> usize {
 }
 
 /// The functions of a program at `tier` for `region` (or the whole code): the chunks of
-/// [`partition`] (an odd number of five or more optimized ones one more, [`split_costliest`]),
+/// [`partition`] (an odd number of five or more optimized ones, or one dense one ([`dense`]),
+/// one more: [`split_costliest`]),
 /// each a region of its own, the optimized tier's with copies of the small call
 /// trees they call ([`copies`]); one function, the program's own region, if there is
 /// one chunk.
@@ -251,7 +271,9 @@ pub(crate) fn plan(a: &Analysis, region: Option<&Region>, tier: Tier) -> Plan {
                 OPT_CHUNK_WEIGHT
             };
             let mut parts = partition(a, hot, cap, usize::MAX);
-            if parts.len() >= 5 && parts.len() % 2 == 1 {
+            if (parts.len() >= 5 && parts.len() % 2 == 1)
+                || (parts.len() == 1 && dense(a, &parts[0]))
+            {
                 split_costliest(a, &mut parts);
             }
             parts
