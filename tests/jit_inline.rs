@@ -836,12 +836,24 @@ fn memory_ops_agree_with_the_interpreter() {
                 push2(&mut code, to);
                 code.push(op::MSTORE);
             }
+            // Words below 2^64 stored: an offset the block accessed plus a constant (a small
+            // word), and a comparison's flag.
+            at(&mut code, 0);
+            code.extend([op::DUP1, op::MLOAD, op::POP]);
+            push2(&mut code, 33);
+            code.push(op::ADD);
             push2(&mut code, 428);
+            code.push(op::MSTORE);
+            val(&mut code, k);
+            code.push(op::ISZERO);
+            push2(&mut code, 460);
+            code.push(op::MSTORE);
+            push2(&mut code, 492);
             code.extend([op::PUSH0, op::RETURN]);
             let mut cfg = CallConfig::new(code, input.clone());
             cfg.spec = SPEC;
             let o = run_both(&cfg);
-            assert_eq!((o.exit, o.output.len()), (ExitCode::Return, 428));
+            assert_eq!((o.exit, o.output.len()), (ExitCode::Return, 492));
         }
     }
 }

@@ -53,15 +53,7 @@ impl Lower<'_, '_> {
         self.charge_carried(c);
         // Operands are loaded before the paths split: a load in one path would not dominate
         // the code after them.
-        let stored = (!is_load).then(|| match self.constant(c, 1) {
-            // A constant is stored as its big-endian bytes, with no value to keep across the
-            // expansion path and no byte swap.
-            Some(v) => Stored::Const(v),
-            None => {
-                let (lo, hi) = self.value(c, 1);
-                Stored::Word(lo, hi)
-            }
-        });
+        let stored = (!is_load).then(|| self.stored(c));
         let constant = self.constant(c, 0).and_then(constant_offset);
         if let Some(off) = constant.filter(|off| *off < c.mem_known) {
             // A word at or below one the block has accessed already: within memory, which
@@ -183,6 +175,26 @@ impl Lower<'_, '_> {
         self.access(c, stored, addr, popped);
     }
 
+    /// The word an MSTORE stores, the second from the top.
+    fn stored(&mut self, c: &mut Cursor) -> Stored {
+        if let Some(v) = self.constant(c, 1) {
+            // Stored as its big-endian bytes, with no value to keep across the expansion path
+            // and no byte swap.
+            return Stored::Const(v);
+        }
+        if let Some((v, _)) = self.small(c, 1) {
+            return Stored::Small(v);
+        }
+        let at = c.index(1);
+        match c.vs[at] {
+            Elem::Flag(f) => Stored::Small(self.b.ins().uextend(types::I64, f)),
+            _ => {
+                let (lo, hi) = self.value(c, 1);
+                Stored::Word(lo, hi)
+            }
+        }
+    }
+
     /// The memory buffer's address: loaded once per IR block between calls (only a helper
     /// moves the buffer), so a struct's fields after the first access share one load. Not
     /// across IR blocks: a value live from one to the next would hold a register (or a spill
@@ -221,6 +233,14 @@ impl Lower<'_, '_> {
                 self.b.ins().store(self.flags, hi, addr, 0);
                 self.b.ins().store(self.flags, lo, addr, 16);
             }
+            Some(Stored::Small(v)) => {
+                let zero = self.vconst([0; 16]);
+                self.b.ins().store(self.flags, zero, addr, 0);
+                let zero = self.iconst(0);
+                self.b.ins().store(self.flags, zero, addr, 16);
+                let v = self.b.ins().bswap(v);
+                self.b.ins().store(self.flags, v, addr, 24);
+            }
             Some(Stored::Const(v)) => self.store_bytes(v.to_be_bytes::<32>(), addr, 0),
         }
     }
@@ -231,6 +251,9 @@ impl Lower<'_, '_> {
 pub(super) enum Stored {
     /// A value, as little-endian i128 halves.
     Word(Value, Value),
+    /// A word below 2^64 (a small word or a comparison's flag), as an i64: its high 24 bytes
+    /// are zero, stored as such, with one 64-bit byte swap.
+    Small(Value),
     /// A constant.
     Const(U256),
 }

@@ -209,7 +209,7 @@ impl Cursor {
 impl Lower<'_, '_> {
     /// The vector of the 16 bytes `half` (little-endian), shared within the current IR block
     /// ([`Lower::vconsts`]).
-    fn vconst(&mut self, half: [u8; 16]) -> Value {
+    pub(super) fn vconst(&mut self, half: [u8; 16]) -> Value {
         let block = self.b.current_block();
         if self.vconsts.0 != block {
             self.vconsts = (block, Vec::new());
