@@ -100,9 +100,11 @@ pub fn main(cases: &[Case], iters: usize, coverage: f64, json: bool) -> Result<b
             }
         }
     }
+    let mut summary = Summary::default();
     for ((case, counts), [opt, base, rgn]) in rows.iter().zip(timed) {
         let spec = case.cfg.spec;
         let len = case.cfg.code.len().max(1);
+        summary.add(&case.name, len, &opt);
         let ir = jit::ir_instructions(code(case), spec, None).ok();
         let rgn_ir = counts
             .as_ref()
@@ -140,5 +142,81 @@ pub fn main(cases: &[Case], iters: usize, coverage: f64, json: bool) -> Result<b
             );
         }
     }
+    if !json {
+        summary.print();
+    }
     Ok(true)
+}
+
+/// Issue 19's compile-speed goal for whole programs at the optimized tier, in ms per KB of
+/// bytecode, and its machine-code goal in bytes per bytecode byte: the summary names the
+/// contracts over them.
+const GOAL_MS_PER_KB: f64 = 5.0;
+const GOAL_BYTES_PER_BYTE: f64 = 30.0;
+
+/// The whole programs' figures at the optimized tier, against the goals.
+#[derive(Default)]
+struct Summary {
+    compiled: usize,
+    refused: Vec<String>,
+    /// (contract, ms per KB) over [`GOAL_MS_PER_KB`].
+    slow: Vec<(String, f64)>,
+    /// (contract, bytes per byte) over [`GOAL_BYTES_PER_BYTE`].
+    large: Vec<(String, f64)>,
+    /// The highest ms per KB and bytes per byte, with their contracts.
+    highest: Option<((String, f64), (String, f64))>,
+}
+
+impl Summary {
+    fn add(&mut self, name: &str, len: usize, opt: &Option<Compiled>) {
+        let Some(c) = opt else {
+            self.refused.push(name.to_string());
+            return;
+        };
+        self.compiled += 1;
+        let kb = len as f64 / 1024.0;
+        let ms_kb = c.median().as_secs_f64() * 1e3 / kb;
+        let b_b = c.code_bytes as f64 / len as f64;
+        if ms_kb > GOAL_MS_PER_KB {
+            self.slow.push((name.to_string(), ms_kb));
+        }
+        if b_b > GOAL_BYTES_PER_BYTE {
+            self.large.push((name.to_string(), b_b));
+        }
+        let (mut top_ms, mut top_bb) = self
+            .highest
+            .take()
+            .unwrap_or_else(|| ((name.to_string(), ms_kb), (name.to_string(), b_b)));
+        if ms_kb > top_ms.1 {
+            top_ms = (name.to_string(), ms_kb);
+        }
+        if b_b > top_bb.1 {
+            top_bb = (name.to_string(), b_b);
+        }
+        self.highest = Some((top_ms, top_bb));
+    }
+
+    fn print(&self) {
+        let list = |v: &[(String, f64)]| match v {
+            [] => "none".to_string(),
+            v => v
+                .iter()
+                .map(|(n, x)| format!("{n} {x:.1}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        println!(
+            "optimized, whole: {} compiled, refused: {}",
+            self.compiled,
+            match &self.refused[..] {
+                [] => "none".to_string(),
+                r => r.join(", "),
+            }
+        );
+        if let Some(((ms_name, ms), (bb_name, bb))) = &self.highest {
+            println!("highest: {ms:.1} ms/KB ({ms_name}), {bb:.1} B/B ({bb_name})");
+        }
+        println!("over {GOAL_MS_PER_KB} ms/KB: {}", list(&self.slow));
+        println!("over {GOAL_BYTES_PER_BYTE} B/B: {}", list(&self.large));
+    }
 }
