@@ -62,10 +62,11 @@ const MIN_CHUNKED_WEIGHT: usize = OPT_CHUNK_WEIGHT * 3 / 2;
 /// A program below [`MIN_CHUNKED_WEIGHT`] still compiles as two functions, on two threads, when
 /// its compile work ([`cost`]) is at least this and at least [`DENSE_COST_PER_BYTE`] per byte
 /// of code: dense code (long runs of arithmetic between few jumps, as in hashes and fixed-point
-/// math) costs regalloc2 more per byte, and one function of it took 4.5-5.3 ms per KB
-/// (blake2b_shifts, swap_math) where two took 2.9-3.2, for 0.1-0.8% more instructions run.
-/// Not sparser code: erc20_transfer's two functions ran 5.4% more instructions (calls and
-/// returns across the cut) to bring 3 ms per KB to 2. Figures in `benches/PERFORMANCE.md`.
+/// math) costs more compile time per KB than any other as one function, and two of it run
+/// nearly as fast (few edges to cross). Not sparser code, whose compile is fast enough as one
+/// function and whose calls and returns would cross the cut (Solidity's), nor smaller programs,
+/// whose crossings cost more mispredicted returns than the compile saves. Figures in
+/// `benches/PERFORMANCE.md`.
 const DENSE_MIN_COST: usize = 4_000;
 
 /// See [`DENSE_MIN_COST`]: compile work per byte of code, in tenths.

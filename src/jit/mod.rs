@@ -332,8 +332,8 @@ pub fn host_isa() -> Result<OwnedTargetIsa, CompileError> {
     host_isa_for(Tier::Optimized)
 }
 
-/// The host's ISA at `tier`, built once per process (detecting the CPU's features and building
-/// the flags took a few microseconds of every compile, 2% of a small contract's).
+/// The host's ISA at `tier`, built once per process: detecting the CPU's features and building
+/// the flags took a few microseconds of every compile.
 fn host_isa_for(tier: Tier) -> Result<OwnedTargetIsa, CompileError> {
     type Cached = std::sync::OnceLock<Result<OwnedTargetIsa, CompileError>>;
     static ISAS: [Cached; 2] = [Cached::new(), Cached::new()];
