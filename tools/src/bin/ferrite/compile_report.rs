@@ -34,17 +34,28 @@ impl Compiled {
         t.sort_unstable();
         t.get(t.len() / 2).copied().unwrap_or_default()
     }
+
+    /// Median milliseconds, milliseconds per KB and machine-code bytes per bytecode byte, for
+    /// `len` bytes of bytecode.
+    fn figures(&self, len: usize) -> (f64, f64, f64) {
+        let ms = self.median().as_secs_f64() * 1e3;
+        (
+            ms,
+            ms / (len as f64 / 1024.0),
+            self.code_bytes as f64 / len as f64,
+        )
+    }
 }
 
-/// Milliseconds per KB and machine-code bytes per bytecode byte, as text.
+/// [`Compiled::figures`] as text.
 fn ratios(c: &Option<Compiled>, len: usize) -> (String, String, String) {
     match c {
         Some(c) => {
-            let ms = c.median().as_secs_f64() * 1e3;
+            let (ms, ms_kb, b_b) = c.figures(len);
             (
                 format!("{ms:.1}"),
-                format!("{:.1}", ms / (len as f64 / 1024.0)),
-                format!("{:.1}", c.code_bytes as f64 / len as f64),
+                format!("{ms_kb:.1}"),
+                format!("{b_b:.1}"),
             )
         }
         None => ("refused".into(), "-".into(), "-".into()),
@@ -157,66 +168,53 @@ const GOAL_BYTES_PER_BYTE: f64 = 30.0;
 /// The whole programs' figures at the optimized tier, against the goals.
 #[derive(Default)]
 struct Summary {
-    compiled: usize,
+    /// (contract, ms per KB, bytes per byte) of each compiled one.
+    compiled: Vec<(String, f64, f64)>,
     refused: Vec<String>,
-    /// (contract, ms per KB) over [`GOAL_MS_PER_KB`].
-    slow: Vec<(String, f64)>,
-    /// (contract, bytes per byte) over [`GOAL_BYTES_PER_BYTE`].
-    large: Vec<(String, f64)>,
-    /// The highest ms per KB and bytes per byte, with their contracts.
-    highest: Option<((String, f64), (String, f64))>,
 }
 
 impl Summary {
     fn add(&mut self, name: &str, len: usize, opt: &Option<Compiled>) {
-        let Some(c) = opt else {
-            self.refused.push(name.to_string());
-            return;
-        };
-        self.compiled += 1;
-        let kb = len as f64 / 1024.0;
-        let ms_kb = c.median().as_secs_f64() * 1e3 / kb;
-        let b_b = c.code_bytes as f64 / len as f64;
-        if ms_kb > GOAL_MS_PER_KB {
-            self.slow.push((name.to_string(), ms_kb));
+        match opt {
+            Some(c) => {
+                let (_, ms_kb, b_b) = c.figures(len);
+                self.compiled.push((name.to_string(), ms_kb, b_b));
+            }
+            None => self.refused.push(name.to_string()),
         }
-        if b_b > GOAL_BYTES_PER_BYTE {
-            self.large.push((name.to_string(), b_b));
-        }
-        let (mut top_ms, mut top_bb) = self
-            .highest
-            .take()
-            .unwrap_or_else(|| ((name.to_string(), ms_kb), (name.to_string(), b_b)));
-        if ms_kb > top_ms.1 {
-            top_ms = (name.to_string(), ms_kb);
-        }
-        if b_b > top_bb.1 {
-            top_bb = (name.to_string(), b_b);
-        }
-        self.highest = Some((top_ms, top_bb));
     }
 
     fn print(&self) {
-        let list = |v: &[(String, f64)]| match v {
+        let names = |v: Vec<String>| match &v[..] {
             [] => "none".to_string(),
-            v => v
-                .iter()
-                .map(|(n, x)| format!("{n} {x:.1}"))
-                .collect::<Vec<_>>()
-                .join(", "),
+            v => v.join(", "),
         };
+        // The contracts whose figure `f` is over `goal`, and the highest one.
+        let over = |f: fn(&(String, f64, f64)) -> f64, goal: f64| {
+            let list = self
+                .compiled
+                .iter()
+                .filter(|r| f(r) > goal)
+                .map(|r| format!("{} {:.1}", r.0, f(r)))
+                .collect();
+            // The first of equals, in the report's order.
+            let top = self
+                .compiled
+                .iter()
+                .reduce(|a, b| if f(b) > f(a) { b } else { a });
+            (names(list), top.map(|r| (f(r), &r.0)))
+        };
+        let (slow, top_ms) = over(|r| r.1, GOAL_MS_PER_KB);
+        let (large, top_bb) = over(|r| r.2, GOAL_BYTES_PER_BYTE);
         println!(
             "optimized, whole: {} compiled, refused: {}",
-            self.compiled,
-            match &self.refused[..] {
-                [] => "none".to_string(),
-                r => r.join(", "),
-            }
+            self.compiled.len(),
+            names(self.refused.clone())
         );
-        if let Some(((ms_name, ms), (bb_name, bb))) = &self.highest {
+        if let (Some((ms, ms_name)), Some((bb, bb_name))) = (top_ms, top_bb) {
             println!("highest: {ms:.1} ms/KB ({ms_name}), {bb:.1} B/B ({bb_name})");
         }
-        println!("over {GOAL_MS_PER_KB} ms/KB: {}", list(&self.slow));
-        println!("over {GOAL_BYTES_PER_BYTE} B/B: {}", list(&self.large));
+        println!("over {GOAL_MS_PER_KB} ms/KB: {slow}");
+        println!("over {GOAL_BYTES_PER_BYTE} B/B: {large}");
     }
 }
