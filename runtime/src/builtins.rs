@@ -632,9 +632,9 @@ macro_rules! define_builtins {
                 // SAFETY: compiled code passes slots of the frame's stack buffer (bounds checked
                 // per block).
                 let [a, b, n] = [a, b, n].map(|p| unsafe { read_word(p) });
-                let r = pure::ternary_helper(crate::opcode::op::$top, a, b, n);
-                // SAFETY: as above.
-                unsafe { out.write(r) }
+                // SAFETY: as above; the operands were read, so `out` aliases none of them.
+                let out = unsafe { &mut *out };
+                pure::ternary_helper_to(out, crate::opcode::op::$top, a, b, n);
             }
         )*
 

@@ -69,6 +69,15 @@ pub fn ternary_helper(opcode: u8, a: U256, b: U256, n: U256) -> U256 {
     }
 }
 
+/// [`ternary_helper`] storing its result in `out` (see [`word::mulmod_to`]).
+#[inline(always)]
+pub fn ternary_helper_to(out: &mut U256, opcode: u8, a: U256, b: U256, n: U256) {
+    match opcode {
+        op::MULMOD => word::mulmod_to(out, a, b, n),
+        _ => *out = ternary_helper(opcode, a, b, n),
+    }
+}
+
 /// Ternary operations (ADDMOD, MULMOD); `a` is the top of the stack.
 #[inline(always)]
 pub fn ternary(opcode: u8, a: U256, b: U256, n: U256) -> U256 {

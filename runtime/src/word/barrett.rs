@@ -39,15 +39,39 @@ struct Entry {
     mu: [u64; 5],
 }
 
-const EMPTY: Entry = Entry {
-    n: [0; 4],
-    mu: [0; 5],
-};
+/// A cache slot: the modulus and its constant in separate cells, so that a lookup reads the
+/// modulus alone and the constant only on a hit (a `Cell<Entry>` is read whole, through the
+/// stack).
+struct Slot {
+    n: Cell<[u64; 4]>,
+    mu: Cell<[u64; 5]>,
+}
+
+impl Slot {
+    const fn empty() -> Slot {
+        Slot {
+            n: Cell::new([0; 4]),
+            mu: Cell::new([0; 5]),
+        }
+    }
+
+    fn get(&self) -> Entry {
+        Entry {
+            n: self.n.get(),
+            mu: self.mu.get(),
+        }
+    }
+
+    fn set(&self, e: Entry) {
+        self.n.set(e.n);
+        self.mu.set(e.mu);
+    }
+}
 
 /// This thread's moduli.
 struct Cache {
     /// The two most recent full-width moduli with their constants, most recent first.
-    entries: [Cell<Entry>; 2],
+    entries: [Slot; 2],
     /// The last modulus missed without computing its constant.
     seen: Cell<[u64; 4]>,
 }
@@ -55,7 +79,7 @@ struct Cache {
 thread_local! {
     static CACHE: Cache = const {
         Cache {
-            entries: [Cell::new(EMPTY), Cell::new(EMPTY)],
+            entries: [Slot::empty(), Slot::empty()],
             seen: Cell::new([0; 4]),
         }
     };
@@ -76,9 +100,9 @@ fn compute_mu(n: &[u64; 4]) -> [u64; 5] {
 #[inline(always)]
 fn cached_mu(n: &[u64; 4]) -> Option<[u64; 5]> {
     CACHE.with(|c| {
-        let e = c.entries[0].get();
-        if e.n == *n {
-            return Some(e.mu);
+        let e = &c.entries[0];
+        if e.n.get() == *n {
+            return Some(e.mu.get());
         }
         miss(c, n)
     })
@@ -105,6 +129,21 @@ fn miss(c: &Cache, n: &[u64; 4]) -> Option<[u64; 5]> {
     c.entries[1].set(c.entries[0].get());
     c.entries[0].set(e);
     Some(e.mu)
+}
+
+/// `(a * b) mod n` when `n` is this thread's most recent full-width modulus, else `None`
+/// before any work: the hot path, in line. Everything else goes through [`mulmod_full`], out of
+/// line, so that the hot path keeps no operand or product live for the other paths (the joins
+/// of all paths spilled the product and copied the result twice through the stack: 10% of
+/// MULMOD's instructions).
+#[inline(always)]
+pub(super) fn mulmod_hit(a: &[u64; 4], b: &[u64; 4], n: &[u64; 4]) -> Option<[u64; 4]> {
+    debug_assert_ne!(n[3], 0);
+    let mu = CACHE.with(|c| {
+        let e = &c.entries[0];
+        (e.n.get() == *n).then(|| e.mu.get())
+    })?;
+    Some(reduce(&mul_512(a, b), n, &mu))
 }
 
 /// `(a * b) mod n` for `n` with a non-zero top limb.

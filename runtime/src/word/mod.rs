@@ -19,7 +19,7 @@ pub mod reference;
 
 pub use div::{div, div_in, rem, rem_in, sdiv, sdiv_in, smod, smod_in};
 pub use keccak::{keccak256, keccak256_memo};
-pub use modular::{addmod, addmod_in, exp, mulmod, mulmod_in};
+pub use modular::{addmod, addmod_in, exp, mulmod, mulmod_in, mulmod_to};
 
 /// 2^255: the sign bit.
 pub const SIGN_BIT: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);

@@ -1,6 +1,6 @@
 //! ADDMOD, MULMOD and EXP.
 
-use super::barrett::mulmod_full;
+use super::barrett::{mulmod_full, mulmod_hit};
 use super::div::rem_with_carry;
 use super::{rem, to_u64, U256};
 
@@ -61,12 +61,44 @@ pub fn mulmod(a: U256, b: U256, n: U256) -> U256 {
 #[inline(always)]
 pub fn mulmod_in(a: U256, b: U256, n: U256) -> U256 {
     let m = n.as_limbs();
-    if m[3] != 0 {
-        // Full-width moduli (elliptic-curve fields): the full product, reduced by Barrett's
-        // method with the modulus' constant cached per thread.
-        return U256::from_limbs(mulmod_full(a.as_limbs(), b.as_limbs(), m));
+    if m[3] == 0 {
+        return a.mul_mod(b, n);
     }
-    a.mul_mod(b, n)
+    // Full-width moduli (elliptic-curve fields): the full product, reduced by Barrett's method
+    // with the modulus' constant cached per thread; in line when the constant is at hand.
+    match mulmod_hit(a.as_limbs(), b.as_limbs(), m) {
+        Some(r) => U256::from_limbs(r),
+        None => mulmod_miss(a, b, n),
+    }
+}
+
+/// [`mulmod_in`] storing its result in `out`, for compiled code's MULMOD helper: each path
+/// stores its own (a returned value joined the in-line path's registers and the out-of-line
+/// call's result in a stack slot, and copied it from there).
+#[inline(always)]
+pub fn mulmod_to(out: &mut U256, a: U256, b: U256, n: U256) {
+    let m = n.as_limbs();
+    if m[3] == 0 {
+        *out = a.mul_mod(b, n);
+        return;
+    }
+    match mulmod_hit(a.as_limbs(), b.as_limbs(), m) {
+        Some(r) => *out = U256::from_limbs(r),
+        None => mulmod_miss_to(out, a, b, n),
+    }
+}
+
+/// A full-width modulus other than the most recent one, out of line: the hot path keeps
+/// nothing live for it.
+#[inline(never)]
+fn mulmod_miss(a: U256, b: U256, n: U256) -> U256 {
+    U256::from_limbs(mulmod_full(a.as_limbs(), b.as_limbs(), n.as_limbs()))
+}
+
+/// [`mulmod_miss`] storing its result in `out`.
+#[inline(never)]
+fn mulmod_miss_to(out: &mut U256, a: U256, b: U256, n: U256) {
+    *out = mulmod_miss(a, b, n);
 }
 
 /// EXP: `base ^ exponent mod 2^256`.

@@ -147,11 +147,12 @@ fn mulmod_under_repeated_moduli_matches_the_reference() {
 fn modular_operations_match_the_reference() {
     type Op = fn(U256, U256, U256) -> U256;
     // The `_in` variants are what compiled code's helpers run.
-    let ops: [(&str, Op, Op); 4] = [
+    let ops: [(&str, Op, Op); 5] = [
         ("addmod", addmod, reference::addmod),
         ("mulmod", mulmod, reference::mulmod),
         ("addmod_in", addmod_in, reference::addmod),
         ("mulmod_in", mulmod_in, reference::mulmod),
+        ("mulmod_to", mulmod_into, reference::mulmod),
     ];
     let vals = operands();
     let mut r = Rng(13);
@@ -307,6 +308,19 @@ fn check_mulmod(a: U256, b: U256, n: U256) {
         want,
         "mulmod_in({a:#x}, {b:#x}, {n:#x})"
     );
+    assert_eq!(
+        mulmod_into(a, b, n),
+        want,
+        "mulmod_to({a:#x}, {b:#x}, {n:#x})"
+    );
+}
+
+/// [`mulmod_to`] (compiled code's helper) as a function of the operands, into a slot holding
+/// a stale value.
+fn mulmod_into(a: U256, b: U256, n: U256) -> U256 {
+    let mut out = U256::MAX;
+    mulmod_to(&mut out, a, b, n);
+    out
 }
 
 /// MULMOD and ADDMOD of `a`, `b`, `n` equal the reference's.
