@@ -134,15 +134,14 @@ impl Lower<'_, '_> {
     }
 
     /// A state-free operation with a helper ([`PURE_HELPERS`](ferrite_runtime::builtins::PURE_HELPERS)): inline for the constant
-    /// operands [`Lower::by_constant_power`] and [`Lower::signed_by_constant`] take, the
-    /// divisions natively when their operands fit 64 bits ([`Lower::division`]), otherwise the
-    /// helper.
+    /// operands [`Lower::by_constant_power`] and [`Lower::signed_by_constant`] take, DIV/SDIV
+    /// natively when their operands fit 64 bits ([`Lower::division`]), otherwise the helper.
     pub(super) fn pure_op(&mut self, c: &mut Cursor, op: Opcode) {
         use Opcode::*;
         match op {
             MUL | DIV | MOD | SHL | SHR if self.by_constant_power(c, op) => {}
             SIGNEXTEND | SAR if self.signed_by_constant(c, op) => {}
-            DIV | SDIV | MOD | SMOD => self.division(c, op),
+            DIV | SDIV => self.division(c, op),
             ADDMOD | MULMOD => self.by_reference(c, op),
             _ => {
                 let inputs = OPCODE_INFO[op as usize].inputs as usize;
@@ -222,15 +221,13 @@ impl Lower<'_, '_> {
         c.vs.push(Elem::Mem);
     }
 
-    /// DIV/SDIV/MOD/SMOD: one native 64-bit division when both operands fit 64 bits (unsigned
-    /// for DIV and MOD, signed for SDIV and SMOD) and the divisor is neither 0 nor, signed, -1
-    /// (the cases a hardware division traps on); otherwise the helper. Most divisions in real
-    /// code are of small numbers (fixed-point arithmetic, integer square roots, ring-buffer
-    /// indices such as EIP-4788's `timestamp % 8191`), and the helper call cost more than the
-    /// division. The remainder of a signed division has the dividend's sign, as SMOD's.
+    /// DIV/SDIV: one native 64-bit division when both operands fit 64 bits (unsigned for DIV,
+    /// signed for SDIV) and the divisor is neither 0 nor, for SDIV, -1 (the cases a hardware
+    /// division traps on); otherwise the helper. Most divisions in real code are of small
+    /// numbers (fixed-point arithmetic, integer square roots), and the helper call cost more
+    /// than the division.
     pub(super) fn division(&mut self, c: &mut Cursor, op: Opcode) {
-        let signed = matches!(op, Opcode::SDIV | Opcode::SMOD);
-        let remainder = matches!(op, Opcode::MOD | Opcode::SMOD);
+        let signed = op == Opcode::SDIV;
         // The word's low limb, and what is non-zero when the word does not fit 64 bits.
         let low_limb = |l: &mut Self, (lo, hi): (Value, Value)| {
             let (l0, l1) = l.b.ins().isplit(lo);
@@ -267,19 +264,11 @@ impl Lower<'_, '_> {
             self.leave_if(minus_one, slow);
         }
         let (lo, hi) = if signed {
-            let q = if remainder {
-                self.b.ins().srem(x, y)
-            } else {
-                self.b.ins().sdiv(x, y)
-            };
+            let q = self.b.ins().sdiv(x, y);
             let lo = self.b.ins().sextend(types::I128, q);
             (lo, self.b.ins().sshr_imm_u(lo, 127))
         } else {
-            let q = if remainder {
-                self.b.ins().urem(x, y)
-            } else {
-                self.b.ins().udiv(x, y)
-            };
+            let q = self.b.ins().udiv(x, y);
             let zero = self.iconst(0);
             (
                 self.b.ins().uextend(types::I128, q),

@@ -99,8 +99,8 @@ pub enum Lowering {
     Inline,
     /// A call of the opcode's state-free helper (by [`PURE_HELPERS`]), operands by value; inline
     /// instead for some constant operands (SHL/SHR/SAR by a constant, SIGNEXTEND by a constant
-    /// byte index, MUL/DIV/MOD by a constant power of two) and, for DIV/SDIV/MOD/SMOD, operands
-    /// that fit 64 bits.
+    /// byte index, MUL/DIV/MOD by a constant power of two) and, for DIV/SDIV, operands that fit
+    /// 64 bits.
     Pure,
     /// A call of `ferrite_exec`, the runtime's body of the instruction: everything else.
     Exec,
