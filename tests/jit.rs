@@ -508,7 +508,7 @@ fn signed_comparisons_inline() {
 /// DIV/SDIV run one native 64-bit division when both operands fit 64 bits and the divisor is
 /// neither 0 nor (SDIV) -1, else the helper: operands on both sides of every bound (zero, ±1,
 /// the i64 and u64 extremes, just past 64 bits, negative words), against the interpreter, plus
-/// known quotients at the edges.
+/// known quotients at the edges. MOD/SMOD (their helper on the same grid) alongside.
 #[test]
 fn small_divisions_inline() {
     let word = |v: i128| {
@@ -537,7 +537,7 @@ fn small_divisions_inline() {
     let code = |op| vec![PUSH1, 32, CALLDATALOAD, PUSH0, CALLDATALOAD, op];
     for a in &values {
         for b in &values {
-            for op in [DIV, SDIV] {
+            for op in [DIV, SDIV, MOD, SMOD] {
                 // a is CALLDATALOAD(0) (the dividend, on top), b CALLDATALOAD(32).
                 returns_word(code(op), [&a[..], &b[..]].concat());
             }
@@ -557,6 +557,12 @@ fn small_divisions_inline() {
     assert_eq!(quotient(SDIV, 7, 0), word(0));
     assert_eq!(quotient(DIV, (1 << 64) - 1, 3), word(((1 << 64) - 1) / 3));
     assert_eq!(quotient(DIV, 7, 0), word(0));
+    // Remainders take the dividend's sign; i64::MIN % -1 is 0.
+    assert_eq!(quotient(SMOD, -7, 2), word(-1));
+    assert_eq!(quotient(SMOD, 7, -2), word(1));
+    assert_eq!(quotient(SMOD, i64::MIN as i128, -1), word(0));
+    assert_eq!(quotient(MOD, (1 << 64) - 1, 10), word(5));
+    assert_eq!(quotient(MOD, 7, 0), word(0));
 }
 
 /// Compiled code keeps the stack length in a register between blocks and writes it to the frame
