@@ -187,8 +187,8 @@ impl Memory {
             // this way hundreds of thousands of times per call; figures in PERFORMANCE.md).
             self.data.extend_from_slice(&[0; 32]);
         } else if delta <= SMALL_GROWTH.len() {
-            // A few words (an array or a struct allocated): a copy of zeros, where `resize`'s
-            // generic fill, out of line, took four times the instructions.
+            // A few words (an array or a struct allocated): a copy of zeros, in line, where
+            // `resize` called its generic fill out of line.
             self.data.extend_from_slice(&SMALL_GROWTH[..delta]);
         } else {
             self.data.resize(new_len, 0);

@@ -134,8 +134,7 @@ fn miss(c: &Cache, n: &[u64; 4]) -> Option<[u64; 5]> {
 /// `(a * b) mod n` when `n` is this thread's most recent full-width modulus, else `None`
 /// before any work: the hot path, in line. Everything else goes through [`mulmod_full`], out of
 /// line, so that the hot path keeps no operand or product live for the other paths (the joins
-/// of all paths spilled the product and copied the result twice through the stack: 10% of
-/// MULMOD's instructions).
+/// of all paths spilled the product and copied the result twice through the stack).
 #[inline(always)]
 pub(super) fn mulmod_hit(a: &[u64; 4], b: &[u64; 4], n: &[u64; 4]) -> Option<[u64; 4]> {
     debug_assert_ne!(n[3], 0);

@@ -461,7 +461,7 @@ impl<B: Backing> State<B> {
     /// value), created on first touch.
     fn touch_slot(&mut self, address: Address, key: U256) -> (bool, &mut TxSlot) {
         // The slot cache's hit in line, everything else out of line: the miss path's set-up
-        // (its closure's captures) cost a warm SLOAD a quarter of its instructions.
+        // (its closure's captures) was paid by every warm SLOAD.
         let k = SlotKey(address, key);
         let i = match self.tx_slots.cached(&k) {
             Some(i) => i,

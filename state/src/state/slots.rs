@@ -12,13 +12,11 @@
 use super::{SlotKey, TxSlot};
 use alloy_primitives::map::HashMap;
 
-/// Most cache entries (a power of two): 64 thrashed on snailtracer's 335 slots, and at 1,024
-/// (three entries per slot) a quarter of its slots shared an entry with another, which took
-/// one look-up in twelve to the map.
+/// Most cache entries (a power of two): 64 thrashed on snailtracer's 335 slots, and 1,024 left
+/// a quarter of them sharing an entry (figures in `benches/PERFORMANCE.md`).
 const MAX_RECENT: usize = 4096;
-/// Cache entries per record: with a direct-mapped cache, the share of slots that collide with
-/// another falls as the entries outnumber them (about a quarter at three per slot, one in thirteen
-/// at twelve).
+/// Cache entries per record: in a direct-mapped cache the share of slots that collide with
+/// another falls as the entries outnumber them.
 const RECENT_PER_RECORD: usize = 8;
 /// Fewest cache entries (a power of two).
 const MIN_RECENT: usize = 16;
@@ -57,8 +55,7 @@ impl TxSlots {
     }
 
     /// The index of `key`'s record if the cache holds it: the look-up's fast path, in line in
-    /// its callers (as a call, with the key built and copied for it and the miss path around
-    /// it, a warm SLOAD took ~95 instructions here; snailtracer runs 100k per call).
+    /// its callers (a call took the key copied and the miss path set up around it).
     #[inline(always)]
     pub(super) fn cached(&self, key: &SlotKey) -> Option<usize> {
         if self.recent.is_empty() {
