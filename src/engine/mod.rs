@@ -649,8 +649,10 @@ impl Engine {
         self.shared.cache.clear();
     }
 
-    /// The tier decision for an entry, under its shard's read lock: only atomics.
-    #[inline]
+    /// The tier decision for an entry, under its shard's read lock: only atomics. In line in
+    /// [`Engine::resolve`]: returned as a value, the decision went through the stack in 64-bit
+    /// stores and was copied on as 128-bit loads, which cannot be store-forwarded (half of a
+    /// frame's program look-up).
     fn decide(&self, e: &Arc<Entry>) -> Decision {
         if let Some(r) = e.result.get() {
             return match r {
