@@ -653,6 +653,7 @@ impl Engine {
     /// [`Engine::resolve`]: returned as a value, the decision went through the stack in 64-bit
     /// stores and was copied on as 128-bit loads, which cannot be store-forwarded (half of a
     /// frame's program look-up).
+    #[inline(always)]
     fn decide(&self, e: &Arc<Entry>) -> Decision {
         if let Some(r) = e.result.get() {
             return match r {
