@@ -147,23 +147,9 @@ fn slot_value(accounts: &AddressMap<Account>, address: &Address, key: &U256) -> 
         .unwrap_or_default()
 }
 
-/// The transaction's record of a slot, made on first touch with the value the slot has at the
-/// transaction's start: from `accounts` in memory, from the backing otherwise (zero, without a
-/// read, for an account created in this transaction: its storage starts empty).
-fn slot_record<'a, B: Backing>(
-    slots: &'a mut slots::TxSlots,
-    accounts: &AddressMap<Account>,
-    backing: &mut B,
-    created: &AddressSet,
-    address: Address,
-    key: U256,
-) -> &'a mut TxSlot {
-    slots.get_or_insert_with(&SlotKey(address, key), || {
-        new_slot(accounts, backing, created, address, key)
-    })
-}
-
-/// A slot's first record in the transaction (see [`slot_record`]).
+/// A slot's first record in the transaction, with the value the slot has at the transaction's
+/// start: from `accounts` in memory, from the backing otherwise (zero, without a read, for an
+/// account created in this transaction: its storage starts empty).
 fn new_slot<B: Backing>(
     accounts: &AddressMap<Account>,
     backing: &mut B,
@@ -320,7 +306,7 @@ impl<B: Backing> State<B> {
         self.slot(address, key).warm = true;
     }
 
-    /// The index of a slot's record past the slot cache (see [`slot_record`]).
+    /// The index of a slot's record past the slot cache, made on first touch ([`new_slot`]).
     #[inline(never)]
     fn slot_index(&mut self, k: &SlotKey) -> usize {
         let (accounts, backing, created) = (&self.accounts, &mut self.backing, &self.created);
@@ -328,16 +314,22 @@ impl<B: Backing> State<B> {
             .find_or_insert(k, || new_slot(accounts, backing, created, k.0, k.1))
     }
 
-    /// The transaction's record of a slot (see [`slot_record`]).
+    /// The index of the transaction's record of a slot, made on first touch. The slot cache's
+    /// hit in line, everything else out of line ([`State::slot_index`]): the miss path's set-up
+    /// (its closure's captures) was paid by every warm SLOAD.
+    #[inline(always)]
+    fn slot_at(&mut self, address: Address, key: U256) -> usize {
+        let k = SlotKey(address, key);
+        match self.tx_slots.cached(&k) {
+            Some(i) => i,
+            None => self.slot_index(&k),
+        }
+    }
+
+    /// The transaction's record of a slot ([`State::slot_at`]).
     fn slot(&mut self, address: Address, key: U256) -> &mut TxSlot {
-        slot_record(
-            &mut self.tx_slots,
-            &self.accounts,
-            &mut self.backing,
-            &self.created,
-            address,
-            key,
-        )
+        let i = self.slot_at(address, key);
+        self.tx_slots.record_mut(i)
     }
 
     /// Reads `address` from the backing the first time it is asked for (a no-op in memory).
@@ -460,13 +452,7 @@ impl<B: Backing> State<B> {
     /// Marks a slot warm; returns whether it was cold and its record (original and present
     /// value), created on first touch.
     fn touch_slot(&mut self, address: Address, key: U256) -> (bool, &mut TxSlot) {
-        // The slot cache's hit in line, everything else out of line: the miss path's set-up
-        // (its closure's captures) was paid by every warm SLOAD.
-        let k = SlotKey(address, key);
-        let i = match self.tx_slots.cached(&k) {
-            Some(i) => i,
-            None => self.slot_index(&k),
-        };
+        let i = self.slot_at(address, key);
         let slot = self.tx_slots.record_mut(i);
         let cold = !slot.warm;
         slot.warm = true;

@@ -106,22 +106,8 @@ impl TxSlots {
         &mut self.records[i].1
     }
 
-    /// `key`'s record, made by `new` on first touch.
-    #[inline(always)]
-    pub(super) fn get_or_insert_with(
-        &mut self,
-        key: &SlotKey,
-        new: impl FnOnce() -> TxSlot,
-    ) -> &mut TxSlot {
-        let i = match self.cached(key) {
-            Some(i) => i,
-            None => self.find_or_insert(key, new),
-        };
-        &mut self.records[i].1
-    }
-
-    /// [`TxSlots::get_or_insert_with`] past the cache: the map, then a new record; the index of
-    /// `key`'s record.
+    /// The index of `key`'s record past the cache ([`TxSlots::cached`]): from the map, or a new
+    /// record made by `new`.
     #[inline(never)]
     pub(super) fn find_or_insert(&mut self, key: &SlotKey, new: impl FnOnce() -> TxSlot) -> usize {
         use alloy_primitives::map::Entry;
@@ -145,6 +131,20 @@ mod tests {
     use super::*;
     use alloy_primitives::{Address, U256};
 
+    /// `key`'s record, made by `new` on first touch: the cache, then the map, as
+    /// `State::slot` looks it up.
+    fn get_or_insert_with<'a>(
+        s: &'a mut TxSlots,
+        key: &SlotKey,
+        new: impl FnOnce() -> TxSlot,
+    ) -> &'a mut TxSlot {
+        let i = match s.cached(key) {
+            Some(i) => i,
+            None => s.find_or_insert(key, new),
+        };
+        s.record_mut(i)
+    }
+
     fn record(n: u64) -> TxSlot {
         TxSlot {
             original: U256::from(n),
@@ -166,7 +166,8 @@ mod tests {
         let n = 5 * MAX_RECENT as u64;
         for i in 0..n {
             for account in [1, 2] {
-                let r = s.get_or_insert_with(&key(account, i), || record(i * 3 + account as u64));
+                let r =
+                    get_or_insert_with(&mut s, &key(account, i), || record(i * 3 + account as u64));
                 assert_eq!(r.original, U256::from(i * 3 + account as u64));
             }
         }
@@ -177,7 +178,7 @@ mod tests {
                     let r = s.get_mut(&key(account, i)).map(|r| r.original);
                     assert_eq!(r, Some(U256::from(i * 3 + account as u64)), "slot {i}");
                     // A second insert finds the record instead of making one.
-                    let r = s.get_or_insert_with(&key(account, i), || record(0));
+                    let r = get_or_insert_with(&mut s, &key(account, i), || record(0));
                     assert_eq!(r.original, U256::from(i * 3 + account as u64));
                 }
             }
@@ -195,8 +196,8 @@ mod tests {
             .find(|k| line(k, MIN_RECENT) == line(&a, MIN_RECENT))
             .expect("some key shares the entry");
         let mut s = TxSlots::default();
-        s.get_or_insert_with(&a, || record(10)).present = U256::from(100);
-        s.get_or_insert_with(&b, || record(20)).present = U256::from(200);
+        get_or_insert_with(&mut s, &a, || record(10)).present = U256::from(100);
+        get_or_insert_with(&mut s, &b, || record(20)).present = U256::from(200);
         for _ in 0..3 {
             assert_eq!(s.get_mut(&a).map(|r| r.present), Some(U256::from(100)));
             assert_eq!(s.get_mut(&b).map(|r| r.present), Some(U256::from(200)));
@@ -209,13 +210,13 @@ mod tests {
     fn clear_forgets_everything() {
         let mut s = TxSlots::default();
         for i in 0..10 {
-            s.get_or_insert_with(&key(1, i), || record(i));
+            get_or_insert_with(&mut s, &key(1, i), || record(i));
         }
         s.clear();
         for i in 0..10 {
             assert!(s.get_mut(&key(1, i)).is_none());
         }
-        let r = s.get_or_insert_with(&key(1, 4), || record(40));
+        let r = get_or_insert_with(&mut s, &key(1, 4), || record(40));
         assert_eq!(r.original, U256::from(40));
         assert!(s.get_mut(&key(1, 3)).is_none());
     }
