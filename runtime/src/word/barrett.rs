@@ -96,16 +96,17 @@ fn compute_mu(n: &[u64; 4]) -> [u64; 5] {
     [l[0], l[1], l[2], l[3], l[4]]
 }
 
+/// `mu` of `n` if it is the front entry, the most recent modulus.
+#[inline(always)]
+fn front(c: &Cache, n: &[u64; 4]) -> Option<[u64; 5]> {
+    let e = &c.entries[0];
+    (e.n.get() == *n).then(|| e.mu.get())
+}
+
 /// `mu` of `n` from this thread's cache; `None` the first time `n` is seen (module docs).
 #[inline(always)]
 fn cached_mu(n: &[u64; 4]) -> Option<[u64; 5]> {
-    CACHE.with(|c| {
-        let e = &c.entries[0];
-        if e.n.get() == *n {
-            return Some(e.mu.get());
-        }
-        miss(c, n)
-    })
+    CACHE.with(|c| front(c, n).or_else(|| miss(c, n)))
 }
 
 /// The second entry, or a new one if `n` was seen on the previous miss: the hit (or the new
@@ -138,10 +139,7 @@ fn miss(c: &Cache, n: &[u64; 4]) -> Option<[u64; 5]> {
 #[inline(always)]
 pub(super) fn mulmod_hit(a: &[u64; 4], b: &[u64; 4], n: &[u64; 4]) -> Option<[u64; 4]> {
     debug_assert_ne!(n[3], 0);
-    let mu = CACHE.with(|c| {
-        let e = &c.entries[0];
-        (e.n.get() == *n).then(|| e.mu.get())
-    })?;
+    let mu = CACHE.with(|c| front(c, n))?;
     Some(reduce(&mul_512(a, b), n, &mu))
 }
 
