@@ -634,7 +634,7 @@ macro_rules! define_builtins {
                 let [a, b, n] = [a, b, n].map(|p| unsafe { read_word(p) });
                 // SAFETY: as above; the operands were read, so `out` aliases none of them.
                 let out = unsafe { &mut *out };
-                pure::ternary_helper_to(out, crate::opcode::op::$top, a, b, n);
+                pure::ternary_helper(out, crate::opcode::op::$top, a, b, n);
             }
         )*
 

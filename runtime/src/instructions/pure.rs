@@ -59,22 +59,14 @@ pub fn binary(opcode: u8, a: U256, b: U256) -> U256 {
     }
 }
 
-/// [`ternary`] for compiled code's per-opcode helpers: both in line (see [`word::mulmod_in`]).
+/// [`ternary`] for compiled code's per-opcode helpers, storing the result in `out`: both in
+/// line, MULMOD storing from each of its paths (see [`word::mulmod_to`]).
 #[inline(always)]
-pub fn ternary_helper(opcode: u8, a: U256, b: U256, n: U256) -> U256 {
+pub fn ternary_helper(out: &mut U256, opcode: u8, a: U256, b: U256, n: U256) {
     match opcode {
-        op::ADDMOD => word::addmod_in(a, b, n),
-        op::MULMOD => word::mulmod_in(a, b, n),
-        _ => ternary(opcode, a, b, n),
-    }
-}
-
-/// [`ternary_helper`] storing its result in `out` (see [`word::mulmod_to`]).
-#[inline(always)]
-pub fn ternary_helper_to(out: &mut U256, opcode: u8, a: U256, b: U256, n: U256) {
-    match opcode {
+        op::ADDMOD => *out = word::addmod_in(a, b, n),
         op::MULMOD => word::mulmod_to(out, a, b, n),
-        _ => *out = ternary_helper(opcode, a, b, n),
+        _ => *out = ternary(opcode, a, b, n),
     }
 }
 

@@ -17,7 +17,7 @@ fn add_mod(a: &U256, b: &U256, n: &U256) -> U256 {
     addmod_in(*a, *b, *n)
 }
 
-/// [`addmod`] in line, for compiled code's ADDMOD helper (as [`mulmod_in`]): the sum, less `n`
+/// [`addmod`] in line, for compiled code's ADDMOD helper (as [`mulmod_to`]): the sum, less `n`
 /// once when that reduces it (operands already reduced), else the remainder of the 257-bit sum
 /// by this crate's division, out of line.
 #[inline(always)]
@@ -55,9 +55,9 @@ pub fn mulmod(a: U256, b: U256, n: U256) -> U256 {
     mulmod_in(a, b, n)
 }
 
-/// [`mulmod`] in line, for compiled code's MULMOD helper: the operands stay in the registers
-/// they came in, instead of being stored for a call that returns the result through memory
-/// (weierstrudel spends two thirds of its compiled run time in MULMOD).
+/// [`mulmod`] in line. Compiled code's helper runs the same steps as [`mulmod_to`], storing
+/// from each path; as that function's value, this one ran more instructions in the
+/// interpreter's MULMOD (figures in `benches/PERFORMANCE.md`), hence the two.
 #[inline(always)]
 pub fn mulmod_in(a: U256, b: U256, n: U256) -> U256 {
     let m = n.as_limbs();
@@ -72,9 +72,11 @@ pub fn mulmod_in(a: U256, b: U256, n: U256) -> U256 {
     }
 }
 
-/// [`mulmod_in`] storing its result in `out`, for compiled code's MULMOD helper: each path
-/// stores its own (a returned value joined the in-line path's registers and the out-of-line
-/// call's result in a stack slot, and copied it from there).
+/// [`mulmod_in`] storing its result in `out`, for compiled code's MULMOD helper, in line: the
+/// operands stay in the registers they came in (weierstrudel spends two thirds of its compiled
+/// run time in MULMOD), and each path stores its own result (a returned value joined the
+/// in-line path's registers and the out-of-line call's result in a stack slot, and copied it
+/// from there).
 #[inline(always)]
 pub fn mulmod_to(out: &mut U256, a: U256, b: U256, n: U256) {
     let m = n.as_limbs();
