@@ -65,9 +65,9 @@ fn cases() -> Vec<(String, CallConfig)> {
 
 /// Times one call (state prepared off the clock).
 fn timed_call(cfg: &CallConfig, source: &dyn ProgramSource) -> Duration {
-    let mut state = call::prepare_state(cfg);
+    let state = call::prepare_state(cfg);
     let t = Instant::now();
-    let o = call::run_on_with(&mut state, cfg, &mut NoTracer, source);
+    let o = call::run_on_with(state, cfg, &mut NoTracer, source);
     let e = t.elapsed();
     black_box(o);
     e

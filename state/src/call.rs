@@ -135,8 +135,8 @@ pub fn prepare_state(cfg: &CallConfig) -> State {
     state
 }
 
-/// Runs the call on a prepared state.
-pub fn run_on<T: Tracer>(state: &mut State, cfg: &CallConfig, tracer: &mut T) -> CallOutcome {
+/// Runs the call on a prepared state, which the outcome hands back.
+pub fn run_on<T: Tracer>(state: State, cfg: &CallConfig, tracer: &mut T) -> CallOutcome {
     run_on_with(state, cfg, tracer, &cfg.mode)
 }
 
@@ -147,18 +147,19 @@ pub fn run_with<T: Tracer>(
     tracer: &mut T,
     source: &dyn ProgramSource,
 ) -> CallOutcome {
-    let mut state = prepare_state(cfg);
-    run_on_with(&mut state, cfg, tracer, source)
+    run_on_with(prepare_state(cfg), cfg, tracer, source)
 }
 
-/// [`run_on`] with frames tiered by `source` instead of `cfg.mode`.
+/// [`run_on`] with frames tiered by `source` instead of `cfg.mode`. The state moves through
+/// to the outcome: swapping it out of a borrow built a new empty state (its hash sets and
+/// environment) on every call.
 pub fn run_on_with<T: Tracer>(
-    state: &mut State,
+    mut state: State,
     cfg: &CallConfig,
     tracer: &mut T,
     source: &dyn ProgramSource,
 ) -> CallOutcome {
-    let r = frame::execute_with(state, cfg.message(), tracer, source);
+    let r = frame::execute_with(&mut state, cfg.message(), tracer, source);
     let logs = if r.exit.is_success() {
         std::mem::take(&mut state.logs)
     } else {
@@ -171,7 +172,7 @@ pub fn run_on_with<T: Tracer>(
         gas_refund: r.gas.refund,
         output: r.output,
         logs,
-        state: std::mem::replace(state, State::new(cfg.spec, Env::default())),
+        state,
     }
 }
 
@@ -182,6 +183,5 @@ pub fn run(cfg: &CallConfig) -> CallOutcome {
 
 /// Runs `cfg` on fresh state with a tracer.
 pub fn run_traced<T: Tracer>(cfg: &CallConfig, tracer: &mut T) -> CallOutcome {
-    let mut state = prepare_state(cfg);
-    run_on(&mut state, cfg, tracer)
+    run_on(prepare_state(cfg), cfg, tracer)
 }

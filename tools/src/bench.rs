@@ -125,9 +125,9 @@ pub fn run_program(case: &Case, program: &Arc<Program>) -> (Result, Duration) {
 
 /// One run of `cfg` on fresh state with frames tiered by `source`, timing only execution.
 pub fn run_timed(cfg: &CallConfig, source: &dyn ProgramSource) -> (Result, Duration) {
-    let mut state = call::prepare_state(cfg);
+    let state = call::prepare_state(cfg);
     let t = Instant::now();
-    let o = call::run_on_with(&mut state, cfg, &mut ferrite::interpreter::NoTracer, source);
+    let o = call::run_on_with(state, cfg, &mut ferrite::interpreter::NoTracer, source);
     let e = t.elapsed();
     (
         Result {

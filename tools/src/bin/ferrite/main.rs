@@ -429,14 +429,14 @@ fn run_engine(args: &RunArgs, cfg: &CallConfig) -> Result<bool, String> {
     let mut outcome = None;
     for i in 0..n {
         let before = engine.stats();
-        let mut state = call::prepare_state(cfg);
+        let state = call::prepare_state(cfg);
         let t = Instant::now();
         let o = if args.trace && i + 1 == n {
             let stderr = std::io::stderr();
             let mut tracer = ferrite::trace::Eip3155::new(stderr.lock());
-            call::run_on_with(&mut state, cfg, &mut tracer, &engine)
+            call::run_on_with(state, cfg, &mut tracer, &engine)
         } else {
-            call::run_on_with(&mut state, cfg, &mut NoTracer, &engine)
+            call::run_on_with(state, cfg, &mut NoTracer, &engine)
         };
         let ns = t.elapsed().as_nanos();
         let after = engine.stats();
