@@ -156,10 +156,6 @@ pub struct Precompiles {
     fork: PrecompileFork,
     inner: &'static revm_precompile::Precompiles,
     sorted: Vec<Address>,
-    /// The highest address in `sorted`: every frame asks whether its address is a precompile,
-    /// and nearly all are contract addresses far above it, which one comparison answers without
-    /// the table's hashed look-up.
-    last: Address,
 }
 
 impl Precompiles {
@@ -175,7 +171,6 @@ impl Precompiles {
             Precompiles {
                 fork,
                 inner,
-                last: sorted.last().copied().unwrap_or(Address::ZERO),
                 sorted,
             }
         })
@@ -192,10 +187,12 @@ impl Precompiles {
         self.get(addr).is_some()
     }
 
-    /// The precompile at `addr`, if any.
+    /// The precompile at `addr`, if any. Every frame asks whether its address is a precompile,
+    /// and nearly all are contract addresses above the fork's highest, which one comparison
+    /// answers without the table's hashed look-up.
     #[inline]
     fn get(&self, addr: &Address) -> Option<&revm_precompile::Precompile> {
-        if *addr > self.last {
+        if self.sorted.last().is_none_or(|last| addr > last) {
             return None;
         }
         self.inner.get(addr)
@@ -286,7 +283,8 @@ mod tests {
             for a in probes {
                 assert_eq!(p.contains(&a), p.inner.get(&a).is_some(), "{fork:?} {a}");
             }
-            assert!(p.contains(&p.last), "{fork:?}");
+            let last = p.sorted.last().expect("every fork has precompiles");
+            assert!(p.contains(last), "{fork:?}");
         }
     }
 

@@ -185,13 +185,13 @@ impl Summary {
     }
 
     fn print(&self) {
-        let names = |v: Vec<String>| match &v[..] {
+        let names = |v: &[String]| match v {
             [] => "none".to_string(),
             v => v.join(", "),
         };
         // The contracts whose figure `f` is over `goal`, and the highest one.
         let over = |f: fn(&(String, f64, f64)) -> f64, goal: f64| {
-            let list = self
+            let list: Vec<String> = self
                 .compiled
                 .iter()
                 .filter(|r| f(r) > goal)
@@ -202,14 +202,14 @@ impl Summary {
                 .compiled
                 .iter()
                 .reduce(|a, b| if f(b) > f(a) { b } else { a });
-            (names(list), top.map(|r| (f(r), &r.0)))
+            (names(&list), top.map(|r| (f(r), &r.0)))
         };
         let (slow, top_ms) = over(|r| r.1, GOAL_MS_PER_KB);
         let (large, top_bb) = over(|r| r.2, GOAL_BYTES_PER_BYTE);
         println!(
             "optimized, whole: {} compiled, refused: {}",
             self.compiled.len(),
-            names(self.refused.clone())
+            names(&self.refused)
         );
         if let (Some((ms, ms_name)), Some((bb, bb_name))) = (top_ms, top_bb) {
             println!("highest: {ms:.1} ms/KB ({ms_name}), {bb:.1} B/B ({bb_name})");
